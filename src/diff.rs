@@ -1,0 +1,499 @@
+//! The differ: two catalogs in, typed changes out. Pure: no SQL text, no I/O.
+//! Deciding what is allowed is the business of `rules`; writing SQL, of `render`.
+
+use crate::model::{
+    Catalog, Check, Column, EnumType, Expr, ForeignKey, Index, Key, QualName, Table, TableStats,
+    UnmanagedObject,
+};
+
+/// A constraint that can be added to an existing table.
+#[derive(Clone, Debug)]
+pub enum Constraint {
+    Unique(Key),
+    Check(Check),
+    ForeignKey(ForeignKey),
+}
+
+impl Constraint {
+    pub fn name(&self) -> &str {
+        match self {
+            Constraint::Unique(k) => &k.name,
+            Constraint::Check(c) => &c.name,
+            Constraint::ForeignKey(f) => &f.name,
+        }
+    }
+    /// The definition as compared and shown: `UNIQUE (a, b)`, `CHECK (expr)`, `FOREIGN KEY ...`.
+    pub fn definition(&self) -> String {
+        match self {
+            Constraint::Unique(k) => format!("UNIQUE ({})", crate::names::quote_list(&k.columns)),
+            Constraint::Check(c) => format!("CHECK ({})", c.expr.sql),
+            Constraint::ForeignKey(f) => f.definition(),
+        }
+    }
+    fn compare_key(&self) -> String {
+        match self {
+            Constraint::Check(c) => format!("CHECK ({})", c.expr.key),
+            other => other.definition(),
+        }
+    }
+    pub fn origin(&self) -> Option<&crate::model::Origin> {
+        match self {
+            Constraint::Unique(k) => k.origin.as_ref(),
+            Constraint::Check(c) => c.origin.as_ref(),
+            Constraint::ForeignKey(f) => f.origin.as_ref(),
+        }
+    }
+}
+
+/// What a comment is attached to.
+#[derive(Clone, Debug)]
+pub enum CommentTarget {
+    Table(QualName),
+    Column(QualName, String),
+    Enum(QualName),
+}
+
+/// One difference between the files (desired) and the database (live).
+#[derive(Clone, Debug)]
+pub enum Change {
+    CreateSchema {
+        name: String,
+    },
+    CreateExtension {
+        name: String,
+    },
+    CreateEnum {
+        en: EnumType,
+    },
+    AddEnumValue {
+        name: QualName,
+        value: String,
+        after: Option<String>,
+        before: Option<String>,
+    },
+    /// Existing enum values in another order than the files say.
+    EnumOrderChanged {
+        en: EnumType,
+        live: Vec<String>,
+    },
+    CreateTable {
+        table: Table,
+    },
+    AddColumn {
+        table: QualName,
+        column: Column,
+        stats: Option<TableStats>,
+    },
+    ChangeType {
+        table: QualName,
+        column: Column,
+        live: Column,
+    },
+    SetDefault {
+        table: QualName,
+        column: Column,
+        live: Option<Expr>,
+    },
+    DropDefault {
+        table: QualName,
+        column: Column,
+        live: Expr,
+    },
+    SetNotNull {
+        table: QualName,
+        column: Column,
+    },
+    DropNotNull {
+        table: QualName,
+        column: Column,
+    },
+    ChangeIdentity {
+        table: QualName,
+        column: Column,
+        live: Column,
+    },
+    ChangeGenerated {
+        table: QualName,
+        column: Column,
+        live: Column,
+    },
+    ChangePrimaryKey {
+        table: QualName,
+        desired: Key,
+        live: Option<Key>,
+    },
+    AddConstraint {
+        table: QualName,
+        constraint: Constraint,
+        stats: Option<TableStats>,
+    },
+    ChangeConstraint {
+        table: QualName,
+        desired: Constraint,
+        live: Constraint,
+    },
+    CreateIndex {
+        table: QualName,
+        index: Index,
+        stats: Option<TableStats>,
+    },
+    ChangeIndex {
+        table: QualName,
+        desired: Index,
+        live: Index,
+    },
+    SetComment {
+        target: CommentTarget,
+        comment: String,
+    },
+    /// In the database, not in the files: kept, never dropped (R001).
+    Unmanaged {
+        object: UnmanagedObject,
+        table: Option<QualName>,
+    },
+}
+
+impl Change {
+    /// The table a change belongs to, if any.
+    pub fn table(&self) -> Option<&QualName> {
+        match self {
+            Change::CreateTable { table } => Some(&table.name),
+            Change::AddColumn { table, .. }
+            | Change::ChangeType { table, .. }
+            | Change::SetDefault { table, .. }
+            | Change::DropDefault { table, .. }
+            | Change::SetNotNull { table, .. }
+            | Change::DropNotNull { table, .. }
+            | Change::ChangeIdentity { table, .. }
+            | Change::ChangeGenerated { table, .. }
+            | Change::ChangePrimaryKey { table, .. }
+            | Change::AddConstraint { table, .. }
+            | Change::ChangeConstraint { table, .. }
+            | Change::CreateIndex { table, .. }
+            | Change::ChangeIndex { table, .. } => Some(table),
+            Change::SetComment {
+                target: CommentTarget::Table(t) | CommentTarget::Column(t, _),
+                ..
+            } => Some(t),
+            Change::Unmanaged { table, .. } => table.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Compare the files with the database.
+pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
+    let mut changes = Vec::new();
+
+    for s in &desired.schemas {
+        if !live.schemas.contains(s) {
+            changes.push(Change::CreateSchema { name: s.clone() });
+        }
+    }
+    for name in desired.extensions.keys() {
+        if !live.extensions.contains_key(name) {
+            changes.push(Change::CreateExtension { name: name.clone() });
+        }
+    }
+    for (name, en) in &desired.enums {
+        match live.enums.get(name) {
+            None => changes.push(Change::CreateEnum { en: en.clone() }),
+            Some(l) => diff_enum(en, l, &mut changes),
+        }
+    }
+    for (name, t) in &desired.tables {
+        match live.tables.get(name) {
+            None => changes.push(Change::CreateTable { table: t.clone() }),
+            Some(l) => diff_table(t, l, &mut changes),
+        }
+    }
+
+    // What the database has and the files do not.
+    let unmanaged = |kind: &str, name: String| Change::Unmanaged {
+        object: UnmanagedObject {
+            kind: kind.into(),
+            name,
+        },
+        table: None,
+    };
+    for s in &live.schemas {
+        if s != "public" && !desired.schemas.contains(s) {
+            changes.push(unmanaged("schema", s.clone()));
+        }
+    }
+    for name in live.extensions.keys() {
+        if !desired.extensions.contains_key(name) {
+            changes.push(unmanaged("extension", name.clone()));
+        }
+    }
+    for name in live.enums.keys() {
+        if !desired.enums.contains_key(name) {
+            changes.push(unmanaged("enum", name.to_string()));
+        }
+    }
+    for name in live.tables.keys() {
+        if !desired.tables.contains_key(name) {
+            changes.push(unmanaged("table", name.to_string()));
+        }
+    }
+    for o in &live.unmanaged {
+        changes.push(Change::Unmanaged {
+            object: o.clone(),
+            table: None,
+        });
+    }
+    changes
+}
+
+fn diff_enum(desired: &EnumType, live: &EnumType, changes: &mut Vec<Change>) {
+    let common: Vec<&String> = desired
+        .values
+        .iter()
+        .filter(|v| live.values.contains(v))
+        .collect();
+    let live_common: Vec<&String> = live
+        .values
+        .iter()
+        .filter(|v| desired.values.contains(v))
+        .collect();
+    if common != live_common {
+        changes.push(Change::EnumOrderChanged {
+            en: desired.clone(),
+            live: live.values.clone(),
+        });
+        return;
+    }
+    for (i, v) in desired.values.iter().enumerate() {
+        if live.values.contains(v) {
+            continue;
+        }
+        // Place it after the nearest earlier value (existing or added just before), else before the next existing one.
+        let after = desired.values[..i].last().cloned();
+        let before = if after.is_none() {
+            desired.values[i + 1..]
+                .iter()
+                .find(|x| live.values.contains(x))
+                .cloned()
+        } else {
+            None
+        };
+        changes.push(Change::AddEnumValue {
+            name: desired.name.clone(),
+            value: v.clone(),
+            after,
+            before,
+        });
+    }
+    for v in &live.values {
+        if !desired.values.contains(v) {
+            changes.push(Change::Unmanaged {
+                object: UnmanagedObject {
+                    kind: "enum value".into(),
+                    name: format!("{}.{v}", desired.name),
+                },
+                table: None,
+            });
+        }
+    }
+    if let Some(c) = &desired.comment {
+        if live.comment.as_ref() != Some(c) {
+            changes.push(Change::SetComment {
+                target: CommentTarget::Enum(desired.name.clone()),
+                comment: c.clone(),
+            });
+        }
+    }
+}
+
+fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
+    let tname = &desired.name;
+    let stats = live.stats.clone();
+    for col in &desired.columns {
+        match live.column(&col.name) {
+            None => changes.push(Change::AddColumn {
+                table: tname.clone(),
+                column: col.clone(),
+                stats: stats.clone(),
+            }),
+            Some(l) => diff_column(tname, col, l, changes),
+        }
+    }
+    for l in &live.columns {
+        if desired.column(&l.name).is_none() {
+            changes.push(Change::Unmanaged {
+                object: UnmanagedObject {
+                    kind: "column".into(),
+                    name: format!("{tname}.{}", l.name),
+                },
+                table: Some(tname.clone()),
+            });
+        }
+    }
+
+    match (&desired.primary_key, &live.primary_key) {
+        (Some(d), Some(l)) if d.name == l.name && d.columns == l.columns => {}
+        (Some(d), l) => changes.push(Change::ChangePrimaryKey {
+            table: tname.clone(),
+            desired: d.clone(),
+            live: l.clone(),
+        }),
+        (None, Some(l)) => changes.push(Change::Unmanaged {
+            object: UnmanagedObject {
+                kind: "constraint".into(),
+                name: format!("{} on {tname}", l.name),
+            },
+            table: Some(tname.clone()),
+        }),
+        (None, None) => {}
+    }
+
+    let desired_cons: Vec<Constraint> = constraints_of(desired);
+    let live_cons: Vec<Constraint> = constraints_of(live);
+    for d in &desired_cons {
+        match live_cons.iter().find(|l| l.name() == d.name()) {
+            None => changes.push(Change::AddConstraint {
+                table: tname.clone(),
+                constraint: d.clone(),
+                stats: stats.clone(),
+            }),
+            Some(l) => {
+                if std::mem::discriminant(d) != std::mem::discriminant(l)
+                    || d.compare_key() != l.compare_key()
+                {
+                    changes.push(Change::ChangeConstraint {
+                        table: tname.clone(),
+                        desired: d.clone(),
+                        live: l.clone(),
+                    });
+                }
+            }
+        }
+    }
+    for l in &live_cons {
+        if !desired_cons.iter().any(|d| d.name() == l.name()) {
+            changes.push(Change::Unmanaged {
+                object: UnmanagedObject {
+                    kind: "constraint".into(),
+                    name: format!("{} on {tname}", l.name()),
+                },
+                table: Some(tname.clone()),
+            });
+        }
+    }
+
+    for d in &desired.indexes {
+        match live.indexes.iter().find(|l| l.name == d.name) {
+            None => changes.push(Change::CreateIndex {
+                table: tname.clone(),
+                index: d.clone(),
+                stats: stats.clone(),
+            }),
+            Some(l) => {
+                if d.compare_key() != l.compare_key() {
+                    changes.push(Change::ChangeIndex {
+                        table: tname.clone(),
+                        desired: d.clone(),
+                        live: l.clone(),
+                    });
+                }
+            }
+        }
+    }
+    for l in &live.indexes {
+        if !desired.indexes.iter().any(|d| d.name == l.name) {
+            changes.push(Change::Unmanaged {
+                object: UnmanagedObject {
+                    kind: "index".into(),
+                    name: format!("{} on {tname}", l.name),
+                },
+                table: Some(tname.clone()),
+            });
+        }
+    }
+
+    if let Some(c) = &desired.comment {
+        if live.comment.as_ref() != Some(c) {
+            changes.push(Change::SetComment {
+                target: CommentTarget::Table(tname.clone()),
+                comment: c.clone(),
+            });
+        }
+    }
+    for col in &desired.columns {
+        if let (Some(c), Some(l)) = (&col.comment, live.column(&col.name)) {
+            if l.comment.as_ref() != Some(c) {
+                changes.push(Change::SetComment {
+                    target: CommentTarget::Column(tname.clone(), col.name.clone()),
+                    comment: c.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn constraints_of(t: &Table) -> Vec<Constraint> {
+    t.uniques
+        .iter()
+        .cloned()
+        .map(Constraint::Unique)
+        .chain(t.checks.iter().cloned().map(Constraint::Check))
+        .chain(t.foreign_keys.iter().cloned().map(Constraint::ForeignKey))
+        .collect()
+}
+
+fn diff_column(table: &QualName, d: &Column, l: &Column, changes: &mut Vec<Change>) {
+    let t = || table.clone();
+    if d.ty != l.ty {
+        changes.push(Change::ChangeType {
+            table: t(),
+            column: d.clone(),
+            live: l.clone(),
+        });
+    }
+    if d.identity != l.identity {
+        changes.push(Change::ChangeIdentity {
+            table: t(),
+            column: d.clone(),
+            live: l.clone(),
+        });
+    }
+    if d.generated.as_ref().map(|g| &g.key) != l.generated.as_ref().map(|g| &g.key) {
+        changes.push(Change::ChangeGenerated {
+            table: t(),
+            column: d.clone(),
+            live: l.clone(),
+        });
+    }
+    if d.identity.is_none()
+        && d.generated.is_none()
+        && l.identity.is_none()
+        && l.generated.is_none()
+    {
+        match (&d.default, &l.default) {
+            (None, Some(ld)) => changes.push(Change::DropDefault {
+                table: t(),
+                column: d.clone(),
+                live: ld.clone(),
+            }),
+            (Some(dd), ld) if ld.as_ref().map(|e| &e.key) != Some(&dd.key) => {
+                changes.push(Change::SetDefault {
+                    table: t(),
+                    column: d.clone(),
+                    live: ld.clone(),
+                })
+            }
+            _ => {}
+        }
+    }
+    if d.not_null && !l.not_null {
+        changes.push(Change::SetNotNull {
+            table: t(),
+            column: d.clone(),
+        });
+    } else if !d.not_null && l.not_null && l.identity.is_none() {
+        changes.push(Change::DropNotNull {
+            table: t(),
+            column: d.clone(),
+        });
+    }
+}

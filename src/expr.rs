@@ -1,0 +1,201 @@
+//! SQL expressions from the files: parsed with sqlparser before anything else
+//! sees them, printed back from the parsed tree, and normalized for comparison.
+
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{self, Expr as Ast, UnaryOperator, Value};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Token;
+
+use crate::model::Expr;
+
+/// Parse one expression; the whole text must be that expression.
+pub fn parse_one(sql: &str) -> Result<Ast, String> {
+    let mut list = parse_list(sql)?;
+    if list.len() != 1 {
+        return Err(format!(
+            "expected one SQL expression, found {} separated by commas",
+            list.len()
+        ));
+    }
+    Ok(list.remove(0))
+}
+
+/// Parse a comma-separated list of expressions (an index's `expression`).
+pub fn parse_list(sql: &str) -> Result<Vec<Ast>, String> {
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(sql)
+        .map_err(|e| clean_parser_error(&e.to_string()))?;
+    let list = parser
+        .parse_comma_separated(Parser::parse_expr)
+        .map_err(|e| clean_parser_error(&e.to_string()))?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        return Err(format!(
+            "unexpected `{}` after the expression; expected one SQL expression",
+            next.token
+        ));
+    }
+    Ok(list)
+}
+
+fn clean_parser_error(e: &str) -> String {
+    e.trim_start_matches("sql parser error: ").to_string()
+}
+
+/// An expression from the files: checked, printed from the parsed tree, normalized.
+pub fn from_files(sql: &str) -> Result<Expr, String> {
+    let ast = parse_one(sql)?;
+    Ok(Expr {
+        sql: ast.to_string(),
+        key: normalize_ast(ast),
+    })
+}
+
+/// An expression as the catalog prints it. It is trusted text from PostgreSQL;
+/// its key is normalized the same way, or kept verbatim when sqlparser cannot read it.
+pub fn from_catalog(sql: &str) -> Expr {
+    let key = match parse_one(sql) {
+        Ok(ast) => normalize_ast(ast),
+        Err(_) => sql.to_string(),
+    };
+    Expr {
+        sql: sql.to_string(),
+        key,
+    }
+}
+
+/// Is this a bare word that the author probably meant as a string (`pending`)?
+pub fn is_bare_word(ast: &Ast) -> bool {
+    matches!(ast, Ast::Identifier(id) if id.quote_style.is_none())
+}
+
+/// The normalized key of a parsed expression: redundant parentheses dropped,
+/// casts of literals dropped (PostgreSQL adds them: `'x'::text`), numbers in
+/// quotes unquoted (`'-1'::integer`), unquoted names folded to lower case.
+/// Two expressions with the same key mean the same thing; different keys may
+/// still be equal, which PostgreSQL itself then decides (see `canon`).
+pub fn normalize_ast(mut ast: Ast) -> String {
+    let _ = ast::visit_expressions_mut(&mut ast, |e| {
+        loop {
+            let replacement = match e {
+                Ast::Nested(inner) => Some((**inner).clone()),
+                Ast::Cast { expr, .. } if is_literal(expr) => Some((**expr).clone()),
+                Ast::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr,
+                } => match &**expr {
+                    Ast::Value(v) => match &v.value {
+                        Value::Number(n, l) => {
+                            Some(Ast::Value(Value::Number(format!("-{n}"), *l).into()))
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                Ast::Value(v) => match &v.value {
+                    Value::SingleQuotedString(s) if looks_numeric(s) => {
+                        Some(Ast::Value(Value::Number(s.clone(), false).into()))
+                    }
+                    _ => None,
+                },
+                Ast::Identifier(id) if id.quote_style.is_none() => {
+                    let lower = id.value.to_lowercase();
+                    if lower != id.value {
+                        id.value = lower;
+                    }
+                    None
+                }
+                Ast::CompoundIdentifier(ids) => {
+                    for id in ids.iter_mut().filter(|i| i.quote_style.is_none()) {
+                        id.value = id.value.to_lowercase();
+                    }
+                    None
+                }
+                Ast::Function(f) => {
+                    for part in f.name.0.iter_mut() {
+                        if let ast::ObjectNamePart::Identifier(id) = part {
+                            if id.quote_style.is_none() {
+                                id.value = id.value.to_lowercase();
+                            }
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            match replacement {
+                Some(r) => *e = r,
+                None => break,
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    ast.to_string()
+}
+
+fn is_literal(e: &Ast) -> bool {
+    match e {
+        Ast::Value(_) => true,
+        Ast::Nested(inner) => is_literal(inner),
+        Ast::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => matches!(**expr, Ast::Value(_)),
+        _ => false,
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let t = s.strip_prefix('-').unwrap_or(s);
+    !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && t.chars().filter(|&c| c == '.').count() <= 1
+        && t.chars().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> String {
+        from_files(s).unwrap().key
+    }
+
+    #[test]
+    fn postgres_printed_forms_match_what_people_write() {
+        assert_eq!(
+            key("'scheduled'"),
+            from_catalog("'scheduled'::appointment_status").key
+        );
+        assert_eq!(key("0"), from_catalog("0").key);
+        assert_eq!(key("-1"), from_catalog("'-1'::integer").key);
+        assert_eq!(key("NOW()"), from_catalog("now()").key);
+        assert_eq!(key("attempts >= 0"), from_catalog("(attempts >= 0)").key);
+        assert_eq!(
+            key("a > 0 AND b > 0"),
+            from_catalog("((a > 0) AND (b > 0))").key
+        );
+        assert_ne!(key("now()"), from_catalog("CURRENT_TIMESTAMP").key);
+        assert_ne!(key("1"), key("2"));
+    }
+
+    #[test]
+    fn rejects_more_than_one_expression() {
+        assert!(from_files("0; DROP TABLE x").is_err());
+        assert!(from_files("1, 2").is_err());
+        assert!(from_files("(").is_err());
+        assert_eq!(parse_list("lower(a), b").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn bare_words_are_recognised() {
+        assert!(is_bare_word(&parse_one("pending").unwrap()));
+        assert!(!is_bare_word(&parse_one("'pending'").unwrap()));
+        assert!(!is_bare_word(&parse_one("now()").unwrap()));
+        assert!(!is_bare_word(&parse_one("true").unwrap()));
+        assert!(!is_bare_word(&parse_one("CURRENT_TIMESTAMP").unwrap()));
+    }
+}

@@ -1,0 +1,543 @@
+//! Read the live schema from pg_catalog into the catalog model, in a fixed
+//! number of statements whatever the size of the schema (all sent in one
+//! round trip). Each query returns one JSON document.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::db::{Db, SqlError};
+use crate::expr;
+use crate::model::{
+    Catalog, Check, Column, EnumType, Extension, FkAction, ForeignKey, Identity, Index, IndexKey,
+    IndexKeyPart, Key, QualName, Serial, Table, TableStats, UnmanagedObject,
+};
+
+/// Our own schema (the history table); never part of a diff.
+pub const OWN_SCHEMA: &str = "_reconcile";
+
+/// Schemas that are never read: the system's and our own.
+const SCHEMA_FILTER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', '_reconcile') \
+     AND n.nspname NOT LIKE 'pg\\_%'";
+
+/// Relations that belong to an extension are the extension's business.
+const NOT_EXTENSION_MEMBER: &str = "NOT EXISTS (SELECT 1 FROM pg_depend dep \
+     WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.deptype = 'e')";
+
+fn q_schemas() -> String {
+    format!("SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]') FROM pg_namespace n WHERE {SCHEMA_FILTER}")
+}
+
+const Q_EXTENSIONS: &str = "SELECT coalesce(json_agg(json_build_object('name', e.extname, 'schema', n.nspname) ORDER BY e.extname), '[]') \
+     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace";
+
+fn q_enums() -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
+           SELECT n.nspname AS schema, t.typname AS name, \
+                  (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) AS values, \
+                  obj_description(t.oid, 'pg_type') AS comment \
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE t.typtype = 'e' AND {SCHEMA_FILTER} \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_type'::regclass AND dep.objid = t.oid AND dep.deptype = 'e') \
+         ) x"
+    )
+}
+
+/// The tables read: ordinary and partitioned, not partitions, not extension members.
+fn table_filter() -> String {
+    format!("c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")
+}
+
+fn q_tables() -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
+           SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
+                  c.relispartition AS partition, obj_description(c.oid, 'pg_class') AS comment, \
+                  c.reltuples::float8 AS rows, (c.relpages::int8 * current_setting('block_size')::int8) AS bytes \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {} \
+         ) x",
+        table_filter()
+    )
+}
+
+fn q_columns() -> String {
+    format!(
+        "WITH owned AS ( \
+           SELECT dep.refobjid AS rel, dep.refobjsubid AS att, s.relname AS seq, sn.nspname AS seq_schema \
+           FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid JOIN pg_namespace sn ON sn.oid = s.relnamespace \
+           WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass \
+             AND dep.deptype = 'a' AND s.relkind = 'S') \
+         SELECT coalesce(json_agg(x ORDER BY x.rel, x.num), '[]') FROM ( \
+           SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name, \
+                  format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
+                  pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity, \
+                  a.attgenerated::text AS generated, col_description(a.attrelid, a.attnum) AS comment, \
+                  o.seq AS owned_seq, o.seq_schema AS owned_seq_schema \
+           FROM pg_attribute a \
+           JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+           LEFT JOIN owned o ON o.rel = a.attrelid AND o.att = a.attnum \
+           WHERE a.attnum > 0 AND NOT a.attisdropped AND {} \
+         ) x",
+        table_filter()
+    )
+}
+
+fn q_constraints() -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
+           SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
+                  ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(num, ord) \
+                        JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns, \
+                  rn.nspname AS ref_schema, rc.relname AS ref_table, \
+                  ARRAY(SELECT a.attname FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
+                        JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns, \
+                  co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
+                  co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
+                  co.conislocal AS local, \
+                  CASE WHEN co.contype = 'c' THEN pg_get_expr(co.conbin, co.conrelid, true) END AS expr, \
+                  pg_get_constraintdef(co.oid, true) AS definition \
+           FROM pg_constraint co \
+           JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN pg_class rc ON rc.oid = co.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
+           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {} \
+         ) x",
+        table_filter()
+    )
+}
+
+fn q_indexes() -> String {
+    index_query(&table_filter())
+}
+
+/// Indexes of the tables that `filter` selects (on `c`, `n`), as one JSON array.
+pub(crate) fn index_query(filter: &str) -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
+           SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
+                  i.indnkeyatts AS key_count, i.indisvalid AS valid, \
+                  ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN NULL ELSE \
+                          (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END \
+                        FROM generate_series(1, i.indnatts) k ORDER BY k) AS columns, \
+                  ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs, \
+                  ARRAY(SELECT i.indoption[k - 1] FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS options, \
+                  pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
+                  EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid \
+                          AND co.contype IN ('p', 'u', 'x')) AS backs_constraint, \
+                  (SELECT bool_or(oc.oid IS NOT NULL AND NOT oc.opcdefault) FROM unnest(i.indclass) cl(oid) \
+                     LEFT JOIN pg_opclass oc ON oc.oid = cl.oid) AS custom_opclass, \
+                  pg_get_indexdef(i.indexrelid) AS definition \
+           FROM pg_index i \
+           JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
+           JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {filter} \
+         ) x"
+    )
+}
+
+/// Objects the format does not manage, listed so a person sees them.
+fn q_unmanaged() -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
+           SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' \
+                    WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
+                  CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS name \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
+             AND (c.relkind IN ('v', 'm', 'f', 'c') \
+                  OR (c.relkind IN ('r', 'p') AND c.relispartition) \
+                  OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+                       AND d.objid = c.oid AND d.deptype IN ('a', 'i')))) \
+           UNION ALL \
+           SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
+                  CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
+                  || '(' || pg_get_function_identity_arguments(p.oid) || ')' \
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+           WHERE {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+                  AND d.objid = p.oid AND d.deptype = 'e') \
+           UNION ALL \
+           SELECT 'trigger', t.tgname || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
+           FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE NOT t.tgisinternal AND {SCHEMA_FILTER} \
+           UNION ALL \
+           SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'type' END, \
+                  CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END \
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE t.typtype IN ('d', 'r') AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+                  WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
+           UNION ALL \
+           SELECT 'policy', pol.polname || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
+           FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE {SCHEMA_FILTER} \
+           UNION ALL \
+           SELECT 'rule', r.rulename || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
+           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
+         ) x"
+    )
+}
+
+#[derive(Deserialize)]
+struct RawExtension {
+    name: String,
+    schema: String,
+}
+
+#[derive(Deserialize)]
+struct RawEnum {
+    schema: String,
+    name: String,
+    values: Option<Vec<String>>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTable {
+    oid: i64,
+    schema: String,
+    name: String,
+    partition: bool,
+    comment: Option<String>,
+    rows: f64,
+    bytes: i64,
+}
+
+#[derive(Deserialize)]
+struct RawColumn {
+    rel: i64,
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    not_null: bool,
+    default: Option<String>,
+    identity: String,
+    generated: String,
+    comment: Option<String>,
+    owned_seq: Option<String>,
+    owned_seq_schema: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawConstraint {
+    rel: i64,
+    name: String,
+    kind: String,
+    columns: Vec<String>,
+    ref_schema: Option<String>,
+    ref_table: Option<String>,
+    ref_columns: Vec<String>,
+    on_delete: String,
+    on_update: String,
+    deferrable: bool,
+    deferred: bool,
+    validated: bool,
+    local: bool,
+    expr: Option<String>,
+    definition: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RawIndex {
+    rel: i64,
+    name: String,
+    method: String,
+    unique: bool,
+    key_count: i32,
+    valid: bool,
+    columns: Vec<Option<String>>,
+    defs: Vec<String>,
+    options: Vec<i16>,
+    predicate: Option<String>,
+    backs_constraint: bool,
+    custom_opclass: Option<bool>,
+    definition: String,
+}
+
+#[derive(Deserialize)]
+struct RawUnmanaged {
+    kind: String,
+    name: String,
+}
+
+/// Statements sent by `introspect` (they go in one round trip).
+pub const STATEMENTS: usize = 9;
+
+/// Read the live schema. The caller owns the transaction; this sets
+/// `search_path` locally so types and expressions print the same way every time.
+pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
+    let queries = [
+        "SET LOCAL search_path = public".to_string(),
+        q_schemas(),
+        Q_EXTENSIONS.to_string(),
+        q_enums(),
+        q_tables(),
+        q_columns(),
+        q_constraints(),
+        q_indexes(),
+        q_unmanaged(),
+    ];
+    debug_assert_eq!(queries.len(), STATEMENTS);
+    let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
+    let results = db.simple_many(&refs).await?;
+    let json = |i: usize| -> Result<&str, SqlError> {
+        results
+            .get(i)
+            .and_then(|rows| rows.first())
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_deref())
+            .ok_or_else(|| internal(format!("catalog query {i} returned no row")))
+    };
+    let parse = |i: usize| -> Result<&str, SqlError> { json(i) };
+    let schemas: Vec<String> = from_json(parse(1)?)?;
+    let extensions: Vec<RawExtension> = from_json(parse(2)?)?;
+    let enums: Vec<RawEnum> = from_json(parse(3)?)?;
+    let tables: Vec<RawTable> = from_json(parse(4)?)?;
+    let columns: Vec<RawColumn> = from_json(parse(5)?)?;
+    let constraints: Vec<RawConstraint> = from_json(parse(6)?)?;
+    let indexes: Vec<RawIndex> = from_json(parse(7)?)?;
+    let unmanaged: Vec<RawUnmanaged> = from_json(parse(8)?)?;
+    Ok(assemble(
+        schemas,
+        extensions,
+        enums,
+        tables,
+        columns,
+        constraints,
+        indexes,
+        unmanaged,
+    ))
+}
+
+fn internal(message: String) -> SqlError {
+    SqlError {
+        message,
+        code: None,
+        detail: None,
+        hint: None,
+        statement: None,
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, SqlError> {
+    serde_json::from_str(s).map_err(|e| internal(format!("cannot read the catalog: {e}")))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    schemas: Vec<String>,
+    extensions: Vec<RawExtension>,
+    enums: Vec<RawEnum>,
+    tables: Vec<RawTable>,
+    columns: Vec<RawColumn>,
+    constraints: Vec<RawConstraint>,
+    indexes: Vec<RawIndex>,
+    unmanaged: Vec<RawUnmanaged>,
+) -> Catalog {
+    let mut cat = Catalog {
+        schemas: schemas.into_iter().collect(),
+        ..Catalog::default()
+    };
+    for e in extensions {
+        if e.name == "plpgsql" {
+            continue;
+        }
+        cat.extensions.insert(
+            e.name.clone(),
+            Extension {
+                name: e.name,
+                schema: Some(e.schema),
+                origin: None,
+            },
+        );
+    }
+    for e in enums {
+        let name = QualName::new(e.schema, e.name);
+        cat.enums.insert(
+            name.clone(),
+            EnumType {
+                name,
+                values: e.values.unwrap_or_default(),
+                comment: e.comment,
+                origin: None,
+            },
+        );
+    }
+    let mut by_oid: HashMap<i64, QualName> = HashMap::new();
+    for t in tables {
+        if t.partition {
+            // Partitions are listed as unmanaged by q_unmanaged.
+            continue;
+        }
+        let name = QualName::new(t.schema, t.name);
+        by_oid.insert(t.oid, name.clone());
+        let mut table = Table::new(name.clone());
+        table.comment = t.comment;
+        table.stats = Some(TableStats {
+            rows: t.rows,
+            bytes: t.bytes,
+        });
+        cat.tables.insert(name, table);
+    }
+    for c in columns {
+        let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
+            continue;
+        };
+        let mut col = Column::new(c.name, c.ty);
+        col.not_null = c.not_null;
+        col.comment = c.comment;
+        col.identity = match c.identity.as_str() {
+            "a" => Some(Identity::Always),
+            "d" => Some(Identity::ByDefault),
+            _ => None,
+        };
+        if c.generated == "s" {
+            col.generated = c.default.as_deref().map(expr::from_catalog);
+        } else {
+            col.default = c.default.as_deref().map(expr::from_catalog);
+        }
+        if let (Some(seq), Some(seq_schema), Some(default)) =
+            (c.owned_seq, c.owned_seq_schema, &col.default)
+        {
+            let keyword = match col.ty.as_str() {
+                "integer" => Some("serial"),
+                "bigint" => Some("bigserial"),
+                "smallint" => Some("smallserial"),
+                _ => None,
+            };
+            let sequence = QualName::new(seq_schema, seq);
+            let regclass = if sequence.schema == "public" {
+                crate::names::quote_ident(&sequence.name)
+            } else {
+                format!(
+                    "{}.{}",
+                    crate::names::quote_ident(&sequence.schema),
+                    crate::names::quote_ident(&sequence.name)
+                )
+            };
+            let expected = format!(
+                "nextval({}::regclass)",
+                crate::names::quote_literal(&regclass)
+            );
+            if let (Some(keyword), true) = (keyword, default.sql == expected) {
+                col.serial = Some(Serial { keyword, sequence });
+            }
+        }
+        table.columns.push(col);
+    }
+    for c in constraints {
+        let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
+            continue;
+        };
+        if !c.local {
+            cat.unmanaged.push(UnmanagedObject {
+                kind: "inherited constraint".into(),
+                name: format!("{} on {}", c.name, table.name),
+            });
+            continue;
+        }
+        match c.kind.as_str() {
+            "p" => {
+                table.primary_key = Some(Key {
+                    name: c.name,
+                    columns: c.columns,
+                    origin: None,
+                })
+            }
+            "u" => table.uniques.push(Key {
+                name: c.name,
+                columns: c.columns,
+                origin: None,
+            }),
+            "c" => table.checks.push(Check {
+                name: c.name,
+                expr: expr::from_catalog(c.expr.as_deref().unwrap_or("")),
+                validated: c.validated,
+                origin: None,
+            }),
+            "f" => table.foreign_keys.push(ForeignKey {
+                name: c.name,
+                columns: c.columns,
+                ref_table: QualName::new(
+                    c.ref_schema.unwrap_or_default(),
+                    c.ref_table.unwrap_or_default(),
+                ),
+                ref_columns: c.ref_columns,
+                on_delete: FkAction::from_catalog(&c.on_delete),
+                on_update: FkAction::from_catalog(&c.on_update),
+                deferrable: c.deferrable,
+                initially_deferred: c.deferred,
+                validated: c.validated,
+                origin: None,
+            }),
+            _ => cat.unmanaged.push(UnmanagedObject {
+                kind: "exclusion constraint".into(),
+                name: format!("{} on {}: {}", c.name, table.name, c.definition),
+            }),
+        }
+    }
+    for i in indexes {
+        let Some(table) = by_oid.get(&i.rel).and_then(|n| cat.tables.get_mut(n)) else {
+            continue;
+        };
+        if i.backs_constraint {
+            continue;
+        }
+        if i.custom_opclass.unwrap_or(false) {
+            // Operator classes are not part of the format yet: keep such an index out of the diff.
+            cat.unmanaged.push(UnmanagedObject {
+                kind: "index".into(),
+                name: format!(
+                    "{} on {} (operator class): {}",
+                    i.name, table.name, i.definition
+                ),
+            });
+            continue;
+        }
+        table.indexes.push(index_from_raw(i));
+    }
+    for u in unmanaged {
+        cat.unmanaged.push(UnmanagedObject {
+            kind: u.kind,
+            name: u.name,
+        });
+    }
+    cat
+}
+
+/// The model of an index row of `index_query`.
+pub(crate) fn index_from_raw(i: RawIndex) -> Index {
+    let key_count = i.key_count.max(0) as usize;
+    let mut keys = Vec::new();
+    for k in 0..key_count {
+        let opt = i.options.get(k).copied().unwrap_or(0);
+        let part = match i.columns.get(k).cloned().flatten() {
+            Some(col) => IndexKeyPart::Column(col),
+            None => IndexKeyPart::Expression(expr::from_catalog(
+                i.defs.get(k).map(String::as_str).unwrap_or(""),
+            )),
+        };
+        keys.push(IndexKey {
+            part,
+            desc: opt & 1 != 0,
+            nulls_first: opt & 2 != 0,
+        });
+    }
+    let include = i.columns[key_count.min(i.columns.len())..]
+        .iter()
+        .flatten()
+        .cloned()
+        .collect();
+    Index {
+        name: i.name,
+        unique: i.unique,
+        method: i.method,
+        keys,
+        include,
+        predicate: i.predicate.as_deref().map(expr::from_catalog),
+        deprecated: None,
+        valid: i.valid,
+        origin: None,
+    }
+}

@@ -1,0 +1,68 @@
+//! `reconcile`: a declarative, additive-only schema reconciler for PostgreSQL.
+//!
+//! Data flows one way: load desired (TOML) → introspect actual (catalog) → diff
+//! → classify by the rules → render SQL → plan → print → apply → record.
+//! The CLI (`main.rs`) and the admin server call the same functions below.
+
+pub mod canon;
+pub mod db;
+pub mod diff;
+pub mod error;
+pub mod expr;
+pub mod introspect;
+pub mod load;
+pub mod model;
+pub mod names;
+pub mod plan;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod types;
+
+use std::path::PathBuf;
+
+pub use error::Error;
+pub use plan::Plan;
+
+/// What to reconcile and where.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub schema_dir: PathBuf,
+    /// `--database-url`; else `DATABASE_URL`; else the libpq variables.
+    pub database_url: Option<String>,
+}
+
+/// A computed plan and where it was computed.
+pub struct PlanOutcome {
+    pub plan: Plan,
+    /// `host=… port=… user=… dbname=…` (never the password).
+    pub target: String,
+    /// Statements sent to the server while planning.
+    pub statements_sent: usize,
+}
+
+/// Plan: load the files, read the catalog, diff, classify, render. Changes nothing.
+pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
+    let desired = load::load_dir(&target.schema_dir)?;
+    let config = db::config_from(target.database_url.as_deref())?;
+    let db = db::Db::connect(&config).await?;
+    let plan = plan_with(&db, desired).await?;
+    Ok(PlanOutcome {
+        plan,
+        target: db::describe(&config),
+        statements_sent: db.statements_sent(),
+    })
+}
+
+/// Plan against an open connection, in a transaction of its own that is rolled back.
+pub async fn plan_with(db: &db::Db, mut desired: model::Catalog) -> Result<Plan, Error> {
+    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
+    let result = async {
+        let live = introspect::introspect(db).await?;
+        canon::canonicalize(db, &mut desired, &live).await?;
+        Ok::<_, Error>(Plan::build(&desired, &live))
+    }
+    .await;
+    db.execute("ROLLBACK").await?;
+    result
+}

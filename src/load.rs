@@ -1,0 +1,1101 @@
+//! Load the desired schema: every `*.toml` under the schema directory, merged,
+//! checked, and turned into the catalog model. Every error names file, line and column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::expr;
+use crate::model::{
+    Catalog, Check, Column, EnumType, Expr, Extension, FkAction, ForeignKey, Identity, Index,
+    IndexKey, IndexKeyPart, Key, Origin, QualName, Serial, Table,
+};
+use crate::names::{self, quote_ident, quote_literal};
+use crate::types;
+
+/// One problem in the schema files.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+/// Every problem found in the schema files (at least one).
+#[derive(Clone, Debug, thiserror::Error)]
+pub struct LoadError(pub Vec<Diagnostic>);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+// ---- the raw file format (SPEC §2) ----
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    extensions: Vec<Spanned<String>>,
+    #[serde(default)]
+    enums: IndexMap<Spanned<String>, Spanned<RawEnum>>,
+    #[serde(default)]
+    tables: IndexMap<Spanned<String>, Spanned<RawTable>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnum {
+    values: Vec<Spanned<String>>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    comment: Option<String>,
+    deprecated: Option<String>,
+    primary_key: Option<Spanned<RawPrimaryKey>>,
+    #[serde(default)]
+    columns: IndexMap<Spanned<String>, Spanned<RawColumn>>,
+    #[serde(default)]
+    indexes: IndexMap<Spanned<String>, Spanned<RawIndex>>,
+    #[serde(default)]
+    unique: IndexMap<Spanned<String>, Spanned<Vec<String>>>,
+    #[serde(default)]
+    checks: IndexMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPrimaryKey {
+    Columns(Vec<String>),
+    Named { name: String, columns: Vec<String> },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawColumn {
+    #[serde(rename = "type")]
+    ty: Spanned<String>,
+    #[serde(default)]
+    not_null: bool,
+    default: Option<Spanned<RawDefault>>,
+    #[serde(default)]
+    primary_key: bool,
+    #[serde(default)]
+    unique: bool,
+    references: Option<Spanned<String>>,
+    on_delete: Option<Spanned<String>>,
+    on_update: Option<Spanned<String>>,
+    check: Option<Spanned<String>>,
+    identity: Option<Spanned<String>>,
+    generated: Option<Spanned<String>>,
+    comment: Option<String>,
+    deprecated: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawDefault {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndex {
+    columns: Option<Spanned<Vec<String>>>,
+    expression: Option<Spanned<String>>,
+    #[serde(default)]
+    unique: bool,
+    #[serde(rename = "where")]
+    predicate: Option<Spanned<String>>,
+    using: Option<Spanned<String>>,
+    #[serde(default)]
+    include: Vec<String>,
+    deprecated: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawForeignKey {
+    columns: Vec<String>,
+    references: Spanned<String>,
+    on_delete: Option<Spanned<String>>,
+    on_update: Option<Spanned<String>>,
+    #[serde(default)]
+    deferrable: bool,
+    #[serde(default)]
+    initially_deferred: bool,
+}
+
+/// A file's text, for turning byte offsets into line and column.
+struct Source {
+    path: String,
+    text: String,
+}
+
+impl Source {
+    fn origin(&self, span: std::ops::Range<usize>) -> Origin {
+        let at = span.start.min(self.text.len());
+        let before = &self.text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Origin {
+            file: self.path.clone(),
+            line,
+            column,
+        }
+    }
+}
+
+/// Collects diagnostics while loading.
+#[derive(Default)]
+struct Errors(Vec<Diagnostic>);
+
+impl Errors {
+    fn at(&mut self, o: &Origin, message: impl Into<String>) {
+        self.0.push(Diagnostic {
+            file: o.file.clone(),
+            line: o.line,
+            column: o.column,
+            message: message.into(),
+        });
+    }
+}
+
+/// Load every `*.toml` under `dir` (recursively, in path order) and merge them.
+pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
+    let mut files = Vec::new();
+    if let Err(e) = collect_toml(dir, &mut files) {
+        return Err(LoadError(vec![Diagnostic {
+            file: dir.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the schema directory: {e}"),
+        }]));
+    }
+    files.sort();
+    let mut sources = Vec::new();
+    for f in files {
+        match std::fs::read_to_string(&f) {
+            Ok(text) => sources.push((f.display().to_string(), text)),
+            Err(e) => {
+                return Err(LoadError(vec![Diagnostic {
+                    file: f.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                }]))
+            }
+        }
+    }
+    load_sources(sources)
+}
+
+fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_toml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Load from in-memory files: `(path shown in errors, TOML text)`, merged in the given order.
+pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> {
+    let mut errors = Errors::default();
+    let mut parsed = Vec::new();
+    for (path, text) in files {
+        let src = Source { path, text };
+        match toml::from_str::<RawFile>(&src.text) {
+            Ok(raw) => parsed.push((src, raw)),
+            Err(e) => {
+                let origin = src.origin(e.span().unwrap_or(0..0));
+                errors.at(&origin, toml_message(&e));
+            }
+        }
+    }
+    if !errors.0.is_empty() {
+        return Err(LoadError(errors.0));
+    }
+    let catalog = build(&parsed, &mut errors);
+    if errors.0.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(LoadError(errors.0))
+    }
+}
+
+fn toml_message(e: &toml::de::Error) -> String {
+    let m = e.message().trim().to_string();
+    let m = m
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key");
+    if m.contains("did not match any variant of untagged enum RawDefault") {
+        return "bad default: expected a SQL expression in a string, or a number or boolean".into();
+    }
+    if m.contains("untagged enum RawPrimaryKey") {
+        return "bad primary_key: expected a list of columns, or { name = \"...\", columns = [...] }"
+            .into();
+    }
+    m
+}
+
+/// Split `schema.name` (exact case; default schema public).
+fn qualified(s: &str) -> QualName {
+    match s.split_once('.') {
+        Some((schema, name)) => QualName::new(schema, name),
+        None => QualName::new("public", s),
+    }
+}
+
+/// `table(col, ...)` or `schema.table(col, ...)`.
+fn parse_reference(s: &str) -> Result<(QualName, Vec<String>), String> {
+    let s = s.trim();
+    let open = s
+        .find('(')
+        .ok_or_else(|| format!("bad reference `{s}`: expected `table(column)`"))?;
+    let close = s
+        .strip_suffix(')')
+        .ok_or_else(|| format!("bad reference `{s}`: expected `table(column)`"))?;
+    let table = s[..open].trim();
+    let cols: Vec<String> = close[open + 1..]
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .collect();
+    if table.is_empty() || cols.iter().any(|c| c.is_empty()) {
+        return Err(format!("bad reference `{s}`: expected `table(column)`"));
+    }
+    Ok((qualified(table), cols))
+}
+
+fn fk_action(errors: &mut Errors, src: &Source, v: &Option<Spanned<String>>) -> FkAction {
+    match v {
+        None => FkAction::NoAction,
+        Some(s) => FkAction::parse(s.get_ref()).unwrap_or_else(|| {
+            errors.at(
+                &src.origin(s.span()),
+                format!(
+                    "unknown action `{}`: expected cascade, restrict, set null, set default or no action",
+                    s.get_ref()
+                ),
+            );
+            FkAction::NoAction
+        }),
+    }
+}
+
+fn parse_expr_at(
+    errors: &mut Errors,
+    src: &Source,
+    s: &Spanned<String>,
+    what: &str,
+) -> Option<Expr> {
+    match expr::from_files(s.get_ref()) {
+        Ok(e) => Some(e),
+        Err(msg) => {
+            errors.at(
+                &src.origin(s.span()),
+                format!("bad {what} `{}`: {msg}", s.get_ref()),
+            );
+            None
+        }
+    }
+}
+
+/// An index column entry: `name`, `name DESC`, `name NULLS FIRST`, ...
+fn parse_index_column(entry: &str) -> Result<(String, bool, bool), String> {
+    let words: Vec<&str> = entry.split_whitespace().collect();
+    let Some((name, rest)) = words.split_first() else {
+        return Err("empty column name".into());
+    };
+    let rest: Vec<String> = rest.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let (desc, tail) = match rest.as_slice() {
+        ["DESC", tail @ ..] => (true, tail),
+        ["ASC", tail @ ..] => (false, tail),
+        tail => (false, tail),
+    };
+    let nulls_first = match tail {
+        [] => desc,
+        ["NULLS", "FIRST"] => true,
+        ["NULLS", "LAST"] => false,
+        _ => {
+            return Err(format!(
+                "bad index column `{entry}`: expected `column [ASC|DESC] [NULLS FIRST|NULLS LAST]`"
+            ))
+        }
+    };
+    Ok((name.to_string(), desc, nulls_first))
+}
+
+const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
+
+fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
+    let mut cat = Catalog::default();
+    // name -> origin of its first definition, for "defined twice" errors.
+    let mut enum_origin: HashMap<QualName, Origin> = HashMap::new();
+    let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
+
+    // Pass 1: extensions and enums, so that column types can refer to them.
+    for (src, raw) in files {
+        for ext in &raw.extensions {
+            let o = src.origin(ext.span());
+            let name = ext.get_ref().clone();
+            if let Some(prev) = cat.extensions.get(&name) {
+                if let Some(p) = &prev.origin {
+                    if p.file != o.file {
+                        // Listing an extension in two files is harmless.
+                        continue;
+                    }
+                }
+                continue;
+            }
+            cat.extensions.insert(
+                name.clone(),
+                Extension {
+                    name,
+                    schema: None,
+                    origin: Some(o),
+                },
+            );
+        }
+        for (key, e) in &raw.enums {
+            let o = src.origin(key.span());
+            let name = qualified(key.get_ref());
+            if let Some(prev) = enum_origin.get(&name) {
+                errors.at(
+                    &o,
+                    format!("enum `{name}` is defined twice: here and at {prev}"),
+                );
+                continue;
+            }
+            let e = e.get_ref();
+            let mut values: Vec<String> = Vec::new();
+            for v in &e.values {
+                if values.contains(v.get_ref()) {
+                    errors.at(
+                        &src.origin(v.span()),
+                        format!("enum `{name}` lists the value `{}` twice", v.get_ref()),
+                    );
+                }
+                values.push(v.get_ref().clone());
+            }
+            if values.is_empty() {
+                errors.at(&o, format!("enum `{name}` has no values"));
+            }
+            enum_origin.insert(name.clone(), o.clone());
+            cat.enums.insert(
+                name.clone(),
+                EnumType {
+                    name,
+                    values,
+                    comment: e.comment.clone(),
+                    origin: Some(o),
+                },
+            );
+        }
+    }
+
+    // Pass 2: tables.
+    for (src, raw) in files {
+        for (key, t) in &raw.tables {
+            let o = src.origin(key.span());
+            let name = qualified(key.get_ref());
+            if let Some(prev) = table_origin.get(&name) {
+                errors.at(
+                    &o,
+                    format!("table `{name}` is defined twice: here and at {prev}"),
+                );
+                continue;
+            }
+            table_origin.insert(name.clone(), o.clone());
+            let table = build_table(&cat, src, name.clone(), o, t.get_ref(), errors);
+            cat.tables.insert(name, table);
+        }
+    }
+
+    // Pass 3: what needs every table: references, and names unique per schema.
+    check_references(&cat, errors);
+    check_relation_names(&cat, errors);
+
+    for name in cat.tables.keys().chain(cat.enums.keys()) {
+        if name.schema != "public" {
+            cat.schemas.insert(name.schema.clone());
+        }
+    }
+    cat
+}
+
+fn build_table(
+    cat: &Catalog,
+    src: &Source,
+    name: QualName,
+    origin: Origin,
+    raw: &RawTable,
+    errors: &mut Errors,
+) -> Table {
+    let mut table = Table::new(name.clone());
+    table.origin = Some(origin.clone());
+    table.comment = raw.comment.clone();
+    table.deprecated = raw.deprecated.clone();
+    let tname = name.name.clone();
+    let mut pk_columns: Vec<(String, Origin)> = Vec::new();
+
+    for (ckey, c) in &raw.columns {
+        let co = src.origin(ckey.span());
+        let cname = ckey.get_ref().clone();
+        let rc = c.get_ref();
+        if table.column(&cname).is_some() {
+            errors.at(
+                &co,
+                format!("column `{cname}` is defined twice in table `{name}`"),
+            );
+            continue;
+        }
+        let ty_origin = src.origin(rc.ty.span());
+        let parsed = match resolve_type(cat, rc.ty.get_ref()) {
+            Ok(p) => p,
+            Err(msg) => {
+                errors.at(&ty_origin, msg);
+                continue;
+            }
+        };
+        let mut col = Column::new(cname.clone(), parsed.canonical.clone());
+        col.origin = Some(co.clone());
+        col.not_null = rc.not_null;
+        col.comment = rc.comment.clone();
+        col.deprecated = rc.deprecated.clone();
+        if let Some(keyword) = parsed.serial {
+            let seq = QualName::new(name.schema.clone(), names::sequence_name(&tname, &cname));
+            let regclass = if seq.schema == "public" {
+                quote_ident(&seq.name)
+            } else {
+                format!("{}.{}", quote_ident(&seq.schema), quote_ident(&seq.name))
+            };
+            col.default = Some(expr::from_catalog(&format!(
+                "nextval({}::regclass)",
+                quote_literal(&regclass)
+            )));
+            col.not_null = true;
+            col.serial = Some(Serial {
+                keyword,
+                sequence: seq,
+            });
+        }
+        if let Some(d) = &rc.default {
+            let dorigin = src.origin(d.span());
+            if col.serial.is_some() {
+                errors.at(&dorigin, format!("column `{cname}` is {}: it has its own default (nextval); remove `default`", parsed.serial.unwrap()));
+            }
+            col.default = match d.get_ref() {
+                RawDefault::Int(i) => {
+                    Some(expr::from_files(&i.to_string()).expect("integer literal"))
+                }
+                RawDefault::Float(f) => {
+                    if !f.is_finite() {
+                        errors.at(&dorigin, "bad default: expected a finite number");
+                        None
+                    } else {
+                        Some(expr::from_files(&format!("{f:?}")).expect("float literal"))
+                    }
+                }
+                RawDefault::Bool(b) => {
+                    Some(expr::from_files(if *b { "true" } else { "false" }).expect("bool literal"))
+                }
+                RawDefault::Text(s) => match expr::parse_one(s) {
+                    Ok(ast) if expr::is_bare_word(&ast) => {
+                        errors.at(
+                            &dorigin,
+                            format!(
+                                "bad default `{s}`: a bare word is not an expression; for the text write `default = \"{}\"`",
+                                quote_literal(s).replace('"', "\\\"")
+                            ),
+                        );
+                        None
+                    }
+                    Ok(ast) => Some(Expr {
+                        sql: ast.to_string(),
+                        key: expr::normalize_ast(ast),
+                    }),
+                    Err(msg) => {
+                        errors.at(&dorigin, format!("bad default `{s}`: {msg}"));
+                        None
+                    }
+                },
+            };
+        }
+        if let Some(i) = &rc.identity {
+            let io = src.origin(i.span());
+            col.identity = match i
+                .get_ref()
+                .to_ascii_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .as_str()
+            {
+                "always" => Some(Identity::Always),
+                "by default" => Some(Identity::ByDefault),
+                other => {
+                    errors.at(
+                        &io,
+                        format!("bad identity `{other}`: expected \"always\" or \"by default\""),
+                    );
+                    None
+                }
+            };
+            if !matches!(col.ty.as_str(), "smallint" | "integer" | "bigint")
+                || parsed.serial.is_some()
+            {
+                errors.at(
+                    &io,
+                    format!(
+                        "identity column `{cname}` must be smallint, integer or bigint, not `{}`",
+                        rc.ty.get_ref()
+                    ),
+                );
+            }
+            if rc.default.is_some() {
+                errors.at(
+                    &io,
+                    format!("column `{cname}` cannot have both `identity` and `default`"),
+                );
+            }
+            col.not_null = true;
+        }
+        if let Some(g) = &rc.generated {
+            col.generated = parse_expr_at(errors, src, g, "generated expression");
+            if rc.default.is_some() || rc.identity.is_some() {
+                errors.at(
+                    &src.origin(g.span()),
+                    format!("generated column `{cname}` cannot have a default or an identity"),
+                );
+            }
+        }
+        if rc.primary_key {
+            pk_columns.push((cname.clone(), co.clone()));
+        }
+        if rc.unique {
+            table.uniques.push(Key {
+                name: names::unique_name(&tname, std::slice::from_ref(&cname)),
+                columns: vec![cname.clone()],
+                origin: Some(co.clone()),
+            });
+        }
+        if let Some(chk) = &rc.check {
+            if let Some(e) = parse_expr_at(errors, src, chk, "check") {
+                table.checks.push(Check {
+                    name: names::check_name(&tname, Some(&cname)),
+                    expr: e,
+                    validated: true,
+                    origin: Some(src.origin(chk.span())),
+                });
+            }
+        }
+        if let Some(r) = &rc.references {
+            let ro = src.origin(r.span());
+            match parse_reference(r.get_ref()) {
+                Ok((ref_table, ref_columns)) => table.foreign_keys.push(ForeignKey {
+                    name: names::fkey_name(&tname, std::slice::from_ref(&cname)),
+                    columns: vec![cname.clone()],
+                    ref_table,
+                    ref_columns,
+                    on_delete: fk_action(errors, src, &rc.on_delete),
+                    on_update: fk_action(errors, src, &rc.on_update),
+                    deferrable: false,
+                    initially_deferred: false,
+                    validated: true,
+                    origin: Some(ro),
+                }),
+                Err(msg) => errors.at(&ro, msg),
+            }
+        } else if let Some(a) = rc.on_delete.as_ref().or(rc.on_update.as_ref()) {
+            errors.at(
+                &src.origin(a.span()),
+                format!("`on_delete` / `on_update` on column `{cname}` need `references`"),
+            );
+        }
+        table.columns.push(col);
+    }
+
+    // Primary key: on the table, or `primary_key = true` on one column.
+    let mut pk: Option<Key> = None;
+    if let Some(p) = &raw.primary_key {
+        let po = src.origin(p.span());
+        let (pk_name, cols) = match p.get_ref() {
+            RawPrimaryKey::Columns(c) => (names::pkey_name(&tname), c.clone()),
+            RawPrimaryKey::Named { name, columns } => (name.clone(), columns.clone()),
+        };
+        if !pk_columns.is_empty() {
+            errors.at(&po, format!("table `{name}` declares its primary key twice: on the table and with `primary_key = true` on column `{}`", pk_columns[0].0));
+        }
+        check_columns_exist(&table, &cols, &po, "primary key", errors);
+        pk = Some(Key {
+            name: pk_name,
+            columns: cols,
+            origin: Some(po),
+        });
+    } else if pk_columns.len() > 1 {
+        errors.at(&pk_columns[1].1, format!("more than one column of `{name}` says `primary_key = true`; for a composite key write `primary_key = [{}]` on the table", pk_columns.iter().map(|(c, _)| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")));
+    } else if let Some((c, o)) = pk_columns.pop() {
+        pk = Some(Key {
+            name: names::pkey_name(&tname),
+            columns: vec![c],
+            origin: Some(o),
+        });
+    }
+    if let Some(k) = &pk {
+        for c in &k.columns {
+            if let Some(col) = table.columns.iter_mut().find(|x| &x.name == c) {
+                col.not_null = true;
+            }
+        }
+    }
+    table.primary_key = pk;
+
+    for (ukey, cols) in &raw.unique {
+        let uo = src.origin(ukey.span());
+        check_columns_exist(
+            &table,
+            cols.get_ref(),
+            &src.origin(cols.span()),
+            "unique constraint",
+            errors,
+        );
+        if cols.get_ref().is_empty() {
+            errors.at(&uo, "a unique constraint needs at least one column");
+        }
+        table.uniques.push(Key {
+            name: ukey.get_ref().clone(),
+            columns: cols.get_ref().clone(),
+            origin: Some(uo),
+        });
+    }
+    for (ckey, chk) in &raw.checks {
+        if let Some(e) = parse_expr_at(errors, src, chk, "check") {
+            table.checks.push(Check {
+                name: ckey.get_ref().clone(),
+                expr: e,
+                validated: true,
+                origin: Some(src.origin(ckey.span())),
+            });
+        }
+    }
+    for (fkey, fk) in &raw.foreign_keys {
+        let fo = src.origin(fkey.span());
+        let f = fk.get_ref();
+        check_columns_exist(&table, &f.columns, &fo, "foreign key", errors);
+        match parse_reference(f.references.get_ref()) {
+            Ok((ref_table, ref_columns)) => {
+                if ref_columns.len() != f.columns.len() {
+                    errors.at(
+                        &src.origin(f.references.span()),
+                        format!(
+                            "foreign key `{}` has {} column(s) but references {}",
+                            fkey.get_ref(),
+                            f.columns.len(),
+                            ref_columns.len()
+                        ),
+                    );
+                }
+                table.foreign_keys.push(ForeignKey {
+                    name: fkey.get_ref().clone(),
+                    columns: f.columns.clone(),
+                    ref_table,
+                    ref_columns,
+                    on_delete: fk_action(errors, src, &f.on_delete),
+                    on_update: fk_action(errors, src, &f.on_update),
+                    deferrable: f.deferrable || f.initially_deferred,
+                    initially_deferred: f.initially_deferred,
+                    validated: true,
+                    origin: Some(fo),
+                })
+            }
+            Err(msg) => errors.at(&src.origin(f.references.span()), msg),
+        }
+    }
+    for (ikey, idx) in &raw.indexes {
+        let io = src.origin(ikey.span());
+        let ri = idx.get_ref();
+        let mut keys = Vec::new();
+        match (&ri.columns, &ri.expression) {
+            (Some(cols), None) => {
+                let co = src.origin(cols.span());
+                if cols.get_ref().is_empty() {
+                    errors.at(&co, "an index needs at least one column");
+                }
+                for entry in cols.get_ref() {
+                    match parse_index_column(entry) {
+                        Ok((c, desc, nulls_first)) => {
+                            check_columns_exist(
+                                &table,
+                                std::slice::from_ref(&c),
+                                &co,
+                                &format!("index `{}`", ikey.get_ref()),
+                                errors,
+                            );
+                            keys.push(IndexKey {
+                                part: IndexKeyPart::Column(c),
+                                desc,
+                                nulls_first,
+                            });
+                        }
+                        Err(m) => errors.at(&co, m),
+                    }
+                }
+            }
+            (None, Some(e)) => match expr::parse_list(e.get_ref()) {
+                Ok(list) => {
+                    for ast in list {
+                        keys.push(IndexKey {
+                            part: IndexKeyPart::Expression(Expr {
+                                sql: ast.to_string(),
+                                key: expr::normalize_ast(ast),
+                            }),
+                            desc: false,
+                            nulls_first: false,
+                        });
+                    }
+                }
+                Err(m) => errors.at(
+                    &src.origin(e.span()),
+                    format!("bad index expression `{}`: {m}", e.get_ref()),
+                ),
+            },
+            (Some(_), Some(e)) => errors.at(
+                &src.origin(e.span()),
+                "an index has either `columns` or `expression`, not both",
+            ),
+            (None, None) => errors.at(
+                &io,
+                format!("index `{}` needs `columns` or `expression`", ikey.get_ref()),
+            ),
+        }
+        let method = match &ri.using {
+            None => "btree".to_string(),
+            Some(u) => {
+                let m = u.get_ref().to_ascii_lowercase();
+                if !INDEX_METHODS.contains(&m.as_str()) {
+                    errors.at(
+                        &src.origin(u.span()),
+                        format!(
+                            "unknown index method `{}`: expected one of {}",
+                            u.get_ref(),
+                            INDEX_METHODS.join(", ")
+                        ),
+                    );
+                }
+                m
+            }
+        };
+        check_columns_exist(
+            &table,
+            &ri.include,
+            &io,
+            &format!("index `{}` include", ikey.get_ref()),
+            errors,
+        );
+        let predicate = ri
+            .predicate
+            .as_ref()
+            .and_then(|p| parse_expr_at(errors, src, p, "index predicate"));
+        table.indexes.push(Index {
+            name: ikey.get_ref().clone(),
+            unique: ri.unique,
+            method,
+            keys,
+            include: ri.include.clone(),
+            predicate,
+            deprecated: ri.deprecated.clone(),
+            valid: true,
+            origin: Some(io),
+        });
+    }
+    table
+}
+
+/// A type from the files: an enum of the files (exact name), a built-in type, or an extension's type.
+fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
+    let base = ty.trim().trim_end_matches("[]").trim();
+    let dims = if ty.trim().ends_with("[]") { "[]" } else { "" };
+    let exact = qualified(base);
+    if cat.enums.contains_key(&exact) {
+        let shown = if exact.schema == "public" {
+            quote_ident(&exact.name)
+        } else {
+            format!(
+                "{}.{}",
+                quote_ident(&exact.schema),
+                quote_ident(&exact.name)
+            )
+        };
+        return Ok(types::ParsedType {
+            canonical: format!("{shown}{dims}"),
+            serial: None,
+            user_type: Some((exact.schema, exact.name)),
+        });
+    }
+    let parsed = types::parse_type(ty).map_err(|m| format!("bad type `{ty}`: {m}"))?;
+    if let Some((schema, name)) = &parsed.user_type {
+        let known_enum = cat
+            .enums
+            .contains_key(&QualName::new(schema.clone(), name.clone()));
+        let ext = types::EXTENSION_TYPES.iter().find(|(t, _)| t == name);
+        if !known_enum && ext.is_none() {
+            return Err(format!(
+                "unknown type `{ty}`: expected a PostgreSQL type (integer, bigint, text, varchar(n), numeric(p,s), timestamptz, uuid, jsonb, ...), an enum of the files, or a type of a listed extension"
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+fn check_columns_exist(
+    table: &Table,
+    cols: &[String],
+    o: &Origin,
+    what: &str,
+    errors: &mut Errors,
+) {
+    for c in cols {
+        if table.column(c).is_none() {
+            errors.at(
+                o,
+                format!(
+                    "{what} of table `{}` names column `{c}`, which the table does not have",
+                    table.name
+                ),
+            );
+        }
+    }
+}
+
+fn check_references(cat: &Catalog, errors: &mut Errors) {
+    for t in cat.tables.values() {
+        for fk in &t.foreign_keys {
+            let o = fk
+                .origin
+                .clone()
+                .or_else(|| t.origin.clone())
+                .expect("files have origins");
+            match cat.tables.get(&fk.ref_table) {
+                None => errors.at(&o, format!("foreign key `{}` of table `{}` references table `{}`, which no schema file defines", fk.name, t.name, fk.ref_table)),
+                Some(target) => {
+                    for c in &fk.ref_columns {
+                        if target.column(c).is_none() {
+                            errors.at(&o, format!("foreign key `{}` of table `{}` references column `{}.{c}`, which does not exist", fk.name, t.name, fk.ref_table));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Tables, indexes and constraint-backed indexes share one namespace per schema;
+/// constraint names must be unique per table.
+fn check_relation_names(cat: &Catalog, errors: &mut Errors) {
+    let mut seen: BTreeMap<(String, String), (String, Origin)> = BTreeMap::new();
+    let mut claim = |schema: &str,
+                     name: &str,
+                     what: String,
+                     o: Option<Origin>,
+                     errors: &mut Errors| {
+        let Some(o) = o else { return };
+        let k = (schema.to_string(), name.to_string());
+        if let Some((prev_what, prev)) = seen.get(&k) {
+            errors.at(&o, format!("{what} is named `{name}`, like {prev_what} at {prev}; names of tables and indexes must be unique per schema"));
+        } else {
+            seen.insert(k, (what, o));
+        }
+    };
+    for t in cat.tables.values() {
+        let s = &t.name.schema;
+        claim(
+            s,
+            &t.name.name,
+            format!("table `{}`", t.name),
+            t.origin.clone(),
+            errors,
+        );
+        for k in t.primary_key.iter().chain(&t.uniques) {
+            claim(
+                s,
+                &k.name,
+                format!("the index of constraint `{}`", k.name),
+                k.origin.clone(),
+                errors,
+            );
+        }
+        for i in &t.indexes {
+            claim(
+                s,
+                &i.name,
+                format!("index `{}`", i.name),
+                i.origin.clone(),
+                errors,
+            );
+        }
+        let mut cons: BTreeMap<&str, &Origin> = BTreeMap::new();
+        let all = t
+            .primary_key
+            .iter()
+            .chain(&t.uniques)
+            .map(|k| (k.name.as_str(), k.origin.as_ref()))
+            .chain(
+                t.checks
+                    .iter()
+                    .map(|c| (c.name.as_str(), c.origin.as_ref())),
+            )
+            .chain(
+                t.foreign_keys
+                    .iter()
+                    .map(|f| (f.name.as_str(), f.origin.as_ref())),
+            );
+        for (n, o) in all {
+            let Some(o) = o else { continue };
+            if let Some(prev) = cons.get(n) {
+                errors.at(
+                    o,
+                    format!(
+                        "constraint `{n}` of table `{}` is defined twice: here and at {prev}",
+                        t.name
+                    ),
+                );
+            } else {
+                cons.insert(n, o);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(files: &[(&str, &str)]) -> Result<Catalog, LoadError> {
+        load_sources(
+            files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+        )
+    }
+
+    fn err(files: &[(&str, &str)]) -> String {
+        load(files).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn loads_the_spec_example_shape() {
+        let cat = load(&[(
+            "a.toml",
+            r#"
+extensions = ["pgcrypto"]
+[enums.appointment_status]
+values = ["scheduled", "confirmed"]
+[tables.tenants.columns]
+id = { type = "bigserial", primary_key = true }
+[tables.appointments.columns]
+id = { type = "bigserial", primary_key = true }
+tenant_id = { type = "bigint", not_null = true, references = "tenants(id)", on_delete = "cascade" }
+status = { type = "appointment_status", not_null = true, default = "'scheduled'" }
+attempts = { type = "int4", default = 0, check = "attempts >= 0" }
+[tables.appointments.indexes]
+idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'scheduled'" }
+"#,
+        )])
+        .unwrap();
+        let t = &cat.tables[&QualName::new("public", "appointments")];
+        assert_eq!(
+            t.columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>(),
+            ["id", "tenant_id", "status", "attempts"]
+        );
+        assert_eq!(t.columns[0].ty, "bigint");
+        assert_eq!(
+            t.columns[0].default.as_ref().unwrap().sql,
+            "nextval('appointments_id_seq'::regclass)"
+        );
+        assert_eq!(t.columns[3].ty, "integer");
+        assert_eq!(t.primary_key.as_ref().unwrap().name, "appointments_pkey");
+        assert_eq!(t.foreign_keys[0].name, "appointments_tenant_id_fkey");
+        assert_eq!(t.checks[0].name, "appointments_attempts_check");
+        assert!(t.indexes[0].keys[0].desc);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let e = err(&[(
+            "s/t.toml",
+            "[tables.t.columns]\nid = { type = \"int\", nul = true }\n",
+        )]);
+        assert!(e.starts_with("s/t.toml:2:"), "{e}");
+        assert!(e.contains("unknown key `nul`"), "{e}");
+
+        let e = err(&[("t.toml", "[tables.t.columns]\nid = { type = \"integr\" }\n")]);
+        assert!(e.starts_with("t.toml:2:15: unknown type `integr`"), "{e}");
+
+        let e = err(&[(
+            "t.toml",
+            "[tables.t.columns]\ns = { type = \"text\", default = \"pending\" }\n",
+        )]);
+        assert!(e.contains("t.toml:2:") && e.contains("'pending'"), "{e}");
+
+        let e = err(&[
+            ("a.toml", "[tables.t.columns]\nid = { type = \"int\" }\n"),
+            ("b.toml", "\n[tables.t.columns]\nid = { type = \"int\" }\n"),
+        ]);
+        assert!(
+            e.starts_with("b.toml:2:9: table `t` is defined twice") && e.contains("a.toml:1:9"),
+            "{e}"
+        );
+
+        let e = err(&[(
+            "t.toml",
+            "[tables.t.columns]\nx = { type = \"int\", references = \"nope(id)\" }\n",
+        )]);
+        assert!(e.contains("t.toml:2:") && e.contains("`nope`"), "{e}");
+
+        let e = err(&[("t.toml", "[tables.t.columns]\nx = { type = \"int\" }\n[tables.t.indexes]\ni = { columns = [\"y\"] }\n")]);
+        assert!(e.contains("t.toml:4:") && e.contains("column `y`"), "{e}");
+
+        let e = err(&[("t.toml", "[tables.t\n")]);
+        assert!(e.starts_with("t.toml:1:"), "{e}");
+    }
+}

@@ -1,0 +1,533 @@
+//! The only code that writes DDL: allowed changes in, statements out, in
+//! dependency order (schemas, extensions, enums, tables, columns, constraints,
+//! foreign keys after their targets, indexes). Identifiers go through `quote_ident`.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Serialize;
+
+use crate::diff::{Change, CommentTarget, Constraint};
+use crate::model::{Column, ForeignKey, Index, IndexKeyPart, QualName, Table, TableStats};
+use crate::names::{quote_ident, quote_list, quote_literal};
+
+/// One statement of a plan, with what it costs a busy table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Statement {
+    /// Step id: `create-table:appointments`, `add-column:appointments.notes`, ...
+    pub id: String,
+    pub sql: String,
+    /// The table it belongs to, for grouping (`appointments`, `auth.users`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The strongest table lock it takes.
+    pub lock: &'static str,
+    /// What it does to a busy table, when it does something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hazard: Option<String>,
+    /// A warning for a person (a constraint that may fail on existing rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// Estimated rows and size of the table it touches, when the table exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_rows: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table_bytes: Option<i64>,
+}
+
+impl Statement {
+    fn new(id: String, sql: String, table: Option<&QualName>, lock: &'static str) -> Self {
+        Statement {
+            id,
+            sql,
+            table: table.map(|t| t.to_string()),
+            lock,
+            hazard: None,
+            warning: None,
+            table_rows: None,
+            table_bytes: None,
+        }
+    }
+    fn hazard(mut self, h: Option<&str>) -> Self {
+        self.hazard = h.map(str::to_string);
+        self
+    }
+    fn warning(mut self, w: &str) -> Self {
+        self.warning = Some(w.to_string());
+        self
+    }
+    fn stats(mut self, s: &Option<TableStats>) -> Self {
+        if let Some(s) = s {
+            self.table_rows = Some(s.rows.max(0.0) as i64);
+            self.table_bytes = Some(s.bytes);
+        }
+        self
+    }
+}
+
+pub const MAY_FAIL: &str = "may fail on existing rows";
+
+/// Render the allowed changes, in dependency order.
+pub fn render(changes: &[&Change]) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut late_fks = Vec::new();
+
+    for c in changes {
+        if let Change::CreateSchema { name } = c {
+            out.push(Statement::new(
+                format!("create-schema:{name}"),
+                format!("CREATE SCHEMA {}", quote_ident(name)),
+                None,
+                "none",
+            ));
+        }
+    }
+    for c in changes {
+        if let Change::CreateExtension { name } = c {
+            out.push(Statement::new(
+                format!("create-extension:{name}"),
+                format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(name)),
+                None,
+                "none",
+            ));
+        }
+    }
+    for c in changes {
+        match c {
+            Change::CreateEnum { en } => {
+                let values: Vec<String> = en.values.iter().map(|v| quote_literal(v)).collect();
+                out.push(Statement::new(
+                    format!("create-enum:{}", en.name),
+                    format!(
+                        "CREATE TYPE {} AS ENUM ({})",
+                        en.name.sql(),
+                        values.join(", ")
+                    ),
+                    None,
+                    "none",
+                ));
+                if let Some(cm) = &en.comment {
+                    out.push(comment_stmt(&CommentTarget::Enum(en.name.clone()), cm));
+                }
+            }
+            Change::AddEnumValue {
+                name,
+                value,
+                after,
+                before,
+            } => {
+                let pos = match (after, before) {
+                    (Some(a), _) => format!(" AFTER {}", quote_literal(a)),
+                    (None, Some(b)) => format!(" BEFORE {}", quote_literal(b)),
+                    _ => String::new(),
+                };
+                out.push(Statement::new(
+                    format!("add-enum-value:{name}.{value}"),
+                    format!(
+                        "ALTER TYPE {} ADD VALUE {}{pos}",
+                        name.sql(),
+                        quote_literal(value)
+                    ),
+                    None,
+                    "none",
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    // New tables, each after the tables its foreign keys point to.
+    let new_tables: Vec<&Table> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable { table } => Some(table),
+            _ => None,
+        })
+        .collect();
+    let new_names: HashSet<&QualName> = new_tables.iter().map(|t| &t.name).collect();
+    let mut created: BTreeSet<QualName> = BTreeSet::new();
+    for t in order_by_references(&new_tables) {
+        let (stmt, deferred) = create_table(t, &new_names, &created);
+        out.push(stmt);
+        created.insert(t.name.clone());
+        late_fks.extend(deferred.into_iter().map(|fk| (t.name.clone(), fk, None)));
+        for i in &t.indexes {
+            out.push(create_index(&t.name, i, &None, false));
+        }
+        if let Some(cm) = &t.comment {
+            out.push(comment_stmt(&CommentTarget::Table(t.name.clone()), cm));
+        }
+        for col in &t.columns {
+            if let Some(cm) = &col.comment {
+                out.push(comment_stmt(
+                    &CommentTarget::Column(t.name.clone(), col.name.clone()),
+                    cm,
+                ));
+            }
+        }
+    }
+
+    // Existing tables: columns, defaults, nullability, constraints, indexes, comments.
+    for c in changes {
+        match c {
+            Change::AddColumn {
+                table,
+                column,
+                stats,
+            } => {
+                let hazard = add_column_hazard(column);
+                out.push(
+                    Statement::new(
+                        format!("add-column:{table}.{}", column.name),
+                        format!(
+                            "ALTER TABLE {} ADD COLUMN {}",
+                            table.sql(),
+                            column_def(column)
+                        ),
+                        Some(table),
+                        "ACCESS EXCLUSIVE",
+                    )
+                    .hazard(hazard)
+                    .stats(stats),
+                );
+                if let Some(cm) = &column.comment {
+                    out.push(comment_stmt(
+                        &CommentTarget::Column(table.clone(), column.name.clone()),
+                        cm,
+                    ));
+                }
+            }
+            Change::SetDefault { table, column, .. } => {
+                let d = column.default.as_ref().expect("SetDefault has a default");
+                out.push(Statement::new(
+                    format!("set-default:{table}.{}", column.name),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                        table.sql(),
+                        quote_ident(&column.name),
+                        d.sql
+                    ),
+                    Some(table),
+                    "ACCESS EXCLUSIVE",
+                ));
+            }
+            Change::DropNotNull { table, column } => out.push(Statement::new(
+                format!("drop-not-null:{table}.{}", column.name),
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+                    table.sql(),
+                    quote_ident(&column.name)
+                ),
+                Some(table),
+                "ACCESS EXCLUSIVE",
+            )),
+            _ => {}
+        }
+    }
+    for c in changes {
+        match c {
+            Change::AddConstraint {
+                table,
+                constraint: Constraint::ForeignKey(fk),
+                stats,
+            } => {
+                late_fks.push((table.clone(), fk.clone(), Some(stats.clone())));
+            }
+            Change::AddConstraint {
+                table,
+                constraint,
+                stats,
+            } => {
+                let (lock, hazard) = match constraint {
+                    Constraint::Unique(_) => ("ACCESS EXCLUSIVE", "blocks writes while it builds"),
+                    _ => ("ACCESS EXCLUSIVE", "scans the table to validate"),
+                };
+                out.push(
+                    Statement::new(
+                        format!("add-constraint:{table}.{}", constraint.name()),
+                        format!(
+                            "ALTER TABLE {} ADD {}",
+                            table.sql(),
+                            constraint_sql(constraint)
+                        ),
+                        Some(table),
+                        lock,
+                    )
+                    .hazard(Some(hazard))
+                    .warning(MAY_FAIL)
+                    .stats(stats),
+                );
+            }
+            _ => {}
+        }
+    }
+    for (table, fk, stats) in late_fks {
+        let existing = stats.is_some();
+        let mut s = Statement::new(
+            format!("add-foreign-key:{table}.{}", fk.name),
+            format!(
+                "ALTER TABLE {} ADD {}",
+                table.sql(),
+                constraint_sql(&Constraint::ForeignKey(fk))
+            ),
+            Some(&table),
+            "SHARE ROW EXCLUSIVE",
+        );
+        if let Some(stats) = stats {
+            s = s.hazard(Some("scans the table to validate")).stats(&stats);
+        }
+        if existing {
+            s = s.warning(MAY_FAIL);
+        }
+        out.push(s);
+    }
+    for c in changes {
+        match c {
+            Change::CreateIndex {
+                table,
+                index,
+                stats,
+            } => out.push(create_index(table, index, stats, true)),
+            Change::SetComment { target, comment } => out.push(comment_stmt(target, comment)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Tables ordered so that each comes after the new tables it references (cycles keep file order).
+fn order_by_references<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
+    let names: HashSet<&QualName> = tables.iter().map(|t| &t.name).collect();
+    let mut done: HashSet<&QualName> = HashSet::new();
+    let mut out = Vec::new();
+    fn visit<'a>(
+        t: &'a Table,
+        all: &[&'a Table],
+        names: &HashSet<&QualName>,
+        done: &mut HashSet<&'a QualName>,
+        stack: &mut Vec<&'a QualName>,
+        out: &mut Vec<&'a Table>,
+    ) {
+        if done.contains(&t.name) || stack.contains(&&t.name) {
+            return;
+        }
+        stack.push(&t.name);
+        for fk in &t.foreign_keys {
+            if fk.ref_table != t.name && names.contains(&fk.ref_table) {
+                if let Some(target) = all.iter().find(|x| x.name == fk.ref_table) {
+                    visit(target, all, names, done, stack, out);
+                }
+            }
+        }
+        stack.pop();
+        if done.insert(&t.name) {
+            out.push(t);
+        }
+    }
+    let mut stack = Vec::new();
+    for t in tables {
+        visit(t, tables, &names, &mut done, &mut stack, &mut out);
+    }
+    out
+}
+
+fn create_table(
+    t: &Table,
+    new_tables: &HashSet<&QualName>,
+    created: &BTreeSet<QualName>,
+) -> (Statement, Vec<ForeignKey>) {
+    let mut lines: Vec<String> = t.columns.iter().map(column_def).collect();
+    if let Some(pk) = &t.primary_key {
+        lines.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            quote_ident(&pk.name),
+            quote_list(&pk.columns)
+        ));
+    }
+    for u in &t.uniques {
+        lines.push(constraint_sql(&Constraint::Unique(u.clone())));
+    }
+    for c in &t.checks {
+        lines.push(constraint_sql(&Constraint::Check(c.clone())));
+    }
+    let mut deferred = Vec::new();
+    for fk in &t.foreign_keys {
+        let target_ready = fk.ref_table == t.name
+            || !new_tables.contains(&fk.ref_table)
+            || created.contains(&fk.ref_table);
+        if target_ready {
+            lines.push(constraint_sql(&Constraint::ForeignKey(fk.clone())));
+        } else {
+            deferred.push(fk.clone());
+        }
+    }
+    let sql = format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        t.name.sql(),
+        lines.join(",\n    ")
+    );
+    (
+        Statement::new(
+            format!("create-table:{}", t.name),
+            sql,
+            Some(&t.name),
+            "ACCESS EXCLUSIVE",
+        ),
+        deferred,
+    )
+}
+
+/// `name type [GENERATED ...] [DEFAULT expr] [NOT NULL]`
+pub fn column_def(c: &Column) -> String {
+    let mut s = quote_ident(&c.name);
+    s.push(' ');
+    match &c.serial {
+        Some(serial) => s.push_str(serial.keyword),
+        None => s.push_str(&c.ty),
+    }
+    if let Some(i) = c.identity {
+        s.push(' ');
+        s.push_str(i.sql());
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.sql));
+    }
+    if c.serial.is_none() {
+        if let Some(d) = &c.default {
+            s.push_str(" DEFAULT ");
+            s.push_str(&d.sql);
+        }
+    }
+    if c.not_null && c.identity.is_none() && c.serial.is_none() {
+        s.push_str(" NOT NULL");
+    }
+    s
+}
+
+pub fn constraint_sql(c: &Constraint) -> String {
+    format!("CONSTRAINT {} {}", quote_ident(c.name()), c.definition())
+}
+
+fn create_index(
+    table: &QualName,
+    i: &Index,
+    stats: &Option<TableStats>,
+    existing: bool,
+) -> Statement {
+    let sql = index_sql(&quote_ident(&i.name), &table.sql(), i);
+    let s = Statement::new(
+        format!("create-index:{}", index_id(table, &i.name)),
+        sql,
+        Some(table),
+        "SHARE",
+    );
+    if existing {
+        let s = s.hazard(Some("blocks writes while it builds")).stats(stats);
+        if i.unique {
+            s.warning(MAY_FAIL)
+        } else {
+            s
+        }
+    } else {
+        s
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX name ON table [USING m] (keys) [INCLUDE (...)] [WHERE ...]`
+pub fn index_sql(name_sql: &str, table_sql: &str, i: &Index) -> String {
+    let keys: Vec<String> = i
+        .keys
+        .iter()
+        .map(|k| {
+            let mut s = match &k.part {
+                IndexKeyPart::Column(c) => quote_ident(c),
+                IndexKeyPart::Expression(e) => format!("({})", e.sql),
+            };
+            if k.desc {
+                s.push_str(" DESC");
+            }
+            if k.nulls_first != k.desc {
+                s.push_str(if k.nulls_first {
+                    " NULLS FIRST"
+                } else {
+                    " NULLS LAST"
+                });
+            }
+            s
+        })
+        .collect();
+    let mut sql = format!(
+        "CREATE {}INDEX {name_sql} ON {table_sql}",
+        if i.unique { "UNIQUE " } else { "" }
+    );
+    if i.method != "btree" {
+        sql.push_str(&format!(" USING {}", i.method));
+    }
+    sql.push_str(&format!(" ({})", keys.join(", ")));
+    if !i.include.is_empty() {
+        sql.push_str(&format!(" INCLUDE ({})", quote_list(&i.include)));
+    }
+    if let Some(p) = &i.predicate {
+        sql.push_str(&format!(" WHERE {}", p.sql));
+    }
+    sql
+}
+
+/// Index ids name the index; in another schema, qualified.
+fn index_id(table: &QualName, name: &str) -> String {
+    QualName::new(table.schema.clone(), name).to_string()
+}
+
+fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
+    match target {
+        CommentTarget::Table(t) => Statement::new(
+            format!("comment:{t}"),
+            format!("COMMENT ON TABLE {} IS {}", t.sql(), quote_literal(comment)),
+            Some(t),
+            "SHARE UPDATE EXCLUSIVE",
+        ),
+        CommentTarget::Column(t, c) => Statement::new(
+            format!("comment:{t}.{c}"),
+            format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                t.sql(),
+                quote_ident(c),
+                quote_literal(comment)
+            ),
+            Some(t),
+            "SHARE UPDATE EXCLUSIVE",
+        ),
+        CommentTarget::Enum(e) => Statement::new(
+            format!("comment:{e}"),
+            format!("COMMENT ON TYPE {} IS {}", e.sql(), quote_literal(comment)),
+            None,
+            "none",
+        ),
+    }
+}
+
+/// Functions whose value changes per row: a default calling one rewrites the table.
+const VOLATILE: &[&str] = &[
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "txid_current",
+    "gen_random_bytes",
+];
+
+fn add_column_hazard(c: &Column) -> Option<&'static str> {
+    if c.generated.is_some() || c.identity.is_some() || c.serial.is_some() {
+        return Some("rewrites the table");
+    }
+    let d = c.default.as_ref()?;
+    let lower = d.key.to_lowercase();
+    if VOLATILE.iter().any(|f| lower.contains(&format!("{f}("))) {
+        Some("rewrites the table")
+    } else {
+        None
+    }
+}

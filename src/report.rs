@@ -1,0 +1,143 @@
+//! Printers of a plan: text for people, JSON for tools, SQL for psql. Pure functions.
+
+use std::fmt::Write;
+
+use crate::plan::Plan;
+use crate::rules::Finding;
+
+/// The plan as a person reads it: grouped per table, refusals with their safe
+/// path, unmanaged objects, a summary line and the plan hash.
+pub fn text(plan: &Plan, target: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Plan against {target}");
+    if plan.statements.is_empty() {
+        let _ = writeln!(out, "\n  No changes: the database matches the files.");
+    }
+    let mut group: Option<String> = None;
+    for s in &plan.statements {
+        let g = s
+            .table
+            .as_ref()
+            .map_or("schema objects".to_string(), |t| format!("table {t}"));
+        if group.as_ref() != Some(&g) {
+            let _ = writeln!(out, "\n  {g}");
+            group = Some(g);
+        }
+        let mut lines = s.sql.lines();
+        let _ = writeln!(out, "    + {}", lines.next().unwrap_or(""));
+        for l in lines {
+            let _ = writeln!(out, "      {l}");
+        }
+        let mut notes = Vec::new();
+        if s.lock != "none" {
+            notes.push(format!("lock {}", s.lock));
+        }
+        if let Some(h) = &s.hazard {
+            notes.push(h.clone());
+        }
+        if let (Some(rows), Some(bytes)) = (s.table_rows, s.table_bytes) {
+            notes.push(format!("~{} rows, {}", rows, human_bytes(bytes)));
+        }
+        if s.hazard.is_some() || s.warning.is_some() {
+            let _ = writeln!(out, "      [{}]", notes.join("; "));
+        }
+        if let Some(w) = &s.warning {
+            let _ = writeln!(out, "      ! {w}");
+        }
+    }
+    if !plan.refused.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nRefused ({}): nothing will be applied while any change is refused",
+            plan.refused.len()
+        );
+        for f in &plan.refused {
+            out.push_str(&finding_text(f));
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmanaged ({}): in the database, not in the files; kept, never dropped",
+            plan.unmanaged.len()
+        );
+        for u in &plan.unmanaged {
+            let _ = writeln!(out, "    {} {}", u.kind, u.name);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nSummary: {} statement{} to run, {} refused, {} unmanaged, {} table{} in sync",
+        plan.statements.len(),
+        if plan.statements.len() == 1 { "" } else { "s" },
+        plan.refused.len(),
+        plan.unmanaged.len(),
+        plan.in_sync.len(),
+        if plan.in_sync.len() == 1 { "" } else { "s" },
+    );
+    let _ = writeln!(out, "Plan hash: {}", plan.plan_hash);
+    out
+}
+
+/// One refusal: rule, object, where, what, the diff of the definitions, the safe path.
+pub fn finding_text(f: &Finding) -> String {
+    let mut out = String::new();
+    let at = f
+        .origin
+        .as_ref()
+        .map(|o| format!(" ({o})"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  {} {}: {}{at}", f.rule, f.rule.title(), f.object);
+    let _ = writeln!(out, "    {}", f.message);
+    if let (Some(live), Some(desired)) = (&f.live, &f.desired) {
+        let _ = writeln!(out, "    --- database");
+        let _ = writeln!(out, "    +++ files");
+        let _ = writeln!(out, "    -{live}");
+        let _ = writeln!(out, "    +{desired}");
+        if live.len() > 60 || desired.len() > 60 {
+            // Long definitions: point at where they part.
+            let at = live
+                .chars()
+                .zip(desired.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            let _ = writeln!(out, "     {}^ differs here", " ".repeat(at));
+        }
+    }
+    let _ = writeln!(out, "    safe path: {}", f.safe_path);
+    out
+}
+
+/// Only the statements, ready for psql.
+pub fn sql(plan: &Plan) -> String {
+    let mut out = String::new();
+    for s in &plan.statements {
+        let _ = writeln!(out, "-- {}\n{};\n", s.id, s.sql);
+    }
+    out
+}
+
+pub fn json(plan: &Plan) -> String {
+    let summary = serde_json::json!({
+        "statements": plan.statements.len(),
+        "refused": plan.refused.len(),
+        "unmanaged": plan.unmanaged.len(),
+        "inSync": plan.in_sync.len(),
+    });
+    let mut v = serde_json::to_value(plan).expect("plan serializes");
+    v["summary"] = summary;
+    serde_json::to_string_pretty(&v).expect("json")
+}
+
+pub fn human_bytes(b: i64) -> String {
+    let b = b.max(0) as f64;
+    if b >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} GB", b / 1024.0 / 1024.0 / 1024.0)
+    } else if b >= 1024.0 * 1024.0 {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    } else if b >= 1024.0 {
+        format!("{:.0} kB", b / 1024.0)
+    } else {
+        format!("{b} bytes")
+    }
+}

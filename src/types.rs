@@ -1,0 +1,374 @@
+//! Canonical type names: `int4` and `integer` are the same type. The canonical
+//! form is what `format_type` prints with `search_path = public`.
+
+use crate::names::quote_ident;
+
+/// The outcome of reading a type name from the files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParsedType {
+    /// Canonical spelling, as `format_type` prints it.
+    pub canonical: String,
+    /// `serial`, `bigserial` or `smallserial` when the files said so.
+    pub serial: Option<&'static str>,
+    /// For a type that is not built in: its schema and name (without array brackets).
+    pub user_type: Option<(String, String)>,
+}
+
+/// Built-in types without modifiers, by every name PostgreSQL accepts, and their canonical name.
+const SIMPLE: &[(&str, &str)] = &[
+    ("int", "integer"),
+    ("int4", "integer"),
+    ("integer", "integer"),
+    ("int8", "bigint"),
+    ("bigint", "bigint"),
+    ("int2", "smallint"),
+    ("smallint", "smallint"),
+    ("float8", "double precision"),
+    ("double precision", "double precision"),
+    ("float4", "real"),
+    ("real", "real"),
+    ("bool", "boolean"),
+    ("boolean", "boolean"),
+    ("text", "text"),
+    ("uuid", "uuid"),
+    ("json", "json"),
+    ("jsonb", "jsonb"),
+    ("bytea", "bytea"),
+    ("inet", "inet"),
+    ("cidr", "cidr"),
+    ("macaddr", "macaddr"),
+    ("macaddr8", "macaddr8"),
+    ("date", "date"),
+    ("money", "money"),
+    ("xml", "xml"),
+    ("tsvector", "tsvector"),
+    ("tsquery", "tsquery"),
+    ("point", "point"),
+    ("line", "line"),
+    ("lseg", "lseg"),
+    ("box", "box"),
+    ("path", "path"),
+    ("polygon", "polygon"),
+    ("circle", "circle"),
+    ("oid", "oid"),
+    ("regclass", "regclass"),
+    ("regtype", "regtype"),
+    ("regproc", "regproc"),
+    ("name", "name"),
+    ("\"char\"", "\"char\""),
+    ("int4range", "int4range"),
+    ("int8range", "int8range"),
+    ("numrange", "numrange"),
+    ("tsrange", "tsrange"),
+    ("tstzrange", "tstzrange"),
+    ("daterange", "daterange"),
+    ("int4multirange", "int4multirange"),
+    ("int8multirange", "int8multirange"),
+    ("nummultirange", "nummultirange"),
+    ("tsmultirange", "tsmultirange"),
+    ("tstzmultirange", "tstzmultirange"),
+    ("datemultirange", "datemultirange"),
+    ("pg_lsn", "pg_lsn"),
+    ("pg_snapshot", "pg_snapshot"),
+    ("txid_snapshot", "txid_snapshot"),
+    ("bpchar", "bpchar"),
+    ("varchar", "character varying"),
+    ("character varying", "character varying"),
+    ("char varying", "character varying"),
+    ("varbit", "bit varying"),
+    ("bit varying", "bit varying"),
+    ("numeric", "numeric"),
+    ("decimal", "numeric"),
+    ("dec", "numeric"),
+    ("interval", "interval"),
+    ("serial", "integer"),
+    ("serial4", "integer"),
+    ("bigserial", "bigint"),
+    ("serial8", "bigint"),
+    ("smallserial", "smallint"),
+    ("serial2", "smallint"),
+];
+
+/// Types that well-known extensions add, so the loader can tell them from typos.
+pub const EXTENSION_TYPES: &[(&str, &str)] = &[
+    ("citext", "citext"),
+    ("ltree", "ltree"),
+    ("lquery", "ltree"),
+    ("ltxtquery", "ltree"),
+    ("hstore", "hstore"),
+    ("cube", "cube"),
+    ("earth", "earthdistance"),
+    ("vector", "vector"),
+    ("halfvec", "vector"),
+    ("sparsevec", "vector"),
+    ("geometry", "postgis"),
+    ("geography", "postgis"),
+    ("isbn", "isn"),
+    ("isbn13", "isn"),
+    ("issn", "isn"),
+    ("ean13", "isn"),
+    ("seg", "seg"),
+    ("gtsvector", "pg_catalog"),
+];
+
+/// Split `name(mods)[]...` into its parts. Returns (base, modifiers, array dimensions).
+fn split(ty: &str) -> Result<(String, Option<String>, usize), String> {
+    let mut s = ty.trim().to_string();
+    let mut dims = 0;
+    loop {
+        let t = s.trim_end();
+        if let Some(stripped) = t.strip_suffix(']') {
+            let open = stripped
+                .rfind('[')
+                .ok_or_else(|| format!("unbalanced `]` in type `{ty}`"))?;
+            let inside = &stripped[open + 1..];
+            if !inside.trim().chars().all(|c| c.is_ascii_digit()) {
+                return Err(format!("bad array bound `[{inside}]` in type `{ty}`"));
+            }
+            s = stripped[..open].to_string();
+            dims += 1;
+        } else if let Some(stripped) = t
+            .to_ascii_lowercase()
+            .strip_suffix(" array")
+            .map(|p| t[..p.len()].to_string())
+        {
+            s = stripped;
+            dims += 1;
+        } else {
+            s = t.to_string();
+            break;
+        }
+    }
+    // Modifiers: the first parenthesised group. For `timestamp(3) with time zone`
+    // the group sits in the middle.
+    let (base, mods) = match s.find('(') {
+        Some(open) => {
+            let close = s[open..]
+                .find(')')
+                .map(|i| i + open)
+                .ok_or_else(|| format!("unbalanced `(` in type `{ty}`"))?;
+            let mods: String = s[open + 1..close]
+                .split(',')
+                .map(|m| m.trim())
+                .collect::<Vec<_>>()
+                .join(",");
+            if mods.is_empty()
+                || !mods.split(',').all(|m| {
+                    let m = m.strip_prefix('-').unwrap_or(m);
+                    !m.is_empty() && m.chars().all(|c| c.is_ascii_digit())
+                })
+            {
+                return Err(format!(
+                    "bad type modifier `({})` in type `{ty}`",
+                    &s[open + 1..close]
+                ));
+            }
+            let base = format!("{} {}", s[..open].trim(), s[close + 1..].trim());
+            (base, Some(mods))
+        }
+        None => (s, None),
+    };
+    let base = base.split_whitespace().collect::<Vec<_>>().join(" ");
+    Ok((base, mods, dims))
+}
+
+/// Canonicalize a type name from the files.
+/// `is_user_type(schema, name)` says whether the files or a listed extension define it.
+pub fn parse_type(ty: &str) -> Result<ParsedType, String> {
+    let (base, mods, dims) = split(ty)?;
+    if base.is_empty() {
+        return Err("empty type".into());
+    }
+    let lower = base.to_ascii_lowercase();
+    let array = "[]".repeat(dims.min(1));
+    let with_mods = |name: &str| match &mods {
+        Some(m) => format!("{name}({m})"),
+        None => name.to_string(),
+    };
+    let no_mods = |name: &str| -> Result<String, String> {
+        match &mods {
+            Some(_) => Err(format!("type `{name}` takes no modifier")),
+            None => Ok(name.to_string()),
+        }
+    };
+    let canonical = match lower.as_str() {
+        "timestamptz" | "timestamp with time zone" => {
+            timelike("timestamp", &mods, "with time zone")
+        }
+        "timestamp" | "timestamp without time zone" => {
+            timelike("timestamp", &mods, "without time zone")
+        }
+        "timetz" | "time with time zone" => timelike("time", &mods, "with time zone"),
+        "time" | "time without time zone" => timelike("time", &mods, "without time zone"),
+        "char" | "character" => format!("character({})", mods.as_deref().unwrap_or("1")),
+        "bit" => format!("bit({})", mods.as_deref().unwrap_or("1")),
+        "float" | "double" => match mods.as_deref() {
+            None => "double precision".into(),
+            Some(p) => match p.parse::<u32>() {
+                Ok(1..=24) => "real".into(),
+                Ok(25..=53) => "double precision".into(),
+                _ => return Err(format!("float precision must be 1..53, not {p}")),
+            },
+        },
+        "serial" | "serial4" | "bigserial" | "serial8" | "smallserial" | "serial2" => {
+            if dims > 0 {
+                return Err(format!("`{base}` cannot be an array"));
+            }
+            let keyword = match lower.as_str() {
+                "serial" | "serial4" => "serial",
+                "bigserial" | "serial8" => "bigserial",
+                _ => "smallserial",
+            };
+            let canonical = no_mods(SIMPLE.iter().find(|(k, _)| *k == lower).unwrap().1)?;
+            return Ok(ParsedType {
+                canonical,
+                serial: Some(keyword),
+                user_type: None,
+            });
+        }
+        "character varying" | "varchar" | "char varying" | "numeric" | "decimal" | "dec"
+        | "bit varying" | "varbit" | "interval" | "bpchar" => {
+            let name = SIMPLE.iter().find(|(k, _)| *k == lower).unwrap().1;
+            with_mods(name)
+        }
+        _ => {
+            if let Some((_, canon)) = SIMPLE.iter().find(|(k, _)| *k == lower) {
+                no_mods(canon)?
+            } else {
+                // Not built in: a user type (an enum of the files) or an extension's type.
+                let (schema, name) = split_qualified(&base)?;
+                let shown = if schema == "public" {
+                    quote_ident(&name)
+                } else {
+                    format!("{}.{}", quote_ident(&schema), quote_ident(&name))
+                };
+                let canonical = match &mods {
+                    Some(m) => format!("{shown}({m})"),
+                    None => shown,
+                };
+                return Ok(ParsedType {
+                    canonical: format!("{canonical}{array}"),
+                    serial: None,
+                    user_type: Some((schema, name)),
+                });
+            }
+        }
+    };
+    Ok(ParsedType {
+        canonical: format!("{canonical}{array}"),
+        serial: None,
+        user_type: None,
+    })
+}
+
+fn timelike(name: &str, mods: &Option<String>, zone: &str) -> String {
+    match mods {
+        Some(p) => format!("{name}({p}) {zone}"),
+        None => format!("{name} {zone}"),
+    }
+}
+
+/// `schema.name`, `"Schema"."Name"` or `name` (schema public). Unquoted parts fold to lower case.
+pub fn split_qualified(s: &str) -> Result<(String, String), String> {
+    let parts = split_ident_path(s)?;
+    match parts.len() {
+        1 => Ok(("public".into(), parts[0].clone())),
+        2 => Ok((parts[0].clone(), parts[1].clone())),
+        _ => Err(format!(
+            "`{s}` has too many dots; expected `name` or `schema.name`"
+        )),
+    }
+}
+
+/// Split a dotted identifier path; double-quoted parts keep their case, others fold to lower case.
+pub fn split_ident_path(s: &str) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut chars = s.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return Err(format!("unterminated quote in `{s}`")),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                part.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+            part = part.trim().to_string();
+        }
+        if part.is_empty() {
+            return Err(format!("empty name in `{s}`"));
+        }
+        parts.push(part);
+        match chars.next() {
+            Some('.') => continue,
+            None => break,
+            Some(c) => return Err(format!("unexpected `{c}` in `{s}`")),
+        }
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(t: &str) -> String {
+        parse_type(t).unwrap().canonical
+    }
+
+    #[test]
+    fn aliases_compare_equal() {
+        assert_eq!(canon("int4"), "integer");
+        assert_eq!(canon("INT"), "integer");
+        assert_eq!(canon("varchar(20)"), "character varying(20)");
+        assert_eq!(canon("character varying(20)"), "character varying(20)");
+        assert_eq!(canon("timestamptz"), "timestamp with time zone");
+        assert_eq!(canon("timestamptz(3)"), "timestamp(3) with time zone");
+        assert_eq!(
+            canon("timestamp(3) with time zone"),
+            "timestamp(3) with time zone"
+        );
+        assert_eq!(canon("timestamp"), "timestamp without time zone");
+        assert_eq!(canon("numeric(12, 2)"), "numeric(12,2)");
+        assert_eq!(canon("decimal"), "numeric");
+        assert_eq!(canon("text[]"), "text[]");
+        assert_eq!(canon("int[][]"), "integer[]");
+        assert_eq!(canon("char"), "character(1)");
+        assert_eq!(canon("float"), "double precision");
+        assert_eq!(canon("float(10)"), "real");
+        assert_eq!(canon("bool"), "boolean");
+        assert_eq!(canon("appointment_status"), "appointment_status");
+        assert_eq!(canon("auth.factor_type"), "auth.factor_type");
+        assert_eq!(canon("public.mood"), "mood");
+        assert_eq!(canon("\"Mood\""), "\"Mood\"");
+    }
+
+    #[test]
+    fn serial_is_integer_with_a_flag() {
+        let t = parse_type("bigserial").unwrap();
+        assert_eq!(t.canonical, "bigint");
+        assert_eq!(t.serial, Some("bigserial"));
+        assert!(parse_type("serial[]").is_err());
+    }
+
+    #[test]
+    fn bad_modifiers_are_errors() {
+        assert!(parse_type("varchar(abc)").is_err());
+        assert!(parse_type("text(5)").is_err());
+        assert!(parse_type("int(").is_err());
+    }
+}
