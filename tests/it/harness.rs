@@ -1,0 +1,348 @@
+//! The test harness: one throwaway PostgreSQL cluster per test run (unless
+//! DATABASE_URL points at a server), shared by every test; each test gets a
+//! database of its own, so tests run in parallel.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+pub struct Cluster {
+    /// URL of the maintenance database; test databases replace its path.
+    pub admin_url: String,
+    /// True when this run made the cluster (it goes away when the run ends).
+    pub throwaway: bool,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Cluster {
+            admin_url: url,
+            throwaway: false,
+        },
+        _ => start_cluster(),
+    })
+}
+
+fn pg_bin(name: &str) -> PathBuf {
+    if let Ok(out) = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+    {
+        let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !p.is_empty() {
+            return PathBuf::from(p);
+        }
+    }
+    for v in ["17", "16", "15", "14", "13"] {
+        let p = PathBuf::from(format!("/usr/lib/postgresql/{v}/bin/{name}"));
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{name} not found: install PostgreSQL (Debian: apt-get install postgresql), or set DATABASE_URL");
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Run a PostgreSQL server program, as `postgres` when we are root (initdb refuses root).
+fn as_pg(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind a free port")
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_cluster() -> Cluster {
+    let dir = std::env::temp_dir().join(format!("reconcile-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create cluster dir");
+    if is_root() {
+        let ok = Command::new("chown")
+            .arg("postgres")
+            .arg(&dir)
+            .status()
+            .map(|s| s.success());
+        assert_eq!(ok.ok(), Some(true), "chown postgres {}", dir.display());
+    }
+    let data = dir.join("data");
+    let out = as_pg(&pg_bin("initdb"))
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ])
+        .output()
+        .expect("run initdb");
+    assert!(
+        out.status.success(),
+        "initdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let pg_ctl = pg_bin("pg_ctl");
+    let out = as_pg(&pg_ctl)
+        .arg("-D")
+        .arg(&data)
+        .arg("-l")
+        .arg(dir.join("server.log"))
+        .arg("-w")
+        .arg("-o")
+        .arg(format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            dir.display()
+        ))
+        .arg("start")
+        .output()
+        .expect("run pg_ctl");
+    assert!(
+        out.status.success(),
+        "pg_ctl start failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+    );
+    // Stop the cluster and remove its directory once this test process is gone.
+    let stop = format!(
+        "while [ -d /proc/{pid} ]; do sleep 0.5; done; {prefix}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
+        pid = std::process::id(),
+        prefix = if is_root() { "runuser -u postgres -- " } else { "" },
+        pg_ctl = pg_ctl.display(),
+        data = data.display(),
+        dir = dir.display(),
+    );
+    Command::new("setsid")
+        .args(["sh", "-c", &stop])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the cluster watcher");
+    Cluster {
+        admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        throwaway: true,
+    }
+}
+
+/// A database of one test's own.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new(prefix: &str) -> TestDb {
+        let c = cluster();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!(
+            "t_{}_{}_{n}",
+            prefix
+                .to_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            std::process::id()
+        );
+        psql_ok(&c.admin_url, &format!("CREATE DATABASE {name}"));
+        let base = c
+            .admin_url
+            .rsplit_once('/')
+            .map_or(c.admin_url.as_str(), |(b, _)| b);
+        let (base, query) = match c.admin_url.split_once('?') {
+            Some((u, q)) => (u.rsplit_once('/').map_or(u, |(b, _)| b), format!("?{q}")),
+            None => (base, String::new()),
+        };
+        TestDb {
+            url: format!("{base}/{name}{query}"),
+            name,
+        }
+    }
+
+    /// Run SQL; panic with psql's message when it fails.
+    pub fn sql(&self, sql: &str) {
+        psql_ok(&self.url, sql);
+    }
+
+    /// Load a file with psql (as a user would).
+    pub fn load_file(&self, path: &Path) {
+        let out = psql_cmd(&self.url)
+            .arg("-f")
+            .arg(path)
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql -f {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The rows of a query, as text lines (`|`-separated columns).
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        let out = psql_cmd(&self.url)
+            .args(["-A", "-t", "-c", sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "query failed: {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A fingerprint of the schema: every relation, column, constraint and index.
+    pub fn schema_snapshot(&self) -> Vec<String> {
+        self.query(
+            "SELECT 'rel ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+             UNION ALL SELECT 'col ' || attrelid::regclass || '.' || attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull::text \
+               FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+               WHERE attnum > 0 AND NOT attisdropped AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+             UNION ALL SELECT 'def ' || adrelid::regclass || ' ' || pg_get_expr(adbin, adrelid) FROM pg_attrdef \
+             UNION ALL SELECT 'con ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid <> 0 \
+             UNION ALL SELECT 'enum ' || enumtypid::regtype || ' ' || enumlabel FROM pg_enum \
+             ORDER BY 1",
+        )
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if !cluster().throwaway && !std::thread::panicking() {
+            let _ = psql_cmd(&cluster().admin_url)
+                .arg("-c")
+                .arg(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .output();
+        }
+    }
+}
+
+fn psql_cmd(url: &str) -> Command {
+    let mut c = Command::new("psql");
+    c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
+    c
+}
+
+fn psql_ok(url: &str, sql: &str) {
+    let out = psql_cmd(url).arg("-c").arg(sql).output().expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {sql}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The built binary.
+pub fn reconcile(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("PGHOST")
+        .env_remove("PGDATABASE")
+        .output()
+        .expect("run reconcile")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(args: &[&str]) -> Run {
+    let out = reconcile(args);
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Plan as JSON, parsed.
+pub fn plan_json(schema: &Path, db: &TestDb) -> (i32, serde_json::Value) {
+    let r = run(&[
+        "plan",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+        "--format",
+        "json",
+    ]);
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("plan JSON does not parse ({e}):\n{r}"));
+    (r.code, v)
+}
+
+/// The plan's statements, as SQL for psql.
+pub fn plan_sql(schema: &Path, db: &TestDb) -> String {
+    let r = run(&[
+        "plan",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+        "--format",
+        "sql",
+    ]);
+    assert_eq!(r.code, 0, "plan --format sql failed:\n{r}");
+    r.stdout
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The corpus of real-world schemas: RECONCILE_CORPUS, else ../shared/corpus.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var("RECONCILE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("../shared/corpus"));
+    assert!(
+        dir.join("SOURCES.md").exists(),
+        "the corpus of real-world schemas is absent: looked in {}; set RECONCILE_CORPUS to its directory",
+        dir.display()
+    );
+    dir
+}

@@ -1,0 +1,5 @@
+//! Integration tests against a real PostgreSQL (see harness.rs).
+
+mod cases;
+mod harness;
+mod plan;
