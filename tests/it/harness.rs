@@ -136,7 +136,9 @@ fn start_cluster() -> Cluster {
         data = data.display(),
         dir = dir.display(),
     );
-    Command::new("setsid")
+    // The watcher outlives this process on purpose: it is what stops the cluster.
+    #[allow(clippy::zombie_processes)]
+    let _watcher = Command::new("setsid")
         .args(["sh", "-c", &stop])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -182,6 +184,7 @@ impl TestDb {
     }
 
     /// Run SQL; panic with psql's message when it fails.
+    #[allow(dead_code)]
     pub fn sql(&self, sql: &str) {
         psql_ok(&self.url, sql);
     }
