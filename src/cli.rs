@@ -20,6 +20,63 @@ pub struct Cli {
 pub enum Command {
     /// Print the statements that would run, the refused changes and the unmanaged objects
     Plan(PlanArgs),
+    /// Print the plan, then apply it in one transaction under an advisory lock
+    Apply(ApplyArgs),
+    /// Show the applied plans recorded in the database, newest first
+    History(HistoryArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub conn: Conn,
+    /// How long a statement may wait for a table lock (e.g. 5s, 500ms, 1m)
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// How long one statement may run
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
+    pub statement_timeout: std::time::Duration,
+    /// Apply only if the plan under the lock has this hash (the one `plan` printed)
+    #[arg(long, value_name = "HASH")]
+    pub expect_plan: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HistoryArgs {
+    /// Connection URL or keyword string; default DATABASE_URL, then PGHOST, PGPORT, ...
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// How many entries
+    #[arg(long, default_value_t = 20)]
+    pub limit: i64,
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum HistoryFormat {
+    Text,
+    Json,
+}
+
+/// `5s`, `500ms`, `2m`, `1h`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("bad duration `{s}`: expected e.g. 5s, 500ms, 2m"))?;
+    let secs = match unit.trim() {
+        "" | "s" | "sec" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("bad duration unit `{u}`: expected ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[derive(clap::Args, Debug)]

@@ -211,6 +211,33 @@ impl Db {
             .map_err(|e| SqlError::from_pg(&e, None))
     }
 
+    /// One statement with text parameters, sent with an unnamed statement in a
+    /// single round trip (nothing prepared survives it, so poolers are fine).
+    pub async fn execute_text_params(
+        &self,
+        sql: &str,
+        params: &[Option<&str>],
+    ) -> Result<(), SqlError> {
+        self.count(1);
+        let typed: Vec<(
+            &(dyn tokio_postgres::types::ToSql + Sync),
+            tokio_postgres::types::Type,
+        )> = params
+            .iter()
+            .map(|p| {
+                (
+                    p as &(dyn tokio_postgres::types::ToSql + Sync),
+                    tokio_postgres::types::Type::TEXT,
+                )
+            })
+            .collect();
+        self.client
+            .query_typed(sql, &typed)
+            .await
+            .map(|_| ())
+            .map_err(|e| SqlError::from_pg(&e, Some(sql)))
+    }
+
     /// One statement's rows, as text.
     pub async fn simple(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SqlError> {
         let mut out = self.simple_many(&[sql]).await?;

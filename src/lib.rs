@@ -4,11 +4,13 @@
 //! → classify by the rules → render SQL → plan → print → apply → record.
 //! The CLI (`main.rs`) and the admin server call the same functions below.
 
+pub mod apply;
 pub mod canon;
 pub mod db;
 pub mod diff;
 pub mod error;
 pub mod expr;
+pub mod history;
 pub mod introspect;
 pub mod load;
 pub mod model;
@@ -65,4 +67,26 @@ pub async fn plan_with(db: &db::Db, mut desired: model::Catalog) -> Result<Plan,
     .await;
     db.execute("ROLLBACK").await?;
     result
+}
+
+/// Apply: load the files, connect, and apply (see `apply::apply`).
+pub async fn apply_target(
+    target: &Target,
+    opts: &apply::ApplyOptions,
+    on_event: &mut (dyn FnMut(apply::Event<'_>) + Send),
+) -> Result<apply::Applied, apply::ApplyError> {
+    let desired = load::load_dir(&target.schema_dir).map_err(Error::from)?;
+    let config = db::config_from(target.database_url.as_deref()).map_err(Error::from)?;
+    let db = db::Db::connect(&config).await.map_err(Error::from)?;
+    apply::apply(&db, desired, opts, on_event).await
+}
+
+/// The history of applied plans, newest first.
+pub async fn history_target(
+    database_url: Option<&str>,
+    limit: i64,
+) -> Result<Vec<history::Entry>, Error> {
+    let config = db::config_from(database_url)?;
+    let db = db::Db::connect(&config).await?;
+    Ok(history::read(&db, limit).await?)
 }

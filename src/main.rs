@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use cli::{Cli, Command, Format};
+use reconcile::apply::{ApplyOptions, Event};
 use reconcile::error::exit;
 use reconcile::{report, Target};
 
@@ -56,6 +57,81 @@ async fn run(cli: Cli) -> u8 {
                 }
             }
         }
+        Command::Apply(args) => apply(args).await,
+        Command::History(args) => history(args).await,
+    }
+}
+
+async fn apply(args: cli::ApplyArgs) -> u8 {
+    let target = Target {
+        schema_dir: args.conn.schema,
+        database_url: args.conn.database_url,
+    };
+    let opts = ApplyOptions {
+        lock_timeout: args.lock_timeout,
+        statement_timeout: args.statement_timeout,
+        expect_plan: args.expect_plan,
+        ..ApplyOptions::default()
+    };
+    let mut first_hash = String::new();
+    let mut printer = |e: Event<'_>| match e {
+        Event::Planned(plan) => {
+            print!("{}", report::text(plan, "the database"));
+            first_hash = plan.plan_hash.clone();
+        }
+        Event::Locked(plan) => {
+            if plan.plan_hash != first_hash {
+                println!(
+                    "\nThe database changed before the lock was ours; the plan under the lock:"
+                );
+                print!("{}", report::text(plan, "the database (under the lock)"));
+            }
+            if !plan.statements.is_empty() {
+                println!(
+                    "\nApplying {} statement(s) in one transaction (lock_timeout {:?}):",
+                    plan.statements.len(),
+                    opts.lock_timeout
+                );
+            }
+        }
+        Event::Executed { id, duration, .. } => {
+            println!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
+        }
+    };
+    match reconcile::apply_target(&target, &opts, &mut printer).await {
+        Ok(applied) => {
+            if applied.timings.is_empty() {
+                println!("\nNothing to apply: the database matches the files.");
+            } else {
+                println!(
+                    "\nApplied {} statement(s) in {:.1}ms; plan hash {}; recorded in {}.",
+                    applied.timings.len(),
+                    applied.total.as_secs_f64() * 1000.0,
+                    applied.plan.plan_hash,
+                    reconcile::history::TABLE
+                );
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprint!("{}", report::apply_error(&e));
+            e.exit_code()
+        }
+    }
+}
+
+async fn history(args: cli::HistoryArgs) -> u8 {
+    match reconcile::history_target(args.database_url.as_deref(), args.limit).await {
+        Ok(entries) => {
+            match args.format {
+                cli::HistoryFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&entries).expect("json"))
+                }
+                cli::HistoryFormat::Text => print!("{}", report::history(&entries)),
+            }
+            exit::OK
+        }
+        Err(e) => fail(&e),
     }
 }
 

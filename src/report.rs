@@ -141,3 +141,105 @@ pub fn human_bytes(b: i64) -> String {
         format!("{b} bytes")
     }
 }
+
+/// Why an apply stopped, with everything a person needs to act.
+pub fn apply_error(e: &crate::apply::ApplyError) -> String {
+    use crate::apply::ApplyError;
+    let mut out = String::new();
+    let _ = writeln!(out, "\nerror: {e}");
+    match e {
+        ApplyError::Refused { plan } => {
+            for f in &plan.refused {
+                out.push_str(&finding_text(f));
+            }
+        }
+        ApplyError::PlanChanged { plan, .. } => {
+            let _ = writeln!(out, "The plan under the lock:");
+            out.push_str(&text(plan, "the database"));
+            let _ = writeln!(
+                out,
+                "Run `reconcile plan` again, review it, and apply with its hash."
+            );
+        }
+        ApplyError::LockTimeout {
+            our_pid,
+            blockers,
+            table,
+            error,
+            ..
+        } => {
+            let _ = writeln!(out, "  our session: pid {our_pid}");
+            let _ = writeln!(out, "  PostgreSQL: {}", error.message);
+            if blockers.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  the session that held the lock on {table} has finished since."
+                );
+            }
+            for b in blockers {
+                let _ = writeln!(
+                    out,
+                    "  blocked by pid {} (application {:?}, {}, transaction open {:.1}s, holds {}): {}",
+                    b.pid,
+                    b.application_name,
+                    b.state,
+                    b.transaction_seconds,
+                    b.lock_mode,
+                    b.query.trim()
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  advice: wait for that transaction to end (or end it: SELECT pg_terminate_backend(pid)), then run apply again; \
+                 a longer --lock-timeout makes every query on {table} queue behind this apply meanwhile."
+            );
+        }
+        ApplyError::Statement { id, error } => {
+            let _ = writeln!(out, "  step: {id}");
+            if let Some(sql) = &error.statement {
+                let _ = writeln!(out, "  statement: {sql}");
+            }
+            if let Some(code) = &error.code {
+                let _ = writeln!(out, "  sqlstate: {code}");
+            }
+            if let Some(d) = &error.detail {
+                let _ = writeln!(out, "  detail: {d}");
+            }
+            if let Some(h) = &error.hint {
+                let _ = writeln!(out, "  hint: {h}");
+            }
+        }
+        ApplyError::Verification { plan, .. } => {
+            out.push_str(&text(plan, "the database (after applying, before COMMIT)"));
+        }
+        ApplyError::Other(_) => {}
+    }
+    out
+}
+
+/// The history, newest first.
+pub fn history(entries: &[crate::history::Entry]) -> String {
+    let mut out = String::new();
+    if entries.is_empty() {
+        let _ = writeln!(out, "No applied plans recorded yet.");
+    }
+    for e in entries {
+        let _ = writeln!(
+            out,
+            "#{} {} by {} · plan {} · {} statement(s) · {}ms · {}{} · reconcile {}",
+            e.id,
+            e.applied_at,
+            e.applied_by,
+            e.plan_hash,
+            e.statements.len(),
+            e.duration_ms,
+            e.mode,
+            e.phase.map(|p| format!(" phase {p}")).unwrap_or_default(),
+            e.tool_version
+        );
+        for s in &e.statements {
+            let _ = writeln!(out, "    {}", s.lines().next().unwrap_or(""));
+        }
+    }
+    out
+}

@@ -1,0 +1,2 @@
+CREATE TABLE t (id bigint PRIMARY KEY);
+INSERT INTO t VALUES (1), (2);

@@ -1,0 +1,2 @@
+CREATE TABLE t (id bigint PRIMARY KEY, phone text NOT NULL);
+INSERT INTO t VALUES (1, '555');

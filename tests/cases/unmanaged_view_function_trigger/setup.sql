@@ -1,0 +1,4 @@
+CREATE TABLE t (id bigint PRIMARY KEY, updated_at timestamptz);
+CREATE VIEW t_view AS SELECT id FROM t;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
