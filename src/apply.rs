@@ -232,8 +232,15 @@ async fn locked_apply(
     if plan.statements.is_empty() {
         return Ok(None);
     }
+    // If this process dies while a statement waits, the server notices within a
+    // second (PostgreSQL 14+) instead of when the wait ends.
+    let check_client = if db.server_version >= 140000 {
+        "; SET LOCAL client_connection_check_interval = '1s'"
+    } else {
+        ""
+    };
     db.execute(&format!(
-        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SET LOCAL search_path = public",
+        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SET LOCAL search_path = public{check_client}",
         interval(opts.lock_timeout),
         interval(opts.statement_timeout),
     ))

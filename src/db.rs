@@ -143,6 +143,8 @@ pub struct Db {
     round_trips: AtomicUsize,
     /// The backend's pid, to tell our own session from others.
     pub backend_pid: i32,
+    /// `server_version_num`, e.g. 150004.
+    pub server_version: i32,
 }
 
 impl Db {
@@ -159,14 +161,20 @@ impl Db {
             statements: AtomicUsize::new(0),
             round_trips: AtomicUsize::new(0),
             backend_pid: 0,
+            server_version: 0,
         };
-        let rows = db.simple("SELECT pg_backend_pid()").await?;
-        db.backend_pid = rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_deref())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let rows = db
+            .simple("SELECT pg_backend_pid(), current_setting('server_version_num')")
+            .await?;
+        let field = |i: usize| -> i32 {
+            rows.first()
+                .and_then(|r| r.get(i))
+                .and_then(|v| v.as_deref())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        db.backend_pid = field(0);
+        db.server_version = field(1);
         Ok(db)
     }
 

@@ -349,3 +349,62 @@ pub fn corpus() -> PathBuf {
     );
     dir
 }
+
+/// A session of our own, kept open (to hold locks while the binary runs).
+pub struct Session {
+    rt: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+    pub pid: i32,
+}
+
+impl Session {
+    pub fn open(url: &str) -> Session {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let client = rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(conn);
+            client
+        });
+        let pid = rt
+            .block_on(client.query_one("SELECT pg_backend_pid()", &[]))
+            .unwrap()
+            .get(0);
+        Session { rt, client, pid }
+    }
+
+    pub fn exec(&self, sql: &str) {
+        self.rt
+            .block_on(self.client.batch_execute(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The first column of the first row, as text.
+    pub fn value(&self, sql: &str) -> Option<String> {
+        let msgs = self
+            .rt
+            .block_on(self.client.simple_query(sql))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        msgs.into_iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(str::to_string)),
+            _ => None,
+        })?
+    }
+}
+
+/// Wait until `cond` holds, up to `secs`.
+pub fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    cond()
+}

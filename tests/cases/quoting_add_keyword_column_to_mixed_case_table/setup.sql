@@ -1,0 +1,2 @@
+CREATE TABLE "AuditEvents" (id bigint PRIMARY KEY);
+INSERT INTO "AuditEvents" VALUES (1);

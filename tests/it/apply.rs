@@ -1,0 +1,345 @@
+//! `reconcile apply` against a real PostgreSQL: idempotence, data kept, lock
+//! timeout, concurrent applies, failure mid-plan, SIGKILL, stale plan hash.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{plan_json, repo, run, wait_for, Run, Session, TestDb};
+
+fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "apply",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn history_count(db: &TestDb) -> usize {
+    let rows = db.query("SELECT count(*) FROM _reconcile.history WHERE to_regclass('_reconcile.history') IS NOT NULL");
+    rows.first().and_then(|r| r.parse().ok()).unwrap_or(0)
+}
+
+fn has_history_table(db: &TestDb) -> bool {
+    db.query("SELECT to_regclass('_reconcile.history') IS NOT NULL") == ["t"]
+}
+
+/// Write a schema directory of one file.
+fn schema_of(toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.toml"), toml).unwrap();
+    dir
+}
+
+#[test]
+fn apply_twice_changes_nothing_the_second_time() {
+    let db = TestDb::new("apply_twice");
+    let schema = repo().join("schema");
+    let first = apply(&schema, &db, &[]);
+    assert_eq!(first.code, 0, "{first}");
+    assert!(first.stdout.contains("Applied "), "{first}");
+    assert_eq!(history_count(&db), 1);
+    let snapshot = db.schema_snapshot();
+
+    let second = apply(&schema, &db, &[]);
+    assert_eq!(second.code, 0, "{second}");
+    assert!(second.stdout.contains("Nothing to apply"), "{second}");
+    assert_eq!(history_count(&db), 1, "a no-op apply recorded history");
+    assert_eq!(db.schema_snapshot(), snapshot);
+
+    let (code, plan) = plan_json(&schema, &db);
+    assert_eq!(code, 0);
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+    // The history table is ours: never unmanaged, never in a diff.
+    let unmanaged = plan["unmanaged"].to_string();
+    assert!(
+        !unmanaged.contains("_reconcile") && !unmanaged.contains("history"),
+        "{unmanaged}"
+    );
+    assert_eq!(plan["unmanaged"].as_array().unwrap().len(), 0, "{plan:#}");
+}
+
+const BASE: &str = r#"
+[enums.mood]
+values = ["happy", "sad"]
+
+[tables.people.columns]
+id = { type = "bigserial", primary_key = true }
+name = { type = "text", not_null = true }
+mood = { type = "mood" }
+"#;
+
+#[test]
+fn additive_changes_keep_the_data() {
+    let db = TestDb::new("additive");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    db.sql("INSERT INTO people (name, mood) SELECT 'p' || g, CASE WHEN g % 2 = 0 THEN 'happy'::mood ELSE 'sad'::mood END FROM generate_series(1, 500) g");
+    let before = db.query("SELECT id, name, mood FROM people ORDER BY id");
+
+    let v2 = schema_of(&format!(
+        r#"{}
+nickname = {{ type = "text" }}
+score = {{ type = "integer", not_null = true, default = 10 }}
+
+[tables.people.indexes]
+idx_people_name = {{ columns = ["name"] }}
+
+[tables.pets.columns]
+id = {{ type = "bigserial", primary_key = true }}
+owner_id = {{ type = "bigint", not_null = true, references = "people(id)", on_delete = "cascade" }}
+"#,
+        BASE.replace(
+            r#"values = ["happy", "sad"]"#,
+            r#"values = ["happy", "meh", "sad"]"#
+        )
+    ));
+    let r = apply(v2.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    for id in [
+        "add-enum-value:mood.meh",
+        "add-column:people.nickname",
+        "add-column:people.score",
+        "create-index:idx_people_name",
+        "create-table:pets",
+    ] {
+        assert!(r.stdout.contains(id), "{id} not applied:\n{r}");
+    }
+    assert_eq!(
+        db.query("SELECT id, name, mood FROM people ORDER BY id"),
+        before,
+        "data changed"
+    );
+    assert_eq!(
+        db.query("SELECT count(*), count(nickname), min(score), max(score) FROM people"),
+        ["500|0|10|10"]
+    );
+    assert_eq!(
+        db.query("SELECT enum_range(NULL::mood)::text"),
+        ["{happy,meh,sad}"]
+    );
+    let (_, plan) = plan_json(v2.path(), &db);
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+    assert_eq!(history_count(&db), 2);
+}
+
+#[test]
+fn a_held_lock_makes_apply_give_up_within_the_lock_timeout() {
+    let db = TestDb::new("lock_timeout");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    let before = db.schema_snapshot();
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN; LOCK TABLE people IN ACCESS SHARE MODE");
+
+    let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n"));
+    let t = Instant::now();
+    let r = apply(v2.path(), &db, &["--lock-timeout", "1s"]);
+    let elapsed = t.elapsed();
+    blocker.exec("ROLLBACK");
+
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        elapsed >= Duration::from_secs(1),
+        "gave up before the lock timeout: {elapsed:?}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "took {elapsed:?} with a 1s lock timeout"
+    );
+    assert!(r.stderr.contains("lock timeout"), "{r}");
+    assert!(
+        r.stderr
+            .contains(&format!("blocked by pid {}", blocker.pid)),
+        "the blocker is not named:\n{r}"
+    );
+    assert!(r.stderr.contains("our session: pid"), "{r}");
+    assert_eq!(db.schema_snapshot(), before, "the schema changed");
+    assert_eq!(history_count(&db), 1);
+}
+
+#[test]
+fn two_applies_at_once_apply_once() {
+    let db = TestDb::new("concurrent");
+    let schema = repo().join("schema");
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_reconcile"))
+            .args([
+                "apply",
+                "--schema",
+                schema.to_str().unwrap(),
+                "--database-url",
+                &db.url,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    for o in &outs {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let texts: Vec<String> = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .collect();
+    let applied = texts.iter().filter(|t| t.contains("Applied ")).count();
+    let nothing = texts
+        .iter()
+        .filter(|t| t.contains("Nothing to apply"))
+        .count();
+    assert_eq!((applied, nothing), (1, 1), "{texts:#?}");
+    assert_eq!(history_count(&db), 1);
+}
+
+#[test]
+fn a_failing_statement_leaves_nothing_behind() {
+    let db = TestDb::new("failing");
+    db.sql("CREATE TABLE calls (id bigint PRIMARY KEY, sid text); INSERT INTO calls VALUES (1, 'a'), (2, 'a')");
+    let before = db.schema_snapshot();
+    let schema = schema_of(
+        r#"
+[tables.notes.columns]
+id = { type = "bigserial", primary_key = true }
+
+[tables.calls.columns]
+id = { type = "bigint", primary_key = true }
+sid = { type = "text" }
+added = { type = "text" }
+
+[tables.calls.indexes]
+calls_sid_key = { columns = ["sid"], unique = true }
+"#,
+    );
+    let r = apply(schema.path(), &db, &[]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stderr.contains("could not create unique index"),
+        "PostgreSQL's message is missing:\n{r}"
+    );
+    assert!(
+        r.stderr.contains("CREATE UNIQUE INDEX calls_sid_key"),
+        "the statement is not shown:\n{r}"
+    );
+    assert!(
+        r.stderr.contains("detail: Key (sid)=(a) is duplicated"),
+        "{r}"
+    );
+    assert_eq!(db.schema_snapshot(), before, "part of the plan remains");
+    assert!(!has_history_table(&db) || history_count(&db) == 0);
+}
+
+#[test]
+fn sigkill_during_apply_leaves_the_schema_as_before() {
+    let db = TestDb::new("sigkill");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    let before = db.schema_snapshot();
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN; LOCK TABLE people IN ACCESS SHARE MODE");
+    // Another session watches: pg_stat_activity is a snapshot within a transaction.
+    let observer = Session::open(&db.url);
+
+    // A new table (runs first), then a column on the locked table (waits).
+    let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n[tables.later.columns]\nid = {{ type = \"integer\" }}\n"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .args([
+            "apply",
+            "--schema",
+            v2.path().to_str().unwrap(),
+            "--database-url",
+            &db.url,
+            "--lock-timeout",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = wait_for(20, || {
+        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND wait_event_type = 'Lock'")
+            == Some("1".into())
+    });
+    if !waiting {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "apply never waited on the lock: {}\n{}\nactivity: {:?}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            observer.value("SELECT string_agg(application_name || ':' || coalesce(wait_event_type, '-') || ':' || state || ':' || query, ' | ') FROM pg_stat_activity WHERE datname = current_database()")
+        );
+    }
+    assert!(
+        observer.value("SELECT count(*) FROM pg_class WHERE relname = 'later'") == Some("0".into()),
+        "the new table is visible before COMMIT"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    blocker.exec("ROLLBACK");
+    let gone = wait_for(15, || {
+        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile'")
+            == Some("0".into())
+    });
+    assert!(gone, "the killed apply's session is still there");
+    assert_eq!(
+        db.schema_snapshot(),
+        before,
+        "the killed apply left changes behind"
+    );
+    assert_eq!(
+        observer.value(&format!(
+            "SELECT pg_try_advisory_xact_lock({})",
+            reconcile::apply::LOCK_KEY
+        )),
+        Some("t".into()),
+        "the advisory lock is still held"
+    );
+    assert_eq!(history_count(&db), 1);
+}
+
+#[test]
+fn a_stale_expected_plan_runs_nothing() {
+    let db = TestDb::new("stale");
+    let schema = repo().join("schema");
+    let (_, plan) = plan_json(&schema, &db);
+    let hash = plan["planHash"].as_str().unwrap().to_string();
+    // The database changes between plan and apply.
+    db.sql("CREATE TYPE alert_severity AS ENUM ('info', 'warning', 'critical')");
+    let before = db.schema_snapshot();
+    let r = apply(&schema, &db, &["--expect-plan", &hash]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stderr.contains("the plan changed"), "{r}");
+    assert_eq!(db.schema_snapshot(), before);
+    assert!(!has_history_table(&db));
+
+    // With the current hash it applies.
+    let (_, plan) = plan_json(&schema, &db);
+    let r = apply(
+        &schema,
+        &db,
+        &["--expect-plan", plan["planHash"].as_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{r}");
+}
+
+#[test]
+fn a_refused_change_runs_nothing_not_even_the_allowed_part() {
+    let db = TestDb::new("refused_apply");
+    db.sql("CREATE TABLE t (id bigint PRIMARY KEY, n integer)");
+    let before = db.schema_snapshot();
+    let schema = schema_of(
+        "[tables.t.columns]\nid = { type = \"bigint\", primary_key = true }\nn = { type = \"bigint\" }\nextra = { type = \"text\" }\n[tables.u.columns]\nid = { type = \"integer\" }\n",
+    );
+    let r = apply(schema.path(), &db, &[]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stderr.contains("R003"), "{r}");
+    assert_eq!(db.schema_snapshot(), before);
+    assert!(!has_history_table(&db));
+}
