@@ -24,6 +24,37 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Show the applied plans recorded in the database, newest first
     History(HistoryArgs),
+    /// The CI guard: refuse destructive edits of the schema files
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("old_side").required(true).args(["base", "from", "database_url"])))]
+pub struct CheckArgs {
+    /// Schema directory: every *.toml under it is read
+    #[arg(long, default_value = "schema", value_name = "DIR")]
+    pub schema: PathBuf,
+    /// Compare with the files at this git revision (read through git; no checkout)
+    #[arg(long, value_name = "GIT_REV")]
+    pub base: Option<String>,
+    /// With --base: the schema directory at that revision, when it has moved
+    #[arg(long, value_name = "DIR", requires = "base")]
+    pub base_schema: Option<PathBuf>,
+    /// Compare with the files of another directory
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Compare with a live database, as plan would
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Github,
 }
 
 #[derive(clap::Args, Debug)]
@@ -126,4 +157,31 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         }
     }
     args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flag_spellings_are_subcommands() {
+        let args = normalize_args(["reconcile", "--plan", "--schema", "x"].map(String::from));
+        assert_eq!(args[1], "plan");
+        let cli = Cli::parse_from(args);
+        assert!(matches!(cli.command, Command::Plan(_)));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap().as_millis(), 5000);
+        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+        assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
+        assert!(parse_duration("5x").is_err());
+    }
 }

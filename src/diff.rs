@@ -431,7 +431,8 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
     }
 }
 
-fn constraints_of(t: &Table) -> Vec<Constraint> {
+/// The unique, check and foreign key constraints of a table.
+pub fn constraints_of(t: &Table) -> Vec<Constraint> {
     t.uniques
         .iter()
         .cloned()

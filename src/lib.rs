@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod canon;
+pub mod check;
 pub mod db;
 pub mod diff;
 pub mod error;

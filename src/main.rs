@@ -59,6 +59,34 @@ async fn run(cli: Cli) -> u8 {
         }
         Command::Apply(args) => apply(args).await,
         Command::History(args) => history(args).await,
+        Command::Check(args) => check(args).await,
+    }
+}
+
+async fn check(args: cli::CheckArgs) -> u8 {
+    use reconcile::check::Base;
+    let base = match (args.base, args.from, args.database_url) {
+        (Some(rev), _, _) => Base::Git {
+            rev,
+            schema: args.base_schema,
+        },
+        (_, Some(dir), _) => Base::Dir(dir),
+        (_, _, url) => Base::Database(url),
+    };
+    match reconcile::check::check(&args.schema, &base).await {
+        Err(e) => fail(&e),
+        Ok(report) => {
+            match args.format {
+                cli::CheckFormat::Text => print!("{}", report::check_text(&report)),
+                cli::CheckFormat::Json => println!("{}", report::check_json(&report)),
+                cli::CheckFormat::Github => print!("{}", report::check_github(&report)),
+            }
+            if report.refused.is_empty() {
+                exit::OK
+            } else {
+                exit::REFUSED
+            }
+        }
     }
 }
 

@@ -62,6 +62,41 @@ impl fmt::Display for Origin {
     }
 }
 
+impl Catalog {
+    /// Rewrite every origin's file name (e.g. to make it relative to a repository).
+    pub fn map_origins(&mut self, f: &dyn Fn(&str) -> String) {
+        let fix = |o: &mut Option<Origin>| {
+            if let Some(o) = o {
+                o.file = f(&o.file);
+            }
+        };
+        for e in self.extensions.values_mut() {
+            fix(&mut e.origin);
+        }
+        for e in self.enums.values_mut() {
+            fix(&mut e.origin);
+        }
+        for t in self.tables.values_mut() {
+            fix(&mut t.origin);
+            for c in &mut t.columns {
+                fix(&mut c.origin);
+            }
+            for k in t.primary_key.iter_mut().chain(t.uniques.iter_mut()) {
+                fix(&mut k.origin);
+            }
+            for c in &mut t.checks {
+                fix(&mut c.origin);
+            }
+            for fk in &mut t.foreign_keys {
+                fix(&mut fk.origin);
+            }
+            for i in &mut t.indexes {
+                fix(&mut i.origin);
+            }
+        }
+    }
+}
+
 /// A SQL expression: `sql` is the text to render (parsed and printed by sqlparser
 /// for the files, as PostgreSQL prints it for the catalog); `key` is its normalized
 /// form, the one compared.

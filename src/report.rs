@@ -243,3 +243,120 @@ pub fn history(entries: &[crate::history::Entry]) -> String {
     }
     out
 }
+
+/// The guard's findings for people.
+pub fn check_text(r: &crate::check::CheckReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Schema check against {}", r.base);
+    if !r.refused.is_empty() {
+        let _ = writeln!(out, "\nRefused ({}):", r.refused.len());
+        for f in &r.refused {
+            out.push_str(&finding_text(f));
+        }
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(out, "\nWarnings ({}):", r.warnings.len());
+        for w in &r.warnings {
+            let at = w
+                .origin
+                .as_ref()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {}: {}{at}", w.id, w.message);
+        }
+    }
+    if !r.allowed.is_empty() {
+        let _ = writeln!(out, "\nAllowed ({}):", r.allowed.len());
+        for a in &r.allowed {
+            let _ = writeln!(out, "  + {}", a.id);
+        }
+    }
+    if !r.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmanaged ({}): in the database, not in the files",
+            r.unmanaged.len()
+        );
+        for u in &r.unmanaged {
+            let _ = writeln!(out, "    {} {}", u.kind, u.name);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nSummary: {} refused, {} warning(s), {} allowed change(s){}",
+        r.refused.len(),
+        r.warnings.len(),
+        r.allowed.len(),
+        if r.refused.is_empty() {
+            ""
+        } else {
+            ": this change would break running code"
+        }
+    );
+    out
+}
+
+/// The guard's findings for tools (stable field names).
+pub fn check_json(r: &crate::check::CheckReport) -> String {
+    let mut v = serde_json::to_value(r).expect("report serializes");
+    v["ok"] = serde_json::Value::Bool(r.refused.is_empty());
+    serde_json::to_string_pretty(&v).expect("json")
+}
+
+/// GitHub workflow commands, so findings show on the pull request's diff.
+pub fn check_github(r: &crate::check::CheckReport) -> String {
+    let mut out = String::new();
+    for f in &r.refused {
+        let mut props = Vec::new();
+        if let Some(o) = &f.origin {
+            props.push(format!("file={}", gh_property(&o.file)));
+            props.push(format!("line={}", o.line));
+            props.push(format!("col={}", o.column));
+        }
+        props.push(format!(
+            "title={}",
+            gh_property(&format!("{} {}", f.rule, f.rule.title()))
+        ));
+        let _ = writeln!(
+            out,
+            "::error {}::{}",
+            props.join(","),
+            gh_data(&format!("{} Safe path: {}", f.message, f.safe_path))
+        );
+    }
+    for w in &r.warnings {
+        let mut props = Vec::new();
+        if let Some(o) = &w.origin {
+            props.push(format!("file={}", gh_property(&o.file)));
+            props.push(format!("line={}", o.line));
+        }
+        props.push("title=may fail on existing rows".to_string());
+        let _ = writeln!(
+            out,
+            "::warning {}::{}",
+            props.join(","),
+            gh_data(&format!("{}: {}", w.id, w.message))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "reconcile check: {} refused, {} warning(s), {} allowed change(s) against {}",
+        r.refused.len(),
+        r.warnings.len(),
+        r.allowed.len(),
+        r.base
+    );
+    out
+}
+
+/// Escape a workflow command's message.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a workflow command's property value.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}

@@ -2,5 +2,6 @@
 
 mod apply;
 mod cases;
+mod check;
 mod harness;
 mod plan;

@@ -1,0 +1,436 @@
+//! The CI guard: compare the schema files with an older version of them (a git
+//! revision or another directory), or with a live database, and refuse what the
+//! rules refuse. Comparing two versions of the files sees what a database cannot:
+//! removals (R001, unless the old version marked the object `deprecated`) and
+//! renames (R002).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use crate::diff::{constraints_of, diff, Change};
+use crate::model::{Catalog, Origin, Table, UnmanagedObject};
+use crate::render::render;
+use crate::rules::{self, r001_drop, r002_rename, Finding};
+use crate::{load, Error};
+
+/// What the files are compared with.
+#[derive(Clone, Debug)]
+pub enum Base {
+    /// The files at a git revision; `schema` is their directory there when it moved.
+    Git {
+        rev: String,
+        schema: Option<PathBuf>,
+    },
+    /// Another directory of files.
+    Dir(PathBuf),
+    /// A live database (as `plan` sees it).
+    Database(Option<String>),
+}
+
+/// A change that is allowed, listed for the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct Allowed {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// A warning: allowed, but worth a look (a constraint added to an existing table).
+#[derive(Clone, Debug, Serialize)]
+pub struct Warning {
+    pub id: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// What was compared: `git main`, `dir old/schema`, `database host=…`.
+    pub base: String,
+    pub refused: Vec<Finding>,
+    pub warnings: Vec<Warning>,
+    pub allowed: Vec<Allowed>,
+    /// Only with a database: objects it has that the files do not.
+    pub unmanaged: Vec<UnmanagedObject>,
+}
+
+/// Run the guard.
+pub async fn check(schema_dir: &Path, base: &Base) -> Result<CheckReport, Error> {
+    match base {
+        Base::Database(url) => {
+            let outcome = crate::plan(&crate::Target {
+                schema_dir: schema_dir.to_path_buf(),
+                database_url: url.clone(),
+            })
+            .await?;
+            let p = outcome.plan;
+            Ok(CheckReport {
+                base: format!("database {}", outcome.target),
+                refused: p.refused,
+                warnings: p
+                    .statements
+                    .iter()
+                    .filter_map(|s| {
+                        s.warning.as_ref().map(|w| Warning {
+                            id: s.id.clone(),
+                            message: w.clone(),
+                            origin: None,
+                        })
+                    })
+                    .collect(),
+                allowed: p
+                    .statements
+                    .iter()
+                    .map(|s| Allowed {
+                        id: s.id.clone(),
+                        warning: s.warning.clone(),
+                    })
+                    .collect(),
+                unmanaged: p.unmanaged,
+            })
+        }
+        Base::Dir(dir) => {
+            let new = load::load_dir(schema_dir)?;
+            let old = load::load_dir(dir)?;
+            Ok(compare_files(&old, &new, format!("dir {}", dir.display())))
+        }
+        Base::Git { rev, schema } => {
+            let repo = git_root(schema_dir)?;
+            let rel_new = relative_to(&repo, schema_dir)?;
+            let rel_old = match schema {
+                Some(s) => relative_to(&repo, s).unwrap_or_else(|_| s.clone()),
+                None => rel_new.clone(),
+            };
+            let old_files = files_at(&repo, rev, &rel_old)?;
+            let old = load::load_sources(old_files)?;
+            let mut new = load::load_dir(schema_dir)?;
+            // Name the new files as the repository does, like the old ones.
+            let root = repo.clone();
+            new.map_origins(&|f| {
+                std::fs::canonicalize(f)
+                    .ok()
+                    .and_then(|p| p.strip_prefix(&root).ok().map(|r| r.display().to_string()))
+                    .unwrap_or_else(|| f.to_string())
+            });
+            Ok(compare_files(&old, &new, format!("git {rev}")))
+        }
+    }
+}
+
+fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .output()
+        .map_err(|e| Error::Other(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Other(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out.stdout)
+}
+
+fn git_root(dir: &Path) -> Result<PathBuf, Error> {
+    let start = if dir.exists() {
+        dir.to_path_buf()
+    } else {
+        PathBuf::from(".")
+    };
+    let out = git(&start, &["rev-parse", "--show-toplevel"])?;
+    let root = PathBuf::from(String::from_utf8_lossy(&out).trim());
+    Ok(std::fs::canonicalize(&root).unwrap_or(root))
+}
+
+fn relative_to(root: &Path, dir: &Path) -> Result<PathBuf, Error> {
+    let abs = std::fs::canonicalize(dir)
+        .map_err(|e| Error::Usage(format!("schema directory {}: {e}", dir.display())))?;
+    abs.strip_prefix(root).map(Path::to_path_buf).map_err(|_| {
+        Error::Usage(format!(
+            "{} is not inside the git repository {}",
+            dir.display(),
+            root.display()
+        ))
+    })
+}
+
+/// The `*.toml` files under `dir` at `rev`, read through git (no checkout).
+/// A directory absent at that revision has no files: everything is new.
+fn files_at(repo: &Path, rev: &str, dir: &Path) -> Result<Vec<(String, String)>, Error> {
+    let commit = format!("{rev}^{{commit}}");
+    if git(repo, &["rev-parse", "--verify", "--quiet", &commit]).is_err() {
+        return Err(Error::Other(format!(
+            "git revision `{rev}` does not exist in {}",
+            repo.display()
+        )));
+    }
+    let dir_s = dir.display().to_string();
+    let listing = git(
+        repo,
+        &["ls-tree", "-r", "-z", "--name-only", rev, "--", &dir_s],
+    )?;
+    let mut names: Vec<String> = listing
+        .split(|b| *b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    let mut files = Vec::new();
+    for n in names {
+        let text = git(repo, &["show", &format!("{rev}:{n}")])?;
+        files.push((n, String::from_utf8_lossy(&text).into_owned()));
+    }
+    Ok(files)
+}
+
+/// An object present in the old files and absent from the new ones.
+struct Removed {
+    kind: &'static str,
+    table: Option<String>,
+    name: String,
+    /// Compared with added objects to spot renames.
+    shape: String,
+    origin: Option<Origin>,
+}
+
+/// Compare two versions of the files (pure).
+pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport {
+    let changes = diff(new, old);
+    let mut refused = Vec::new();
+    let mut allowed_changes: Vec<&Change> = Vec::new();
+    for c in &changes {
+        if matches!(c, Change::Unmanaged { .. }) {
+            continue;
+        }
+        let r = rules::refusals(c);
+        if r.is_empty() {
+            allowed_changes.push(c);
+        } else {
+            refused.extend(r);
+        }
+    }
+
+    // Added objects, by shape, for rename detection.
+    let mut added: Vec<(&'static str, Option<String>, String, String, Option<Origin>)> = Vec::new();
+    for c in &allowed_changes {
+        match c {
+            Change::AddColumn { table, column, .. } => added.push((
+                "column",
+                Some(table.to_string()),
+                column.name.clone(),
+                column.ty.clone(),
+                column.origin.clone(),
+            )),
+            Change::CreateTable { table } => added.push((
+                "table",
+                None,
+                table.name.to_string(),
+                table_shape(table),
+                table.origin.clone(),
+            )),
+            Change::CreateIndex { table, index, .. } => added.push((
+                "index",
+                Some(table.to_string()),
+                index.name.clone(),
+                index.compare_key(),
+                index.origin.clone(),
+            )),
+            Change::AddConstraint {
+                table, constraint, ..
+            } => added.push((
+                "constraint",
+                Some(table.to_string()),
+                constraint.name().to_string(),
+                constraint.definition(),
+                constraint.origin().cloned(),
+            )),
+            _ => {}
+        }
+    }
+
+    let mut removed = Vec::new();
+    for (name, ot) in &old.tables {
+        let Some(nt) = new.tables.get(name) else {
+            if ot.deprecated.is_none() {
+                removed.push(Removed {
+                    kind: "table",
+                    table: None,
+                    name: name.to_string(),
+                    shape: table_shape(ot),
+                    origin: ot.origin.clone(),
+                });
+            }
+            continue;
+        };
+        let t = Some(name.to_string());
+        for c in &ot.columns {
+            if nt.column(&c.name).is_none() && c.deprecated.is_none() {
+                removed.push(Removed {
+                    kind: "column",
+                    table: t.clone(),
+                    name: c.name.clone(),
+                    shape: c.ty.clone(),
+                    origin: c.origin.clone(),
+                });
+            }
+        }
+        for i in &ot.indexes {
+            if !nt.indexes.iter().any(|x| x.name == i.name) && i.deprecated.is_none() {
+                removed.push(Removed {
+                    kind: "index",
+                    table: t.clone(),
+                    name: i.name.clone(),
+                    shape: i.compare_key(),
+                    origin: i.origin.clone(),
+                });
+            }
+        }
+        let new_cons = constraint_names(nt);
+        for c in constraints_of(ot) {
+            if !new_cons.contains(&c.name().to_string()) {
+                removed.push(Removed {
+                    kind: "constraint",
+                    table: t.clone(),
+                    name: c.name().to_string(),
+                    shape: c.definition(),
+                    origin: c.origin().cloned(),
+                });
+            }
+        }
+        if let (Some(_), None) = (&ot.primary_key, &nt.primary_key) {
+            let k = ot.primary_key.as_ref().unwrap();
+            removed.push(Removed {
+                kind: "primary key",
+                table: t.clone(),
+                name: k.name.clone(),
+                shape: String::new(),
+                origin: k.origin.clone(),
+            });
+        }
+    }
+    for (name, oe) in &old.enums {
+        match new.enums.get(name) {
+            None => removed.push(Removed {
+                kind: "enum",
+                table: None,
+                name: name.to_string(),
+                shape: String::new(),
+                origin: oe.origin.clone(),
+            }),
+            Some(ne) => {
+                for v in &oe.values {
+                    if !ne.values.contains(v) {
+                        removed.push(Removed {
+                            kind: "enum value",
+                            table: None,
+                            name: format!("{name}.{v}"),
+                            shape: String::new(),
+                            origin: oe.origin.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    let mut used = vec![false; added.len()];
+    for r in removed {
+        let full = match &r.table {
+            Some(t) => format!("{t}.{}", r.name),
+            None => r.name.clone(),
+        };
+        let rename = added
+            .iter()
+            .enumerate()
+            .position(|(i, (kind, table, _, shape, _))| {
+                !used[i]
+                    && *kind == r.kind
+                    && *table == r.table
+                    && !r.shape.is_empty()
+                    && *shape == r.shape
+            });
+        match rename {
+            Some(i) => {
+                used[i] = true;
+                let (_, table, new_name, _, origin) = &added[i];
+                let new_full = match table {
+                    Some(t) => format!("{t}.{new_name}"),
+                    None => new_name.clone(),
+                };
+                refused.push(r002_rename::renamed(
+                    r.kind,
+                    &full,
+                    &new_full,
+                    origin.clone().or(r.origin),
+                ));
+            }
+            None => refused.push(r001_drop::removed(r.kind, &full, r.origin)),
+        }
+    }
+
+    let statements = render(&allowed_changes);
+    let warnings = statements
+        .iter()
+        .filter_map(|s| {
+            s.warning.as_ref().map(|w| Warning {
+                id: s.id.clone(),
+                message: w.clone(),
+                origin: origin_of(new, &s.id),
+            })
+        })
+        .collect();
+    let allowed = statements
+        .iter()
+        .map(|s| Allowed {
+            id: s.id.clone(),
+            warning: s.warning.clone(),
+        })
+        .collect();
+    refused.sort_by_key(|f| f.rule);
+    CheckReport {
+        base,
+        refused,
+        warnings,
+        allowed,
+        unmanaged: Vec::new(),
+    }
+}
+
+/// Where the new files define the object of a step id (for warnings).
+fn origin_of(cat: &Catalog, id: &str) -> Option<Origin> {
+    let (_, rest) = id.split_once(':')?;
+    let (table, name) = rest.rsplit_once('.')?;
+    let t = cat.tables.values().find(|t| t.name.to_string() == table)?;
+    constraints_of(t)
+        .iter()
+        .find(|c| c.name() == name)
+        .and_then(|c| c.origin().cloned())
+        .or_else(|| {
+            t.indexes
+                .iter()
+                .find(|i| i.name == name)
+                .and_then(|i| i.origin.clone())
+        })
+}
+
+fn table_shape(t: &Table) -> String {
+    t.columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.ty))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn constraint_names(t: &Table) -> Vec<String> {
+    constraints_of(t)
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect()
+}

@@ -1,0 +1,385 @@
+//! `reconcile check`, the CI guard: a throwaway git repository, a schema
+//! committed, changed, and checked against the base revision.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::{run, Run, TestDb};
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let r = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        r.git(&["init", "-q", "-b", "main"]);
+        r.git(&["config", "user.email", "ci@example.com"]);
+        r.git(&["config", "user.name", "CI"]);
+        r
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(self.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+    fn write(&self, file: &str, text: &str) {
+        let p = self.path().join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    fn remove(&self, file: &str) {
+        std::fs::remove_file(self.path().join(file)).unwrap();
+    }
+    fn commit(&self, msg: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+    fn schema(&self) -> PathBuf {
+        self.path().join("schema")
+    }
+    /// `reconcile check --base REV`, run from the repository.
+    fn check(&self, base: &str, extra: &[&str]) -> Run {
+        let schema = self.schema();
+        let mut args = vec![
+            "check",
+            "--schema",
+            schema.to_str().unwrap(),
+            "--base",
+            base,
+        ];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
+            .current_dir(self.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+const V1: &str = r#"[enums.mood]
+values = ["happy", "sad"]
+
+[tables.people]
+primary_key = ["id"]
+
+[tables.people.columns]
+id = { type = "bigint" }
+name = { type = "text", not_null = true }
+nick = { type = "text", default = "''" }
+age = { type = "integer", check = "age >= 0" }
+mood = { type = "mood" }
+old_field = { type = "text" }
+
+[tables.people.indexes]
+idx_people_name = { columns = ["name"] }
+"#;
+
+/// Commit V1, apply `edit` to it, and check against the V1 commit.
+fn guard(edit: impl Fn(&str) -> String) -> Run {
+    let repo = Repo::new();
+    repo.write("schema/people.toml", V1);
+    let base = repo.commit("v1");
+    repo.write("schema/people.toml", &edit(V1));
+    repo.commit("v2");
+    repo.check(&base, &[])
+}
+
+fn assert_refused(r: &Run, rule: &str, at: &str) {
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stdout.contains(rule), "{rule} missing:\n{r}");
+    assert!(r.stdout.contains(at), "{at} missing:\n{r}");
+    assert!(r.stdout.contains("safe path"), "{r}");
+}
+
+#[test]
+fn r001_removed_column_is_refused() {
+    let r = guard(|s| s.replace("old_field = { type = \"text\" }\n", ""));
+    assert_refused(&r, "R001", "schema/people.toml:13:1");
+    assert!(r.stdout.contains("people.old_field"), "{r}");
+}
+
+#[test]
+fn r001_removed_table_index_constraint_and_enum_value() {
+    let r = guard(|s| {
+        s.replace(
+            "[tables.people.indexes]\nidx_people_name = { columns = [\"name\"] }\n",
+            "",
+        )
+        .replace(", check = \"age >= 0\"", "")
+        .replace("values = [\"happy\", \"sad\"]", "values = [\"happy\"]")
+    });
+    assert_eq!(r.code, 3, "{r}");
+    for s in [
+        "index people.idx_people_name",
+        "constraint people.people_age_check",
+        "enum value mood.sad",
+    ] {
+        assert!(r.stdout.contains(s), "{s} missing:\n{r}");
+    }
+    let r = guard(|_| "[tables.other.columns]\nid = { type = \"uuid\" }\n".into());
+    assert!(
+        r.stdout.contains("R001") && r.stdout.contains("table people"),
+        "{r}"
+    );
+}
+
+#[test]
+fn deprecated_then_removed_is_allowed() {
+    let repo = Repo::new();
+    repo.write("schema/people.toml", V1);
+    repo.commit("v1");
+    repo.write(
+        "schema/people.toml",
+        &V1.replace(
+            "old_field = { type = \"text\" }",
+            "old_field = { type = \"text\", deprecated = \"unused since v2\" }",
+        ),
+    );
+    let v2 = repo.commit("deprecate");
+    // Deprecating is itself allowed.
+    repo.write(
+        "schema/people.toml",
+        &V1.replace("old_field = { type = \"text\" }\n", ""),
+    );
+    repo.commit("remove");
+    let r = repo.check(&v2, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    // Removing it without the deprecation step is not.
+    let r = repo.check("HEAD~2", &[]);
+    assert_eq!(r.code, 3, "{r}");
+}
+
+#[test]
+fn r002_renamed_column_and_table() {
+    let r = guard(|s| s.replace("nick = {", "nickname = {"));
+    assert_refused(&r, "R002", "schema/people.toml:10:1");
+    assert!(
+        r.stdout.contains("people.nick") && r.stdout.contains("people.nickname"),
+        "{r}"
+    );
+    let r = guard(|s| s.replace("tables.people", "tables.persons"));
+    assert_eq!(r.code, 3, "{r}");
+    assert!(
+        r.stdout.contains("R002")
+            && r.stdout.contains("table people")
+            && r.stdout.contains("persons"),
+        "{r}"
+    );
+}
+
+#[test]
+fn r003_type_change() {
+    let r = guard(|s| s.replace("age = { type = \"integer\"", "age = { type = \"bigint\""));
+    assert_refused(&r, "R003", "schema/people.toml:11:1");
+}
+
+#[test]
+fn r004_default_removed() {
+    let r = guard(|s| {
+        s.replace(
+            "nick = { type = \"text\", default = \"''\" }",
+            "nick = { type = \"text\" }",
+        )
+    });
+    assert_refused(&r, "R004", "schema/people.toml:10:1");
+}
+
+#[test]
+fn r005_not_null_added() {
+    let r = guard(|s| {
+        s.replace(
+            "mood = { type = \"mood\" }",
+            "mood = { type = \"mood\", not_null = true }",
+        )
+    });
+    assert_refused(&r, "R005", "schema/people.toml:12:1");
+}
+
+#[test]
+fn r006_not_null_without_default() {
+    let r = guard(|s| {
+        s.replace(
+            "old_field = { type = \"text\" }",
+            "old_field = { type = \"text\" }\nemail = { type = \"text\", not_null = true }",
+        )
+    });
+    assert_refused(&r, "R006", "schema/people.toml:14:1");
+}
+
+#[test]
+fn r007_definition_changed() {
+    let r = guard(|s| s.replace("age >= 0", "age >= 18"));
+    assert_refused(&r, "R007", "schema/people.toml:11:");
+    assert!(
+        r.stdout.contains("-CHECK (age >= 0)") && r.stdout.contains("+CHECK (age >= 18)"),
+        "{r}"
+    );
+}
+
+#[test]
+fn r008_primary_key_changed() {
+    let r = guard(|s| s.replace("primary_key = [\"id\"]", "primary_key = [\"id\", \"name\"]"));
+    assert_refused(&r, "R008", "schema/people.toml:5:1");
+}
+
+#[test]
+fn additive_changes_are_allowed_and_constraints_warned() {
+    let r = guard(|s| {
+        format!(
+            "{}\n[tables.people.unique]\npeople_name_key = [\"name\"]\n\n[tables.pets.columns]\nid = {{ type = \"bigserial\", primary_key = true }}\nowner = {{ type = \"bigint\", references = \"people(id)\" }}\n",
+            s.replace("values = [\"happy\", \"sad\"]", "values = [\"happy\", \"sad\", \"meh\"]")
+                .replace("old_field = { type = \"text\" }", "old_field = { type = \"text\" }\nemail = { type = \"text\" }\nscore = { type = \"integer\", not_null = true, default = 0 }")
+        )
+    });
+    assert_eq!(r.code, 0, "{r}");
+    for id in [
+        "add-enum-value:mood.meh",
+        "add-column:people.email",
+        "add-column:people.score",
+        "create-table:pets",
+        "add-constraint:people.people_name_key",
+    ] {
+        assert!(r.stdout.contains(id), "{id} missing:\n{r}");
+    }
+    assert!(
+        r.stdout.contains("Warnings (1)") && r.stdout.contains("may fail on existing rows"),
+        "{r}"
+    );
+}
+
+#[test]
+fn schema_directory_absent_at_base_means_everything_is_new() {
+    let repo = Repo::new();
+    repo.write("README", "x");
+    let base = repo.commit("empty");
+    repo.write("schema/people.toml", V1);
+    repo.commit("v1");
+    let r = repo.check(&base, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("create-table:people"), "{r}");
+}
+
+#[test]
+fn a_moved_schema_directory_is_read_where_it_was() {
+    let repo = Repo::new();
+    repo.write("db/schema/people.toml", V1);
+    let base = repo.commit("v1");
+    repo.remove("db/schema/people.toml");
+    repo.write(
+        "schema/people.toml",
+        &V1.replace("old_field = { type = \"text\" }\n", ""),
+    );
+    repo.commit("moved");
+    let r = repo.check(&base, &["--base-schema", "db/schema"]);
+    assert_refused(&r, "R001", "db/schema/people.toml:13:1");
+}
+
+#[test]
+fn a_missing_revision_is_an_operational_error() {
+    let repo = Repo::new();
+    repo.write("schema/people.toml", V1);
+    repo.commit("v1");
+    let r = repo.check("no-such-rev", &[]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stderr.contains("no-such-rev"), "{r}");
+}
+
+#[test]
+fn invalid_files_exit_2() {
+    let r = guard(|s| s.replace("type = \"bigint\"", "type = \"bigintt\""));
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("people.toml:8:"), "{r}");
+}
+
+#[test]
+fn json_format_parses_with_stable_fields() {
+    let repo = Repo::new();
+    repo.write("schema/people.toml", V1);
+    let base = repo.commit("v1");
+    repo.write(
+        "schema/people.toml",
+        &V1.replace("age = { type = \"integer\"", "age = { type = \"bigint\""),
+    );
+    repo.commit("v2");
+    let r = repo.check(&base, &["--format", "json"]);
+    assert_eq!(r.code, 3, "{r}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    let f = &v["refused"][0];
+    assert_eq!(f["rule"], "R003");
+    assert_eq!(f["object"], "column people.age");
+    assert_eq!(f["origin"]["file"], "schema/people.toml");
+    assert_eq!(f["origin"]["line"], 11);
+    assert_eq!(f["live"], "integer");
+    assert_eq!(f["desired"], "bigint");
+    assert!(f["safe_path"].as_str().unwrap().contains("new column"));
+}
+
+#[test]
+fn github_format_annotates_the_diff() {
+    let repo = Repo::new();
+    repo.write("schema/people.toml", V1);
+    let base = repo.commit("v1");
+    repo.write(
+        "schema/people.toml",
+        &V1.replace("age = { type = \"integer\"", "age = { type = \"bigint\""),
+    );
+    repo.commit("v2");
+    let r = repo.check(&base, &["--format", "github"]);
+    assert_eq!(r.code, 3, "{r}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .expect("an ::error line");
+    assert!(
+        line.starts_with("::error file=schema/people.toml,line=11,col=1,title=R003 type change::"),
+        "{line}"
+    );
+    assert!(line.contains("Safe path:"), "{line}");
+}
+
+#[test]
+fn against_a_database_it_fails_as_plan_would() {
+    let db = TestDb::new("check_db");
+    db.sql("CREATE TABLE people (id bigint PRIMARY KEY, age integer, legacy text)");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.toml"), "[tables.people.columns]\nid = { type = \"bigint\", primary_key = true }\nage = { type = \"bigint\" }\n").unwrap();
+    let r = run(&[
+        "check",
+        "--schema",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(
+        r.stdout.contains("R003") && r.stdout.contains("column people.legacy"),
+        "{r}"
+    );
+    assert!(
+        !r.stdout.contains("R001"),
+        "unmanaged objects are reported, not refused:\n{r}"
+    );
+}
