@@ -190,8 +190,8 @@ fn files_at(repo: &Path, rev: &str, dir: &Path) -> Result<Vec<(String, String)>,
     Ok(files)
 }
 
-/// An object present in the old files and absent from the new ones.
-struct Removed {
+/// An object present in one version of the files and absent from the other.
+struct Object {
     kind: &'static str,
     table: Option<String>,
     name: String,
@@ -218,7 +218,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
     }
 
     // Added objects, by shape, for rename detection.
-    let mut added: Vec<(&'static str, Option<String>, String, String, Option<Origin>)> = Vec::new();
+    let mut added: Vec<Object> = Vec::new();
     for c in &allowed_changes {
         match c {
             Change::AddColumn { table, column, .. } => added.push((
@@ -235,13 +235,13 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
                 table_shape(table),
                 table.origin.clone(),
             )),
-            Change::CreateIndex { table, index, .. } => added.push((
-                "index",
-                Some(table.to_string()),
-                index.name.clone(),
-                index.compare_key(),
-                index.origin.clone(),
-            )),
+            Change::CreateIndex { table, index, .. } => added.push(Object {
+                kind: "index",
+                table: Some(table.to_string()),
+                name: index.name.clone(),
+                shape: index.compare_key(),
+                origin: index.origin.clone(),
+            }),
             Change::AddConstraint {
                 table, constraint, ..
             } => added.push((
@@ -259,7 +259,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
     for (name, ot) in &old.tables {
         let Some(nt) = new.tables.get(name) else {
             if ot.deprecated.is_none() {
-                removed.push(Removed {
+                removed.push(Object {
                     kind: "table",
                     table: None,
                     name: name.to_string(),
@@ -272,7 +272,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         let t = Some(name.to_string());
         for c in &ot.columns {
             if nt.column(&c.name).is_none() && c.deprecated.is_none() {
-                removed.push(Removed {
+                removed.push(Object {
                     kind: "column",
                     table: t.clone(),
                     name: c.name.clone(),
@@ -283,7 +283,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         }
         for i in &ot.indexes {
             if !nt.indexes.iter().any(|x| x.name == i.name) && i.deprecated.is_none() {
-                removed.push(Removed {
+                removed.push(Object {
                     kind: "index",
                     table: t.clone(),
                     name: i.name.clone(),
@@ -295,7 +295,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         let new_cons = constraint_names(nt);
         for c in constraints_of(ot) {
             if !new_cons.contains(&c.name().to_string()) {
-                removed.push(Removed {
+                removed.push(Object {
                     kind: "constraint",
                     table: t.clone(),
                     name: c.name().to_string(),
@@ -306,7 +306,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         }
         if let (Some(_), None) = (&ot.primary_key, &nt.primary_key) {
             let k = ot.primary_key.as_ref().unwrap();
-            removed.push(Removed {
+            removed.push(Object {
                 kind: "primary key",
                 table: t.clone(),
                 name: k.name.clone(),
@@ -317,7 +317,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
     }
     for (name, oe) in &old.enums {
         match new.enums.get(name) {
-            None => removed.push(Removed {
+            None => removed.push(Object {
                 kind: "enum",
                 table: None,
                 name: name.to_string(),
@@ -327,7 +327,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
             Some(ne) => {
                 for v in &oe.values {
                     if !ne.values.contains(v) {
-                        removed.push(Removed {
+                        removed.push(Object {
                             kind: "enum value",
                             table: None,
                             name: format!("{name}.{v}"),
