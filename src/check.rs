@@ -200,6 +200,16 @@ struct Object {
     origin: Option<Origin>,
 }
 
+impl Object {
+    /// `table.name` for what lives in a table, else the name.
+    fn full_name(&self) -> String {
+        match &self.table {
+            Some(t) => format!("{t}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// Compare two versions of the files (pure).
 pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport {
     let changes = diff(new, old);
@@ -221,20 +231,20 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
     let mut added: Vec<Object> = Vec::new();
     for c in &allowed_changes {
         match c {
-            Change::AddColumn { table, column, .. } => added.push((
-                "column",
-                Some(table.to_string()),
-                column.name.clone(),
-                column.ty.clone(),
-                column.origin.clone(),
-            )),
-            Change::CreateTable { table } => added.push((
-                "table",
-                None,
-                table.name.to_string(),
-                table_shape(table),
-                table.origin.clone(),
-            )),
+            Change::AddColumn { table, column, .. } => added.push(Object {
+                kind: "column",
+                table: Some(table.to_string()),
+                name: column.name.clone(),
+                shape: column.ty.clone(),
+                origin: column.origin.clone(),
+            }),
+            Change::CreateTable { table } => added.push(Object {
+                kind: "table",
+                table: None,
+                name: table.name.to_string(),
+                shape: table_shape(table),
+                origin: table.origin.clone(),
+            }),
             Change::CreateIndex { table, index, .. } => added.push(Object {
                 kind: "index",
                 table: Some(table.to_string()),
@@ -244,13 +254,13 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
             }),
             Change::AddConstraint {
                 table, constraint, ..
-            } => added.push((
-                "constraint",
-                Some(table.to_string()),
-                constraint.name().to_string(),
-                constraint.definition(),
-                constraint.origin().cloned(),
-            )),
+            } => added.push(Object {
+                kind: "constraint",
+                table: Some(table.to_string()),
+                name: constraint.name().to_string(),
+                shape: constraint.definition(),
+                origin: constraint.origin().cloned(),
+            }),
             _ => {}
         }
     }
@@ -342,33 +352,23 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
 
     let mut used = vec![false; added.len()];
     for r in removed {
-        let full = match &r.table {
-            Some(t) => format!("{t}.{}", r.name),
-            None => r.name.clone(),
-        };
-        let rename = added
-            .iter()
-            .enumerate()
-            .position(|(i, (kind, table, _, shape, _))| {
-                !used[i]
-                    && *kind == r.kind
-                    && *table == r.table
-                    && !r.shape.is_empty()
-                    && *shape == r.shape
-            });
+        let full = r.full_name();
+        let rename = added.iter().enumerate().position(|(i, a)| {
+            !used[i]
+                && a.kind == r.kind
+                && a.table == r.table
+                && !r.shape.is_empty()
+                && a.shape == r.shape
+        });
         match rename {
             Some(i) => {
                 used[i] = true;
-                let (_, table, new_name, _, origin) = &added[i];
-                let new_full = match table {
-                    Some(t) => format!("{t}.{new_name}"),
-                    None => new_name.clone(),
-                };
+                let a = &added[i];
                 refused.push(r002_rename::renamed(
                     r.kind,
                     &full,
-                    &new_full,
-                    origin.clone().or(r.origin),
+                    &a.full_name(),
+                    a.origin.clone().or(r.origin),
                 ));
             }
             None => refused.push(r001_drop::removed(r.kind, &full, r.origin)),
