@@ -315,7 +315,13 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 column: col.clone(),
                 stats: stats.clone(),
             }),
-            Some(l) => diff_column(tname, col, l, changes),
+            Some(l) => {
+                let in_live_key = live
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|k| k.columns.contains(&l.name));
+                diff_column(tname, col, l, in_live_key, changes)
+            }
         }
     }
     for l in &live.columns {
@@ -442,7 +448,14 @@ pub fn constraints_of(t: &Table) -> Vec<Constraint> {
         .collect()
 }
 
-fn diff_column(table: &QualName, d: &Column, l: &Column, changes: &mut Vec<Change>) {
+/// `in_live_key`: the column belongs to the database's primary key, which keeps it NOT NULL.
+fn diff_column(
+    table: &QualName,
+    d: &Column,
+    l: &Column,
+    in_live_key: bool,
+    changes: &mut Vec<Change>,
+) {
     let t = || table.clone();
     if d.ty != l.ty {
         changes.push(Change::ChangeType {
@@ -491,7 +504,7 @@ fn diff_column(table: &QualName, d: &Column, l: &Column, changes: &mut Vec<Chang
             table: t(),
             column: d.clone(),
         });
-    } else if !d.not_null && l.not_null && l.identity.is_none() {
+    } else if !d.not_null && l.not_null && l.identity.is_none() && !in_live_key {
         changes.push(Change::DropNotNull {
             table: t(),
             column: d.clone(),

@@ -54,7 +54,7 @@ fn q_tables() -> String {
         "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
                   c.relispartition AS partition, obj_description(c.oid, 'pg_class') AS comment, \
-                  c.reltuples::float8 AS rows, (c.relpages::int8 * current_setting('block_size')::int8) AS bytes \
+                  c.reltuples::float8 AS rows, pg_total_relation_size(c.oid) AS bytes \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {} \
          ) x",

@@ -450,6 +450,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
     // Pass 3: what needs every table: references, and names unique per schema.
     check_references(&cat, errors);
     check_relation_names(&cat, errors);
+    check_name_lengths(&cat, errors);
 
     for name in cat.tables.keys().chain(cat.enums.keys()) {
         if name.schema != "public" {
@@ -544,6 +545,12 @@ fn build_table(
                                 quote_literal(s).replace('"', "\\\"")
                             ),
                         );
+                        None
+                    }
+                    // PostgreSQL stores no default for DEFAULT NULL.
+                    Ok(sqlparser::ast::Expr::Value(v))
+                        if v.value == sqlparser::ast::Value::Null =>
+                    {
                         None
                     }
                     Ok(ast) => Some(Expr {
@@ -921,6 +928,40 @@ fn check_references(cat: &Catalog, errors: &mut Errors) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// PostgreSQL cuts longer names to 63 bytes, and then the files would never match.
+fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
+    let mut long = |name: &str, what: &str, o: &Option<Origin>| {
+        if name.len() > names::MAX_IDENT_BYTES {
+            if let Some(o) = o {
+                errors.at(o, format!("{what} name `{name}` is {} bytes long; PostgreSQL allows at most {} (it would cut it)", name.len(), names::MAX_IDENT_BYTES));
+            }
+        }
+    };
+    for e in cat.enums.values() {
+        long(&e.name.name, "enum", &e.origin);
+        long(&e.name.schema, "schema", &e.origin);
+    }
+    for t in cat.tables.values() {
+        long(&t.name.name, "table", &t.origin);
+        long(&t.name.schema, "schema", &t.origin);
+        for c in &t.columns {
+            long(&c.name, "column", &c.origin);
+        }
+        for k in t.primary_key.iter().chain(&t.uniques) {
+            long(&k.name, "constraint", &k.origin);
+        }
+        for c in &t.checks {
+            long(&c.name, "constraint", &c.origin);
+        }
+        for f in &t.foreign_keys {
+            long(&f.name, "constraint", &f.origin);
+        }
+        for i in &t.indexes {
+            long(&i.name, "index", &i.origin);
         }
     }
 }

@@ -134,7 +134,7 @@ pub struct EnumType {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TableStats {
-    /// pg_class.reltuples (-1 when never analyzed)
+    /// pg_class.reltuples (-1 when never vacuumed or analyzed)
     pub rows: f64,
     /// pg_total_relation_size
     pub bytes: i64,

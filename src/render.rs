@@ -57,7 +57,7 @@ impl Statement {
     }
     fn stats(mut self, s: &Option<TableStats>) -> Self {
         if let Some(s) = s {
-            self.table_rows = Some(s.rows.max(0.0) as i64);
+            self.table_rows = (s.rows >= 0.0).then_some(s.rows as i64);
             self.table_bytes = Some(s.bytes);
         }
         self
@@ -394,13 +394,32 @@ pub fn column_def(c: &Column) -> String {
     if c.serial.is_none() {
         if let Some(d) = &c.default {
             s.push_str(" DEFAULT ");
-            s.push_str(&d.sql);
+            s.push_str(&default_sql(d));
         }
     }
     if c.not_null && c.identity.is_none() && c.serial.is_none() {
         s.push_str(" NOT NULL");
     }
     s
+}
+
+/// A default as CREATE TABLE and ADD COLUMN accept it: an expression that is
+/// more than a literal, a name, a function call or a cast goes in parentheses
+/// (`DEFAULT (now() AT TIME ZONE 'utc')`).
+fn default_sql(d: &crate::model::Expr) -> String {
+    use sqlparser::ast::Expr as Ast;
+    match crate::expr::parse_one(&d.sql) {
+        Ok(
+            Ast::Value(_)
+            | Ast::Function(_)
+            | Ast::Cast { .. }
+            | Ast::Identifier(_)
+            | Ast::Array(_)
+            | Ast::TypedString { .. }
+            | Ast::Nested(_),
+        ) => d.sql.clone(),
+        _ => format!("({})", d.sql),
+    }
 }
 
 pub fn constraint_sql(c: &Constraint) -> String {

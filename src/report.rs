@@ -35,8 +35,15 @@ pub fn text(plan: &Plan, target: &str) -> String {
         if let Some(h) = &s.hazard {
             notes.push(h.clone());
         }
-        if let (Some(rows), Some(bytes)) = (s.table_rows, s.table_bytes) {
-            notes.push(format!("~{} rows, {}", rows, human_bytes(bytes)));
+        match (s.table_rows, s.table_bytes) {
+            (Some(rows), Some(bytes)) => {
+                notes.push(format!("~{} rows, {}", rows, human_bytes(bytes)))
+            }
+            (None, Some(bytes)) => notes.push(format!(
+                "{}, rows not yet counted (never analyzed)",
+                human_bytes(bytes)
+            )),
+            _ => {}
         }
         if s.hazard.is_some() || s.warning.is_some() {
             let _ = writeln!(out, "      [{}]", notes.join("; "));

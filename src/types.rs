@@ -226,8 +226,13 @@ pub fn parse_type(ty: &str) -> Result<ParsedType, String> {
                 user_type: None,
             });
         }
-        "character varying" | "varchar" | "char varying" | "numeric" | "decimal" | "dec"
-        | "bit varying" | "varbit" | "interval" | "bpchar" => {
+        "numeric" | "decimal" | "dec" => match &mods {
+            // numeric(p) is numeric(p,0), as format_type prints it.
+            Some(m) if !m.contains(',') => format!("numeric({m},0)"),
+            _ => with_mods("numeric"),
+        },
+        "character varying" | "varchar" | "char varying" | "bit varying" | "varbit"
+        | "interval" | "bpchar" => {
             let name = SIMPLE.iter().find(|(k, _)| *k == lower).unwrap().1;
             with_mods(name)
         }
@@ -345,6 +350,7 @@ mod tests {
         assert_eq!(canon("timestamp"), "timestamp without time zone");
         assert_eq!(canon("numeric(12, 2)"), "numeric(12,2)");
         assert_eq!(canon("decimal"), "numeric");
+        assert_eq!(canon("numeric(10)"), "numeric(10,0)");
         assert_eq!(canon("text[]"), "text[]");
         assert_eq!(canon("int[][]"), "integer[]");
         assert_eq!(canon("char"), "character(1)");

@@ -36,7 +36,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
             .map_err(|e| format!("case.toml: {e}"))?;
     let db = TestDb::new(&name);
     if dir.join("setup.sql").exists() {
-        db.load_file(&dir.join("setup.sql"));
+        db.try_load_file(&dir.join("setup.sql"))
+            .map_err(|e| format!("case {name}: setup: {e}"))?;
     }
     let before = db.schema_snapshot();
     let schema = dir.join("schema");
@@ -84,9 +85,10 @@ fn run_case(dir: &Path) -> Result<(), String> {
     if problems.is_empty() && case.exit == 0 {
         let sql = plan_sql(&schema, &db);
         let file = std::env::temp_dir().join(format!("{}.sql", db.name));
-        std::fs::write(&file, sql).unwrap();
-        db.load_file(&file);
+        std::fs::write(&file, &sql).unwrap();
+        let loaded = db.try_load_file(&file);
         let _ = std::fs::remove_file(&file);
+        loaded.map_err(|e| format!("case {name}: the plan's SQL fails: {e}\n{sql}"))?;
         let (code, again) = plan_json(&schema, &db);
         let n = again["statements"].as_array().map_or(usize::MAX, Vec::len);
         if code != 0 || n != 0 {

@@ -191,17 +191,26 @@ impl TestDb {
 
     /// Load a file with psql (as a user would).
     pub fn load_file(&self, path: &Path) {
+        if let Err(e) = self.try_load_file(path) {
+            panic!("{e}");
+        }
+    }
+
+    pub fn try_load_file(&self, path: &Path) -> Result<(), String> {
         let out = psql_cmd(&self.url)
             .arg("-f")
             .arg(path)
             .output()
             .expect("run psql");
-        assert!(
-            out.status.success(),
-            "psql -f {} failed: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "psql -f {} failed: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
     }
 
     /// The rows of a query, as text lines (`|`-separated columns).
