@@ -26,6 +26,17 @@ pub enum Command {
     History(HistoryArgs),
     /// The CI guard: refuse destructive edits of the schema files
     Check(CheckArgs),
+    /// Admin HTTP endpoints: health, dry-run and migrate (ADMIN_TOKEN, RUN_MIGRATIONS_ON_BOOT, PORT)
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub conn: Conn,
+    /// Address to listen on; default 0.0.0.0:$PORT, else 0.0.0.0:8080
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -4,6 +4,7 @@
 //! → classify by the rules → render SQL → plan → print → apply → record.
 //! The CLI (`main.rs`) and the admin server call the same functions below.
 
+pub mod admin;
 pub mod apply;
 pub mod canon;
 pub mod check;

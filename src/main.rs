@@ -60,6 +60,56 @@ async fn run(cli: Cli) -> u8 {
         Command::Apply(args) => apply(args).await,
         Command::History(args) => history(args).await,
         Command::Check(args) => check(args).await,
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: cli::ServeArgs) -> u8 {
+    use reconcile::admin;
+    let listen = args.listen.unwrap_or_else(|| {
+        let port = std::env::var("PORT")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "8080".into());
+        format!("0.0.0.0:{port}")
+    });
+    let listener = match tokio::net::TcpListener::bind(&listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            return exit::OPERATIONAL;
+        }
+    };
+    let config = admin::AdminConfig::from_env(args.conn.schema, args.conn.database_url);
+    let state = admin::AdminState::new(config, admin::stderr_log());
+    match admin::serve(listener, state, shutdown_signal()).await {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::OPERATIONAL
+        }
+    }
+}
+
+/// SIGTERM (what platforms send on deploy) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
     }
 }
 

@@ -278,6 +278,7 @@ fn psql_ok(url: &str, sql: &str) {
 /// The built binary.
 pub fn reconcile(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .current_dir(repo())
         .args(args)
         .env_remove("DATABASE_URL")
         .env_remove("PGHOST")

@@ -5,3 +5,4 @@ mod cases;
 mod check;
 mod harness;
 mod plan;
+mod serve;

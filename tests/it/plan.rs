@@ -182,3 +182,54 @@ fn catalog_queries_do_not_grow_with_the_schema() {
     );
     assert!(small <= 15, "a no-op plan sent {small} statements");
 }
+
+/// The plan text of the example schema on an empty database, compared with a
+/// golden file (`UPDATE_GOLDEN=1 cargo test` rewrites it after a deliberate change).
+#[test]
+fn example_plan_text_matches_the_golden_file() {
+    let db = TestDb::new("golden");
+    let r = crate::harness::run(&["plan", "--schema", "schema", "--database-url", &db.url]);
+    assert_eq!(r.code, 0, "{r}");
+    // The first line names the server, which changes from run to run.
+    let text: String = r.stdout.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let golden = repo().join("tests/golden/example_plan.txt");
+    if std::env::var("UPDATE_GOLDEN").is_ok() {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    if expected != text {
+        let diff = similar::TextDiff::from_lines(&expected, &text);
+        panic!(
+            "the plan text differs from {}:\n{}",
+            golden.display(),
+            diff.unified_diff().header("golden", "actual")
+        );
+    }
+}
+
+#[test]
+fn detailed_exitcode_says_whether_changes_are_pending() {
+    let db = TestDb::new("detailed");
+    let schema = repo().join("schema");
+    let s = schema.to_str().unwrap();
+    let r = crate::harness::run(&[
+        "plan",
+        "--schema",
+        s,
+        "--database-url",
+        &db.url,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(r.code, 4, "{r}");
+    let r = crate::harness::run(&["--apply", "--schema", s, "--database-url", &db.url]);
+    assert_eq!(r.code, 0, "{r}");
+    let r = crate::harness::run(&[
+        "--plan",
+        "--schema",
+        s,
+        "--database-url",
+        &db.url,
+        "--detailed-exitcode",
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+}
