@@ -242,8 +242,12 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `Ok(())` when the request carries the right token; else the response to send.
-fn authorize(state: &AdminState, headers: &HeaderMap, query: Option<&str>) -> Result<(), Response> {
+/// `None` when the request carries the right token; else the response to send.
+fn refuse_unauthorized(
+    state: &AdminState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Option<Response> {
     let Some(expected) = state
         .0
         .config
@@ -337,7 +341,7 @@ async fn dry_run(
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    if let Err(r) = authorize(&state, &headers, uri.query()) {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
         return r;
     }
     match crate::plan(&state.target()).await {
@@ -371,7 +375,7 @@ async fn migrate(
     uri: axum::http::Uri,
 ) -> Response {
     debug_assert_eq!(method, Method::POST);
-    if let Err(r) = authorize(&state, &headers, uri.query()) {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
         return r;
     }
     // The apply runs in a task of its own: a client that goes away does not cut it in half.
