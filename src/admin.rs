@@ -255,7 +255,7 @@ fn refuse_unauthorized(
         .as_deref()
         .filter(|t| t.len() >= MIN_TOKEN_LEN)
     else {
-        return Err(error(
+        return Some(error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "Admin endpoints are disabled: ADMIN_TOKEN is unset or shorter than {MIN_TOKEN_LEN} characters. \
@@ -265,8 +265,8 @@ fn refuse_unauthorized(
         ));
     };
     match presented_token(headers, query) {
-        Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(()),
-        _ => Err(error(
+        Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => None,
+        _ => Some(error(
             StatusCode::UNAUTHORIZED,
             "Invalid admin token",
             json!({}),
