@@ -153,7 +153,7 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
            'checks', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'name', co.conname, 'expr', pg_get_expr(co.conbin, co.conrelid, true))), '[]') \
                       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'c' AND {filter}), \
            'indexes', ({}))",
-        index_query(&format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"))
+        index_query(&format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"), true)
     );
     let rows = db.simple(&read).await;
     db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")

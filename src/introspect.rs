@@ -21,8 +21,9 @@ const SCHEMA_FILTER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema
      AND n.nspname NOT LIKE 'pg\\_%'";
 
 /// Relations that belong to an extension are the extension's business.
-const NOT_EXTENSION_MEMBER: &str = "NOT EXISTS (SELECT 1 FROM pg_depend dep \
-     WHERE dep.classid = 'pg_class'::regclass AND dep.objid = c.oid AND dep.deptype = 'e')";
+/// (A hashed subplan, computed once per statement, not a lookup per row.)
+const NOT_EXTENSION_MEMBER: &str = "c.oid NOT IN (SELECT dep.objid FROM pg_depend dep \
+     WHERE dep.classid = 'pg_class'::regclass AND dep.deptype = 'e')";
 
 fn q_schemas() -> String {
     format!("SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]') FROM pg_namespace n WHERE {SCHEMA_FILTER}")
@@ -54,7 +55,9 @@ fn q_tables() -> String {
         "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
                   c.relispartition AS partition, obj_description(c.oid, 'pg_class') AS comment, \
-                  c.reltuples::float8 AS rows, pg_total_relation_size(c.oid) AS bytes \
+                  c.reltuples::float8 AS rows, \
+                  CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
+                       ELSE pg_relation_size(c.oid) END AS bytes \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {} \
          ) x",
@@ -63,13 +66,10 @@ fn q_tables() -> String {
 }
 
 fn q_columns() -> String {
+    // The sequence a column owns (serial): looked up through pg_depend's
+    // reference index, and only for columns with a default.
     format!(
-        "WITH owned AS ( \
-           SELECT dep.refobjid AS rel, dep.refobjsubid AS att, s.relname AS seq, sn.nspname AS seq_schema \
-           FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid JOIN pg_namespace sn ON sn.oid = s.relnamespace \
-           WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass \
-             AND dep.deptype = 'a' AND s.relkind = 'S') \
-         SELECT coalesce(json_agg(x ORDER BY x.rel, x.num), '[]') FROM ( \
+        "SELECT coalesce(json_agg(x ORDER BY x.rel, x.num), '[]') FROM ( \
            SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name, \
                   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
                   pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity, \
@@ -78,7 +78,13 @@ fn q_columns() -> String {
            FROM pg_attribute a \
            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-           LEFT JOIN owned o ON o.rel = a.attrelid AND o.att = a.attnum \
+           LEFT JOIN LATERAL ( \
+             SELECT s.relname AS seq, sn.nspname AS seq_schema \
+             FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid JOIN pg_namespace sn ON sn.oid = s.relnamespace \
+             WHERE d.adbin IS NOT NULL AND dep.refclassid = 'pg_class'::regclass AND dep.refobjid = a.attrelid \
+               AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass \
+               AND dep.deptype = 'a' AND s.relkind = 'S' \
+             LIMIT 1) o ON true \
            WHERE a.attnum > 0 AND NOT a.attisdropped AND {} \
          ) x",
         table_filter()
@@ -109,26 +115,32 @@ fn q_constraints() -> String {
 }
 
 fn q_indexes() -> String {
-    index_query(&table_filter())
+    index_query(&table_filter(), false)
 }
 
 /// Indexes of the tables that `filter` selects (on `c`, `n`), as one JSON array.
-pub(crate) fn index_query(filter: &str) -> String {
+/// Key columns come as attribute numbers; with `names`, their names too (for
+/// tables whose columns were not read, such as canon's temporary copies).
+pub(crate) fn index_query(filter: &str, names: bool) -> String {
+    let names = if names {
+        "ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord) \
+           LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.ord)"
+    } else {
+        "NULL"
+    };
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
            SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
                   i.indnkeyatts AS key_count, i.indisvalid AS valid, \
-                  ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN NULL ELSE \
-                          (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END \
-                        FROM generate_series(1, i.indnatts) k ORDER BY k) AS columns, \
-                  ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs, \
+                  i.indkey::int2[] AS keys, {names} AS columns, \
+                  ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true) ELSE '' END \
+                        FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs, \
                   ARRAY(SELECT i.indoption[k - 1] FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS options, \
                   pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
-                  EXISTS (SELECT 1 FROM pg_constraint co WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid \
-                          AND co.contype IN ('p', 'u', 'x')) AS backs_constraint, \
-                  (SELECT bool_or(oc.oid IS NOT NULL AND NOT oc.opcdefault) FROM unnest(i.indclass) cl(oid) \
-                     LEFT JOIN pg_opclass oc ON oc.oid = cl.oid) AS custom_opclass, \
-                  pg_get_indexdef(i.indexrelid) AS definition \
+                  i.indexrelid IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x')) AS backs_constraint, \
+                  NOT (i.indclass::oid[] <@ (SELECT array_agg(oid) FROM pg_opclass WHERE opcdefault)) AS custom_opclass, \
+                  CASE WHEN NOT (i.indclass::oid[] <@ (SELECT array_agg(oid) FROM pg_opclass WHERE opcdefault)) \
+                       THEN pg_get_indexdef(i.indexrelid) ELSE '' END AS definition \
            FROM pg_index i \
            JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
            JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -207,6 +219,7 @@ struct RawTable {
 #[derive(Deserialize)]
 struct RawColumn {
     rel: i64,
+    num: i16,
     name: String,
     #[serde(rename = "type")]
     ty: String,
@@ -246,7 +259,8 @@ pub(crate) struct RawIndex {
     unique: bool,
     key_count: i32,
     valid: bool,
-    columns: Vec<Option<String>>,
+    keys: Vec<i16>,
+    columns: Option<Vec<Option<String>>>,
     defs: Vec<String>,
     options: Vec<i16>,
     predicate: Option<String>,
@@ -280,7 +294,18 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
     ];
     debug_assert_eq!(queries.len(), STATEMENTS);
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
-    let results = db.simple_many(&refs).await?;
+    let results = if std::env::var_os("RECONCILE_TRACE").is_some() {
+        // One statement at a time, timed (slower: one round trip each).
+        let mut results = Vec::new();
+        for (i, q) in refs.iter().enumerate() {
+            let t = std::time::Instant::now();
+            results.extend(db.simple_many(&[q]).await?);
+            crate::trace(&format!("catalog statement {i}"), t);
+        }
+        results
+    } else {
+        db.simple_many(&refs).await?
+    };
     let json = |i: usize| -> Result<&str, SqlError> {
         results
             .get(i)
@@ -380,10 +405,12 @@ fn assemble(
         });
         cat.tables.insert(name, table);
     }
+    let mut column_names: HashMap<(i64, i16), String> = HashMap::new();
     for c in columns {
         let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
             continue;
         };
+        column_names.insert((c.rel, c.num), c.name.clone());
         let mut col = Column::new(c.name, c.ty);
         col.not_null = c.not_null;
         col.comment = c.comment;
@@ -477,10 +504,22 @@ fn assemble(
             }),
         }
     }
-    for i in indexes {
+    for mut i in indexes {
         let Some(table) = by_oid.get(&i.rel).and_then(|n| cat.tables.get_mut(n)) else {
             continue;
         };
+        if i.columns.is_none() {
+            i.columns = Some(
+                i.keys
+                    .iter()
+                    .map(|k| {
+                        (*k != 0)
+                            .then(|| column_names.get(&(i.rel, *k)).cloned())
+                            .flatten()
+                    })
+                    .collect(),
+            );
+        }
         if i.backs_constraint {
             continue;
         }
@@ -509,10 +548,11 @@ fn assemble(
 /// The model of an index row of `index_query`.
 pub(crate) fn index_from_raw(i: RawIndex) -> Index {
     let key_count = i.key_count.max(0) as usize;
+    let columns = i.columns.unwrap_or_default();
     let mut keys = Vec::new();
     for k in 0..key_count {
         let opt = i.options.get(k).copied().unwrap_or(0);
-        let part = match i.columns.get(k).cloned().flatten() {
+        let part = match columns.get(k).cloned().flatten() {
             Some(col) => IndexKeyPart::Column(col),
             None => IndexKeyPart::Expression(expr::from_catalog(
                 i.defs.get(k).map(String::as_str).unwrap_or(""),
@@ -524,7 +564,7 @@ pub(crate) fn index_from_raw(i: RawIndex) -> Index {
             nulls_first: opt & 2 != 0,
         });
     }
-    let include = i.columns[key_count.min(i.columns.len())..]
+    let include = columns[key_count.min(columns.len())..]
         .iter()
         .flatten()
         .cloned()

@@ -47,7 +47,9 @@ pub struct PlanOutcome {
 
 /// Plan: load the files, read the catalog, diff, classify, render. Changes nothing.
 pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
+    let t = std::time::Instant::now();
     let desired = load::load_dir(&target.schema_dir)?;
+    trace("load", t);
     let config = db::config_from(target.database_url.as_deref())?;
     let db = db::Db::connect(&config).await?;
     let plan = plan_with(&db, desired).await?;
@@ -62,9 +64,16 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
 pub async fn plan_with(db: &db::Db, mut desired: model::Catalog) -> Result<Plan, Error> {
     db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
     let result = async {
+        let t = std::time::Instant::now();
         let live = introspect::introspect(db).await?;
+        trace("introspect", t);
+        let t = std::time::Instant::now();
         canon::canonicalize(db, &mut desired, &live).await?;
-        Ok::<_, Error>(Plan::build(&desired, &live))
+        trace("canonicalize", t);
+        let t = std::time::Instant::now();
+        let plan = Plan::build(&desired, &live);
+        trace("diff and render", t);
+        Ok::<_, Error>(plan)
     }
     .await;
     db.execute("ROLLBACK").await?;
@@ -91,4 +100,14 @@ pub async fn history_target(
     let config = db::config_from(database_url)?;
     let db = db::Db::connect(&config).await?;
     Ok(history::read(&db, limit).await?)
+}
+
+/// With `RECONCILE_TRACE` set, phase timings go to stderr.
+pub(crate) fn trace(phase: &str, since: std::time::Instant) {
+    if std::env::var_os("RECONCILE_TRACE").is_some() {
+        eprintln!(
+            "[trace] {phase}: {:.1}ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 }

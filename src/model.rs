@@ -136,7 +136,7 @@ pub struct EnumType {
 pub struct TableStats {
     /// pg_class.reltuples (-1 when never vacuumed or analyzed)
     pub rows: f64,
-    /// pg_total_relation_size
+    /// The table's own size: relpages × block size, or pg_relation_size when never analyzed
     pub bytes: i64,
 }
 
