@@ -139,12 +139,13 @@ fn now_rfc3339() -> String {
 /// The admin routes, with request logging.
 pub fn router(state: AdminState) -> Router {
     Router::new()
-        .route("/__admin/health", get(health))
-        .route("/__admin/migrate/dry-run", get(dry_run))
+        .route("/__admin/health", get(health).fallback(only_get))
+        .route("/__admin/migrate/dry-run", get(dry_run).fallback(only_get))
         .route(
             "/__admin/migrate",
             axum::routing::post(migrate).fallback(method_not_allowed),
         )
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
@@ -185,6 +186,25 @@ async fn method_not_allowed() -> Response {
     r.headers_mut()
         .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
     r
+}
+
+async fn only_get() -> Response {
+    let mut r = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed: use GET",
+        json!({}),
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("GET"));
+    r
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "Not found: the admin endpoints are GET /__admin/health, GET /__admin/migrate/dry-run and POST /__admin/migrate",
+        json!({}),
+    )
 }
 
 /// Constant-time comparison: the time taken does not depend on where the strings differ.
