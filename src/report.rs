@@ -62,16 +62,7 @@ pub fn text(plan: &Plan, target: &str) -> String {
             out.push_str(&finding_text(f));
         }
     }
-    if !plan.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nUnmanaged ({}): in the database, not in the files; kept, never dropped",
-            plan.unmanaged.len()
-        );
-        for u in &plan.unmanaged {
-            let _ = writeln!(out, "    {} {}", u.kind, u.name);
-        }
-    }
+    out.push_str(&unmanaged_text(&plan.unmanaged));
     let _ = writeln!(
         out,
         "\nSummary: {} statement{} to run, {} refused, {} unmanaged, {} table{} in sync",
@@ -278,16 +269,7 @@ pub fn check_text(r: &crate::check::CheckReport) -> String {
             let _ = writeln!(out, "  + {}", a.id);
         }
     }
-    if !r.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nUnmanaged ({}): in the database, not in the files",
-            r.unmanaged.len()
-        );
-        for u in &r.unmanaged {
-            let _ = writeln!(out, "    {} {}", u.kind, u.name);
-        }
-    }
+    out.push_str(&unmanaged_text(&r.unmanaged));
     let _ = writeln!(
         out,
         "\nSummary: {} refused, {} warning(s), {} allowed change(s){}",
@@ -366,4 +348,20 @@ fn gh_data(s: &str) -> String {
 /// Escape a workflow command's property value.
 fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The objects of the database that the files leave out.
+fn unmanaged_text(list: &[crate::model::UnmanagedObject]) -> String {
+    let mut out = String::new();
+    if !list.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmanaged ({}): in the database, not in the files; kept, never dropped",
+            list.len()
+        );
+        for u in list {
+            let _ = writeln!(out, "    {} {}", u.kind, u.name);
+        }
+    }
+    out
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::harness::{plan_json, plan_sql, repo, run, TestDb};
+use crate::harness::{plan_as, plan_json, plan_sql, repo, TestDb};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,13 +41,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let before = db.schema_snapshot();
     let schema = dir.join("schema");
-    let r = run(&[
-        "plan",
-        "--schema",
-        schema.to_str().unwrap(),
-        "--database-url",
-        &db.url,
-    ]);
+    let r = plan_as(&schema, &db, "text");
     let mut problems = Vec::new();
     if r.code != case.exit {
         problems.push(format!("exit {} instead of {}", r.code, case.exit));

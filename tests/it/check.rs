@@ -97,12 +97,20 @@ idx_people_name = { columns = ["name"] }
 
 /// Commit V1, apply `edit` to it, and check against the V1 commit.
 fn guard(edit: impl Fn(&str) -> String) -> Run {
+    guard_with(edit, &[])
+}
+
+fn guard_with(edit: impl Fn(&str) -> String, extra: &[&str]) -> Run {
     let repo = Repo::new();
     repo.write("schema/people.toml", V1);
     let base = repo.commit("v1");
     repo.write("schema/people.toml", &edit(V1));
     repo.commit("v2");
-    repo.check(&base, &[])
+    repo.check(&base, extra)
+}
+
+fn to_bigint(s: &str) -> String {
+    s.replace("age = { type = \"integer\"", "age = { type = \"bigint\"")
 }
 
 fn assert_refused(r: &Run, rule: &str, at: &str) {
@@ -190,7 +198,7 @@ fn r002_renamed_column_and_table() {
 
 #[test]
 fn r003_type_change() {
-    let r = guard(|s| s.replace("age = { type = \"integer\"", "age = { type = \"bigint\""));
+    let r = guard(to_bigint);
     assert_refused(&r, "R003", "schema/people.toml:11:1");
 }
 
@@ -314,15 +322,7 @@ fn invalid_files_exit_2() {
 
 #[test]
 fn json_format_parses_with_stable_fields() {
-    let repo = Repo::new();
-    repo.write("schema/people.toml", V1);
-    let base = repo.commit("v1");
-    repo.write(
-        "schema/people.toml",
-        &V1.replace("age = { type = \"integer\"", "age = { type = \"bigint\""),
-    );
-    repo.commit("v2");
-    let r = repo.check(&base, &["--format", "json"]);
+    let r = guard_with(to_bigint, &["--format", "json"]);
     assert_eq!(r.code, 3, "{r}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["ok"], false);
@@ -338,15 +338,7 @@ fn json_format_parses_with_stable_fields() {
 
 #[test]
 fn github_format_annotates_the_diff() {
-    let repo = Repo::new();
-    repo.write("schema/people.toml", V1);
-    let base = repo.commit("v1");
-    repo.write(
-        "schema/people.toml",
-        &V1.replace("age = { type = \"integer\"", "age = { type = \"bigint\""),
-    );
-    repo.commit("v2");
-    let r = repo.check(&base, &["--format", "github"]);
+    let r = guard_with(to_bigint, &["--format", "github"]);
     assert_eq!(r.code, 3, "{r}");
     let line = r
         .stdout

@@ -312,17 +312,22 @@ impl std::fmt::Display for Run {
     }
 }
 
-/// Plan as JSON, parsed.
-pub fn plan_json(schema: &Path, db: &TestDb) -> (i32, serde_json::Value) {
-    let r = run(&[
+/// `reconcile plan` of a schema against a test database, in a format.
+pub fn plan_as(schema: &Path, db: &TestDb, format: &str) -> Run {
+    run(&[
         "plan",
         "--schema",
         schema.to_str().unwrap(),
         "--database-url",
         &db.url,
         "--format",
-        "json",
-    ]);
+        format,
+    ])
+}
+
+/// Plan as JSON, parsed.
+pub fn plan_json(schema: &Path, db: &TestDb) -> (i32, serde_json::Value) {
+    let r = plan_as(schema, db, "json");
     let v = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("plan JSON does not parse ({e}):\n{r}"));
     (r.code, v)
@@ -330,15 +335,7 @@ pub fn plan_json(schema: &Path, db: &TestDb) -> (i32, serde_json::Value) {
 
 /// The plan's statements, as SQL for psql.
 pub fn plan_sql(schema: &Path, db: &TestDb) -> String {
-    let r = run(&[
-        "plan",
-        "--schema",
-        schema.to_str().unwrap(),
-        "--database-url",
-        &db.url,
-        "--format",
-        "sql",
-    ]);
+    let r = plan_as(schema, db, "sql");
     assert_eq!(r.code, 0, "plan --format sql failed:\n{r}");
     r.stdout
 }
