@@ -140,7 +140,6 @@ pub fn describe(config: &Config) -> String {
 pub struct Db {
     client: Client,
     statements: AtomicUsize,
-    round_trips: AtomicUsize,
     /// The backend's pid, to tell our own session from others.
     pub backend_pid: i32,
     /// `server_version_num`, e.g. 150004.
@@ -159,7 +158,6 @@ impl Db {
         let mut db = Db {
             client,
             statements: AtomicUsize::new(0),
-            round_trips: AtomicUsize::new(0),
             backend_pid: 0,
             server_version: 0,
         };
@@ -178,23 +176,13 @@ impl Db {
         Ok(db)
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Statements sent so far (a batch of n statements counts n).
     pub fn statements_sent(&self) -> usize {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Round trips to the server so far.
-    pub fn round_trips(&self) -> usize {
-        self.round_trips.load(Ordering::Relaxed)
-    }
-
     fn count(&self, statements: usize) {
         self.statements.fetch_add(statements, Ordering::Relaxed);
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Run one or more statements that return nothing of interest.
@@ -204,19 +192,6 @@ impl Db {
             .batch_execute(sql)
             .await
             .map_err(|e| SqlError::from_pg(&e, Some(sql)))
-    }
-
-    /// Run statements sent together in one round trip, counted one by one.
-    pub async fn execute_batch(&self, statements: &[String]) -> Result<(), SqlError> {
-        if statements.is_empty() {
-            return Ok(());
-        }
-        self.count(statements.len());
-        let sql = statements.join(";\n");
-        self.client
-            .batch_execute(&sql)
-            .await
-            .map_err(|e| SqlError::from_pg(&e, None))
     }
 
     /// One statement with text parameters, sent with an unnamed statement in a

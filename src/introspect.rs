@@ -434,20 +434,8 @@ fn assemble(
                 _ => None,
             };
             let sequence = QualName::new(seq_schema, seq);
-            let regclass = if sequence.schema == "public" {
-                crate::names::quote_ident(&sequence.name)
-            } else {
-                format!(
-                    "{}.{}",
-                    crate::names::quote_ident(&sequence.schema),
-                    crate::names::quote_ident(&sequence.name)
-                )
-            };
-            let expected = format!(
-                "nextval({}::regclass)",
-                crate::names::quote_literal(&regclass)
-            );
-            if let (Some(keyword), true) = (keyword, default.sql == expected) {
+            if let (Some(keyword), true) = (keyword, default.sql == Serial::default_sql(&sequence))
+            {
                 col.serial = Some(Serial { keyword, sequence });
             }
         }

@@ -14,7 +14,7 @@ use crate::model::{
     Catalog, Check, Column, EnumType, Expr, Extension, FkAction, ForeignKey, Identity, Index,
     IndexKey, IndexKeyPart, Key, Origin, QualName, Serial, Table,
 };
-use crate::names::{self, quote_ident, quote_literal};
+use crate::names::{self, quote_literal};
 use crate::types;
 
 /// One problem in the schema files.
@@ -501,15 +501,7 @@ fn build_table(
         col.deprecated = rc.deprecated.clone();
         if let Some(keyword) = parsed.serial {
             let seq = QualName::new(name.schema.clone(), names::sequence_name(&tname, &cname));
-            let regclass = if seq.schema == "public" {
-                quote_ident(&seq.name)
-            } else {
-                format!("{}.{}", quote_ident(&seq.schema), quote_ident(&seq.name))
-            };
-            col.default = Some(expr::from_catalog(&format!(
-                "nextval({}::regclass)",
-                quote_literal(&regclass)
-            )));
+            col.default = Some(expr::from_catalog(&Serial::default_sql(&seq)));
             col.not_null = true;
             col.serial = Some(Serial {
                 keyword,
@@ -860,17 +852,8 @@ fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     let dims = if ty.trim().ends_with("[]") { "[]" } else { "" };
     let exact = qualified(base);
     if cat.enums.contains_key(&exact) {
-        let shown = if exact.schema == "public" {
-            quote_ident(&exact.name)
-        } else {
-            format!(
-                "{}.{}",
-                quote_ident(&exact.schema),
-                quote_ident(&exact.name)
-            )
-        };
         return Ok(types::ParsedType {
-            canonical: format!("{shown}{dims}"),
+            canonical: format!("{}{dims}", exact.printed()),
             serial: None,
             user_type: Some((exact.schema, exact.name)),
         });

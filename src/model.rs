@@ -31,9 +31,14 @@ impl QualName {
         format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
     }
 
-    /// A name in another schema of the same schema: `schema.name`, the schema quoted when needed.
-    pub fn sibling_sql(&self, name: &str) -> String {
-        format!("{}.{}", quote_ident(&self.schema), quote_ident(name))
+    /// As PostgreSQL prints it with `search_path = public` (`format_type`,
+    /// `regclass`): unqualified in public, else `schema.name`, quoted where needed.
+    pub fn printed(&self) -> String {
+        if self.schema == "public" {
+            quote_ident(&self.name)
+        } else {
+            self.sql()
+        }
     }
 }
 
@@ -204,6 +209,17 @@ pub struct Serial {
     /// `serial`, `bigserial` or `smallserial`
     pub keyword: &'static str,
     pub sequence: QualName,
+}
+
+impl Serial {
+    /// The default of a serial column, as PostgreSQL prints it:
+    /// `nextval('appointments_id_seq'::regclass)`.
+    pub fn default_sql(sequence: &QualName) -> String {
+        format!(
+            "nextval({}::regclass)",
+            crate::names::quote_literal(&sequence.printed())
+        )
+    }
 }
 
 #[derive(Clone, Debug)]

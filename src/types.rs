@@ -1,8 +1,6 @@
 //! Canonical type names: `int4` and `integer` are the same type. The canonical
 //! form is what `format_type` prints with `search_path = public`.
 
-use crate::names::quote_ident;
-
 /// The outcome of reading a type name from the files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedType {
@@ -242,11 +240,7 @@ pub fn parse_type(ty: &str) -> Result<ParsedType, String> {
             } else {
                 // Not built in: a user type (an enum of the files) or an extension's type.
                 let (schema, name) = split_qualified(&base)?;
-                let shown = if schema == "public" {
-                    quote_ident(&name)
-                } else {
-                    format!("{}.{}", quote_ident(&schema), quote_ident(&name))
-                };
+                let shown = crate::model::QualName::new(schema.clone(), name.clone()).printed();
                 let canonical = match &mods {
                     Some(m) => format!("{shown}({m})"),
                     None => shown,
