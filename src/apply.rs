@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::db::{Db, SqlError};
 use crate::model::Catalog;
 use crate::plan::Plan;
-use crate::{canon, history, introspect, Error};
+use crate::{history, Error};
 
 /// The advisory lock key: the bytes of "reconcil" as a bigint. Advisory locks are per database.
 pub const LOCK_KEY: i64 = 0x7265_636f_6e63_696c;
@@ -136,7 +136,7 @@ pub async fn apply(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<Applied, ApplyError> {
     // The plan a person reads first. Refusals stop here: nothing runs, not even the allowed part.
-    let first = crate::plan_with(db, desired.clone()).await?;
+    let first = crate::plan_with(db, &desired).await?;
     on_event(Event::Planned(&first));
     if !first.refused.is_empty() {
         return Err(ApplyError::Refused {
@@ -146,63 +146,34 @@ pub async fn apply(
 
     let started = Instant::now();
     db.execute("BEGIN").await?;
-    let result = locked_apply(db, desired, opts, on_event, started).await;
-    match result {
-        Ok(Some(applied)) => match db.execute("COMMIT").await {
-            Ok(()) => Ok(applied),
-            Err(e) => Err(e.into()),
-        },
-        Ok(None) => {
-            db.execute("ROLLBACK").await?;
-            Ok(Applied {
-                plan: first_empty(first),
-                timings: Vec::new(),
-                total: started.elapsed(),
-            })
+    match locked_apply(db, desired, opts, on_event, started).await {
+        // When nothing ran, COMMIT ends a transaction that changed nothing.
+        Ok(applied) => {
+            db.execute("COMMIT").await?;
+            Ok(applied)
         }
-        Err(e) => {
+        Err(mut e) => {
             // Best effort: the server rolls back anyway if the connection is gone.
             let _ = db.execute("ROLLBACK").await;
-            Err(match e {
-                ApplyError::LockTimeout {
-                    statement,
-                    table,
-                    lock_timeout,
-                    our_pid,
-                    error,
-                    ..
-                } => {
-                    let blockers = find_blockers(db, &table).await.unwrap_or_default();
-                    ApplyError::LockTimeout {
-                        statement,
-                        table,
-                        lock_timeout,
-                        our_pid,
-                        blockers,
-                        error,
-                    }
-                }
-                other => other,
-            })
+            if let ApplyError::LockTimeout {
+                table, blockers, ..
+            } = &mut e
+            {
+                *blockers = find_blockers(db, table).await.unwrap_or_default();
+            }
+            Err(e)
         }
     }
 }
 
-/// The plan found under the lock was empty: report an empty plan.
-fn first_empty(mut p: Plan) -> Plan {
-    p.statements.clear();
-    p.plan_hash = crate::plan::hash(&[]);
-    p
-}
-
-/// Inside the transaction: lock, re-plan, run, verify, record. `None` when there is nothing to do.
+/// Inside the transaction: lock, re-plan, run, verify, record.
 async fn locked_apply(
     db: &Db,
     desired: Catalog,
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
     started: Instant,
-) -> Result<Option<Applied>, ApplyError> {
+) -> Result<Applied, ApplyError> {
     db.execute(&format!(
         "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SELECT pg_advisory_xact_lock({LOCK_KEY})",
         interval(opts.wait_for_other_apply),
@@ -210,10 +181,7 @@ async fn locked_apply(
     ))
     .await?;
     // Plan again: this is the state the statements will meet.
-    let live = introspect::introspect(db).await?;
-    let mut canonical = desired.clone();
-    canon::canonicalize(db, &mut canonical, &live).await?;
-    let plan = Plan::build(&canonical, &live);
+    let plan = crate::plan_in_transaction(db, &desired).await?;
     on_event(Event::Locked(&plan));
     if !plan.refused.is_empty() {
         return Err(ApplyError::Refused {
@@ -230,7 +198,11 @@ async fn locked_apply(
         }
     }
     if plan.statements.is_empty() {
-        return Ok(None);
+        return Ok(Applied {
+            plan,
+            timings: Vec::new(),
+            total: started.elapsed(),
+        });
     }
     // If this process dies while a statement waits, the server notices within a
     // second (PostgreSQL 14+) instead of when the wait ends.
@@ -273,10 +245,7 @@ async fn locked_apply(
         timings.push((s.id.clone(), d));
     }
     // Verify before COMMIT: the database must now match the files.
-    let after = introspect::introspect(db).await?;
-    let mut canonical = desired;
-    canon::canonicalize(db, &mut canonical, &after).await?;
-    let check = Plan::build(&canonical, &after);
+    let check = crate::plan_in_transaction(db, &desired).await?;
     if !check.statements.is_empty() || !check.refused.is_empty() {
         return Err(ApplyError::Verification {
             remaining: check.statements.len(),
@@ -295,11 +264,11 @@ async fn locked_apply(
         total.as_millis() as i64,
     )
     .await?;
-    Ok(Some(Applied {
+    Ok(Applied {
         plan,
         timings,
         total,
-    }))
+    })
 }
 
 /// Sessions holding a lock on `table` (`schema.name` as plans print it).

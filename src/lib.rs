@@ -52,7 +52,7 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
     trace("load", t);
     let config = db::config_from(target.database_url.as_deref())?;
     let db = db::Db::connect(&config).await?;
-    let plan = plan_with(&db, desired).await?;
+    let plan = plan_with(&db, &desired).await?;
     Ok(PlanOutcome {
         plan,
         target: db::describe(&config),
@@ -61,23 +61,30 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
 }
 
 /// Plan against an open connection, in a transaction of its own that is rolled back.
-pub async fn plan_with(db: &db::Db, mut desired: model::Catalog) -> Result<Plan, Error> {
+pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
     db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
-    let result = async {
-        let t = std::time::Instant::now();
-        let live = introspect::introspect(db).await?;
-        trace("introspect", t);
-        let t = std::time::Instant::now();
-        canon::canonicalize(db, &mut desired, &live).await?;
-        trace("canonicalize", t);
-        let t = std::time::Instant::now();
-        let plan = Plan::build(&desired, &live);
-        trace("diff and render", t);
-        Ok::<_, Error>(plan)
-    }
-    .await;
+    let result = plan_in_transaction(db, desired).await;
     db.execute("ROLLBACK").await?;
-    result
+    Ok(result?)
+}
+
+/// Read the catalog, let PostgreSQL print the files' expressions where needed,
+/// diff, classify and render; inside the caller's transaction.
+pub async fn plan_in_transaction(
+    db: &db::Db,
+    desired: &model::Catalog,
+) -> Result<Plan, db::SqlError> {
+    let t = std::time::Instant::now();
+    let live = introspect::introspect(db).await?;
+    trace("introspect", t);
+    let t = std::time::Instant::now();
+    let mut desired = desired.clone();
+    canon::canonicalize(db, &mut desired, &live).await?;
+    trace("canonicalize", t);
+    let t = std::time::Instant::now();
+    let plan = Plan::build(&desired, &live);
+    trace("diff and render", t);
+    Ok(plan)
 }
 
 /// Apply: load the files, connect, and apply (see `apply::apply`).
