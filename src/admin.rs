@@ -143,7 +143,7 @@ pub fn router(state: AdminState) -> Router {
         .route("/__admin/migrate/dry-run", get(dry_run).fallback(only_get))
         .route(
             "/__admin/migrate",
-            axum::routing::post(migrate).fallback(method_not_allowed),
+            axum::routing::post(migrate).fallback(only_post),
         )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
@@ -177,26 +177,20 @@ fn error(status: StatusCode, message: impl Into<String>, extra: Value) -> Respon
     (status, Json(body)).into_response()
 }
 
-async fn method_not_allowed() -> Response {
-    let mut r = error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "Method not allowed: use POST /__admin/migrate",
-        json!({}),
-    );
+/// 405 with the `Allow` header and a JSON body.
+fn method_not_allowed(allow: &'static str, message: &str) -> Response {
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, message, json!({}));
     r.headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
     r
 }
 
+async fn only_post() -> Response {
+    method_not_allowed("POST", "Method not allowed: use POST /__admin/migrate")
+}
+
 async fn only_get() -> Response {
-    let mut r = error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "Method not allowed: use GET",
-        json!({}),
-    );
-    r.headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static("GET"));
-    r
+    method_not_allowed("GET", "Method not allowed: use GET")
 }
 
 async fn not_found() -> Response {

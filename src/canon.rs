@@ -137,11 +137,10 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         ));
     }
     script.push_str("END\n$reconcile_canon$;\n");
-    if let Err(e) = db.execute(&script).await {
+    if db.execute(&script).await.is_err() {
         // No temporary tables here (no TEMP privilege, a read-only replica...): compare as is.
         db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")
             .await?;
-        let _ = e;
         return Ok(());
     }
     let filter = format!("c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '{PREFIX}%'");

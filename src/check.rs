@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::diff::{constraints_of, diff, Change};
 use crate::model::{Catalog, Origin, Table, UnmanagedObject};
-use crate::render::render;
+use crate::render::{render, Statement};
 use crate::rules::{self, r001_drop, r002_rename, Finding};
 use crate::{load, Error};
 
@@ -67,28 +67,12 @@ pub async fn check(schema_dir: &Path, base: &Base) -> Result<CheckReport, Error>
             })
             .await?;
             let p = outcome.plan;
+            let (allowed, warnings) = summarize(&p.statements, None);
             Ok(CheckReport {
                 base: format!("database {}", outcome.target),
                 refused: p.refused,
-                warnings: p
-                    .statements
-                    .iter()
-                    .filter_map(|s| {
-                        s.warning.as_ref().map(|w| Warning {
-                            id: s.id.clone(),
-                            message: w.clone(),
-                            origin: None,
-                        })
-                    })
-                    .collect(),
-                allowed: p
-                    .statements
-                    .iter()
-                    .map(|s| Allowed {
-                        id: s.id.clone(),
-                        warning: s.warning.clone(),
-                    })
-                    .collect(),
+                warnings,
+                allowed,
                 unmanaged: p.unmanaged,
             })
         }
@@ -376,23 +360,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
     }
 
     let statements = render(&allowed_changes);
-    let warnings = statements
-        .iter()
-        .filter_map(|s| {
-            s.warning.as_ref().map(|w| Warning {
-                id: s.id.clone(),
-                message: w.clone(),
-                origin: origin_of(new, &s.id),
-            })
-        })
-        .collect();
-    let allowed = statements
-        .iter()
-        .map(|s| Allowed {
-            id: s.id.clone(),
-            warning: s.warning.clone(),
-        })
-        .collect();
+    let (allowed, warnings) = summarize(&statements, Some(new));
     refused.sort_by_key(|f| f.rule);
     CheckReport {
         base,
@@ -401,6 +369,28 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         allowed,
         unmanaged: Vec::new(),
     }
+}
+
+/// The allowed statements, and the warnings among them (placed in `files` when given).
+fn summarize(statements: &[Statement], files: Option<&Catalog>) -> (Vec<Allowed>, Vec<Warning>) {
+    let allowed = statements
+        .iter()
+        .map(|s| Allowed {
+            id: s.id.clone(),
+            warning: s.warning.clone(),
+        })
+        .collect();
+    let warnings = statements
+        .iter()
+        .filter_map(|s| {
+            s.warning.as_ref().map(|w| Warning {
+                id: s.id.clone(),
+                message: w.clone(),
+                origin: files.and_then(|f| origin_of(f, &s.id)),
+            })
+        })
+        .collect();
+    (allowed, warnings)
 }
 
 /// Where the new files define the object of a step id (for warnings).

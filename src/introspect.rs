@@ -314,15 +314,14 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
             .and_then(|v| v.as_deref())
             .ok_or_else(|| internal(format!("catalog query {i} returned no row")))
     };
-    let parse = |i: usize| -> Result<&str, SqlError> { json(i) };
-    let schemas: Vec<String> = from_json(parse(1)?)?;
-    let extensions: Vec<RawExtension> = from_json(parse(2)?)?;
-    let enums: Vec<RawEnum> = from_json(parse(3)?)?;
-    let tables: Vec<RawTable> = from_json(parse(4)?)?;
-    let columns: Vec<RawColumn> = from_json(parse(5)?)?;
-    let constraints: Vec<RawConstraint> = from_json(parse(6)?)?;
-    let indexes: Vec<RawIndex> = from_json(parse(7)?)?;
-    let unmanaged: Vec<RawUnmanaged> = from_json(parse(8)?)?;
+    let schemas: Vec<String> = from_json(json(1)?)?;
+    let extensions: Vec<RawExtension> = from_json(json(2)?)?;
+    let enums: Vec<RawEnum> = from_json(json(3)?)?;
+    let tables: Vec<RawTable> = from_json(json(4)?)?;
+    let columns: Vec<RawColumn> = from_json(json(5)?)?;
+    let constraints: Vec<RawConstraint> = from_json(json(6)?)?;
+    let indexes: Vec<RawIndex> = from_json(json(7)?)?;
+    let unmanaged: Vec<RawUnmanaged> = from_json(json(8)?)?;
     Ok(assemble(
         schemas,
         extensions,

@@ -374,13 +374,8 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         for ext in &raw.extensions {
             let o = src.origin(ext.span());
             let name = ext.get_ref().clone();
-            if let Some(prev) = cat.extensions.get(&name) {
-                if let Some(p) = &prev.origin {
-                    if p.file != o.file {
-                        // Listing an extension in two files is harmless.
-                        continue;
-                    }
-                }
+            // Listing an extension in two files is harmless.
+            if cat.extensions.contains_key(&name) {
                 continue;
             }
             cat.extensions.insert(
