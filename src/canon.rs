@@ -152,7 +152,11 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
            'checks', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'name', co.conname, 'expr', pg_get_expr(co.conbin, co.conrelid, true))), '[]') \
                       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'c' AND {filter}), \
            'indexes', ({}))",
-        index_query(&format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"), true)
+        index_query(
+            &format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"),
+            true,
+            db.server_version >= 150000
+        )
     );
     let rows = db.simple(&read).await;
     db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")

@@ -2,8 +2,8 @@
 //! Deciding what is allowed is the business of `rules`; writing SQL, of `render`.
 
 use crate::model::{
-    Catalog, Check, Column, EnumType, Expr, ForeignKey, Index, Key, QualName, Table, TableStats,
-    UnmanagedObject,
+    Catalog, Check, Column, Domain, EnumType, Expr, ForeignKey, Index, Key, QualName, Sequence,
+    Table, TableStats, UnmanagedObject,
 };
 
 /// A constraint that can be added to an existing table.
@@ -50,7 +50,11 @@ impl Constraint {
 pub enum CommentTarget {
     Table(QualName),
     Column(QualName, String),
+    /// An enum or a domain.
     Enum(QualName),
+    /// An index of a table (table, index name).
+    Index(QualName, String),
+    Sequence(QualName),
 }
 
 /// One difference between the files (desired) and the database (live).
@@ -76,8 +80,26 @@ pub enum Change {
         en: EnumType,
         live: Vec<String>,
     },
+    CreateDomain {
+        domain: Domain,
+    },
+    /// A domain whose type, default, nullability or checks differ.
+    ChangeDomain {
+        desired: Domain,
+        live: Domain,
+    },
+    CreateSequence {
+        sequence: Sequence,
+    },
     CreateTable {
         table: Table,
+    },
+    /// Partitioned in one and not the other, or by another key.
+    ChangePartitioning {
+        table: QualName,
+        desired: Option<Expr>,
+        live: Option<Expr>,
+        origin: Option<crate::model::Origin>,
     },
     AddColumn {
         table: QualName,
@@ -170,9 +192,11 @@ impl Change {
             | Change::AddConstraint { table, .. }
             | Change::ChangeConstraint { table, .. }
             | Change::CreateIndex { table, .. }
-            | Change::ChangeIndex { table, .. } => Some(table),
+            | Change::ChangeIndex { table, .. }
+            | Change::ChangePartitioning { table, .. } => Some(table),
             Change::SetComment {
-                target: CommentTarget::Table(t) | CommentTarget::Column(t, _),
+                target:
+                    CommentTarget::Table(t) | CommentTarget::Column(t, _) | CommentTarget::Index(t, _),
                 ..
             } => Some(t),
             Change::Unmanaged { table, .. } => table.as_ref(),
@@ -199,6 +223,46 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
         match live.enums.get(name) {
             None => changes.push(Change::CreateEnum { en: en.clone() }),
             Some(l) => diff_enum(en, l, &mut changes),
+        }
+    }
+    for (name, d) in &desired.domains {
+        match live.domains.get(name) {
+            None => changes.push(Change::CreateDomain { domain: d.clone() }),
+            Some(l) => {
+                if d.definition(true) != l.definition(true) {
+                    changes.push(Change::ChangeDomain {
+                        desired: d.clone(),
+                        live: l.clone(),
+                    });
+                }
+                if let Some(c) = &d.comment {
+                    if l.comment.as_ref() != Some(c) {
+                        changes.push(Change::SetComment {
+                            target: CommentTarget::Enum(name.clone()),
+                            comment: c.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    // Sequences are created when missing; their settings are not compared
+    // (`nextval` moves them, and a restart is never what a deploy wants).
+    for (name, s) in &desired.sequences {
+        match live.sequences.get(name) {
+            None => changes.push(Change::CreateSequence {
+                sequence: s.clone(),
+            }),
+            Some(l) => {
+                if let Some(c) = &s.comment {
+                    if l.comment.as_ref() != Some(c) {
+                        changes.push(Change::SetComment {
+                            target: CommentTarget::Sequence(name.clone()),
+                            comment: c.clone(),
+                        });
+                    }
+                }
+            }
         }
     }
     for (name, t) in &desired.tables {
@@ -229,6 +293,16 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
     for name in live.enums.keys() {
         if !desired.enums.contains_key(name) {
             changes.push(unmanaged("enum", name.to_string()));
+        }
+    }
+    for name in live.domains.keys() {
+        if !desired.domains.contains_key(name) {
+            changes.push(unmanaged("domain", name.to_string()));
+        }
+    }
+    for name in live.sequences.keys() {
+        if !desired.sequences.contains_key(name) {
+            changes.push(unmanaged("sequence", name.to_string()));
         }
     }
     for name in live.tables.keys() {
@@ -308,6 +382,14 @@ fn diff_enum(desired: &EnumType, live: &EnumType, changes: &mut Vec<Change>) {
 fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
     let tname = &desired.name;
     let stats = live.stats.clone();
+    if desired.partition_by.as_ref().map(|p| &p.key) != live.partition_by.as_ref().map(|p| &p.key) {
+        changes.push(Change::ChangePartitioning {
+            table: tname.clone(),
+            desired: desired.partition_by.clone(),
+            live: live.partition_by.clone(),
+            origin: desired.origin.clone(),
+        });
+    }
     for col in &desired.columns {
         match live.column(&col.name) {
             None => changes.push(Change::AddColumn {
@@ -402,6 +484,14 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                         live: l.clone(),
                     });
                 }
+                if let Some(c) = &d.comment {
+                    if l.comment.as_ref() != Some(c) {
+                        changes.push(Change::SetComment {
+                            target: CommentTarget::Index(tname.clone(), d.name.clone()),
+                            comment: c.clone(),
+                        });
+                    }
+                }
             }
         }
     }
@@ -457,7 +547,7 @@ fn diff_column(
     changes: &mut Vec<Change>,
 ) {
     let t = || table.clone();
-    if d.ty != l.ty {
+    if d.ty != l.ty || d.collation != l.collation {
         changes.push(Change::ChangeType {
             table: t(),
             column: d.clone(),

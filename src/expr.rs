@@ -67,6 +67,36 @@ pub fn from_catalog(sql: &str) -> Expr {
     }
 }
 
+/// A partition key, `RANGE (payment_date)`: the strategy, then a list of
+/// columns or expressions in parentheses, each parsed.
+pub fn parse_partition_key(sql: &str) -> Result<Expr, String> {
+    let t = sql.trim();
+    let bad = || {
+        format!("bad partition key `{t}`: expected `RANGE (column, ...)`, `LIST (column)` or `HASH (column, ...)`")
+    };
+    let open = t.find('(').ok_or_else(bad)?;
+    let strategy = t[..open].trim().to_ascii_uppercase();
+    if !matches!(strategy.as_str(), "RANGE" | "LIST" | "HASH") {
+        return Err(bad());
+    }
+    let inner = t[open + 1..].strip_suffix(')').ok_or_else(bad)?;
+    let list = parse_list(inner).map_err(|m| format!("{}: {m}", bad()))?;
+    let sql: Vec<String> = list.iter().map(|a| a.to_string()).collect();
+    let key: Vec<String> = list.into_iter().map(normalize_ast).collect();
+    Ok(Expr {
+        sql: format!("{strategy} ({})", sql.join(", ")),
+        key: format!("{strategy} ({})", key.join(", ")),
+    })
+}
+
+/// A partition key as `pg_get_partkeydef` prints it (kept verbatim when sqlparser cannot read it).
+pub fn partition_key(sql: &str) -> Expr {
+    parse_partition_key(sql).unwrap_or_else(|_| Expr {
+        sql: sql.to_string(),
+        key: sql.to_string(),
+    })
+}
+
 /// Is this a bare word that the author probably meant as a string (`pending`)?
 pub fn is_bare_word(ast: &Ast) -> bool {
     matches!(ast, Ast::Identifier(id) if id.quote_style.is_none())

@@ -9,8 +9,9 @@ use serde::Deserialize;
 use crate::db::{Db, SqlError};
 use crate::expr;
 use crate::model::{
-    Catalog, Check, Column, EnumType, Extension, FkAction, ForeignKey, Identity, Index, IndexKey,
-    IndexKeyPart, Key, QualName, Serial, Table, TableStats, UnmanagedObject,
+    Catalog, Check, Column, Domain, EnumType, Extension, FkAction, ForeignKey, Identity, Index,
+    IndexKey, IndexKeyPart, Key, ObjName, QualName, Sequence, Serial, Table, TableStats,
+    UnmanagedObject,
 };
 
 /// Our own schema (the history table); never part of a diff.
@@ -55,6 +56,7 @@ fn q_tables() -> String {
         "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
                   c.relispartition AS partition, obj_description(c.oid, 'pg_class') AS comment, \
+                  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
                        ELSE pg_relation_size(c.oid) END AS bytes \
@@ -74,7 +76,10 @@ fn q_columns() -> String {
                   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
                   pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity, \
                   a.attgenerated::text AS generated, col_description(a.attrelid, a.attnum) AS comment, \
-                  o.seq AS owned_seq, o.seq_schema AS owned_seq_schema \
+                  o.seq AS owned_seq, o.seq_schema AS owned_seq_schema, \
+                  CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid) \
+                       THEN (SELECT json_build_array(cn.nspname, co.collname) FROM pg_collation co \
+                             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation \
            FROM pg_attribute a \
            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
@@ -114,37 +119,85 @@ fn q_constraints() -> String {
     )
 }
 
-fn q_indexes() -> String {
-    index_query(&table_filter(), false)
+fn q_indexes(pg15: bool) -> String {
+    index_query(&table_filter(), false, pg15)
 }
 
 /// Indexes of the tables that `filter` selects (on `c`, `n`), as one JSON array.
 /// Key columns come as attribute numbers; with `names`, their names too (for
 /// tables whose columns were not read, such as canon's temporary copies).
-pub(crate) fn index_query(filter: &str, names: bool) -> String {
+/// `pg15`: the server has `NULLS NOT DISTINCT`.
+pub(crate) fn index_query(filter: &str, names: bool, pg15: bool) -> String {
     let names = if names {
         "ARRAY(SELECT a.attname FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord) \
            LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.ord)"
     } else {
         "NULL"
     };
+    let nulls_not_distinct = if pg15 {
+        "i.indnullsnotdistinct"
+    } else {
+        "false"
+    };
+    // Per key: an operator class other than the default, and a collation other
+    // than the key column's own (the way pg_get_indexdef decides to print them).
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
            SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
-                  i.indnkeyatts AS key_count, i.indisvalid AS valid, \
+                  i.indnkeyatts AS key_count, i.indisvalid AS valid, {nulls_not_distinct} AS nulls_not_distinct, \
                   i.indkey::int2[] AS keys, {names} AS columns, \
                   ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true) ELSE '' END \
                         FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs, \
                   ARRAY(SELECT i.indoption[k - 1] FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS options, \
+                  (SELECT json_agg(json_build_array( \
+                      (SELECT json_build_array(opn.nspname, opc.opcname) FROM pg_opclass opc \
+                         JOIN pg_namespace opn ON opn.oid = opc.opcnamespace \
+                         WHERE opc.oid = i.indclass[k - 1] AND NOT opc.opcdefault), \
+                      (SELECT json_build_array(cn.nspname, co.collname) FROM pg_collation co \
+                         JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+                         JOIN pg_attribute ka ON ka.attrelid = i.indrelid AND ka.attnum = i.indkey[k - 1] \
+                         WHERE co.oid = i.indcollation[k - 1] AND i.indcollation[k - 1] <> ka.attcollation) \
+                    ) ORDER BY k) FROM generate_series(1, i.indnkeyatts) k) AS extras, \
                   pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
-                  i.indexrelid IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x')) AS backs_constraint, \
-                  NOT (i.indclass::oid[] <@ (SELECT array_agg(oid) FROM pg_opclass WHERE opcdefault)) AS custom_opclass, \
-                  CASE WHEN NOT (i.indclass::oid[] <@ (SELECT array_agg(oid) FROM pg_opclass WHERE opcdefault)) \
-                       THEN pg_get_indexdef(i.indexrelid) ELSE '' END AS definition \
+                  obj_description(i.indexrelid, 'pg_class') AS comment, \
+                  i.indexrelid IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x')) AS backs_constraint \
            FROM pg_index i \
            JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
            JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {filter} \
+         ) x"
+    )
+}
+
+fn q_domains() -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
+           SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS type, \
+                  t.typnotnull AS not_null, t.typdefault AS default, obj_description(t.oid, 'pg_type') AS comment, \
+                  coalesce((SELECT json_agg(json_build_array(co.conname, pg_get_expr(co.conbin, 0, true)) ORDER BY co.conname) \
+                            FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c'), '[]') AS checks \
+           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE t.typtype = 'd' AND {SCHEMA_FILTER} \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = 'pg_type'::regclass AND dep.objid = t.oid AND dep.deptype = 'e') \
+         ) x"
+    )
+}
+
+/// Sequences not made for an identity column, with the column that owns them.
+fn q_sequences() -> String {
+    format!(
+        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
+           SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
+                  s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value, \
+                  s.seqcache AS cache, s.seqcycle AS cycle, obj_description(c.oid, 'pg_class') AS comment, \
+                  o.rel AS owner_rel, o.col AS owner_column \
+           FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN LATERAL (SELECT d.refobjid::int8 AS rel, a.attname AS col FROM pg_depend d \
+                  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
+                    AND d.deptype = 'a' LIMIT 1) o ON true \
+           WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i') \
          ) x"
     )
 }
@@ -154,14 +207,12 @@ fn q_unmanaged() -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
            SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' \
-                    WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
+                    WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
                   CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS name \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
              AND (c.relkind IN ('v', 'm', 'f', 'c') \
-                  OR (c.relkind IN ('r', 'p') AND c.relispartition) \
-                  OR (c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-                       AND d.objid = c.oid AND d.deptype IN ('a', 'i')))) \
+                  OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
@@ -174,10 +225,10 @@ fn q_unmanaged() -> String {
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND {SCHEMA_FILTER} \
            UNION ALL \
-           SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range type' ELSE 'type' END, \
+           SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'type' END, \
                   CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END \
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE t.typtype IN ('d', 'r') AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+           WHERE t.typtype = 'r' AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
                   WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
            UNION ALL \
            SELECT 'policy', pol.polname || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
@@ -211,6 +262,7 @@ struct RawTable {
     schema: String,
     name: String,
     partition: bool,
+    partition_by: Option<String>,
     comment: Option<String>,
     rows: f64,
     bytes: i64,
@@ -230,6 +282,36 @@ struct RawColumn {
     comment: Option<String>,
     owned_seq: Option<String>,
     owned_seq_schema: Option<String>,
+    collation: Option<SchemaName>,
+}
+
+#[derive(Deserialize)]
+struct RawDomain {
+    schema: String,
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    not_null: bool,
+    default: Option<String>,
+    comment: Option<String>,
+    checks: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct RawSequence {
+    schema: String,
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    start: i64,
+    increment: i64,
+    min_value: i64,
+    max_value: i64,
+    cache: i64,
+    cycle: bool,
+    comment: Option<String>,
+    owner_rel: Option<i64>,
+    owner_column: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -259,15 +341,20 @@ pub(crate) struct RawIndex {
     unique: bool,
     key_count: i32,
     valid: bool,
+    nulls_not_distinct: bool,
     keys: Vec<i16>,
     columns: Option<Vec<Option<String>>>,
     defs: Vec<String>,
     options: Vec<i16>,
+    /// Per key: (operator class, collation), each `[schema, name]` when not the default.
+    extras: Option<Vec<(Option<SchemaName>, Option<SchemaName>)>>,
     predicate: Option<String>,
+    comment: Option<String>,
     backs_constraint: bool,
-    custom_opclass: Option<bool>,
-    definition: String,
 }
+
+/// `[schema, name]` as the catalog queries return it.
+type SchemaName = (String, String);
 
 #[derive(Deserialize)]
 struct RawUnmanaged {
@@ -276,7 +363,7 @@ struct RawUnmanaged {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 9;
+pub const STATEMENTS: usize = 11;
 
 /// Read the live schema. The caller owns the transaction; this sets
 /// `search_path` locally so types and expressions print the same way every time.
@@ -289,8 +376,10 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
         q_tables(),
         q_columns(),
         q_constraints(),
-        q_indexes(),
+        q_indexes(db.server_version >= 150000),
         q_unmanaged(),
+        q_domains(),
+        q_sequences(),
     ];
     debug_assert_eq!(queries.len(), STATEMENTS);
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
@@ -322,16 +411,20 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
     let constraints: Vec<RawConstraint> = from_json(json(6)?)?;
     let indexes: Vec<RawIndex> = from_json(json(7)?)?;
     let unmanaged: Vec<RawUnmanaged> = from_json(json(8)?)?;
-    Ok(assemble(
+    let domains: Vec<RawDomain> = from_json(json(9)?)?;
+    let sequences: Vec<RawSequence> = from_json(json(10)?)?;
+    Ok(assemble(Raw {
         schemas,
         extensions,
         enums,
+        domains,
+        sequences,
         tables,
         columns,
         constraints,
         indexes,
         unmanaged,
-    ))
+    }))
 }
 
 fn internal(message: String) -> SqlError {
@@ -348,17 +441,37 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, SqlError> {
     serde_json::from_str(s).map_err(|e| internal(format!("cannot read the catalog: {e}")))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn assemble(
+/// Every catalog query's rows.
+struct Raw {
     schemas: Vec<String>,
     extensions: Vec<RawExtension>,
     enums: Vec<RawEnum>,
+    domains: Vec<RawDomain>,
+    sequences: Vec<RawSequence>,
     tables: Vec<RawTable>,
     columns: Vec<RawColumn>,
     constraints: Vec<RawConstraint>,
     indexes: Vec<RawIndex>,
     unmanaged: Vec<RawUnmanaged>,
-) -> Catalog {
+}
+
+fn obj_name(pair: Option<SchemaName>) -> Option<ObjName> {
+    pair.map(|(schema, name)| ObjName::from_catalog(&schema, &name))
+}
+
+fn assemble(raw: Raw) -> Catalog {
+    let Raw {
+        schemas,
+        extensions,
+        enums,
+        domains,
+        sequences,
+        tables,
+        columns,
+        constraints,
+        indexes,
+        unmanaged,
+    } = raw;
     let mut cat = Catalog {
         schemas: schemas.into_iter().collect(),
         ..Catalog::default()
@@ -398,6 +511,7 @@ fn assemble(
         by_oid.insert(t.oid, name.clone());
         let mut table = Table::new(name.clone());
         table.comment = t.comment;
+        table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
         table.stats = Some(TableStats {
             rows: t.rows,
             bytes: t.bytes,
@@ -411,6 +525,7 @@ fn assemble(
         };
         column_names.insert((c.rel, c.num), c.name.clone());
         let mut col = Column::new(c.name, c.ty);
+        col.collation = obj_name(c.collation);
         col.not_null = c.not_null;
         col.comment = c.comment;
         col.identity = match c.identity.as_str() {
@@ -510,17 +625,6 @@ fn assemble(
         if i.backs_constraint {
             continue;
         }
-        if i.custom_opclass.unwrap_or(false) {
-            // Operator classes are not part of the format yet: keep such an index out of the diff.
-            cat.unmanaged.push(UnmanagedObject {
-                kind: "index".into(),
-                name: format!(
-                    "{} on {} (operator class): {}",
-                    i.name, table.name, i.definition
-                ),
-            });
-            continue;
-        }
         table.indexes.push(index_from_raw(i));
     }
     for u in unmanaged {
@@ -528,6 +632,78 @@ fn assemble(
             kind: u.kind,
             name: u.name,
         });
+    }
+    for d in domains {
+        let name = QualName::new(d.schema, d.name);
+        let domain = Domain {
+            name: name.clone(),
+            ty: d.ty,
+            not_null: d.not_null,
+            default: d.default.as_deref().map(expr::from_catalog),
+            checks: d
+                .checks
+                .into_iter()
+                .map(|(name, e)| Check {
+                    name,
+                    expr: expr::from_catalog(&e),
+                    validated: true,
+                    origin: None,
+                })
+                .collect(),
+            comment: d.comment,
+            origin: None,
+        };
+        cat.domains.insert(name, domain);
+    }
+    // A sequence that a serial column stands for is that column's business.
+    let serials: std::collections::HashSet<&QualName> = cat
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter())
+        .filter_map(|c| c.serial.as_ref().map(|s| &s.sequence))
+        .collect();
+    let mut standalone = Vec::new();
+    for s in sequences {
+        let name = QualName::new(s.schema, s.name);
+        if serials.contains(&name) {
+            continue;
+        }
+        let (type_min, type_max) = match s.ty.as_str() {
+            "smallint" => (i16::MIN as i64, i16::MAX as i64),
+            "integer" => (i32::MIN as i64, i32::MAX as i64),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let (min_default, max_default) = if s.increment > 0 {
+            (1, type_max)
+        } else {
+            (type_min, -1)
+        };
+        let owned_by = match (s.owner_rel, s.owner_column) {
+            (Some(rel), Some(col)) => by_oid.get(&rel).map(|t| (t.clone(), col)),
+            _ => None,
+        };
+        standalone.push(Sequence {
+            ty: (s.ty != "bigint").then_some(s.ty),
+            start: (s.start
+                != if s.increment > 0 {
+                    s.min_value
+                } else {
+                    s.max_value
+                })
+            .then_some(s.start),
+            increment: (s.increment != 1).then_some(s.increment),
+            min_value: (s.min_value != min_default).then_some(s.min_value),
+            max_value: (s.max_value != max_default).then_some(s.max_value),
+            cache: (s.cache != 1).then_some(s.cache),
+            cycle: s.cycle,
+            owned_by,
+            comment: s.comment,
+            origin: None,
+            name,
+        });
+    }
+    for s in standalone {
+        cat.sequences.insert(s.name.clone(), s);
     }
     cat
 }
@@ -545,8 +721,15 @@ pub(crate) fn index_from_raw(i: RawIndex) -> Index {
                 i.defs.get(k).map(String::as_str).unwrap_or(""),
             )),
         };
+        let (opclass, collation) = i
+            .extras
+            .as_ref()
+            .and_then(|e| e.get(k).cloned())
+            .unwrap_or((None, None));
         keys.push(IndexKey {
             part,
+            collation: obj_name(collation),
+            opclass: obj_name(opclass),
             desc: opt & 1 != 0,
             nulls_first: opt & 2 != 0,
         });
@@ -563,6 +746,8 @@ pub(crate) fn index_from_raw(i: RawIndex) -> Index {
         keys,
         include,
         predicate: i.predicate.as_deref().map(expr::from_catalog),
+        nulls_not_distinct: i.nulls_not_distinct,
+        comment: i.comment,
         deprecated: None,
         valid: i.valid,
         origin: None,

@@ -11,8 +11,8 @@ use toml::Spanned;
 
 use crate::expr;
 use crate::model::{
-    Catalog, Check, Column, EnumType, Expr, Extension, FkAction, ForeignKey, Identity, Index,
-    IndexKey, IndexKeyPart, Key, Origin, QualName, Serial, Table,
+    Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
+    Index, IndexKey, IndexKeyPart, Key, ObjName, Origin, QualName, Sequence, Serial, Table,
 };
 use crate::names::{self, quote_literal};
 use crate::types;
@@ -62,7 +62,41 @@ struct RawFile {
     #[serde(default)]
     enums: IndexMap<Spanned<String>, Spanned<RawEnum>>,
     #[serde(default)]
+    domains: IndexMap<Spanned<String>, Spanned<RawDomain>>,
+    #[serde(default)]
+    sequences: IndexMap<Spanned<String>, Spanned<RawSequence>>,
+    #[serde(default)]
     tables: IndexMap<Spanned<String>, Spanned<RawTable>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDomain {
+    #[serde(rename = "type")]
+    ty: Spanned<String>,
+    #[serde(default)]
+    not_null: bool,
+    default: Option<Spanned<RawDefault>>,
+    check: Option<Spanned<String>>,
+    #[serde(default)]
+    checks: IndexMap<Spanned<String>, Spanned<String>>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSequence {
+    #[serde(rename = "type")]
+    ty: Option<Spanned<String>>,
+    start: Option<i64>,
+    increment: Option<i64>,
+    min_value: Option<i64>,
+    max_value: Option<i64>,
+    cache: Option<i64>,
+    #[serde(default)]
+    cycle: bool,
+    owned_by: Option<Spanned<String>>,
+    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +111,7 @@ struct RawEnum {
 struct RawTable {
     comment: Option<String>,
     deprecated: Option<String>,
+    partition_by: Option<Spanned<String>>,
     primary_key: Option<Spanned<RawPrimaryKey>>,
     #[serde(default)]
     columns: IndexMap<Spanned<String>, Spanned<RawColumn>>,
@@ -102,6 +137,7 @@ enum RawPrimaryKey {
 struct RawColumn {
     #[serde(rename = "type")]
     ty: Spanned<String>,
+    collation: Option<Spanned<String>>,
     #[serde(default)]
     not_null: bool,
     default: Option<Spanned<RawDefault>>,
@@ -140,6 +176,9 @@ struct RawIndex {
     using: Option<Spanned<String>>,
     #[serde(default)]
     include: Vec<String>,
+    #[serde(default)]
+    nulls_not_distinct: bool,
+    comment: Option<String>,
     deprecated: Option<String>,
 }
 
@@ -336,29 +375,124 @@ fn parse_expr_at(
 }
 
 /// An index column entry: `name`, `name DESC`, `name NULLS FIRST`, ...
-fn parse_index_column(entry: &str) -> Result<(String, bool, bool), String> {
-    let words: Vec<&str> = entry.split_whitespace().collect();
-    let Some((name, rest)) = words.split_first() else {
-        return Err("empty column name".into());
+/// An entry of an index's `columns`:
+/// `column|(expression) [COLLATE collation] [opclass] [ASC|DESC] [NULLS FIRST|NULLS LAST]`.
+/// A column name with spaces or capitals can be written in double quotes.
+fn parse_index_key(entry: &str) -> Result<IndexKey, String> {
+    let expected = || {
+        format!("bad index column `{entry}`: expected `column [COLLATE collation] [opclass] [ASC|DESC] [NULLS FIRST|NULLS LAST]`, or an expression in parentheses")
     };
-    let rest: Vec<String> = rest.iter().map(|w| w.to_ascii_uppercase()).collect();
-    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-    let (desc, tail) = match rest.as_slice() {
-        ["DESC", tail @ ..] => (true, tail),
-        ["ASC", tail @ ..] => (false, tail),
-        tail => (false, tail),
+    let t = entry.trim();
+    let (part, rest) = if t.starts_with('(') {
+        let close = closing_paren(t).ok_or_else(expected)?;
+        let ast = expr::parse_one(&t[1..close])
+            .map_err(|m| format!("bad index expression `{}`: {m}", &t[1..close]))?;
+        (key_part(ast), &t[close + 1..])
+    } else if let Some(quoted) = t.strip_prefix('"') {
+        let (name, rest) = split_quoted(quoted).ok_or_else(expected)?;
+        (IndexKeyPart::Column(name), rest)
+    } else {
+        let end = t.find(char::is_whitespace).unwrap_or(t.len());
+        if end == 0 {
+            return Err("empty column name".into());
+        }
+        (IndexKeyPart::Column(t[..end].to_string()), &t[end..])
     };
-    let nulls_first = match tail {
-        [] => desc,
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let mut i = 0;
+    let mut key = IndexKey {
+        part,
+        collation: None,
+        opclass: None,
+        desc: false,
+        nulls_first: false,
+    };
+    if upper.get(i).map(String::as_str) == Some("COLLATE") {
+        let name = words.get(i + 1).ok_or_else(expected)?;
+        key.collation = Some(ObjName::parse(name.trim_matches('"')));
+        i += 2;
+    }
+    if let Some(w) = upper.get(i) {
+        if !matches!(w.as_str(), "ASC" | "DESC" | "NULLS") {
+            key.opclass = Some(ObjName::parse(words[i]));
+            i += 1;
+        }
+    }
+    match upper.get(i).map(String::as_str) {
+        Some("DESC") => {
+            key.desc = true;
+            i += 1;
+        }
+        Some("ASC") => i += 1,
+        _ => {}
+    }
+    let tail: Vec<&str> = upper[i..].iter().map(String::as_str).collect();
+    key.nulls_first = match tail.as_slice() {
+        [] => key.desc,
         ["NULLS", "FIRST"] => true,
         ["NULLS", "LAST"] => false,
-        _ => {
-            return Err(format!(
-                "bad index column `{entry}`: expected `column [ASC|DESC] [NULLS FIRST|NULLS LAST]`"
-            ))
-        }
+        _ => return Err(expected()),
     };
-    Ok((name.to_string(), desc, nulls_first))
+    Ok(key)
+}
+
+/// A bare column name in an expression list is a column key, as PostgreSQL stores it.
+fn key_part(ast: sqlparser::ast::Expr) -> IndexKeyPart {
+    match ast {
+        sqlparser::ast::Expr::Identifier(id) => IndexKeyPart::Column(if id.quote_style.is_some() {
+            id.value
+        } else {
+            id.value.to_lowercase()
+        }),
+        sqlparser::ast::Expr::Nested(inner) => key_part(*inner),
+        ast => IndexKeyPart::Expression(Expr {
+            sql: ast.to_string(),
+            key: expr::normalize_ast(ast),
+        }),
+    }
+}
+
+/// The byte index of the parenthesis that closes the one `s` starts with
+/// (quotes respected).
+fn closing_paren(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `name"rest` (after an opening quote; `""` is a quote inside the name) -> (name, rest).
+fn split_quoted(s: &str) -> Option<(String, &str)> {
+    let mut name = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '"' {
+            if let Some((_, '"')) = chars.peek() {
+                name.push('"');
+                chars.next();
+            } else {
+                return Some((name, &s[i + 1..]));
+            }
+        } else {
+            name.push(c);
+        }
+    }
+    None
 }
 
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
@@ -424,6 +558,41 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         }
     }
 
+    // Domains (over built-in types, enums, or earlier domains) and sequences.
+    let mut domain_origin: HashMap<QualName, Origin> = HashMap::new();
+    let mut sequence_origin: HashMap<QualName, Origin> = HashMap::new();
+    for (src, raw) in files {
+        for (key, d) in &raw.domains {
+            let o = src.origin(key.span());
+            let name = qualified(key.get_ref());
+            if let Some(prev) = domain_origin.get(&name).or_else(|| enum_origin.get(&name)) {
+                errors.at(
+                    &o,
+                    format!("type `{name}` is defined twice: here and at {prev}"),
+                );
+                continue;
+            }
+            domain_origin.insert(name.clone(), o.clone());
+            if let Some(domain) = build_domain(&cat, src, name.clone(), o, d.get_ref(), errors) {
+                cat.domains.insert(name, domain);
+            }
+        }
+        for (key, q) in &raw.sequences {
+            let o = src.origin(key.span());
+            let name = qualified(key.get_ref());
+            if let Some(prev) = sequence_origin.get(&name) {
+                errors.at(
+                    &o,
+                    format!("sequence `{name}` is defined twice: here and at {prev}"),
+                );
+                continue;
+            }
+            sequence_origin.insert(name.clone(), o.clone());
+            let seq = build_sequence(src, name.clone(), o, q.get_ref(), errors);
+            cat.sequences.insert(name, seq);
+        }
+    }
+
     // Pass 2: tables.
     for (src, raw) in files {
         for (key, t) in &raw.tables {
@@ -447,12 +616,134 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
     check_relation_names(&cat, errors);
     check_name_lengths(&cat, errors);
 
-    for name in cat.tables.keys().chain(cat.enums.keys()) {
+    for name in cat
+        .tables
+        .keys()
+        .chain(cat.enums.keys())
+        .chain(cat.domains.keys())
+        .chain(cat.sequences.keys())
+    {
         if name.schema != "public" {
             cat.schemas.insert(name.schema.clone());
         }
     }
     cat
+}
+
+fn build_domain(
+    cat: &Catalog,
+    src: &Source,
+    name: QualName,
+    origin: Origin,
+    raw: &RawDomain,
+    errors: &mut Errors,
+) -> Option<Domain> {
+    let parsed = match resolve_type(cat, raw.ty.get_ref()) {
+        Ok(p) if p.serial.is_none() => p,
+        Ok(_) => {
+            errors.at(
+                &src.origin(raw.ty.span()),
+                "a domain cannot be serial: use an integer type",
+            );
+            return None;
+        }
+        Err(msg) => {
+            errors.at(&src.origin(raw.ty.span()), msg);
+            return None;
+        }
+    };
+    let mut checks = Vec::new();
+    if let Some(c) = &raw.check {
+        if let Some(e) = parse_expr_at(errors, src, c, "check") {
+            checks.push(Check {
+                name: names::check_name(&name.name, None),
+                expr: e,
+                validated: true,
+                origin: Some(src.origin(c.span())),
+            });
+        }
+    }
+    for (k, c) in &raw.checks {
+        if let Some(e) = parse_expr_at(errors, src, c, "check") {
+            checks.push(Check {
+                name: k.get_ref().clone(),
+                expr: e,
+                validated: true,
+                origin: Some(src.origin(k.span())),
+            });
+        }
+    }
+    checks.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(Domain {
+        name,
+        ty: parsed.canonical,
+        not_null: raw.not_null,
+        default: raw
+            .default
+            .as_ref()
+            .and_then(|d| parse_default(errors, &src.origin(d.span()), d.get_ref())),
+        checks,
+        comment: raw.comment.clone(),
+        origin: Some(origin),
+    })
+}
+
+fn build_sequence(
+    src: &Source,
+    name: QualName,
+    origin: Origin,
+    raw: &RawSequence,
+    errors: &mut Errors,
+) -> Sequence {
+    let ty =
+        raw.ty.as_ref().and_then(
+            |t| match types::parse_type(t.get_ref()).map(|p| p.canonical) {
+                Ok(c) if matches!(c.as_str(), "smallint" | "integer" | "bigint") => {
+                    (c != "bigint").then_some(c)
+                }
+                _ => {
+                    errors.at(
+                        &src.origin(t.span()),
+                        format!(
+                            "bad sequence type `{}`: expected smallint, integer or bigint",
+                            t.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+        );
+    if raw.increment == Some(0) {
+        errors.at(&origin, "a sequence's increment cannot be 0");
+    }
+    let owned_by = raw
+        .owned_by
+        .as_ref()
+        .and_then(|o| match o.get_ref().rsplit_once('.') {
+            Some((table, column)) if !table.is_empty() && !column.is_empty() => {
+                Some((qualified(table), column.to_string()))
+            }
+            _ => {
+                errors.at(
+                    &src.origin(o.span()),
+                    format!("bad owned_by `{}`: expected `table.column`", o.get_ref()),
+                );
+                None
+            }
+        });
+    Sequence {
+        name,
+        ty,
+        start: raw.start,
+        increment: raw.increment,
+        min_value: raw.min_value,
+        max_value: raw.max_value,
+        cache: raw.cache,
+        cycle: raw.cycle,
+        owned_by,
+        comment: raw.comment.clone(),
+        origin: Some(origin),
+    }
 }
 
 fn build_table(
@@ -467,6 +758,12 @@ fn build_table(
     table.origin = Some(origin.clone());
     table.comment = raw.comment.clone();
     table.deprecated = raw.deprecated.clone();
+    if let Some(p) = &raw.partition_by {
+        match expr::parse_partition_key(p.get_ref()) {
+            Ok(e) => table.partition_by = Some(e),
+            Err(m) => errors.at(&src.origin(p.span()), m),
+        }
+    }
     let tname = name.name.clone();
     let mut pk_columns: Vec<(String, Origin)> = Vec::new();
 
@@ -490,6 +787,7 @@ fn build_table(
             }
         };
         let mut col = Column::new(cname.clone(), parsed.canonical.clone());
+        col.collation = rc.collation.as_ref().map(|c| ObjName::parse(c.get_ref()));
         col.origin = Some(co.clone());
         col.not_null = rc.not_null;
         col.comment = rc.comment.clone();
@@ -508,48 +806,7 @@ fn build_table(
             if col.serial.is_some() {
                 errors.at(&dorigin, format!("column `{cname}` is {}: it has its own default (nextval); remove `default`", parsed.serial.unwrap()));
             }
-            col.default = match d.get_ref() {
-                RawDefault::Int(i) => {
-                    Some(expr::from_files(&i.to_string()).expect("integer literal"))
-                }
-                RawDefault::Float(f) => {
-                    if !f.is_finite() {
-                        errors.at(&dorigin, "bad default: expected a finite number");
-                        None
-                    } else {
-                        Some(expr::from_files(&format!("{f:?}")).expect("float literal"))
-                    }
-                }
-                RawDefault::Bool(b) => {
-                    Some(expr::from_files(if *b { "true" } else { "false" }).expect("bool literal"))
-                }
-                RawDefault::Text(s) => match expr::parse_one(s) {
-                    Ok(ast) if expr::is_bare_word(&ast) => {
-                        errors.at(
-                            &dorigin,
-                            format!(
-                                "bad default `{s}`: a bare word is not an expression; for the text write `default = \"{}\"`",
-                                quote_literal(s).replace('"', "\\\"")
-                            ),
-                        );
-                        None
-                    }
-                    // PostgreSQL stores no default for DEFAULT NULL.
-                    Ok(sqlparser::ast::Expr::Value(v))
-                        if v.value == sqlparser::ast::Value::Null =>
-                    {
-                        None
-                    }
-                    Ok(ast) => Some(Expr {
-                        sql: ast.to_string(),
-                        key: expr::normalize_ast(ast),
-                    }),
-                    Err(msg) => {
-                        errors.at(&dorigin, format!("bad default `{s}`: {msg}"));
-                        None
-                    }
-                },
-            };
+            col.default = parse_default(errors, &dorigin, d.get_ref());
         }
         if let Some(i) = &rc.identity {
             let io = src.origin(i.span());
@@ -752,20 +1009,18 @@ fn build_table(
                     errors.at(&co, "an index needs at least one column");
                 }
                 for entry in cols.get_ref() {
-                    match parse_index_column(entry) {
-                        Ok((c, desc, nulls_first)) => {
-                            check_columns_exist(
-                                &table,
-                                std::slice::from_ref(&c),
-                                &co,
-                                &format!("index `{}`", ikey.get_ref()),
-                                errors,
-                            );
-                            keys.push(IndexKey {
-                                part: IndexKeyPart::Column(c),
-                                desc,
-                                nulls_first,
-                            });
+                    match parse_index_key(entry) {
+                        Ok(key) => {
+                            if let IndexKeyPart::Column(c) = &key.part {
+                                check_columns_exist(
+                                    &table,
+                                    std::slice::from_ref(c),
+                                    &co,
+                                    &format!("index `{}`", ikey.get_ref()),
+                                    errors,
+                                );
+                            }
+                            keys.push(key);
                         }
                         Err(m) => errors.at(&co, m),
                     }
@@ -775,10 +1030,9 @@ fn build_table(
                 Ok(list) => {
                     for ast in list {
                         keys.push(IndexKey {
-                            part: IndexKeyPart::Expression(Expr {
-                                sql: ast.to_string(),
-                                key: expr::normalize_ast(ast),
-                            }),
+                            part: key_part(ast),
+                            collation: None,
+                            opclass: None,
                             desc: false,
                             nulls_first: false,
                         });
@@ -833,6 +1087,8 @@ fn build_table(
             keys,
             include: ri.include.clone(),
             predicate,
+            nulls_not_distinct: ri.nulls_not_distinct,
+            comment: ri.comment.clone(),
             deprecated: ri.deprecated.clone(),
             valid: true,
             origin: Some(io),
@@ -841,12 +1097,52 @@ fn build_table(
     table
 }
 
+/// A default from the files: a SQL expression in a string, or a TOML literal.
+fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Option<Expr> {
+    match d {
+        RawDefault::Int(i) => Some(expr::from_files(&i.to_string()).expect("integer literal")),
+        RawDefault::Float(f) => {
+            if !f.is_finite() {
+                errors.at(dorigin, "bad default: expected a finite number");
+                None
+            } else {
+                Some(expr::from_files(&format!("{f:?}")).expect("float literal"))
+            }
+        }
+        RawDefault::Bool(b) => {
+            Some(expr::from_files(if *b { "true" } else { "false" }).expect("bool literal"))
+        }
+        RawDefault::Text(s) => match expr::parse_one(s) {
+            Ok(ast) if expr::is_bare_word(&ast) => {
+                errors.at(
+                    dorigin,
+                    format!(
+                        "bad default `{s}`: a bare word is not an expression; for the text write `default = \"{}\"`",
+                        quote_literal(s).replace('"', "\\\"")
+                    ),
+                );
+                None
+            }
+            // PostgreSQL stores no default for DEFAULT NULL.
+            Ok(sqlparser::ast::Expr::Value(v)) if v.value == sqlparser::ast::Value::Null => None,
+            Ok(ast) => Some(Expr {
+                sql: ast.to_string(),
+                key: expr::normalize_ast(ast),
+            }),
+            Err(msg) => {
+                errors.at(dorigin, format!("bad default `{s}`: {msg}"));
+                None
+            }
+        },
+    }
+}
+
 /// A type from the files: an enum of the files (exact name), a built-in type, or an extension's type.
 fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     let base = ty.trim().trim_end_matches("[]").trim();
     let dims = if ty.trim().ends_with("[]") { "[]" } else { "" };
     let exact = qualified(base);
-    if cat.enums.contains_key(&exact) {
+    if cat.enums.contains_key(&exact) || cat.domains.contains_key(&exact) {
         return Ok(types::ParsedType {
             canonical: format!("{}{dims}", exact.printed()),
             serial: None,
@@ -855,13 +1151,12 @@ fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     }
     let parsed = types::parse_type(ty).map_err(|m| format!("bad type `{ty}`: {m}"))?;
     if let Some((schema, name)) = &parsed.user_type {
-        let known_enum = cat
-            .enums
-            .contains_key(&QualName::new(schema.clone(), name.clone()));
+        let user = QualName::new(schema.clone(), name.clone());
+        let known_enum = cat.enums.contains_key(&user) || cat.domains.contains_key(&user);
         let ext = types::EXTENSION_TYPES.iter().find(|(t, _)| t == name);
         if !known_enum && ext.is_none() {
             return Err(format!(
-                "unknown type `{ty}`: expected a PostgreSQL type (integer, bigint, text, varchar(n), numeric(p,s), timestamptz, uuid, jsonb, ...), an enum of the files, or a type of a listed extension"
+                "unknown type `{ty}`: expected a PostgreSQL type (integer, bigint, text, varchar(n), numeric(p,s), timestamptz, uuid, jsonb, ...), an enum or domain of the files, or a type of a listed extension"
             ));
         }
     }
@@ -889,6 +1184,17 @@ fn check_columns_exist(
 }
 
 fn check_references(cat: &Catalog, errors: &mut Errors) {
+    for s in cat.sequences.values() {
+        if let (Some((table, column)), Some(o)) = (&s.owned_by, &s.origin) {
+            let found = cat
+                .tables
+                .get(table)
+                .is_some_and(|t| t.column(column).is_some());
+            if !found {
+                errors.at(o, format!("sequence `{}` is owned by `{table}.{column}`, a column that no schema file defines", s.name));
+            }
+        }
+    }
     for t in cat.tables.values() {
         for fk in &t.foreign_keys {
             let o = fk

@@ -116,6 +116,8 @@ pub struct Catalog {
     pub schemas: BTreeSet<String>,
     pub extensions: IndexMap<String, Extension>,
     pub enums: IndexMap<QualName, EnumType>,
+    pub domains: IndexMap<QualName, Domain>,
+    pub sequences: IndexMap<QualName, Sequence>,
     pub tables: IndexMap<QualName, Table>,
     /// Objects of the live database that the format does not manage (views,
     /// functions, triggers, sequences that no column owns, ...). Empty for files.
@@ -137,6 +139,103 @@ pub struct EnumType {
     pub origin: Option<Origin>,
 }
 
+/// A name that may be schema-qualified and is printed unqualified when it lives
+/// in `pg_catalog` or `public` (collations, operator classes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ObjName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl ObjName {
+    /// From the catalog: the schema is dropped for `pg_catalog` and `public`.
+    pub fn from_catalog(schema: &str, name: &str) -> ObjName {
+        ObjName {
+            schema: (schema != "pg_catalog" && schema != "public").then(|| schema.to_string()),
+            name: name.to_string(),
+        }
+    }
+    /// From the files: `name` or `schema.name`, exact case.
+    pub fn parse(s: &str) -> ObjName {
+        match s.split_once('.') {
+            Some((schema, name)) => ObjName::from_catalog(schema, name),
+            None => ObjName {
+                schema: None,
+                name: s.to_string(),
+            },
+        }
+    }
+    pub fn sql(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(&self.name)),
+            None => quote_ident(&self.name),
+        }
+    }
+}
+
+/// As the files write it: `C`, `musicbrainz.musicbrainz`.
+impl fmt::Display for ObjName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(s) => write!(f, "{s}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// `CREATE DOMAIN name AS type [DEFAULT expr] [NOT NULL] [CONSTRAINT c CHECK (expr)]...`
+#[derive(Clone, Debug)]
+pub struct Domain {
+    pub name: QualName,
+    /// Canonical base type.
+    pub ty: String,
+    pub not_null: bool,
+    pub default: Option<Expr>,
+    pub checks: Vec<Check>,
+    pub comment: Option<String>,
+    pub origin: Option<Origin>,
+}
+
+impl Domain {
+    /// The definition as compared and shown in a diff.
+    pub fn definition(&self, key: bool) -> String {
+        let mut s = self.ty.clone();
+        if let Some(d) = &self.default {
+            s.push_str(" DEFAULT ");
+            s.push_str(if key { &d.key } else { &d.sql });
+        }
+        if self.not_null {
+            s.push_str(" NOT NULL");
+        }
+        for c in &self.checks {
+            s.push_str(&format!(
+                " CONSTRAINT {} CHECK ({})",
+                quote_ident(&c.name),
+                if key { &c.expr.key } else { &c.expr.sql }
+            ));
+        }
+        s
+    }
+}
+
+/// A sequence that no `serial` column stands for: one a default calls by name.
+#[derive(Clone, Debug)]
+pub struct Sequence {
+    pub name: QualName,
+    /// `smallint`, `integer` or `bigint` (the default).
+    pub ty: Option<String>,
+    pub start: Option<i64>,
+    pub increment: Option<i64>,
+    pub min_value: Option<i64>,
+    pub max_value: Option<i64>,
+    pub cache: Option<i64>,
+    pub cycle: bool,
+    /// `table.column` (or `schema.table.column`) that owns it.
+    pub owned_by: Option<(QualName, String)>,
+    pub comment: Option<String>,
+    pub origin: Option<Origin>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TableStats {
     /// pg_class.reltuples (-1 when never vacuumed or analyzed)
@@ -154,6 +253,8 @@ pub struct Table {
     pub checks: Vec<Check>,
     pub foreign_keys: Vec<ForeignKey>,
     pub indexes: Vec<Index>,
+    /// `RANGE (payment_date)`: a partitioned table (its partitions are not managed).
+    pub partition_by: Option<Expr>,
     pub comment: Option<String>,
     pub deprecated: Option<String>,
     pub origin: Option<Origin>,
@@ -170,6 +271,7 @@ impl Table {
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            partition_by: None,
             comment: None,
             deprecated: None,
             origin: None,
@@ -227,6 +329,8 @@ pub struct Column {
     pub name: String,
     /// Canonical type, as `format_type` prints it with search_path = public.
     pub ty: String,
+    /// A collation other than the type's own.
+    pub collation: Option<ObjName>,
     pub not_null: bool,
     pub default: Option<Expr>,
     pub identity: Option<Identity>,
@@ -242,6 +346,7 @@ impl Column {
         Column {
             name: name.into(),
             ty: ty.into(),
+            collation: None,
             not_null: false,
             default: None,
             identity: None,
@@ -250,6 +355,16 @@ impl Column {
             comment: None,
             deprecated: None,
             origin: None,
+        }
+    }
+}
+
+impl Column {
+    /// The type as a column definition writes it, with its collation: `text COLLATE "C"`.
+    pub fn type_sql(&self) -> String {
+        match &self.collation {
+            Some(c) => format!("{} COLLATE {}", self.ty, c.sql()),
+            None => self.ty.clone(),
         }
     }
 }
@@ -362,6 +477,10 @@ pub enum IndexKeyPart {
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexKey {
     pub part: IndexKeyPart,
+    /// A collation other than the column's own.
+    pub collation: Option<ObjName>,
+    /// An operator class other than the type's default.
+    pub opclass: Option<ObjName>,
     pub desc: bool,
     pub nulls_first: bool,
 }
@@ -374,6 +493,9 @@ pub struct Index {
     pub keys: Vec<IndexKey>,
     pub include: Vec<String>,
     pub predicate: Option<Expr>,
+    /// `NULLS NOT DISTINCT` (PostgreSQL 15): NULLs count as equal in a unique index.
+    pub nulls_not_distinct: bool,
+    pub comment: Option<String>,
     pub deprecated: Option<String>,
     /// pg_index.indisvalid; always true for the files.
     pub valid: bool,
@@ -383,42 +505,72 @@ pub struct Index {
 impl Index {
     /// The definition as compared: method, keys, include, predicate (normalized keys).
     pub fn compare_key(&self) -> String {
-        let keys: Vec<String> = self
-            .keys
-            .iter()
-            .map(|k| {
-                let mut s = match &k.part {
-                    IndexKeyPart::Column(c) => quote_ident(c),
-                    IndexKeyPart::Expression(e) => format!("({})", e.key),
-                };
-                if k.desc {
-                    s.push_str(" DESC");
-                }
-                if k.nulls_first != k.desc {
-                    s.push_str(if k.nulls_first {
-                        " NULLS FIRST"
-                    } else {
-                        " NULLS LAST"
-                    });
-                }
-                s
-            })
-            .collect();
         format!(
-            "{}{} ({}){}{}",
+            "{}{} {}",
             if self.unique { "UNIQUE " } else { "" },
             self.method,
-            keys.join(", "),
-            if self.include.is_empty() {
-                String::new()
-            } else {
-                format!(" INCLUDE ({})", crate::names::quote_list(&self.include))
-            },
-            self.predicate
-                .as_ref()
-                .map(|p| format!(" WHERE {}", p.key))
-                .unwrap_or_default()
+            self.body(true)
         )
+    }
+
+    /// `(keys) [INCLUDE (...)] [NULLS NOT DISTINCT] [WHERE ...]`: with `key`, the
+    /// normalized expressions (to compare); without, the SQL to run.
+    pub fn body(&self, key: bool) -> String {
+        let keys: Vec<String> = self.keys.iter().map(|k| k.sql(key)).collect();
+        let mut s = format!("({})", keys.join(", "));
+        if !self.include.is_empty() {
+            s.push_str(&format!(
+                " INCLUDE ({})",
+                crate::names::quote_list(&self.include)
+            ));
+        }
+        if self.nulls_not_distinct {
+            s.push_str(" NULLS NOT DISTINCT");
+        }
+        if let Some(p) = &self.predicate {
+            s.push_str(" WHERE ");
+            s.push_str(if key { &p.key } else { &p.sql });
+        }
+        s
+    }
+}
+
+impl IndexKey {
+    pub fn column(name: impl Into<String>) -> IndexKey {
+        IndexKey {
+            part: IndexKeyPart::Column(name.into()),
+            collation: None,
+            opclass: None,
+            desc: false,
+            nulls_first: false,
+        }
+    }
+
+    /// `col [COLLATE c] [opclass] [DESC] [NULLS FIRST|LAST]`, an expression in parentheses.
+    pub fn sql(&self, key: bool) -> String {
+        let mut s = match &self.part {
+            IndexKeyPart::Column(c) => quote_ident(c),
+            IndexKeyPart::Expression(e) => format!("({})", if key { &e.key } else { &e.sql }),
+        };
+        if let Some(c) = &self.collation {
+            s.push_str(" COLLATE ");
+            s.push_str(&c.sql());
+        }
+        if let Some(o) = &self.opclass {
+            s.push(' ');
+            s.push_str(&o.sql());
+        }
+        if self.desc {
+            s.push_str(" DESC");
+        }
+        if self.nulls_first != self.desc {
+            s.push_str(if self.nulls_first {
+                " NULLS FIRST"
+            } else {
+                " NULLS LAST"
+            });
+        }
+        s
     }
 }
 

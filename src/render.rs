@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::diff::{Change, CommentTarget, Constraint};
-use crate::model::{Column, ForeignKey, Index, IndexKeyPart, QualName, Table, TableStats};
+use crate::model::{Column, Domain, ForeignKey, Index, QualName, Sequence, Table, TableStats};
 use crate::names::{quote_ident, quote_list, quote_literal};
 
 /// One statement of a plan, with what it costs a busy table.
@@ -135,6 +135,37 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
 
+    for c in changes {
+        match c {
+            Change::CreateDomain { domain } => {
+                out.push(Statement::new(
+                    format!("create-domain:{}", domain.name),
+                    create_domain(domain),
+                    None,
+                    "none",
+                ));
+                if let Some(cm) = &domain.comment {
+                    out.push(comment_stmt(&CommentTarget::Enum(domain.name.clone()), cm));
+                }
+            }
+            Change::CreateSequence { sequence } => {
+                out.push(Statement::new(
+                    format!("create-sequence:{}", sequence.name),
+                    create_sequence(sequence),
+                    None,
+                    "none",
+                ));
+                if let Some(cm) = &sequence.comment {
+                    out.push(comment_stmt(
+                        &CommentTarget::Sequence(sequence.name.clone()),
+                        cm,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
     // New tables, each after the tables its foreign keys point to.
     let new_tables: Vec<&Table> = changes
         .iter()
@@ -152,6 +183,12 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         late_fks.extend(deferred.into_iter().map(|fk| (t.name.clone(), fk, None)));
         for i in &t.indexes {
             out.push(create_index(&t.name, i, &None, false));
+            if let Some(cm) = &i.comment {
+                out.push(comment_stmt(
+                    &CommentTarget::Index(t.name.clone(), i.name.clone()),
+                    cm,
+                ));
+            }
         }
         if let Some(cm) = &t.comment {
             out.push(comment_stmt(&CommentTarget::Table(t.name.clone()), cm));
@@ -286,12 +323,81 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                 table,
                 index,
                 stats,
-            } => out.push(create_index(table, index, stats, true)),
+            } => {
+                out.push(create_index(table, index, stats, true));
+                if let Some(cm) = &index.comment {
+                    out.push(comment_stmt(
+                        &CommentTarget::Index(table.clone(), index.name.clone()),
+                        cm,
+                    ));
+                }
+            }
             Change::SetComment { target, comment } => out.push(comment_stmt(target, comment)),
             _ => {}
         }
     }
+    // A sequence owned by a column: once the column exists.
+    for c in changes {
+        if let Change::CreateSequence { sequence } = c {
+            if let Some((table, column)) = &sequence.owned_by {
+                out.push(Statement::new(
+                    format!("sequence-owned-by:{}", sequence.name),
+                    format!(
+                        "ALTER SEQUENCE {} OWNED BY {}.{}",
+                        sequence.name.sql(),
+                        table.sql(),
+                        quote_ident(column)
+                    ),
+                    None,
+                    "none",
+                ));
+            }
+        }
+    }
     out
+}
+
+/// `CREATE DOMAIN name AS type [DEFAULT expr] [NOT NULL] [CONSTRAINT c CHECK (expr)]...`
+fn create_domain(d: &Domain) -> String {
+    let mut sql = format!("CREATE DOMAIN {} AS {}", d.name.sql(), d.ty);
+    if let Some(def) = &d.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(&default_sql(def));
+    }
+    if d.not_null {
+        sql.push_str(" NOT NULL");
+    }
+    for c in &d.checks {
+        sql.push_str(&format!(
+            " CONSTRAINT {} CHECK ({})",
+            quote_ident(&c.name),
+            c.expr.sql
+        ));
+    }
+    sql
+}
+
+fn create_sequence(s: &Sequence) -> String {
+    let mut sql = format!("CREATE SEQUENCE {}", s.name.sql());
+    if let Some(t) = &s.ty {
+        sql.push_str(&format!(" AS {t}"));
+    }
+    let opts = [
+        ("INCREMENT BY", s.increment),
+        ("MINVALUE", s.min_value),
+        ("MAXVALUE", s.max_value),
+        ("START WITH", s.start),
+        ("CACHE", s.cache),
+    ];
+    for (word, v) in opts {
+        if let Some(v) = v {
+            sql.push_str(&format!(" {word} {v}"));
+        }
+    }
+    if s.cycle {
+        sql.push_str(" CYCLE");
+    }
+    sql
 }
 
 /// Tables ordered so that each comes after the new tables it references (cycles keep file order).
@@ -360,11 +466,15 @@ fn create_table(
             deferred.push(fk.clone());
         }
     }
-    let sql = format!(
+    let mut sql = format!(
         "CREATE TABLE {} (\n    {}\n)",
         t.name.sql(),
         lines.join(",\n    ")
     );
+    if let Some(p) = &t.partition_by {
+        sql.push_str(" PARTITION BY ");
+        sql.push_str(&p.sql);
+    }
     (
         Statement::new(
             format!("create-table:{}", t.name),
@@ -382,7 +492,7 @@ pub fn column_def(c: &Column) -> String {
     s.push(' ');
     match &c.serial {
         Some(serial) => s.push_str(serial.keyword),
-        None => s.push_str(&c.ty),
+        None => s.push_str(&c.type_sql()),
     }
     if let Some(i) = c.identity {
         s.push(' ');
@@ -453,27 +563,6 @@ fn create_index(
 
 /// `CREATE [UNIQUE] INDEX name ON table [USING m] (keys) [INCLUDE (...)] [WHERE ...]`
 pub fn index_sql(name_sql: &str, table_sql: &str, i: &Index) -> String {
-    let keys: Vec<String> = i
-        .keys
-        .iter()
-        .map(|k| {
-            let mut s = match &k.part {
-                IndexKeyPart::Column(c) => quote_ident(c),
-                IndexKeyPart::Expression(e) => format!("({})", e.sql),
-            };
-            if k.desc {
-                s.push_str(" DESC");
-            }
-            if k.nulls_first != k.desc {
-                s.push_str(if k.nulls_first {
-                    " NULLS FIRST"
-                } else {
-                    " NULLS LAST"
-                });
-            }
-            s
-        })
-        .collect();
     let mut sql = format!(
         "CREATE {}INDEX {name_sql} ON {table_sql}",
         if i.unique { "UNIQUE " } else { "" }
@@ -481,13 +570,8 @@ pub fn index_sql(name_sql: &str, table_sql: &str, i: &Index) -> String {
     if i.method != "btree" {
         sql.push_str(&format!(" USING {}", i.method));
     }
-    sql.push_str(&format!(" ({})", keys.join(", ")));
-    if !i.include.is_empty() {
-        sql.push_str(&format!(" INCLUDE ({})", quote_list(&i.include)));
-    }
-    if let Some(p) = &i.predicate {
-        sql.push_str(&format!(" WHERE {}", p.sql));
-    }
+    sql.push(' ');
+    sql.push_str(&i.body(false));
     sql
 }
 
@@ -514,6 +598,29 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
             ),
             Some(t),
             "SHARE UPDATE EXCLUSIVE",
+        ),
+        CommentTarget::Index(t, i) => {
+            let name = QualName::new(t.schema.clone(), i.clone());
+            Statement::new(
+                format!("comment:{name}"),
+                format!(
+                    "COMMENT ON INDEX {} IS {}",
+                    name.sql(),
+                    quote_literal(comment)
+                ),
+                Some(t),
+                "SHARE UPDATE EXCLUSIVE",
+            )
+        }
+        CommentTarget::Sequence(q) => Statement::new(
+            format!("comment:{q}"),
+            format!(
+                "COMMENT ON SEQUENCE {} IS {}",
+                q.sql(),
+                quote_literal(comment)
+            ),
+            None,
+            "none",
         ),
         CommentTarget::Enum(e) => Statement::new(
             format!("comment:{e}"),

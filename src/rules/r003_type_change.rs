@@ -19,11 +19,13 @@ pub fn check(change: &Change) -> Option<Finding> {
         object: col_object(table, &column.name),
         message: format!(
             "column `{table}.{}` is `{}` in the database but `{}` in the files; changing a type can rewrite the table and break running code",
-            column.name, live.ty, column.ty
+            column.name,
+            live.type_sql(),
+            column.type_sql()
         ),
         safe_path: SAFE_PATH.into(),
-        live: Some(live.ty.clone()),
-        desired: Some(column.ty.clone()),
+        live: Some(live.type_sql()),
+        desired: Some(column.type_sql()),
         origin: column.origin.clone(),
     })
 }

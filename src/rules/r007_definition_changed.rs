@@ -58,6 +58,27 @@ pub fn check(change: &Change) -> Option<Finding> {
                 }),
             column.origin.clone(),
         ),
+        Change::ChangeDomain { desired, live } => (
+            format!("domain {}", desired.name),
+            live.definition(false),
+            desired.definition(false),
+            desired.origin.clone(),
+        ),
+        Change::ChangePartitioning {
+            table,
+            desired,
+            live,
+            origin,
+        } => (
+            format!("partitioning of table {table}"),
+            live.as_ref().map_or("not partitioned".into(), |p| {
+                format!("PARTITION BY {}", p.sql)
+            }),
+            desired.as_ref().map_or("not partitioned".into(), |p| {
+                format!("PARTITION BY {}", p.sql)
+            }),
+            origin.clone(),
+        ),
         Change::EnumOrderChanged { en, live } => (
             format!("enum {}", en.name),
             live.join(", "),
