@@ -27,7 +27,24 @@ pub enum Command {
     /// The CI guard: refuse destructive edits of the schema files
     Check(CheckArgs),
     /// Admin HTTP endpoints: health, dry-run and migrate (ADMIN_TOKEN, RUN_MIGRATIONS_ON_BOOT, PORT)
+    /// Write the live schema as TOML files, one per table, to adopt an existing database.
+    Dump(DumpArgs),
     Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DumpArgs {
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The directory to write to.
+    #[arg(long, default_value = "schema", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Only this schema (repeatable); default: every schema but the system's.
+    #[arg(long = "db-schema", value_name = "NAME")]
+    pub db_schema: Vec<String>,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -10,6 +10,7 @@ pub mod canon;
 pub mod check;
 pub mod db;
 pub mod diff;
+pub mod dump;
 pub mod error;
 pub mod expr;
 pub mod history;
@@ -97,6 +98,53 @@ pub async fn apply_target(
     let config = db::config_from(target.database_url.as_deref()).map_err(Error::from)?;
     let db = db::Db::connect(&config).await.map_err(Error::from)?;
     apply::apply(&db, desired, opts, on_event).await
+}
+
+/// What `dump` wrote.
+pub struct Dumped {
+    pub files: Vec<dump::File>,
+    /// Counts of what was written: tables, enums, domains, sequences, extensions.
+    pub counts: std::collections::BTreeMap<&'static str, usize>,
+    /// What the format does not express: kept in the database, not written.
+    pub unmanaged: Vec<model::UnmanagedObject>,
+    pub target: String,
+}
+
+/// Dump: read the catalog and write it as schema files under `out`
+/// (restricted to `schemas` when not empty). Nothing is written when a file
+/// exists, unless `force`.
+pub async fn dump_target(
+    database_url: Option<&str>,
+    out: &std::path::Path,
+    schemas: &[String],
+    force: bool,
+) -> Result<Dumped, Error> {
+    let config = db::config_from(database_url)?;
+    let db = db::Db::connect(&config).await?;
+    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let live = introspect::introspect(&db).await;
+    db.execute("ROLLBACK").await?;
+    let live = live?;
+    let files = dump::files(&live, schemas);
+    dump::write(out, &files, force)?;
+    let keep = |s: &str| schemas.is_empty() || schemas.iter().any(|x| x == s);
+    let unmanaged = live
+        .unmanaged
+        .iter()
+        .filter(|o| {
+            // `schema.name ...`: objects of schemas left out are not reported.
+            let schema = o.name.split_once('.').map(|(s, _)| s);
+            schema.is_none_or(|s| keep(s) || !live.schemas.contains(s))
+        })
+        .cloned()
+        .collect();
+    Ok(Dumped {
+        counts: dump::summary(&live, schemas),
+        files,
+        unmanaged,
+        target: db::describe(&config),
+    })
 }
 
 /// The history of applied plans, newest first.

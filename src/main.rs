@@ -60,6 +60,7 @@ async fn run(cli: Cli) -> u8 {
         Command::Apply(args) => apply(args).await,
         Command::History(args) => history(args).await,
         Command::Check(args) => check(args).await,
+        Command::Dump(args) => dump(args).await,
         Command::Serve(args) => serve(args).await,
     }
 }
@@ -216,4 +217,22 @@ async fn history(args: cli::HistoryArgs) -> u8 {
 fn fail(e: &reconcile::Error) -> u8 {
     eprintln!("error: {e}");
     e.exit_code()
+}
+
+async fn dump(args: cli::DumpArgs) -> u8 {
+    match reconcile::dump_target(
+        args.database_url.as_deref(),
+        &args.out,
+        &args.db_schema,
+        args.force,
+    )
+    .await
+    {
+        Err(e) => fail(&e),
+        Ok(d) => {
+            print!("{}", report::dump_text(&d, &args.out));
+            eprint!("{}", report::dump_unmanaged(&d.unmanaged));
+            exit::OK
+        }
+    }
 }

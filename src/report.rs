@@ -365,3 +365,49 @@ fn unmanaged_text(list: &[crate::model::UnmanagedObject]) -> String {
     }
     out
 }
+
+/// What `dump` wrote, for stdout.
+pub fn dump_text(d: &crate::Dumped, out: &std::path::Path) -> String {
+    let counts: Vec<String> = d
+        .counts
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    format!(
+        "Dumped {} to {} ({} files): {}\n",
+        d.target,
+        out.display(),
+        d.files.len(),
+        if counts.is_empty() {
+            "nothing to write".to_string()
+        } else {
+            counts.join(", ")
+        }
+    )
+}
+
+/// What the format does not express, with a count per kind, for stderr.
+pub fn dump_unmanaged(objects: &[crate::model::UnmanagedObject]) -> String {
+    if objects.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "Not managed ({}): the format does not express these; they stay in the database and are not in the files\n",
+        objects.len()
+    );
+    for (kind, names) in crate::dump::unmanaged_by_kind(objects) {
+        const SHOWN: usize = 10;
+        let mut line = names
+            .iter()
+            .take(SHOWN)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.len() > SHOWN {
+            line.push_str(&format!(", and {} more", names.len() - SHOWN));
+        }
+        s.push_str(&format!("  {kind}: {} ({line})\n", names.len()));
+    }
+    s
+}
