@@ -25,7 +25,7 @@ impl Constraint {
     /// The definition as compared and shown: `UNIQUE (a, b)`, `CHECK (expr)`, `FOREIGN KEY ...`.
     pub fn definition(&self) -> String {
         match self {
-            Constraint::Unique(k) => format!("UNIQUE ({})", crate::names::quote_list(&k.columns)),
+            Constraint::Unique(k) => format!("UNIQUE {}", k.body()),
             Constraint::Check(c) => format!("CHECK ({})", c.expr.sql),
             Constraint::ForeignKey(f) => f.definition(),
         }

@@ -385,8 +385,10 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     }
     let mut uniques = Vec::new();
     for u in &t.uniques {
+        let plain = !u.deferrable && !u.nulls_not_distinct;
         match u.columns.as_slice() {
-            [c] if u.name == names::unique_name(tname, std::slice::from_ref(c))
+            [c] if plain
+                && u.name == names::unique_name(tname, std::slice::from_ref(c))
                 && !inline.get(c.as_str()).is_some_and(|i| i.unique) =>
             {
                 inline.entry(c).or_default().unique = true
@@ -444,7 +446,22 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     if !uniques.is_empty() {
         let _ = writeln!(out, "\n{}", header("tables", &t.name, Some("unique")));
         for u in uniques {
-            let _ = writeln!(out, "{} = {}", key(&u.name), list(&u.columns));
+            let mut f = vec![("columns", list(&u.columns))];
+            if u.deferrable {
+                f.push(("deferrable", "true".into()));
+            }
+            if u.initially_deferred {
+                f.push(("initially_deferred", "true".into()));
+            }
+            if u.nulls_not_distinct {
+                f.push(("nulls_not_distinct", "true".into()));
+            }
+            let value = if f.len() == 1 {
+                list(&u.columns)
+            } else {
+                inline_table(&f)
+            };
+            let _ = writeln!(out, "{} = {value}", key(&u.name));
         }
     }
     if !checks.is_empty() {

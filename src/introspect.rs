@@ -96,7 +96,12 @@ fn q_columns() -> String {
     )
 }
 
-fn q_constraints() -> String {
+fn q_constraints(pg15: bool) -> String {
+    let nulls_not_distinct = if pg15 {
+        "coalesce((SELECT ix.indnullsnotdistinct FROM pg_index ix WHERE ix.indexrelid = co.conindid AND co.contype = 'u'), false)"
+    } else {
+        "false"
+    };
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
            SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
@@ -107,7 +112,7 @@ fn q_constraints() -> String {
                         JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns, \
                   co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
                   co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
-                  co.conislocal AS local, \
+                  co.conislocal AS local, {nulls_not_distinct} AS nulls_not_distinct, \
                   CASE WHEN co.contype = 'c' THEN pg_get_expr(co.conbin, co.conrelid, true) END AS expr, \
                   pg_get_constraintdef(co.oid, true) AS definition \
            FROM pg_constraint co \
@@ -213,6 +218,8 @@ fn q_unmanaged() -> String {
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
              AND (c.relkind IN ('v', 'm', 'f', 'c') \
                   OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
+             AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
+                  AND d.objid = c.reltype AND d.deptype = 'e')) \
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
@@ -329,6 +336,7 @@ struct RawConstraint {
     deferred: bool,
     validated: bool,
     local: bool,
+    nulls_not_distinct: bool,
     expr: Option<String>,
     definition: String,
 }
@@ -375,7 +383,7 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
         q_enums(),
         q_tables(),
         q_columns(),
-        q_constraints(),
+        q_constraints(db.server_version >= 150000),
         q_indexes(db.server_version >= 150000),
         q_unmanaged(),
         q_domains(),
@@ -548,8 +556,13 @@ fn assemble(raw: Raw) -> Catalog {
                 _ => None,
             };
             let sequence = QualName::new(seq_schema, seq);
-            if let (Some(keyword), true) = (keyword, default.sql == Serial::default_sql(&sequence))
-            {
+            // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
+            let implicit = sequence.schema == table.name.schema
+                && sequence.name == crate::names::sequence_name(&table.name.name, &col.name);
+            if let (Some(keyword), true) = (
+                keyword,
+                implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
+            ) {
                 col.serial = Some(Serial { keyword, sequence });
             }
         }
@@ -571,12 +584,18 @@ fn assemble(raw: Raw) -> Catalog {
                 table.primary_key = Some(Key {
                     name: c.name,
                     columns: c.columns,
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    nulls_not_distinct: false,
                     origin: None,
                 })
             }
             "u" => table.uniques.push(Key {
                 name: c.name,
                 columns: c.columns,
+                deferrable: c.deferrable,
+                initially_deferred: c.deferred,
+                nulls_not_distinct: c.nulls_not_distinct,
                 origin: None,
             }),
             "c" => table.checks.push(Check {

@@ -118,11 +118,27 @@ struct RawTable {
     #[serde(default)]
     indexes: IndexMap<Spanned<String>, Spanned<RawIndex>>,
     #[serde(default)]
-    unique: IndexMap<Spanned<String>, Spanned<Vec<String>>>,
+    unique: IndexMap<Spanned<String>, Spanned<RawUnique>>,
     #[serde(default)]
     checks: IndexMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
+}
+
+/// A named unique constraint: its columns, or `{ columns = [...], deferrable = true, ... }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawUnique {
+    Columns(Vec<String>),
+    Full {
+        columns: Vec<String>,
+        #[serde(default)]
+        deferrable: bool,
+        #[serde(default)]
+        initially_deferred: bool,
+        #[serde(default)]
+        nulls_not_distinct: bool,
+    },
 }
 
 #[derive(Deserialize)]
@@ -304,6 +320,9 @@ fn toml_message(e: &toml::de::Error) -> String {
         .replace("missing field", "missing key");
     if m.contains("did not match any variant of untagged enum RawDefault") {
         return "bad default: expected a SQL expression in a string, or a number or boolean".into();
+    }
+    if m.contains("untagged enum RawUnique") {
+        return "bad unique constraint: expected a list of columns, or { columns = [...], deferrable = true, initially_deferred = true, nulls_not_distinct = true }".into();
     }
     if m.contains("untagged enum RawPrimaryKey") {
         return "bad primary_key: expected a list of columns, or { name = \"...\", columns = [...] }"
@@ -861,9 +880,11 @@ fn build_table(
         }
         if rc.unique {
             table.uniques.push(Key {
-                name: names::unique_name(&tname, std::slice::from_ref(&cname)),
-                columns: vec![cname.clone()],
                 origin: Some(co.clone()),
+                ..Key::new(
+                    names::unique_name(&tname, std::slice::from_ref(&cname)),
+                    vec![cname.clone()],
+                )
             });
         }
         if let Some(chk) = &rc.check {
@@ -915,17 +936,15 @@ fn build_table(
         }
         check_columns_exist(&table, &cols, &po, "primary key", errors);
         pk = Some(Key {
-            name: pk_name,
-            columns: cols,
             origin: Some(po),
+            ..Key::new(pk_name, cols)
         });
     } else if pk_columns.len() > 1 {
         errors.at(&pk_columns[1].1, format!("more than one column of `{name}` says `primary_key = true`; for a composite key write `primary_key = [{}]` on the table", pk_columns.iter().map(|(c, _)| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")));
     } else if let Some((c, o)) = pk_columns.pop() {
         pk = Some(Key {
-            name: names::pkey_name(&tname),
-            columns: vec![c],
             origin: Some(o),
+            ..Key::new(names::pkey_name(&tname), vec![c])
         });
     }
     if let Some(k) = &pk {
@@ -937,23 +956,34 @@ fn build_table(
     }
     table.primary_key = pk;
 
-    for (ukey, cols) in &raw.unique {
+    for (ukey, u) in &raw.unique {
         let uo = src.origin(ukey.span());
+        let mut key = match u.get_ref() {
+            RawUnique::Columns(cols) => Key::new(ukey.get_ref().clone(), cols.clone()),
+            RawUnique::Full {
+                columns,
+                deferrable,
+                initially_deferred,
+                nulls_not_distinct,
+            } => Key {
+                deferrable: *deferrable || *initially_deferred,
+                initially_deferred: *initially_deferred,
+                nulls_not_distinct: *nulls_not_distinct,
+                ..Key::new(ukey.get_ref().clone(), columns.clone())
+            },
+        };
         check_columns_exist(
             &table,
-            cols.get_ref(),
-            &src.origin(cols.span()),
+            &key.columns,
+            &src.origin(u.span()),
             "unique constraint",
             errors,
         );
-        if cols.get_ref().is_empty() {
+        if key.columns.is_empty() {
             errors.at(&uo, "a unique constraint needs at least one column");
         }
-        table.uniques.push(Key {
-            name: ukey.get_ref().clone(),
-            columns: cols.get_ref().clone(),
-            origin: Some(uo),
-        });
+        key.origin = Some(uo);
+        table.uniques.push(key);
     }
     for (ckey, chk) in &raw.checks {
         if let Some(e) = parse_expr_at(errors, src, chk, "check") {

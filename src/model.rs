@@ -369,11 +369,48 @@ impl Column {
     }
 }
 
+impl Key {
+    pub fn new(name: impl Into<String>, columns: Vec<String>) -> Key {
+        Key {
+            name: name.into(),
+            columns,
+            deferrable: false,
+            initially_deferred: false,
+            nulls_not_distinct: false,
+            origin: None,
+        }
+    }
+
+    /// `[NULLS NOT DISTINCT ](cols)[ DEFERRABLE[ INITIALLY DEFERRED]]`, after UNIQUE or PRIMARY KEY.
+    pub fn body(&self) -> String {
+        let mut s = format!(
+            "{}({})",
+            if self.nulls_not_distinct {
+                "NULLS NOT DISTINCT "
+            } else {
+                ""
+            },
+            crate::names::quote_list(&self.columns)
+        );
+        if self.deferrable {
+            s.push_str(" DEFERRABLE");
+            if self.initially_deferred {
+                s.push_str(" INITIALLY DEFERRED");
+            }
+        }
+        s
+    }
+}
+
 /// A primary key or unique constraint.
 #[derive(Clone, Debug)]
 pub struct Key {
     pub name: String,
     pub columns: Vec<String>,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    /// `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15).
+    pub nulls_not_distinct: bool,
     pub origin: Option<Origin>,
 }
 

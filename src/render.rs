@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::diff::{Change, CommentTarget, Constraint};
 use crate::model::{Column, Domain, ForeignKey, Index, QualName, Sequence, Table, TableStats};
-use crate::names::{quote_ident, quote_list, quote_literal};
+use crate::names::{quote_ident, quote_literal};
 
 /// One statement of a plan, with what it costs a busy table.
 #[derive(Clone, Debug, Serialize)]
@@ -444,9 +444,9 @@ fn create_table(
     let mut lines: Vec<String> = t.columns.iter().map(column_def).collect();
     if let Some(pk) = &t.primary_key {
         lines.push(format!(
-            "CONSTRAINT {} PRIMARY KEY ({})",
+            "CONSTRAINT {} PRIMARY KEY {}",
             quote_ident(&pk.name),
-            quote_list(&pk.columns)
+            pk.body()
         ));
     }
     for u in &t.uniques {

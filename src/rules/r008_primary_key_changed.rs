@@ -46,11 +46,7 @@ mod tests {
 
     #[test]
     fn refuses_changed_key_columns() {
-        let k = |cols: &[&str]| Key {
-            name: "t_pkey".into(),
-            columns: cols.iter().map(|c| c.to_string()).collect(),
-            origin: None,
-        };
+        let k = |cols: &[&str]| Key::new("t_pkey", cols.iter().map(|c| c.to_string()).collect());
         let change = Change::ChangePrimaryKey {
             table: QualName::new("public", "t"),
             desired: k(&["a", "b"]),

@@ -3,6 +3,7 @@
 mod apply;
 mod cases;
 mod check;
+mod dump;
 mod harness;
 mod plan;
 mod serve;
