@@ -761,3 +761,37 @@ fn dump_of_the_example_schema_plans_empty() {
     );
     assert_same_catalog(name, &a, &b);
 }
+
+/// `--db-schema` keeps the named schemas only; what it leaves out stays in the
+/// database and shows up in a plan as unmanaged, never as a change.
+#[test]
+fn db_schema_restricts_the_dump() {
+    let db = TestDb::new("dump_db_schema");
+    db.sql(
+        "CREATE SCHEMA billing; CREATE SCHEMA audit; \
+         CREATE TYPE billing.state AS ENUM ('open', 'paid'); \
+         CREATE TABLE billing.invoices (id bigserial PRIMARY KEY, state billing.state NOT NULL DEFAULT 'open'); \
+         CREATE TABLE audit.events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now()); \
+         CREATE TABLE public.notes (id serial PRIMARY KEY, body text)",
+    );
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let r = dump(&db, out.path(), &["--db-schema", "billing"]);
+    assert_eq!(r.code, 0, "{r}");
+    let files: Vec<String> = read_tree(out.path())
+        .keys()
+        .map(|p| p.display().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        ["_schema.toml", "billing/invoices.toml"],
+        "only the billing schema is written"
+    );
+    let (code, plan) = crate::harness::plan_json(out.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+    let unmanaged = plan["unmanaged"].to_string();
+    assert!(
+        unmanaged.contains("audit.events") && unmanaged.contains("notes"),
+        "the tables left out are reported as unmanaged: {unmanaged}"
+    );
+}
