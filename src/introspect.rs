@@ -23,7 +23,8 @@ const SCHEMA_FILTER: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema
 
 /// Relations that belong to an extension are the extension's business.
 /// (A hashed subplan, computed once per statement, not a lookup per row.)
-const NOT_EXTENSION_MEMBER: &str = "c.oid NOT IN (SELECT dep.objid FROM pg_depend dep \
+const NOT_EXTENSION_MEMBER: &str = "c.oid NOT IN (SELECT dep.objid FROM pg_extension e \
+     JOIN pg_depend dep ON dep.refclassid = 'pg_extension'::regclass AND dep.refobjid = e.oid \
      WHERE dep.classid = 'pg_class'::regclass AND dep.deptype = 'e')";
 
 fn q_schemas() -> String {
@@ -53,14 +54,15 @@ fn table_filter() -> String {
 
 fn q_tables() -> String {
     format!(
-        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
+        "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
-                  c.relispartition AS partition, obj_description(c.oid, 'pg_class') AS comment, \
+                  c.relispartition AS partition, ds.description AS comment, \
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
                        ELSE pg_relation_size(c.oid) END AS bytes \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {} \
          ) x",
         table_filter()
@@ -71,11 +73,11 @@ fn q_columns() -> String {
     // The sequence a column owns (serial): looked up through pg_depend's
     // reference index, and only for columns with a default.
     format!(
-        "SELECT coalesce(json_agg(x ORDER BY x.rel, x.num), '[]') FROM ( \
+        "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name, \
                   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
                   pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity, \
-                  a.attgenerated::text AS generated, col_description(a.attrelid, a.attnum) AS comment, \
+                  a.attgenerated::text AS generated, ds.description AS comment, \
                   o.seq AS owned_seq, o.seq_schema AS owned_seq_schema, \
                   CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid) \
                        THEN (SELECT json_build_array(cn.nspname, co.collname) FROM pg_collation co \
@@ -83,6 +85,7 @@ fn q_columns() -> String {
            FROM pg_attribute a \
            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+           LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum \
            LEFT JOIN LATERAL ( \
              SELECT s.relname AS seq, sn.nspname AS seq_schema \
              FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid JOIN pg_namespace sn ON sn.oid = s.relnamespace \
@@ -103,7 +106,7 @@ fn q_constraints(pg15: bool) -> String {
         "false"
     };
     format!(
-        "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
+        "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
                   ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(num, ord) \
                         JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns, \
@@ -147,7 +150,7 @@ pub(crate) fn index_query(filter: &str, names: bool, pg15: bool) -> String {
     // Per key: an operator class other than the default, and a collation other
     // than the key column's own (the way pg_get_indexdef decides to print them).
     format!(
-        "SELECT coalesce(json_agg(x ORDER BY x.rel, x.name), '[]') FROM ( \
+        "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
                   i.indnkeyatts AS key_count, i.indisvalid AS valid, {nulls_not_distinct} AS nulls_not_distinct, \
                   i.indkey::int2[] AS keys, {names} AS columns, \
@@ -164,11 +167,12 @@ pub(crate) fn index_query(filter: &str, names: bool, pg15: bool) -> String {
                          WHERE co.oid = i.indcollation[k - 1] AND i.indcollation[k - 1] <> ka.attcollation) \
                     ) ORDER BY k) FROM generate_series(1, i.indnkeyatts) k) AS extras, \
                   pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
-                  obj_description(i.indexrelid, 'pg_class') AS comment, \
+                  ds.description AS comment, \
                   i.indexrelid IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x')) AS backs_constraint \
            FROM pg_index i \
            JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
            JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {filter} \
          ) x"
     )
@@ -373,22 +377,32 @@ struct RawUnmanaged {
 /// Statements sent by `introspect` (they go in one round trip).
 pub const STATEMENTS: usize = 11;
 
-/// Read the live schema. The caller owns the transaction; this sets
-/// `search_path` locally so types and expressions print the same way every time.
-pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
-    let queries = [
-        "SET LOCAL search_path = public".to_string(),
+/// The catalog statements, in the order `introspect` sends them (for a server
+/// of `server_version_num`). Public so that a benchmark can send them alone.
+pub fn queries(server_version: i32) -> Vec<String> {
+    let pg15 = server_version >= 150000;
+    vec![
+        // search_path: types and expressions print the same way every time; jit:
+        // compiling these catalog queries costs more than running them.
+        "SELECT set_config('search_path', 'public', true), set_config('jit', 'off', true)"
+            .to_string(),
         q_schemas(),
         Q_EXTENSIONS.to_string(),
         q_enums(),
         q_tables(),
         q_columns(),
-        q_constraints(db.server_version >= 150000),
-        q_indexes(db.server_version >= 150000),
+        q_constraints(pg15),
+        q_indexes(pg15),
         q_unmanaged(),
         q_domains(),
         q_sequences(),
-    ];
+    ]
+}
+
+/// Read the live schema. The caller owns the transaction; this sets
+/// `search_path` locally so types and expressions print the same way every time.
+pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
+    let queries = queries(db.server_version);
     debug_assert_eq!(queries.len(), STATEMENTS);
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
     let results = if std::env::var_os("RECONCILE_TRACE").is_some() {
@@ -474,12 +488,17 @@ fn assemble(raw: Raw) -> Catalog {
         enums,
         domains,
         sequences,
-        tables,
-        columns,
-        constraints,
-        indexes,
+        mut tables,
+        mut columns,
+        mut constraints,
+        mut indexes,
         unmanaged,
     } = raw;
+    // The big queries come unordered (ordering inside json_agg costs the server more).
+    tables.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+    columns.sort_unstable_by_key(|c| (c.rel, c.num));
+    constraints.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
+    indexes.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
     let mut cat = Catalog {
         schemas: schemas.into_iter().collect(),
         ..Catalog::default()
