@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::db::{Db, SqlError};
 use crate::expr;
-use crate::introspect::{index_from_raw, index_query, RawIndex};
+use crate::introspect::{index_from_raw, index_query, KeyContext, Names, RawIndex};
 use crate::model::{Catalog, IndexKeyPart, QualName};
 use crate::names::quote_ident;
 use crate::render::index_sql;
@@ -206,7 +206,15 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
     let indexes: HashMap<String, crate::model::Index> = printed
         .indexes
         .into_iter()
-        .map(index_from_raw)
+        .map(|i| {
+            index_from_raw(
+                i,
+                &KeyContext {
+                    names: &Names::default(),
+                    column_collations: &HashMap::new(),
+                },
+            )
+        })
         .map(|i| (i.name.clone(), i))
         .collect();
 

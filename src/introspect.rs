@@ -60,7 +60,7 @@ fn q_tables() -> String {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
-                       ELSE pg_relation_size(c.oid) END AS bytes \
+                       ELSE -1 END AS bytes \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {} \
@@ -79,10 +79,8 @@ fn q_columns() -> String {
                   pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity, \
                   a.attgenerated::text AS generated, ds.description AS comment, \
                   o.seq AS owned_seq, o.seq_schema AS owned_seq_schema, \
-                  CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid) \
-                       THEN (SELECT json_build_array(cn.nspname, co.collname) FROM pg_collation co \
-                             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation \
-           FROM pg_attribute a \
+                  a.attcollation::int8 AS collation, t.typcollation::int8 AS type_collation \
+           FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
            LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum \
@@ -108,16 +106,15 @@ fn q_constraints(pg15: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
-                  ARRAY(SELECT a.attname FROM unnest(co.conkey) WITH ORDINALITY k(num, ord) \
-                        JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.num ORDER BY k.ord) AS columns, \
+                  co.conkey AS keys, \
                   rn.nspname AS ref_schema, rc.relname AS ref_table, \
-                  ARRAY(SELECT a.attname FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
-                        JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) AS ref_columns, \
+                  CASE WHEN co.contype = 'f' THEN ARRAY(SELECT a.attname FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
+                        JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) END AS ref_columns, \
                   co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
                   co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
                   co.conislocal AS local, {nulls_not_distinct} AS nulls_not_distinct, \
                   CASE WHEN co.contype = 'c' THEN pg_get_expr(co.conbin, co.conrelid, true) END AS expr, \
-                  pg_get_constraintdef(co.oid, true) AS definition \
+                  CASE WHEN co.contype = 'x' THEN pg_get_constraintdef(co.oid, true) END AS definition \
            FROM pg_constraint co \
            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_class rc ON rc.oid = co.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
@@ -147,25 +144,15 @@ pub(crate) fn index_query(filter: &str, names: bool, pg15: bool) -> String {
     } else {
         "false"
     };
-    // Per key: an operator class other than the default, and a collation other
-    // than the key column's own (the way pg_get_indexdef decides to print them).
     format!(
         "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
                   i.indnkeyatts AS key_count, i.indisvalid AS valid, {nulls_not_distinct} AS nulls_not_distinct, \
                   i.indkey::int2[] AS keys, {names} AS columns, \
-                  ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true) ELSE '' END \
-                        FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs, \
-                  ARRAY(SELECT i.indoption[k - 1] FROM generate_series(1, i.indnkeyatts) k ORDER BY k) AS options, \
-                  (SELECT json_agg(json_build_array( \
-                      (SELECT json_build_array(opn.nspname, opc.opcname) FROM pg_opclass opc \
-                         JOIN pg_namespace opn ON opn.oid = opc.opcnamespace \
-                         WHERE opc.oid = i.indclass[k - 1] AND NOT opc.opcdefault), \
-                      (SELECT json_build_array(cn.nspname, co.collname) FROM pg_collation co \
-                         JOIN pg_namespace cn ON cn.oid = co.collnamespace \
-                         JOIN pg_attribute ka ON ka.attrelid = i.indrelid AND ka.attnum = i.indkey[k - 1] \
-                         WHERE co.oid = i.indcollation[k - 1] AND i.indcollation[k - 1] <> ka.attcollation) \
-                    ) ORDER BY k) FROM generate_series(1, i.indnkeyatts) k) AS extras, \
+                  CASE WHEN i.indexprs IS NOT NULL THEN \
+                    ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true) ELSE '' END \
+                          FROM generate_series(1, i.indnatts) k ORDER BY k) END AS defs, \
+                  i.indoption::int2[] AS options, i.indclass::oid[]::int8[] AS opclasses, i.indcollation::oid[]::int8[] AS collations, \
                   pg_get_expr(i.indpred, i.indrelid, true) AS predicate, \
                   ds.description AS comment, \
                   i.indexrelid IN (SELECT co.conindid FROM pg_constraint co WHERE co.contype IN ('p', 'u', 'x')) AS backs_constraint \
@@ -210,6 +197,14 @@ fn q_sequences() -> String {
          ) x"
     )
 }
+
+/// Names of the operator classes that are not a type's default, and of the
+/// collations, by oid: index keys and columns refer to them by oid.
+const Q_NAMES: &str = "SELECT json_build_object( \
+     'opclasses', (SELECT coalesce(json_object_agg(opc.oid, json_build_array(n.nspname, opc.opcname)), '{}') \
+                   FROM pg_opclass opc JOIN pg_namespace n ON n.oid = opc.opcnamespace WHERE NOT opc.opcdefault), \
+     'collations', (SELECT coalesce(json_object_agg(co.oid, json_build_array(n.nspname, co.collname)), '{}') \
+                    FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace))";
 
 /// Objects the format does not manage, listed so a person sees them.
 fn q_unmanaged() -> String {
@@ -293,7 +288,8 @@ struct RawColumn {
     comment: Option<String>,
     owned_seq: Option<String>,
     owned_seq_schema: Option<String>,
-    collation: Option<SchemaName>,
+    collation: i64,
+    type_collation: i64,
 }
 
 #[derive(Deserialize)]
@@ -330,10 +326,10 @@ struct RawConstraint {
     rel: i64,
     name: String,
     kind: String,
-    columns: Vec<String>,
+    keys: Option<Vec<i16>>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
-    ref_columns: Vec<String>,
+    ref_columns: Option<Vec<String>>,
     on_delete: String,
     on_update: String,
     deferrable: bool,
@@ -342,7 +338,7 @@ struct RawConstraint {
     local: bool,
     nulls_not_distinct: bool,
     expr: Option<String>,
-    definition: String,
+    definition: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -356,10 +352,10 @@ pub(crate) struct RawIndex {
     nulls_not_distinct: bool,
     keys: Vec<i16>,
     columns: Option<Vec<Option<String>>>,
-    defs: Vec<String>,
+    defs: Option<Vec<String>>,
     options: Vec<i16>,
-    /// Per key: (operator class, collation), each `[schema, name]` when not the default.
-    extras: Option<Vec<(Option<SchemaName>, Option<SchemaName>)>>,
+    opclasses: Vec<i64>,
+    collations: Vec<i64>,
     predicate: Option<String>,
     comment: Option<String>,
     backs_constraint: bool,
@@ -375,7 +371,7 @@ struct RawUnmanaged {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 11;
+pub const STATEMENTS: usize = 12;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -396,6 +392,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
         q_unmanaged(),
         q_domains(),
         q_sequences(),
+        Q_NAMES.to_string(),
     ]
 }
 
@@ -435,6 +432,7 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
     let unmanaged: Vec<RawUnmanaged> = from_json(json(8)?)?;
     let domains: Vec<RawDomain> = from_json(json(9)?)?;
     let sequences: Vec<RawSequence> = from_json(json(10)?)?;
+    let names: RawNames = from_json(json(11)?)?;
     Ok(assemble(Raw {
         schemas,
         extensions,
@@ -446,6 +444,7 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
         constraints,
         indexes,
         unmanaged,
+        names: Names::from(names),
     }))
 }
 
@@ -475,10 +474,43 @@ struct Raw {
     constraints: Vec<RawConstraint>,
     indexes: Vec<RawIndex>,
     unmanaged: Vec<RawUnmanaged>,
+    names: Names,
 }
 
-fn obj_name(pair: Option<SchemaName>) -> Option<ObjName> {
-    pair.map(|(schema, name)| ObjName::from_catalog(&schema, &name))
+#[derive(Deserialize)]
+struct RawNames {
+    opclasses: HashMap<String, SchemaName>,
+    collations: HashMap<String, SchemaName>,
+}
+
+/// Operator classes (not the default ones) and collations, by oid.
+#[derive(Default)]
+pub(crate) struct Names {
+    opclasses: HashMap<i64, ObjName>,
+    collations: HashMap<i64, ObjName>,
+}
+
+impl From<RawNames> for Names {
+    fn from(r: RawNames) -> Self {
+        let by_oid = |m: HashMap<String, SchemaName>| {
+            m.into_iter()
+                .filter_map(|(k, (schema, name))| {
+                    Some((k.parse().ok()?, ObjName::from_catalog(&schema, &name)))
+                })
+                .collect()
+        };
+        Names {
+            opclasses: by_oid(r.opclasses),
+            collations: by_oid(r.collations),
+        }
+    }
+}
+
+/// What an index key needs to know beyond its own row.
+pub(crate) struct KeyContext<'a> {
+    pub names: &'a Names,
+    /// The collation of each column, by (table oid, attnum).
+    pub column_collations: &'a HashMap<(i64, i16), i64>,
 }
 
 fn assemble(raw: Raw) -> Catalog {
@@ -493,6 +525,7 @@ fn assemble(raw: Raw) -> Catalog {
         mut constraints,
         mut indexes,
         unmanaged,
+        names,
     } = raw;
     // The big queries come unordered (ordering inside json_agg costs the server more).
     tables.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
@@ -546,13 +579,17 @@ fn assemble(raw: Raw) -> Catalog {
         cat.tables.insert(name, table);
     }
     let mut column_names: HashMap<(i64, i16), String> = HashMap::new();
+    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::new();
     for c in columns {
         let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
             continue;
         };
         column_names.insert((c.rel, c.num), c.name.clone());
+        column_collations.insert((c.rel, c.num), c.collation);
         let mut col = Column::new(c.name, c.ty);
-        col.collation = obj_name(c.collation);
+        col.collation = (c.collation != 0 && c.collation != c.type_collation)
+            .then(|| names.collations.get(&c.collation).cloned())
+            .flatten();
         col.not_null = c.not_null;
         col.comment = c.comment;
         col.identity = match c.identity.as_str() {
@@ -598,11 +635,17 @@ fn assemble(raw: Raw) -> Catalog {
             });
             continue;
         }
+        let columns: Vec<String> = c
+            .keys
+            .iter()
+            .flatten()
+            .filter_map(|k| column_names.get(&(c.rel, *k)).cloned())
+            .collect();
         match c.kind.as_str() {
             "p" => {
                 table.primary_key = Some(Key {
                     name: c.name,
-                    columns: c.columns,
+                    columns: columns.clone(),
                     deferrable: c.deferrable,
                     initially_deferred: c.deferred,
                     nulls_not_distinct: false,
@@ -611,7 +654,7 @@ fn assemble(raw: Raw) -> Catalog {
             }
             "u" => table.uniques.push(Key {
                 name: c.name,
-                columns: c.columns,
+                columns: columns.clone(),
                 deferrable: c.deferrable,
                 initially_deferred: c.deferred,
                 nulls_not_distinct: c.nulls_not_distinct,
@@ -625,12 +668,12 @@ fn assemble(raw: Raw) -> Catalog {
             }),
             "f" => table.foreign_keys.push(ForeignKey {
                 name: c.name,
-                columns: c.columns,
+                columns: columns.clone(),
                 ref_table: QualName::new(
                     c.ref_schema.unwrap_or_default(),
                     c.ref_table.unwrap_or_default(),
                 ),
-                ref_columns: c.ref_columns,
+                ref_columns: c.ref_columns.unwrap_or_default(),
                 on_delete: FkAction::from_catalog(&c.on_delete),
                 on_update: FkAction::from_catalog(&c.on_update),
                 deferrable: c.deferrable,
@@ -640,7 +683,12 @@ fn assemble(raw: Raw) -> Catalog {
             }),
             _ => cat.unmanaged.push(UnmanagedObject {
                 kind: "exclusion constraint".into(),
-                name: format!("{} on {}: {}", c.name, table.name, c.definition),
+                name: format!(
+                    "{} on {}: {}",
+                    c.name,
+                    table.name,
+                    c.definition.unwrap_or_default()
+                ),
             }),
         }
     }
@@ -663,7 +711,13 @@ fn assemble(raw: Raw) -> Catalog {
         if i.backs_constraint {
             continue;
         }
-        table.indexes.push(index_from_raw(i));
+        table.indexes.push(index_from_raw(
+            i,
+            &KeyContext {
+                names: &names,
+                column_collations: &column_collations,
+            },
+        ));
     }
     for u in unmanaged {
         cat.unmanaged.push(UnmanagedObject {
@@ -747,7 +801,7 @@ fn assemble(raw: Raw) -> Catalog {
 }
 
 /// The model of an index row of `index_query`.
-pub(crate) fn index_from_raw(i: RawIndex) -> Index {
+pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
     let key_count = i.key_count.max(0) as usize;
     let columns = i.columns.unwrap_or_default();
     let mut keys = Vec::new();
@@ -756,18 +810,32 @@ pub(crate) fn index_from_raw(i: RawIndex) -> Index {
         let part = match columns.get(k).cloned().flatten() {
             Some(col) => IndexKeyPart::Column(col),
             None => IndexKeyPart::Expression(expr::from_catalog(
-                i.defs.get(k).map(String::as_str).unwrap_or(""),
+                i.defs
+                    .as_ref()
+                    .and_then(|d| d.get(k))
+                    .map(String::as_str)
+                    .unwrap_or(""),
             )),
         };
-        let (opclass, collation) = i
-            .extras
-            .as_ref()
-            .and_then(|e| e.get(k).cloned())
-            .unwrap_or((None, None));
+        let opclass = i
+            .opclasses
+            .get(k)
+            .and_then(|o| ctx.names.opclasses.get(o))
+            .cloned();
+        // A collation other than the key column's own (expression keys: not read).
+        let attnum = i.keys.get(k).copied().unwrap_or(0);
+        let collation = i
+            .collations
+            .get(k)
+            .filter(|&&c| {
+                c != 0 && attnum != 0 && ctx.column_collations.get(&(i.rel, attnum)) != Some(&c)
+            })
+            .and_then(|c| ctx.names.collations.get(c))
+            .cloned();
         keys.push(IndexKey {
             part,
-            collation: obj_name(collation),
-            opclass: obj_name(opclass),
+            collation,
+            opclass,
             desc: opt & 1 != 0,
             nulls_first: opt & 2 != 0,
         });

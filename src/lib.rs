@@ -83,9 +83,66 @@ pub async fn plan_in_transaction(
     canon::canonicalize(db, &mut desired, &live).await?;
     trace("canonicalize", t);
     let t = std::time::Instant::now();
-    let plan = Plan::build(&desired, &live);
+    let mut live = live;
+    let mut plan = Plan::build(&desired, &live);
     trace("diff and render", t);
+    // Tables never analyzed have no size estimate; measure the ones the plan touches.
+    if measure_unknown_sizes(db, &mut live, &plan).await? {
+        plan = Plan::build(&desired, &live);
+    }
     Ok(plan)
+}
+
+/// For the tables a plan touches whose size the catalog does not estimate
+/// (never vacuumed or analyzed), ask for `pg_relation_size`, in one statement.
+/// Whether any size was filled in.
+async fn measure_unknown_sizes(
+    db: &db::Db,
+    live: &mut model::Catalog,
+    plan: &Plan,
+) -> Result<bool, db::SqlError> {
+    let touched: std::collections::HashSet<&str> = plan
+        .statements
+        .iter()
+        .filter_map(|s| s.table.as_deref())
+        .collect();
+    let unknown: Vec<model::QualName> = live
+        .tables
+        .values()
+        .filter(|t| t.stats.as_ref().is_some_and(|s| s.bytes < 0))
+        .filter(|t| touched.contains(t.name.to_string().as_str()))
+        .map(|t| t.name.clone())
+        .collect();
+    if unknown.is_empty() {
+        return Ok(false);
+    }
+    let values: Vec<String> = unknown
+        .iter()
+        .map(|n| {
+            format!(
+                "({}, {})",
+                names::quote_literal(&n.schema),
+                names::quote_literal(&n.name)
+            )
+        })
+        .collect();
+    let rows = db
+        .simple(&format!(
+            "SELECT v.s, v.n, pg_relation_size(format('%I.%I', v.s, v.n)::regclass) FROM (VALUES {}) v(s, n)",
+            values.join(", ")
+        ))
+        .await?;
+    for r in rows {
+        if let [Some(s), Some(n), Some(bytes)] = r.as_slice() {
+            let name = model::QualName::new(s.clone(), n.clone());
+            if let (Some(t), Ok(b)) = (live.tables.get_mut(&name), bytes.parse()) {
+                if let Some(stats) = t.stats.as_mut() {
+                    stats.bytes = b;
+                }
+            }
+        }
+    }
+    Ok(true)
 }
 
 /// Apply: load the files, connect, and apply (see `apply::apply`).

@@ -240,7 +240,9 @@ pub struct Sequence {
 pub struct TableStats {
     /// pg_class.reltuples (-1 when never vacuumed or analyzed)
     pub rows: f64,
-    /// The table's own size: relpages × block size, or pg_relation_size when never analyzed
+    /// The table's own size as the catalog estimates it (relpages × block size);
+    /// -1 when never vacuumed or analyzed (measuring it would cost a file-system
+    /// call per table on every plan).
     pub bytes: i64,
 }
 

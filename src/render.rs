@@ -58,7 +58,7 @@ impl Statement {
     fn stats(mut self, s: &Option<TableStats>) -> Self {
         if let Some(s) = s {
             self.table_rows = (s.rows >= 0.0).then_some(s.rows as i64);
-            self.table_bytes = Some(s.bytes);
+            self.table_bytes = (s.bytes >= 0).then_some(s.bytes);
         }
         self
     }
