@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::model::{
-    Catalog, Column, Domain, EnumType, FkAction, Index, IndexKey, IndexKeyPart, QualName, Sequence,
-    Table, UnmanagedObject,
+    Catalog, Column, Domain, EnumType, FkAction, Index, IndexKey, IndexKeyPart, ObjName, QualName,
+    Sequence, Table, UnmanagedObject,
 };
 use crate::names;
 
@@ -23,7 +23,7 @@ pub struct File {
 /// Tables of `public` go to `<table>.toml`, of another schema to
 /// `<schema>/<table>.toml`; extensions, enums, domains and sequences to `_schema.toml`.
 pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
-    let keep = |s: &str| schemas.is_empty() || schemas.iter().any(|x| x == s);
+    let keep = |s: &str| in_schemas(schemas, s);
     let types = TypeNames::new(cat);
     let mut out = Vec::new();
 
@@ -56,6 +56,11 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         });
     }
     out
+}
+
+/// Whether `--db-schema` keeps `schema` (none given: every schema).
+pub fn in_schemas(schemas: &[String], schema: &str) -> bool {
+    schemas.is_empty() || schemas.iter().any(|x| x == schema)
 }
 
 /// Write the files under `dir`. Unless `force`, no file is written when any exists.
@@ -604,28 +609,13 @@ fn key_entry(k: &IndexKey) -> String {
         }
         IndexKeyPart::Expression(e) => format!("({})", e.sql),
     };
-    if let Some(c) = &k.collation {
-        let _ = write!(s, " COLLATE {c}");
-    }
-    if let Some(o) = &k.opclass {
-        let _ = write!(s, " {o}");
-    }
-    if k.desc {
-        s.push_str(" DESC");
-    }
-    if k.nulls_first != k.desc {
-        s.push_str(if k.nulls_first {
-            " NULLS FIRST"
-        } else {
-            " NULLS LAST"
-        });
-    }
+    s.push_str(&k.options(ObjName::to_string));
     s
 }
 
 /// Counts of what was written, for the summary line.
 pub fn summary(cat: &Catalog, schemas: &[String]) -> BTreeMap<&'static str, usize> {
-    let keep = |s: &str| schemas.is_empty() || schemas.iter().any(|x| x == s);
+    let keep = |s: &str| in_schemas(schemas, s);
     let mut m = BTreeMap::new();
     m.insert(
         "tables",

@@ -185,14 +185,13 @@ pub async fn dump_target(
     let live = live?;
     let files = dump::files(&live, schemas);
     dump::write(out, &files, force)?;
-    let keep = |s: &str| schemas.is_empty() || schemas.iter().any(|x| x == s);
     let unmanaged = live
         .unmanaged
         .iter()
         .filter(|o| {
             // `schema.name ...`: objects of schemas left out are not reported.
             let schema = o.name.split_once('.').map(|(s, _)| s);
-            schema.is_none_or(|s| keep(s) || !live.schemas.contains(s))
+            schema.is_none_or(|s| dump::in_schemas(schemas, s) || !live.schemas.contains(s))
         })
         .cloned()
         .collect();

@@ -236,6 +236,23 @@ impl Source {
 struct Errors(Vec<Diagnostic>);
 
 impl Errors {
+    /// When `first` holds an earlier definition of `name`, report this one; whether it did.
+    fn defined_twice(
+        &mut self,
+        o: &Origin,
+        what: &str,
+        name: &QualName,
+        first: Option<&Origin>,
+    ) -> bool {
+        if let Some(prev) = first {
+            self.at(
+                o,
+                format!("{what} `{name}` is defined twice: here and at {prev}"),
+            );
+        }
+        first.is_some()
+    }
+
     fn at(&mut self, o: &Origin, message: impl Into<String>) {
         self.0.push(Diagnostic {
             file: o.file.clone(),
@@ -420,13 +437,7 @@ fn parse_index_key(entry: &str) -> Result<IndexKey, String> {
     let words: Vec<&str> = rest.split_whitespace().collect();
     let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
     let mut i = 0;
-    let mut key = IndexKey {
-        part,
-        collation: None,
-        opclass: None,
-        desc: false,
-        nulls_first: false,
-    };
+    let mut key = IndexKey::new(part);
     if upper.get(i).map(String::as_str) == Some("COLLATE") {
         let name = words.get(i + 1).ok_or_else(expected)?;
         key.collation = Some(ObjName::parse(name.trim_matches('"')));
@@ -543,11 +554,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         for (key, e) in &raw.enums {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            if let Some(prev) = enum_origin.get(&name) {
-                errors.at(
-                    &o,
-                    format!("enum `{name}` is defined twice: here and at {prev}"),
-                );
+            if errors.defined_twice(&o, "enum", &name, enum_origin.get(&name)) {
                 continue;
             }
             let e = e.get_ref();
@@ -584,11 +591,12 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         for (key, d) in &raw.domains {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            if let Some(prev) = domain_origin.get(&name).or_else(|| enum_origin.get(&name)) {
-                errors.at(
-                    &o,
-                    format!("type `{name}` is defined twice: here and at {prev}"),
-                );
+            if errors.defined_twice(
+                &o,
+                "type",
+                &name,
+                domain_origin.get(&name).or_else(|| enum_origin.get(&name)),
+            ) {
                 continue;
             }
             domain_origin.insert(name.clone(), o.clone());
@@ -599,11 +607,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         for (key, q) in &raw.sequences {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            if let Some(prev) = sequence_origin.get(&name) {
-                errors.at(
-                    &o,
-                    format!("sequence `{name}` is defined twice: here and at {prev}"),
-                );
+            if errors.defined_twice(&o, "sequence", &name, sequence_origin.get(&name)) {
                 continue;
             }
             sequence_origin.insert(name.clone(), o.clone());
@@ -617,11 +621,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         for (key, t) in &raw.tables {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            if let Some(prev) = table_origin.get(&name) {
-                errors.at(
-                    &o,
-                    format!("table `{name}` is defined twice: here and at {prev}"),
-                );
+            if errors.defined_twice(&o, "table", &name, table_origin.get(&name)) {
                 continue;
             }
             table_origin.insert(name.clone(), o.clone());
@@ -1059,13 +1059,7 @@ fn build_table(
             (None, Some(e)) => match expr::parse_list(e.get_ref()) {
                 Ok(list) => {
                     for ast in list {
-                        keys.push(IndexKey {
-                            part: key_part(ast),
-                            collation: None,
-                            opclass: None,
-                            desc: false,
-                            nulls_first: false,
-                        });
+                        keys.push(IndexKey::new(key_part(ast)));
                     }
                 }
                 Err(m) => errors.at(

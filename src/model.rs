@@ -575,9 +575,10 @@ impl Index {
 }
 
 impl IndexKey {
-    pub fn column(name: impl Into<String>) -> IndexKey {
+    /// A key in ascending order, with the default collation and operator class.
+    pub fn new(part: IndexKeyPart) -> IndexKey {
         IndexKey {
-            part: IndexKeyPart::Column(name.into()),
+            part,
             collation: None,
             opclass: None,
             desc: false,
@@ -587,17 +588,24 @@ impl IndexKey {
 
     /// `col [COLLATE c] [opclass] [DESC] [NULLS FIRST|LAST]`, an expression in parentheses.
     pub fn sql(&self, key: bool) -> String {
-        let mut s = match &self.part {
+        let part = match &self.part {
             IndexKeyPart::Column(c) => quote_ident(c),
             IndexKeyPart::Expression(e) => format!("({})", if key { &e.key } else { &e.sql }),
         };
+        part + &self.options(ObjName::sql)
+    }
+
+    /// What follows the key: ` COLLATE c opclass DESC NULLS FIRST`, names
+    /// spelled by `spell` (as SQL, or as the files write them).
+    pub fn options(&self, spell: impl Fn(&ObjName) -> String) -> String {
+        let mut s = String::new();
         if let Some(c) = &self.collation {
             s.push_str(" COLLATE ");
-            s.push_str(&c.sql());
+            s.push_str(&spell(c));
         }
         if let Some(o) = &self.opclass {
             s.push(' ');
-            s.push_str(&o.sql());
+            s.push_str(&spell(o));
         }
         if self.desc {
             s.push_str(" DESC");

@@ -282,7 +282,13 @@ fn round_trip(name: &str) {
     // 4. An empty database B, given the prelude, takes the dump; then nothing is left to do.
     let b = TestDb::new(&format!("dump_b_{name}"));
     load_prelude(name, &a, &b);
-    let applied = apply(out.path(), &b);
+    rebuild_and_compare(name, out.path(), &a, &b);
+}
+
+/// Steps 4 and 5: apply the dump in `dir` to B (empty, or given its prelude),
+/// plan again (nothing left to do), and compare A with B.
+fn rebuild_and_compare(name: &str, dir: &Path, a: &TestDb, b: &TestDb) {
+    let applied = apply(dir, b);
     assert_eq!(
         applied.code, 0,
         "{name}: step 4 (apply of the dump to the empty database B) failed:\n{applied}"
@@ -290,12 +296,12 @@ fn round_trip(name: &str) {
     assert_plan_empty(
         name,
         "step 4 (plan of the dump against B, after apply)",
-        out.path(),
-        &b,
+        dir,
+        b,
     );
 
     // 5. A and B agree on everything the format expresses.
-    assert_same_catalog(name, &a, &b);
+    assert_same_catalog(name, a, b);
 }
 
 /// `reconcile apply` of a schema directory to a database.
@@ -748,18 +754,7 @@ fn dump_of_the_example_schema_plans_empty() {
     );
 
     let b = TestDb::new("dump_b_example");
-    let applied = apply(out.path(), &b);
-    assert_eq!(
-        applied.code, 0,
-        "{name}: step 4 (apply of the dump to the empty database B) failed:\n{applied}"
-    );
-    assert_plan_empty(
-        name,
-        "step 4 (plan of the dump against B, after apply)",
-        out.path(),
-        &b,
-    );
-    assert_same_catalog(name, &a, &b);
+    rebuild_and_compare(name, out.path(), &a, &b);
 }
 
 /// `--db-schema` keeps the named schemas only; what it leaves out stays in the
