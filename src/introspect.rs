@@ -70,27 +70,22 @@ fn q_tables() -> String {
 }
 
 fn q_columns() -> String {
-    // The sequence a column owns (serial): looked up through pg_depend's
-    // reference index, and only for columns with a default.
+    // A default cannot refer to a column, so it is printed without its table
+    // (relid 0): printing with the table opens the relation, which costs a
+    // relcache build per table in a fresh backend. Generated columns need it.
+    // The sequence a column owns (serial) comes from q_sequences.
     format!(
         "SELECT coalesce(json_agg(x), '[]') FROM ( \
            SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name, \
                   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
-                  pg_get_expr(d.adbin, d.adrelid) AS default, a.attidentity::text AS identity, \
+                  pg_get_expr(d.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE d.adrelid END) AS default, \
+                  a.attidentity::text AS identity, \
                   a.attgenerated::text AS generated, ds.description AS comment, \
-                  o.seq AS owned_seq, o.seq_schema AS owned_seq_schema, \
                   a.attcollation::int8 AS collation, t.typcollation::int8 AS type_collation \
            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
            LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum \
-           LEFT JOIN LATERAL ( \
-             SELECT s.relname AS seq, sn.nspname AS seq_schema \
-             FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid JOIN pg_namespace sn ON sn.oid = s.relnamespace \
-             WHERE d.adbin IS NOT NULL AND dep.refclassid = 'pg_class'::regclass AND dep.refobjid = a.attrelid \
-               AND dep.refobjsubid = a.attnum AND dep.classid = 'pg_class'::regclass \
-               AND dep.deptype = 'a' AND s.relkind = 'S' \
-             LIMIT 1) o ON true \
            WHERE a.attnum > 0 AND NOT a.attisdropped AND {} \
          ) x",
         table_filter()
@@ -108,7 +103,10 @@ fn q_constraints(pg15: bool) -> String {
            SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
                   co.conkey AS keys, \
                   rn.nspname AS ref_schema, rc.relname AS ref_table, \
-                  CASE WHEN co.contype = 'f' THEN ARRAY(SELECT a.attname FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
+                  co.confrelid::int8 AS ref_rel, co.confkey AS ref_keys, \
+                  CASE WHEN co.contype = 'f' AND NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                        WHERE c.oid = co.confrelid AND {filter}) \
+                    THEN ARRAY(SELECT a.attname FROM unnest(co.confkey) WITH ORDINALITY k(num, ord) \
                         JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) END AS ref_columns, \
                   co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
                   co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
@@ -118,9 +116,9 @@ fn q_constraints(pg15: bool) -> String {
            FROM pg_constraint co \
            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_class rc ON rc.oid = co.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {} \
+           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {filter} \
          ) x",
-        table_filter()
+        filter = table_filter()
     )
 }
 
@@ -185,10 +183,11 @@ fn q_sequences() -> String {
         "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
            SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
                   s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value, \
-                  s.seqcache AS cache, s.seqcycle AS cycle, obj_description(c.oid, 'pg_class') AS comment, \
-                  o.rel AS owner_rel, o.col AS owner_column \
+                  s.seqcache AS cache, s.seqcycle AS cycle, ds.description AS comment, \
+                  o.rel AS owner_rel, o.num AS owner_num, o.col AS owner_column \
            FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-           LEFT JOIN LATERAL (SELECT d.refobjid::int8 AS rel, a.attname AS col FROM pg_depend d \
+           LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
+           LEFT JOIN LATERAL (SELECT d.refobjid::int8 AS rel, a.attnum AS num, a.attname AS col FROM pg_depend d \
                   JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
                     AND d.deptype = 'a' LIMIT 1) o ON true \
@@ -286,8 +285,6 @@ struct RawColumn {
     identity: String,
     generated: String,
     comment: Option<String>,
-    owned_seq: Option<String>,
-    owned_seq_schema: Option<String>,
     collation: i64,
     type_collation: i64,
 }
@@ -318,6 +315,7 @@ struct RawSequence {
     cycle: bool,
     comment: Option<String>,
     owner_rel: Option<i64>,
+    owner_num: Option<i16>,
     owner_column: Option<String>,
 }
 
@@ -329,6 +327,9 @@ struct RawConstraint {
     keys: Option<Vec<i16>>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
+    ref_rel: i64,
+    ref_keys: Option<Vec<i16>>,
+    /// Only when the referenced table is not read (its columns are not known).
     ref_columns: Option<Vec<String>>,
     on_delete: String,
     on_update: String,
@@ -578,13 +579,24 @@ fn assemble(raw: Raw) -> Catalog {
         });
         cat.tables.insert(name, table);
     }
+    // The sequence each column owns (what `serial` makes, or OWNED BY).
+    let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
+        .iter()
+        .filter_map(|s| {
+            Some((
+                (s.owner_rel?, s.owner_num?),
+                (s.schema.as_str(), s.name.as_str()),
+            ))
+        })
+        .collect();
     let mut column_names: HashMap<(i64, i16), String> = HashMap::new();
     let mut column_collations: HashMap<(i64, i16), i64> = HashMap::new();
     for c in columns {
+        // Partitions' too: a foreign key may refer to one.
+        column_names.insert((c.rel, c.num), c.name.clone());
         let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
             continue;
         };
-        column_names.insert((c.rel, c.num), c.name.clone());
         column_collations.insert((c.rel, c.num), c.collation);
         let mut col = Column::new(c.name, c.ty);
         col.collation = (c.collation != 0 && c.collation != c.type_collation)
@@ -602,8 +614,8 @@ fn assemble(raw: Raw) -> Catalog {
         } else {
             col.default = c.default.as_deref().map(expr::from_catalog);
         }
-        if let (Some(seq), Some(seq_schema), Some(default)) =
-            (c.owned_seq, c.owned_seq_schema, &col.default)
+        if let (Some((seq_schema, seq)), Some(default)) =
+            (owned_sequences.get(&(c.rel, c.num)), &col.default)
         {
             let keyword = match col.ty.as_str() {
                 "integer" => Some("serial"),
@@ -611,7 +623,7 @@ fn assemble(raw: Raw) -> Catalog {
                 "smallint" => Some("smallserial"),
                 _ => None,
             };
-            let sequence = QualName::new(seq_schema, seq);
+            let sequence = QualName::new(*seq_schema, *seq);
             // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
             let implicit = sequence.schema == table.name.schema
                 && sequence.name == crate::names::sequence_name(&table.name.name, &col.name);
@@ -673,7 +685,13 @@ fn assemble(raw: Raw) -> Catalog {
                     c.ref_schema.unwrap_or_default(),
                     c.ref_table.unwrap_or_default(),
                 ),
-                ref_columns: c.ref_columns.unwrap_or_default(),
+                ref_columns: c.ref_columns.unwrap_or_else(|| {
+                    c.ref_keys
+                        .iter()
+                        .flatten()
+                        .filter_map(|k| column_names.get(&(c.ref_rel, *k)).cloned())
+                        .collect()
+                }),
                 on_delete: FkAction::from_catalog(&c.on_delete),
                 on_update: FkAction::from_catalog(&c.on_update),
                 deferrable: c.deferrable,

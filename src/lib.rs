@@ -18,6 +18,7 @@ pub mod introspect;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod par;
 pub mod plan;
 pub mod render;
 pub mod report;
@@ -47,18 +48,57 @@ pub struct PlanOutcome {
 }
 
 /// Plan: load the files, read the catalog, diff, classify, render. Changes nothing.
+/// The files are read and parsed on other threads while the server reads its catalog.
 pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
     let t = std::time::Instant::now();
-    let desired = load::load_dir(&target.schema_dir)?;
-    trace("load", t);
-    let config = db::config_from(target.database_url.as_deref())?;
-    let db = db::Db::connect(&config).await?;
-    let plan = plan_with(&db, &desired).await?;
+    let loading = load_in_background(&target.schema_dir);
+    let connected = match db::config_from(target.database_url.as_deref()) {
+        Ok(config) => db::Db::connect(&config)
+            .await
+            .map(|db| (config, db))
+            .map_err(Error::from),
+        Err(e) => Err(e.into()),
+    };
+    // Bad files are reported first, as when nothing could be reached.
+    let (config, db) = match connected {
+        Ok(c) => c,
+        Err(e) => return Err(loading.await.err().unwrap_or(e)),
+    };
+    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
+    let result = async {
+        let live = read_catalog(&db).await?;
+        let desired = loading.await?;
+        trace("load (in parallel)", t);
+        Ok::<_, Error>(plan_against(&db, desired, live).await?)
+    }
+    .await;
+    db.execute("ROLLBACK").await?;
     Ok(PlanOutcome {
-        plan,
+        plan: result?,
         target: db::describe(&config),
         statements_sent: db.statements_sent(),
     })
+}
+
+/// `load::load_dir` on a blocking thread; the future yields its result.
+fn load_in_background(
+    dir: &std::path::Path,
+) -> impl std::future::Future<Output = Result<model::Catalog, Error>> {
+    let dir = dir.to_path_buf();
+    let handle = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || load::load_dir(&dir)
+    });
+    async move {
+        match handle.await {
+            Ok(loaded) => Ok(loaded?),
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // The runtime is shutting down: load here instead.
+                Err(_) => Ok(load::load_dir(&dir)?),
+            },
+        }
+    }
 }
 
 /// Plan against an open connection, in a transaction of its own that is rolled back.
@@ -75,15 +115,27 @@ pub async fn plan_in_transaction(
     db: &db::Db,
     desired: &model::Catalog,
 ) -> Result<Plan, db::SqlError> {
+    let live = read_catalog(db).await?;
+    plan_against(db, desired.clone(), live).await
+}
+
+async fn read_catalog(db: &db::Db) -> Result<model::Catalog, db::SqlError> {
     let t = std::time::Instant::now();
     let live = introspect::introspect(db).await?;
     trace("introspect", t);
+    Ok(live)
+}
+
+/// The plan from `desired` to `live`, read in the caller's transaction.
+async fn plan_against(
+    db: &db::Db,
+    mut desired: model::Catalog,
+    mut live: model::Catalog,
+) -> Result<Plan, db::SqlError> {
     let t = std::time::Instant::now();
-    let mut desired = desired.clone();
     canon::canonicalize(db, &mut desired, &live).await?;
     trace("canonicalize", t);
     let t = std::time::Instant::now();
-    let mut live = live;
     let mut plan = Plan::build(&desired, &live);
     trace("diff and render", t);
     // Tables never analyzed have no size estimate; measure the ones the plan touches.
@@ -216,9 +268,19 @@ pub async fn history_target(
 /// With `RECONCILE_TRACE` set, phase timings go to stderr.
 pub(crate) fn trace(phase: &str, since: std::time::Instant) {
     if std::env::var_os("RECONCILE_TRACE").is_some() {
+        // Resident memory now and at its peak (Linux), to see what each phase costs.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map_or(String::new(), |v| v.trim().to_string())
+        };
         eprintln!(
-            "[trace] {phase}: {:.1}ms",
-            since.elapsed().as_secs_f64() * 1000.0
+            "[trace] {phase}: {:.1}ms (rss {}, peak {})",
+            since.elapsed().as_secs_f64() * 1000.0,
+            kb("VmRSS:"),
+            kb("VmHWM:")
         );
     }
 }

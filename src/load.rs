@@ -15,6 +15,7 @@ use crate::model::{
     Index, IndexKey, IndexKeyPart, Key, ObjName, Origin, QualName, Sequence, Serial, Table,
 };
 use crate::names::{self, quote_literal};
+use crate::par;
 use crate::types;
 
 /// One problem in the schema files.
@@ -213,16 +214,30 @@ struct RawForeignKey {
 
 /// A file's text, for turning byte offsets into line and column.
 struct Source {
-    path: String,
+    path: std::sync::Arc<str>,
     text: String,
+    /// Byte offset where each line starts, so that an origin costs a binary
+    /// search, not a scan of the file (one file may hold thousands of tables).
+    line_starts: Vec<usize>,
 }
 
 impl Source {
+    fn new(path: String, text: String) -> Source {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
     fn origin(&self, span: std::ops::Range<usize>) -> Origin {
         let at = span.start.min(self.text.len());
-        let before = &self.text[..at];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let line = self.line_starts.partition_point(|&start| start <= at);
+        let start = self.line_starts[line - 1];
+        let column = self.text.get(start..at).map_or(0, |l| l.chars().count()) + 1;
         Origin {
             file: self.path.clone(),
             line,
@@ -255,7 +270,7 @@ impl Errors {
 
     fn at(&mut self, o: &Origin, message: impl Into<String>) {
         self.0.push(Diagnostic {
-            file: o.file.clone(),
+            file: o.file.to_string(),
             line: o.line,
             column: o.column,
             message: message.into(),
@@ -309,9 +324,13 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> {
     let mut errors = Errors::default();
     let mut parsed = Vec::new();
-    for (path, text) in files {
-        let src = Source { path, text };
-        match toml::from_str::<RawFile>(&src.text) {
+    let sources: Vec<Source> = files
+        .into_iter()
+        .map(|(path, text)| Source::new(path, text))
+        .collect();
+    let raws = par::map(&sources, |src| toml::from_str::<RawFile>(&src.text));
+    for (src, raw) in sources.into_iter().zip(raws) {
+        match raw {
             Ok(raw) => parsed.push((src, raw)),
             Err(e) => {
                 let origin = src.origin(e.span().unwrap_or(0..0));
@@ -616,16 +635,29 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         }
     }
 
-    // Pass 2: tables.
+    // Pass 2: tables, built on all cores (each needs only the types above);
+    // diagnostics are kept in file order.
+    let mut pending = Vec::new();
     for (src, raw) in files {
         for (key, t) in &raw.tables {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            if errors.defined_twice(&o, "table", &name, table_origin.get(&name)) {
-                continue;
+            let first = table_origin.get(&name).cloned();
+            if first.is_none() {
+                table_origin.insert(name.clone(), o.clone());
             }
-            table_origin.insert(name.clone(), o.clone());
-            let table = build_table(&cat, src, name.clone(), o, t.get_ref(), errors);
+            pending.push((src, name, o, t.get_ref(), first));
+        }
+    }
+    let built = par::map(&pending, |(src, name, o, t, first)| {
+        let mut found = Errors::default();
+        let table = (!found.defined_twice(o, "table", name, first.as_ref()))
+            .then(|| build_table(&cat, src, name.clone(), o.clone(), t, &mut found));
+        (table, found)
+    });
+    for ((_, name, ..), (table, found)) in pending.into_iter().zip(built) {
+        errors.0.extend(found.0);
+        if let Some(table) = table {
             cat.tables.insert(name, table);
         }
     }

@@ -56,7 +56,8 @@ impl fmt::Display for QualName {
 /// Where a desired object was written: file, line and column (1-based).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Origin {
-    pub file: String,
+    /// Shared by every origin in the same file.
+    pub file: std::sync::Arc<str>,
     pub line: usize,
     pub column: usize,
 }
@@ -72,7 +73,7 @@ impl Catalog {
     pub fn map_origins(&mut self, f: &dyn Fn(&str) -> String) {
         let fix = |o: &mut Option<Origin>| {
             if let Some(o) = o {
-                o.file = f(&o.file);
+                o.file = f(&o.file).into();
             }
         };
         for e in self.extensions.values_mut() {
