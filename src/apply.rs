@@ -174,12 +174,22 @@ async fn locked_apply(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
     started: Instant,
 ) -> Result<Applied, ApplyError> {
-    db.execute(&format!(
-        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SELECT pg_advisory_xact_lock({LOCK_KEY})",
-        interval(opts.wait_for_other_apply),
-        interval(opts.wait_for_other_apply + opts.statement_timeout),
-    ))
-    .await?;
+    // Behind a pooler in transaction mode, the server process is only ours for
+    // this transaction: its pid is read here, not at connect time.
+    let rows = db
+        .simple(&format!(
+            "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; \
+             SELECT pg_backend_pid(), pg_advisory_xact_lock({LOCK_KEY})",
+            interval(opts.wait_for_other_apply),
+            interval(opts.wait_for_other_apply + opts.statement_timeout),
+        ))
+        .await?;
+    let our_pid = rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_deref())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(db.backend_pid);
     // Plan again: this is the state the statements will meet.
     let plan = crate::plan_in_transaction(db, &desired).await?;
     on_event(Event::Locked(&plan));
@@ -226,7 +236,7 @@ async fn locked_apply(
                     statement: s.sql.clone(),
                     table: s.table.clone().unwrap_or_default(),
                     lock_timeout: opts.lock_timeout,
-                    our_pid: db.backend_pid,
+                    our_pid,
                     blockers: Vec::new(),
                     error,
                 });

@@ -2,11 +2,12 @@
 //! statements it sends. Everything goes through the simple query protocol (no
 //! named prepared statements), so a pooler in transaction mode is no problem.
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
+
+pub use crate::conninfo::Settings;
+use crate::conninfo::{self, Endpoint, Host, SslMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -55,85 +56,85 @@ impl SqlError {
     }
 }
 
-/// Connection settings: `--database-url`, else `DATABASE_URL`, else the libpq variables.
-pub fn config_from(url: Option<&str>) -> Result<Config, DbError> {
+/// Connection settings: `--database-url`, else `DATABASE_URL`, else the libpq
+/// variables alone; each read as libpq reads it (see `conninfo`).
+pub fn config_from(url: Option<&str>) -> Result<Settings, DbError> {
     let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
-    let mut config = match url.map(str::to_string).or(from_env) {
-        Some(u) => Config::from_str(&u)
-            .map_err(|e| DbError::Config(format!("invalid connection string: {e}")))?,
-        None => Config::new(),
-    };
-    apply_env_defaults(&mut config);
-    Ok(config)
-}
-
-/// Fill what the connection string left out from `PG*` variables, then libpq's defaults.
-fn apply_env_defaults(config: &mut Config) {
-    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.is_empty());
-    if config.get_hosts().is_empty() {
-        match env("PGHOST") {
-            Some(h) => {
-                for host in h.split(',') {
-                    config.host(host);
-                }
-            }
-            None => {
-                // libpq's default: the Unix socket directory, else localhost.
-                if std::path::Path::new("/var/run/postgresql").exists() {
-                    config.host_path("/var/run/postgresql");
-                } else {
-                    config.host("localhost");
-                }
-            }
-        }
-    }
-    if config.get_ports().is_empty() {
-        if let Some(p) = env("PGPORT").and_then(|p| p.parse().ok()) {
-            config.port(p);
-        }
-    }
-    if config.get_user().is_none() {
-        let user = env("PGUSER")
-            .or_else(|| env("USER"))
-            .unwrap_or_else(|| "postgres".into());
-        config.user(&user);
-    }
-    if config.get_password().is_none() {
-        if let Some(p) = env("PGPASSWORD") {
-            config.password(p);
-        }
-    }
-    if config.get_dbname().is_none() {
-        if let Some(d) = env("PGDATABASE") {
-            config.dbname(&d);
-        }
-    }
-    if config.get_application_name().is_none() {
-        config.application_name(env("PGAPPNAME").unwrap_or_else(|| "reconcile".into()));
-    }
-    if config.get_connect_timeout().is_none() {
-        let secs = env("PGCONNECT_TIMEOUT")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(30u64);
-        config.connect_timeout(Duration::from_secs(secs.max(2)));
-    }
-}
-
-/// Where a config points, for messages (never the password).
-pub fn describe(config: &Config) -> String {
-    use tokio_postgres::config::Host;
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!(
-        "host={host} port={port} user={} dbname={}",
-        config.get_user().unwrap_or(""),
-        config.get_dbname().or(config.get_user()).unwrap_or("")
+    let conninfo = url.map(str::to_string).or(from_env);
+    conninfo::resolve(
+        conninfo.as_deref(),
+        &conninfo::Environment::process(),
+        &mut |w| eprintln!("{w}"),
     )
+    .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))
+}
+
+/// Where the settings point, for messages (never the password).
+pub fn describe(settings: &Settings) -> String {
+    settings.describe()
+}
+
+/// How one attempt at a server negotiates TLS.
+#[derive(Clone, Copy, PartialEq)]
+enum Attempt {
+    Plain,
+    /// TLS if the server offers it, else plain (tokio-postgres's `Prefer`).
+    TlsIfOffered,
+    Tls,
+}
+
+/// The attempts libpq makes at one server for a `sslmode`, in order.
+fn attempts(settings: &Settings, endpoint: &Endpoint) -> &'static [Attempt] {
+    if matches!(endpoint.host, Host::Unix(_)) {
+        // libpq never uses TLS over a Unix socket.
+        return &[Attempt::Plain];
+    }
+    match settings.sslmode {
+        SslMode::Disable => &[Attempt::Plain],
+        // Plain first; TLS when the server refuses it.
+        SslMode::Allow => &[Attempt::Plain, Attempt::Tls],
+        // TLS first; plain when TLS fails.
+        SslMode::Prefer => &[Attempt::TlsIfOffered, Attempt::Plain],
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => &[Attempt::Tls],
+    }
+}
+
+fn tokio_config(settings: &Settings, endpoint: &Endpoint, attempt: Attempt) -> Config {
+    use tokio_postgres::config::{SslMode as Mode, SslNegotiation};
+    let mut c = Config::new();
+    match &endpoint.host {
+        Host::Tcp(h) => c.host(h),
+        Host::Unix(p) => c.host_path(p),
+    };
+    if let Some(a) = endpoint.hostaddr {
+        c.hostaddr(a);
+    }
+    c.port(endpoint.port)
+        .user(&settings.user)
+        .dbname(&settings.dbname)
+        .application_name(&settings.application_name)
+        .connect_timeout(settings.connect_timeout)
+        .ssl_mode(match attempt {
+            Attempt::Plain => Mode::Disable,
+            Attempt::TlsIfOffered => Mode::Prefer,
+            Attempt::Tls => Mode::Require,
+        });
+    if settings.ssl_direct && attempt == Attempt::Tls {
+        c.ssl_negotiation(SslNegotiation::Direct);
+    }
+    if let Some(p) = &endpoint.password {
+        c.password(p);
+    }
+    if let Some(o) = &settings.options {
+        c.options(o);
+    }
+    if let Some(b) = settings.channel_binding {
+        c.channel_binding(b);
+    }
+    if let Some(t) = settings.target_session_attrs {
+        c.target_session_attrs(t);
+    }
+    c
 }
 
 /// A connected client that counts the statements it sends.
@@ -147,14 +148,31 @@ pub struct Db {
 }
 
 impl Db {
-    pub async fn connect(config: &Config) -> Result<Db, DbError> {
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| DbError::Connect {
-            target: describe(config),
-            message: connect_message(&e),
-        })?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+    /// Connect as libpq would: each server in turn, each with the attempts its
+    /// `sslmode` makes; the error names the settings used and what failed.
+    pub async fn connect(settings: &Settings) -> Result<Db, DbError> {
+        let mut failures = Vec::new();
+        for endpoint in &settings.endpoints {
+            match connect_endpoint(settings, endpoint).await {
+                Ok(client) => return Db::ready(client).await,
+                Err(message) => failures.push((endpoint.describe(), message)),
+            }
+        }
+        let message = match failures.as_slice() {
+            [(_, only)] => only.clone(),
+            _ => failures
+                .iter()
+                .map(|(at, m)| format!("{at}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        Err(DbError::Connect {
+            target: settings.describe(),
+            message,
+        })
+    }
+
+    async fn ready(client: Client) -> Result<Db, DbError> {
         let mut db = Db {
             client,
             statements: AtomicUsize::new(0),
@@ -258,9 +276,84 @@ impl Db {
     }
 }
 
-fn connect_message(e: &tokio_postgres::Error) -> String {
+/// One server: the attempts of its `sslmode`, in order; the client, or why not.
+async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Client, String> {
+    let mut last = String::new();
+    for (i, attempt) in attempts(settings, endpoint).iter().enumerate() {
+        let config = tokio_config(settings, endpoint, *attempt);
+        let result = match attempt {
+            Attempt::Plain => match config.connect(NoTls).await {
+                Ok((client, connection)) => {
+                    tokio::spawn(connection);
+                    Ok(client)
+                }
+                Err(e) => Err(e),
+            },
+            Attempt::TlsIfOffered | Attempt::Tls => {
+                let tls = crate::tls::connector(settings)?;
+                match config.connect(tls).await {
+                    Ok((client, connection)) => {
+                        tokio::spawn(connection);
+                        Ok(client)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match result {
+            Ok(client) => return Ok(client),
+            Err(e) => {
+                last = connect_message(&e, settings, endpoint, *attempt);
+                let tls_failed = e.to_string().contains("TLS");
+                // `prefer` retries plain only when TLS itself failed; `allow`
+                // retries with TLS whatever refused the plain connection.
+                let retry = match settings.sslmode {
+                    SslMode::Prefer => tls_failed,
+                    _ => true,
+                };
+                if !retry || i + 1 == attempts(settings, endpoint).len() {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last)
+}
+
+/// What failed, in words that name the setting involved (never the password).
+fn connect_message(
+    e: &tokio_postgres::Error,
+    settings: &Settings,
+    endpoint: &Endpoint,
+    attempt: Attempt,
+) -> String {
+    let host = match &endpoint.host {
+        Host::Tcp(h) => h.as_str(),
+        Host::Unix(_) => "localhost",
+    };
+    if let Some(problem) = crate::tls::certificate_problem(e, host) {
+        return problem;
+    }
     if let Some(db) = e.as_db_error() {
-        return db.message().to_string();
+        let mut m = db.message().to_string();
+        match db.code().code() {
+            // invalid_password, invalid_authorization_specification
+            "28P01" | "28000" if m.contains("no encryption") => m.push_str(&format!(
+                " (the server accepts this connection only over TLS; sslmode={} {})",
+                settings.sslmode.as_str(),
+                if settings.sslmode == SslMode::Disable {
+                    "turns TLS off"
+                } else {
+                    "did not use it"
+                }
+            )),
+            "28P01" => m.push_str(&match &endpoint.password_from {
+                Some(from) => format!(" (the password came from {from})"),
+                None => " (no password was given: put it in the URL, PGPASSWORD or the password file ~/.pgpass)".to_string(),
+            }),
+            _ => {}
+        }
+        return m;
     }
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);
@@ -271,6 +364,14 @@ fn connect_message(e: &tokio_postgres::Error) -> String {
             msg.push_str(&text);
         }
         source = s.source();
+    }
+    if msg.contains("password missing") {
+        msg = "the server asks for a password and none was given: put it in the URL, PGPASSWORD or the password file ~/.pgpass".into();
+    } else if msg.contains("server does not support TLS") && attempt == Attempt::Tls {
+        msg = format!(
+            "the server does not support TLS, and sslmode={} requires it",
+            settings.sslmode.as_str()
+        );
     }
     msg
 }

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod apply;
 pub mod canon;
 pub mod check;
+pub mod conninfo;
 pub mod db;
 pub mod diff;
 pub mod dump;
@@ -23,6 +24,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod tls;
 pub mod types;
 
 use std::path::PathBuf;
