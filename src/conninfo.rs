@@ -134,7 +134,12 @@ impl Settings {
             .all(|e| matches!(e.host, Host::Unix(_)));
         if !all_sockets {
             s.push_str(&format!(" sslmode={}", self.sslmode.as_str()));
-            if let Some(root) = &self.sslrootcert {
+            // libpq's default root certificate is named only when it is there.
+            if let Some(root) = self
+                .sslrootcert
+                .as_ref()
+                .filter(|r| self.sslrootcert_given || Path::new(r).exists())
+            {
                 s.push_str(&format!(" sslrootcert={root}"));
             }
         }
@@ -362,9 +367,11 @@ pub fn resolve(
                 "disable" => ChannelBinding::Disable,
                 "prefer" => ChannelBinding::Prefer,
                 "require" => ChannelBinding::Require,
-                _ => return Err(ConnInfoError(format!(
+                _ => {
+                    return Err(ConnInfoError(format!(
                     "invalid channel_binding value: \"{v}\" (expected disable, prefer or require)"
-                ))),
+                )))
+                }
             })
         }
     };

@@ -27,7 +27,7 @@ pub fn cluster() -> &'static Cluster {
     })
 }
 
-fn pg_bin(name: &str) -> PathBuf {
+pub fn pg_bin(name: &str) -> PathBuf {
     if let Ok(out) = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {name}"))
@@ -56,7 +56,7 @@ fn is_root() -> bool {
 }
 
 /// Run a PostgreSQL server program, as `postgres` when we are root (initdb refuses root).
-fn as_pg(program: &Path) -> Command {
+pub fn as_pg(program: &Path) -> Command {
     if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(program);
@@ -66,7 +66,7 @@ fn as_pg(program: &Path) -> Command {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind a free port")
         .local_addr()
@@ -75,29 +75,38 @@ fn free_port() -> u16 {
 }
 
 fn start_cluster() -> Cluster {
-    let dir = std::env::temp_dir().join(format!("reconcile-test-{}", std::process::id()));
+    let server = start_server("test", &["--auth=trust"], |_| {}, "");
+    Cluster {
+        admin_url: format!("postgres://postgres@127.0.0.1:{}/postgres", server.port),
+        throwaway: true,
+    }
+}
+
+/// A throwaway server: its directory (the socket is there too) and port.
+pub struct Server {
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+/// initdb (with `initdb_auth`), `prepare` the data directory (certificates,
+/// pg_hba.conf), start with `options`; stopped and removed when this test
+/// process is gone.
+pub fn start_server(
+    name: &str,
+    initdb_auth: &[&str],
+    prepare: impl FnOnce(&Path),
+    options: &str,
+) -> Server {
+    let dir = std::env::temp_dir().join(format!("reconcile-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create cluster dir");
-    if is_root() {
-        let ok = Command::new("chown")
-            .arg("postgres")
-            .arg(&dir)
-            .status()
-            .map(|s| s.success());
-        assert_eq!(ok.ok(), Some(true), "chown postgres {}", dir.display());
-    }
+    chown_to_postgres(&dir);
     let data = dir.join("data");
     let out = as_pg(&pg_bin("initdb"))
         .arg("-D")
         .arg(&data)
-        .args([
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ])
+        .args(["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"])
+        .args(initdb_auth)
         .output()
         .expect("run initdb");
     assert!(
@@ -105,6 +114,7 @@ fn start_cluster() -> Cluster {
         "initdb failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    prepare(&data);
     let port = free_port();
     let pg_ctl = pg_bin("pg_ctl");
     let out = as_pg(&pg_ctl)
@@ -115,7 +125,7 @@ fn start_cluster() -> Cluster {
         .arg("-w")
         .arg("-o")
         .arg(format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 {options}",
             dir.display()
         ))
         .arg("start")
@@ -127,27 +137,48 @@ fn start_cluster() -> Cluster {
         String::from_utf8_lossy(&out.stderr),
         std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
     );
-    // Stop the cluster and remove its directory once this test process is gone.
     let stop = format!(
-        "while [ -d /proc/{pid} ]; do sleep 0.5; done; {prefix}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
-        pid = std::process::id(),
-        prefix = if is_root() { "runuser -u postgres -- " } else { "" },
+        "{prefix}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1",
+        prefix = if is_root() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        },
         pg_ctl = pg_ctl.display(),
         data = data.display(),
+    );
+    on_exit(&stop, &dir);
+    Server { dir, port }
+}
+
+/// Run `stop` (a shell command) and remove `dir` once this test process is gone.
+pub fn on_exit(stop: &str, dir: &Path) {
+    let script = format!(
+        "while [ -d /proc/{pid} ]; do sleep 0.5; done; {stop}; rm -rf {dir}",
+        pid = std::process::id(),
         dir = dir.display(),
     );
-    // The watcher outlives this process on purpose: it is what stops the cluster.
+    // The watcher outlives this process on purpose: it is what stops the server.
     #[allow(clippy::zombie_processes)]
     let _watcher = Command::new("setsid")
-        .args(["sh", "-c", &stop])
+        .args(["sh", "-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn the cluster watcher");
-    Cluster {
-        admin_url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-        throwaway: true,
+        .expect("spawn the server watcher");
+}
+
+/// Make `path` the `postgres` user's when we are root (servers run as that user).
+pub fn chown_to_postgres(path: &Path) {
+    if is_root() {
+        let ok = Command::new("chown")
+            .arg("-R")
+            .arg("postgres")
+            .arg(path)
+            .status()
+            .map(|s| s.success());
+        assert_eq!(ok.ok(), Some(true), "chown postgres {}", path.display());
     }
 }
 
@@ -266,7 +297,7 @@ fn psql_cmd(url: &str) -> Command {
     c
 }
 
-fn psql_ok(url: &str, sql: &str) {
+pub fn psql_ok(url: &str, sql: &str) {
     let out = psql_cmd(url).arg("-c").arg(sql).output().expect("run psql");
     assert!(
         out.status.success(),
@@ -294,11 +325,32 @@ pub struct Run {
 }
 
 pub fn run(args: &[&str]) -> Run {
-    let out = reconcile(args);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Run::from(reconcile(args))
+}
+
+/// The binary with only `vars` of the libpq variables set, and `HOME` at
+/// `home` (so that no ~/.pgpass or ~/.postgresql of this machine is read).
+pub fn run_with_env(args: &[&str], vars: &[(&str, &str)], home: &Path) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reconcile"));
+    c.current_dir(repo()).args(args).env("HOME", home);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PG") || k == "DATABASE_URL" {
+            c.env_remove(k);
+        }
+    }
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    Run::from(c.output().expect("run reconcile"))
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 }
 

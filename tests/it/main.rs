@@ -3,6 +3,7 @@
 mod apply;
 mod cases;
 mod check;
+mod connect;
 mod dump;
 mod harness;
 mod plan;
