@@ -575,3 +575,31 @@ fn two_applies_at_once_through_pgbouncer_apply_once() {
     let v: serde_json::Value = serde_json::from_str(&after.stdout).unwrap();
     assert_eq!(v["statements"].as_array().map(Vec::len), Some(0), "{after}");
 }
+
+#[test]
+fn unreachable_servers_and_missing_databases_fail_with_exit_1() {
+    let home = tempfile::tempdir().unwrap();
+    let port = harness::free_port();
+    let nobody = format!("postgresql://app:{PASSWORD_URL}@127.0.0.1:{port}/db?connect_timeout=3");
+    assert_fails(
+        &plan_with(Some(&nobody), &[], home.path()),
+        "nothing listens",
+        &[&format!("port={port}"), "refused"],
+    );
+    let db = TestDb::new("missing");
+    let missing = db.url.replace(&db.name, "no_such_database");
+    assert_fails(
+        &plan_with(Some(&missing), &[], home.path()),
+        "no such database",
+        &["database \"no_such_database\" does not exist"],
+    );
+    // Bad settings are bad input (exit 2), named, without the password.
+    let bad =
+        format!("postgresql://app:{PASSWORD_URL}@127.0.0.1:{port}/db?sslmode=verify-everything");
+    let r = plan_with(Some(&bad), &[], home.path());
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stderr.contains("sslmode") && !r.stderr.contains(PASSWORD_URL),
+        "{r}"
+    );
+}
