@@ -389,6 +389,12 @@ fn keywords_and_pg_variables_reach_the_same_database_as_the_url() {
         s.ca()
     );
     assert_eq!(statements(&plan_with(Some(&keywords), &[], home.path())), 0);
+    // A Unix socket directory as host (no TLS there, as libpq).
+    let socket = format!(
+        "host={} port={port} dbname={db} user=postgres sslmode=require",
+        s.server.dir.display()
+    );
+    assert_eq!(statements(&plan_with(Some(&socket), &[], home.path())), 0);
     let ca = s.ca();
     let vars = [
         ("PGHOST", "localhost"),
