@@ -5,5 +5,6 @@ mod cases;
 mod check;
 mod dump;
 mod harness;
+mod introspect;
 mod plan;
 mod serve;
