@@ -828,14 +828,25 @@ fn assemble(raw: Raw) -> Catalog {
             ))
         })
         .collect();
-    let mut column_names: HashMap<(i64, i16), String> = HashMap::new();
-    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::new();
+    let mut column_names: HashMap<(i64, i16), String> = HashMap::with_capacity(columns.len());
+    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::with_capacity(columns.len());
+    // Columns come sorted by table: each table's are counted, to size its list
+    // once (grown by doubling, a quarter of the largest part of the model is slack).
+    let mut per_table: HashMap<i64, usize> = HashMap::with_capacity(by_oid.len());
+    for c in &columns {
+        *per_table.entry(c.rel).or_default() += 1;
+    }
     for c in columns {
         // Partitions' too: a foreign key may refer to one.
         column_names.insert((c.rel, c.num), c.name.clone());
         let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
             continue;
         };
+        if table.columns.is_empty() {
+            table
+                .columns
+                .reserve_exact(per_table.get(&c.rel).copied().unwrap_or(0));
+        }
         column_collations.insert((c.rel, c.num), c.collation);
         let mut col = Column::new(c.name, c.ty);
         col.collation = (c.collation != 0 && c.collation != c.type_collation)
