@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::db::{Db, SqlError};
 use crate::expr;
-use crate::introspect::{index_from_raw, index_query, KeyContext, Names, RawIndex};
+use crate::introspect::{index_from_raw, index_json_query, KeyContext, Names, RawIndex};
 use crate::model::{Catalog, IndexKeyPart, QualName};
 use crate::names::quote_ident;
 use crate::render::index_sql;
@@ -152,7 +152,7 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
            'checks', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'name', co.conname, 'expr', pg_get_expr(co.conbin, co.conrelid, true))), '[]') \
                       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'c' AND {filter}), \
            'indexes', ({}))",
-        index_query(
+        index_json_query(
             &format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"),
             true,
             db.server_version >= 150000

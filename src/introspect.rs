@@ -1,8 +1,12 @@
 //! Read the live schema from pg_catalog into the catalog model, in a fixed
 //! number of statements whatever the size of the schema (all sent in one
-//! round trip). Each query returns one JSON document.
+//! round trip). The big statements (tables, columns, constraints, indexes)
+//! return plain rows, decoded from text by position; the small ones return
+//! one JSON document each.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::str::FromStr;
 
 use serde::Deserialize;
 
@@ -52,10 +56,10 @@ fn table_filter() -> String {
     format!("c.relkind IN ('r', 'p') AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")
 }
 
+/// One row per table (`RawTable::from_row`).
 fn q_tables() -> String {
     format!(
-        "SELECT coalesce(json_agg(x), '[]') FROM ( \
-           SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind, \
+        "SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \
                   c.relispartition AS partition, ds.description AS comment, \
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
@@ -63,20 +67,19 @@ fn q_tables() -> String {
                        ELSE -1 END AS bytes \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
-           WHERE {} \
-         ) x",
+           WHERE {}",
         table_filter()
     )
 }
 
+/// One row per column (`RawColumn::from_row`).
 fn q_columns() -> String {
     // A default cannot refer to a column, so it is printed without its table
     // (relid 0): printing with the table opens the relation, which costs a
     // relcache build per table in a fresh backend. Generated columns need it.
     // The sequence a column owns (serial) comes from q_sequences.
     format!(
-        "SELECT coalesce(json_agg(x), '[]') FROM ( \
-           SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name, \
+        "SELECT a.attrelid::int8 AS rel, a.attnum AS num, a.attname AS name, \
                   format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null, \
                   pg_get_expr(d.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE d.adrelid END) AS default, \
                   a.attidentity::text AS identity, \
@@ -86,12 +89,12 @@ fn q_columns() -> String {
            JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
            LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum \
-           WHERE a.attnum > 0 AND NOT a.attisdropped AND {} \
-         ) x",
+           WHERE a.attnum > 0 AND NOT a.attisdropped AND {}",
         table_filter()
     )
 }
 
+/// One row per constraint (`RawConstraint::from_row`).
 fn q_constraints(pg15: bool) -> String {
     let nulls_not_distinct = if pg15 {
         "coalesce((SELECT ix.indnullsnotdistinct FROM pg_index ix WHERE ix.indexrelid = co.conindid AND co.contype = 'u'), false)"
@@ -99,8 +102,7 @@ fn q_constraints(pg15: bool) -> String {
         "false"
     };
     format!(
-        "SELECT coalesce(json_agg(x), '[]') FROM ( \
-           SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
+        "SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
                   co.conkey AS keys, \
                   rn.nspname AS ref_schema, rc.relname AS ref_table, \
                   co.confrelid::int8 AS ref_rel, co.confkey AS ref_keys, \
@@ -116,8 +118,7 @@ fn q_constraints(pg15: bool) -> String {
            FROM pg_constraint co \
            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_class rc ON rc.oid = co.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {filter} \
-         ) x",
+           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {filter}",
         filter = table_filter()
     )
 }
@@ -126,7 +127,8 @@ fn q_indexes(pg15: bool) -> String {
     index_query(&table_filter(), false, pg15)
 }
 
-/// Indexes of the tables that `filter` selects (on `c`, `n`), as one JSON array.
+/// Indexes of the tables that `filter` selects (on `c`, `n`), one row each
+/// (`RawIndex::from_row`; the column names are `RawIndex`'s fields, for `index_json_query`).
 /// Key columns come as attribute numbers; with `names`, their names too (for
 /// tables whose columns were not read, such as canon's temporary copies).
 /// `pg15`: the server has `NULLS NOT DISTINCT`.
@@ -143,8 +145,7 @@ pub(crate) fn index_query(filter: &str, names: bool, pg15: bool) -> String {
         "false"
     };
     format!(
-        "SELECT coalesce(json_agg(x), '[]') FROM ( \
-           SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
+        "SELECT i.indrelid::int8 AS rel, ic.relname AS name, am.amname AS method, i.indisunique AS unique, \
                   i.indnkeyatts AS key_count, i.indisvalid AS valid, {nulls_not_distinct} AS nulls_not_distinct, \
                   i.indkey::int2[] AS keys, {names} AS columns, \
                   CASE WHEN i.indexprs IS NOT NULL THEN \
@@ -158,8 +159,15 @@ pub(crate) fn index_query(filter: &str, names: bool, pg15: bool) -> String {
            JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
            JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
-           WHERE {filter} \
-         ) x"
+           WHERE {filter}"
+    )
+}
+
+/// `index_query` as one JSON array of `RawIndex` (for a statement that reads other things too).
+pub(crate) fn index_json_query(filter: &str, names: bool, pg15: bool) -> String {
+    format!(
+        "SELECT coalesce(json_agg(x), '[]') FROM ({}) x",
+        index_query(filter, names, pg15)
     )
 }
 
@@ -261,7 +269,6 @@ struct RawEnum {
     comment: Option<String>,
 }
 
-#[derive(Deserialize)]
 struct RawTable {
     oid: i64,
     schema: String,
@@ -273,12 +280,10 @@ struct RawTable {
     bytes: i64,
 }
 
-#[derive(Deserialize)]
 struct RawColumn {
     rel: i64,
     num: i16,
     name: String,
-    #[serde(rename = "type")]
     ty: String,
     not_null: bool,
     default: Option<String>,
@@ -319,7 +324,6 @@ struct RawSequence {
     owner_column: Option<String>,
 }
 
-#[derive(Deserialize)]
 struct RawConstraint {
     rel: i64,
     name: String,
@@ -371,6 +375,239 @@ struct RawUnmanaged {
     name: String,
 }
 
+/// One row of a statement, as the simple query protocol returns it: text, NULL as `None`.
+type Row = Vec<Option<String>>;
+
+/// A row's values by position, for destructuring in the order of the SELECT
+/// list; a row of another width (a query edited without its reader) is an
+/// error, not a panic.
+fn fields<const N: usize>(row: Row) -> Result<[Option<String>; N], String> {
+    let len = row.len();
+    row.try_into()
+        .map_err(|_| format!("{len} columns where {N} were expected"))
+}
+
+fn text(v: Option<String>) -> Result<String, String> {
+    v.ok_or_else(|| "NULL where a value was expected".to_string())
+}
+
+fn boolean(v: Option<String>) -> Result<bool, String> {
+    match v.as_deref() {
+        Some("t") => Ok(true),
+        Some("f") => Ok(false),
+        other => Err(format!("not a boolean: {other:?}")),
+    }
+}
+
+fn number<T: FromStr>(v: Option<String>) -> Result<T, String> {
+    let s = text(v)?;
+    s.parse().map_err(|_| format!("not a number: {s:?}"))
+}
+
+/// An array of numbers (`{1,2}`); NULL elements are an error.
+fn numbers<T: FromStr>(v: Option<String>) -> Result<Option<Vec<T>>, String> {
+    v.map(|s| {
+        array_elements(&s)?
+            .into_iter()
+            .map(|e| number(e.map(Cow::into_owned)))
+            .collect()
+    })
+    .transpose()
+}
+
+/// An array of strings, NULL elements kept.
+fn strings(v: Option<String>) -> Result<Option<Vec<Option<String>>>, String> {
+    v.map(|s| {
+        Ok(array_elements(&s)?
+            .into_iter()
+            .map(|e| e.map(Cow::into_owned))
+            .collect())
+    })
+    .transpose()
+}
+
+/// An array of strings without NULL elements.
+fn non_null_strings(v: Option<String>) -> Result<Option<Vec<String>>, String> {
+    strings(v)?
+        .map(|elements| elements.into_iter().map(text).collect())
+        .transpose()
+}
+
+/// The elements of a one-dimensional array in PostgreSQL's text output
+/// (`array_out`): `{a,"b c",NULL,"x\"y"}`, maybe after bounds (`[0:1]={1,2}`,
+/// as int2vector and oidvector cast to arrays print). An element is quoted
+/// when it is empty, is `NULL` in any case, or holds a quote, backslash,
+/// comma, brace or white space; inside quotes, `\` escapes the next character.
+pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
+    let bad = |why: &str| format!("not an array ({why}): {s:?}");
+    let body = match s.strip_prefix('[') {
+        Some(rest) => rest.split_once("]=").ok_or_else(|| bad("bounds"))?.1,
+        None => s,
+    };
+    let body = body
+        .strip_prefix('{')
+        .and_then(|b| b.strip_suffix('}'))
+        .ok_or_else(|| bad("braces"))?;
+    let mut out = Vec::new();
+    if body.is_empty() {
+        return Ok(out);
+    }
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    loop {
+        if bytes.get(i) == Some(&b'"') {
+            // Quoted: up to the next unescaped quote; borrowed unless escaped.
+            let start = i + 1;
+            let mut owned: Option<String> = None;
+            let mut from = start;
+            i = start;
+            loop {
+                match bytes.get(i) {
+                    None => return Err(bad("unterminated quote")),
+                    Some(b'"') => break,
+                    Some(b'\\') => {
+                        let o = owned.get_or_insert_with(String::new);
+                        o.push_str(&body[from..i]);
+                        // The escaped character, whole (it may be multi-byte).
+                        let c = body[i + 1..]
+                            .chars()
+                            .next()
+                            .ok_or_else(|| bad("trailing backslash"))?;
+                        o.push(c);
+                        i += 1 + c.len_utf8();
+                        from = i;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            out.push(Some(match owned {
+                Some(mut o) => {
+                    o.push_str(&body[from..i]);
+                    Cow::Owned(o)
+                }
+                None => Cow::Borrowed(&body[start..i]),
+            }));
+            i += 1;
+        } else {
+            // Unquoted: up to the next comma; NULL is the null element.
+            let end = body[i..].find(',').map_or(body.len(), |n| i + n);
+            let element = &body[i..end];
+            if element.is_empty() || element.contains(['"', '\\', '{', '}']) {
+                return Err(bad("element"));
+            }
+            out.push((!element.eq_ignore_ascii_case("NULL")).then_some(Cow::Borrowed(element)));
+            i = end;
+        }
+        match bytes.get(i) {
+            None => return Ok(out),
+            Some(b',') => i += 1,
+            Some(_) => return Err(bad("after an element")),
+        }
+    }
+}
+
+impl RawTable {
+    fn from_row(row: Row) -> Result<Self, String> {
+        let [oid, schema, name, partition, comment, partition_by, rows, bytes] = fields(row)?;
+        Ok(RawTable {
+            oid: number(oid)?,
+            schema: text(schema)?,
+            name: text(name)?,
+            partition: boolean(partition)?,
+            comment,
+            partition_by,
+            rows: number(rows)?,
+            bytes: number(bytes)?,
+        })
+    }
+}
+
+impl RawColumn {
+    fn from_row(row: Row) -> Result<Self, String> {
+        let [rel, num, name, ty, not_null, default, identity, generated, comment, collation, type_collation] =
+            fields(row)?;
+        Ok(RawColumn {
+            rel: number(rel)?,
+            num: number(num)?,
+            name: text(name)?,
+            ty: text(ty)?,
+            not_null: boolean(not_null)?,
+            default,
+            identity: text(identity)?,
+            generated: text(generated)?,
+            comment,
+            collation: number(collation)?,
+            type_collation: number(type_collation)?,
+        })
+    }
+}
+
+impl RawConstraint {
+    fn from_row(row: Row) -> Result<Self, String> {
+        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, expr, definition] =
+            fields(row)?;
+        Ok(RawConstraint {
+            rel: number(rel)?,
+            name: text(name)?,
+            kind: text(kind)?,
+            keys: numbers(keys)?,
+            ref_schema,
+            ref_table,
+            ref_rel: number(ref_rel)?,
+            ref_keys: numbers(ref_keys)?,
+            ref_columns: non_null_strings(ref_columns)?,
+            on_delete: text(on_delete)?,
+            on_update: text(on_update)?,
+            deferrable: boolean(deferrable)?,
+            deferred: boolean(deferred)?,
+            validated: boolean(validated)?,
+            local: boolean(local)?,
+            nulls_not_distinct: boolean(nulls_not_distinct)?,
+            expr,
+            definition,
+        })
+    }
+}
+
+impl RawIndex {
+    fn from_row(row: Row) -> Result<Self, String> {
+        let [rel, name, method, unique, key_count, valid, nulls_not_distinct, keys, columns, defs, options, opclasses, collations, predicate, comment, backs_constraint] =
+            fields(row)?;
+        Ok(RawIndex {
+            rel: number(rel)?,
+            name: text(name)?,
+            method: text(method)?,
+            unique: boolean(unique)?,
+            key_count: number(key_count)?,
+            valid: boolean(valid)?,
+            nulls_not_distinct: boolean(nulls_not_distinct)?,
+            keys: numbers(keys)?.unwrap_or_default(),
+            columns: strings(columns)?,
+            defs: non_null_strings(defs)?,
+            options: numbers(options)?.unwrap_or_default(),
+            opclasses: numbers(opclasses)?.unwrap_or_default(),
+            collations: numbers(collations)?.unwrap_or_default(),
+            predicate,
+            comment,
+            backs_constraint: boolean(backs_constraint)?,
+        })
+    }
+}
+
+/// Every row of statement `i` as `T`; the rows are consumed (and freed) as they go.
+fn decode<T>(
+    rows: Option<Vec<Row>>,
+    i: usize,
+    from_row: fn(Row) -> Result<T, String>,
+) -> Result<Vec<T>, SqlError> {
+    let rows = rows.ok_or_else(|| internal(format!("catalog query {i} returned nothing")))?;
+    rows.into_iter()
+        .map(|row| {
+            from_row(row).map_err(|e| internal(format!("cannot read the catalog (query {i}): {e}")))
+        })
+        .collect()
+}
+
 /// Statements sent by `introspect` (they go in one round trip).
 pub const STATEMENTS: usize = 12;
 
@@ -415,25 +652,27 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
     } else {
         db.simple_many(&refs).await?
     };
-    let json = |i: usize| -> Result<&str, SqlError> {
-        results
-            .get(i)
-            .and_then(|rows| rows.first())
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_deref())
+    // Each statement's rows are decoded, then freed, before the next.
+    let mut results = results.into_iter();
+    let mut next = || results.next();
+    let json = |rows: Option<Vec<Row>>, i: usize| -> Result<String, SqlError> {
+        rows.and_then(|rows| rows.into_iter().next())
+            .and_then(|r| r.into_iter().next())
+            .flatten()
             .ok_or_else(|| internal(format!("catalog query {i} returned no row")))
     };
-    let schemas: Vec<String> = from_json(json(1)?)?;
-    let extensions: Vec<RawExtension> = from_json(json(2)?)?;
-    let enums: Vec<RawEnum> = from_json(json(3)?)?;
-    let tables: Vec<RawTable> = from_json(json(4)?)?;
-    let columns: Vec<RawColumn> = from_json(json(5)?)?;
-    let constraints: Vec<RawConstraint> = from_json(json(6)?)?;
-    let indexes: Vec<RawIndex> = from_json(json(7)?)?;
-    let unmanaged: Vec<RawUnmanaged> = from_json(json(8)?)?;
-    let domains: Vec<RawDomain> = from_json(json(9)?)?;
-    let sequences: Vec<RawSequence> = from_json(json(10)?)?;
-    let names: RawNames = from_json(json(11)?)?;
+    let _settings = next();
+    let schemas: Vec<String> = from_json(&json(next(), 1)?)?;
+    let extensions: Vec<RawExtension> = from_json(&json(next(), 2)?)?;
+    let enums: Vec<RawEnum> = from_json(&json(next(), 3)?)?;
+    let tables = decode(next(), 4, RawTable::from_row)?;
+    let columns = decode(next(), 5, RawColumn::from_row)?;
+    let constraints = decode(next(), 6, RawConstraint::from_row)?;
+    let indexes = decode(next(), 7, RawIndex::from_row)?;
+    let unmanaged: Vec<RawUnmanaged> = from_json(&json(next(), 8)?)?;
+    let domains: Vec<RawDomain> = from_json(&json(next(), 9)?)?;
+    let sequences: Vec<RawSequence> = from_json(&json(next(), 10)?)?;
+    let names: RawNames = from_json(&json(next(), 11)?)?;
     Ok(assemble(Raw {
         schemas,
         extensions,
@@ -589,14 +828,25 @@ fn assemble(raw: Raw) -> Catalog {
             ))
         })
         .collect();
-    let mut column_names: HashMap<(i64, i16), String> = HashMap::new();
-    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::new();
+    let mut column_names: HashMap<(i64, i16), String> = HashMap::with_capacity(columns.len());
+    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::with_capacity(columns.len());
+    // Columns come sorted by table: each table's are counted, to size its list
+    // once (grown by doubling, a quarter of the largest part of the model is slack).
+    let mut per_table: HashMap<i64, usize> = HashMap::with_capacity(by_oid.len());
+    for c in &columns {
+        *per_table.entry(c.rel).or_default() += 1;
+    }
     for c in columns {
         // Partitions' too: a foreign key may refer to one.
         column_names.insert((c.rel, c.num), c.name.clone());
         let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
             continue;
         };
+        if table.columns.is_empty() {
+            table
+                .columns
+                .reserve_exact(per_table.get(&c.rel).copied().unwrap_or(0));
+        }
         column_collations.insert((c.rel, c.num), c.collation);
         let mut col = Column::new(c.name, c.ty);
         col.collation = (c.collation != 0 && c.collation != c.type_collation)
@@ -875,5 +1125,155 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
         deprecated: None,
         valid: i.valid,
         origin: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Vec<Option<String>> {
+        array_elements(s)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.map(Cow::into_owned))
+            .collect()
+    }
+
+    fn some(v: &[&str]) -> Vec<Option<String>> {
+        v.iter().map(|s| Some(s.to_string())).collect()
+    }
+
+    #[test]
+    fn arrays_as_array_out_prints_them() {
+        assert_eq!(parse("{}"), some(&[]));
+        assert_eq!(parse("{1,2,-3}"), some(&["1", "2", "-3"]));
+        assert_eq!(parse("[0:1]={1,2}"), some(&["1", "2"]));
+        assert_eq!(parse("[0:0]={7}"), some(&["7"]));
+        assert_eq!(parse(r#"{"",""}"#), some(&["", ""]));
+        assert_eq!(
+            parse(r#"{a,NULL,null,"NULL","null",NuLl}"#),
+            vec![
+                Some("a".into()),
+                None,
+                None,
+                Some("NULL".into()),
+                Some("null".into()),
+                None
+            ]
+        );
+        assert_eq!(
+            parse(r#"{"a b","x\"y","b\\c","{}",",","\\","\"","a,b}{\"c\\"}"#),
+            some(&["a b", "x\"y", r"b\c", "{}", ",", r"\", "\"", r#"a,b}{"c\"#])
+        );
+        // Unquoted elements are taken as they are, multi-byte ones too.
+        assert_eq!(parse("{é,∅x,lower(a)}"), some(&["é", "∅x", "lower(a)"]));
+        // Escaped multi-byte characters, white space and new lines in quotes.
+        assert_eq!(
+            parse("{\"\\é\\∅\",\" lead\",\"tab\there\",\"two\nlines\"}"),
+            some(&["é∅", " lead", "tab\there", "two\nlines"])
+        );
+        // Quoted elements without escapes are borrowed, not copied.
+        assert!(matches!(
+            array_elements(r#"{"a b"}"#).unwrap()[0],
+            Some(Cow::Borrowed("a b"))
+        ));
+    }
+
+    #[test]
+    fn malformed_arrays_are_errors() {
+        for bad in [
+            "",
+            "{",
+            "}",
+            "1,2",
+            "{1,2",
+            "{1,2}x",
+            "[0:1]{1,2}",
+            "[0:1={1,2}",
+            r#"{"a}"#,
+            r#"{"a\"}"#,
+            r#"{"a"b}"#,
+            r#"{"a""b"}"#,
+            "{a,}",
+            "{,a}",
+            "{a,,b}",
+            r"{a\b}",
+            "{{1,2},{3,4}}",
+            r#"{"a\"#,
+        ] {
+            assert!(array_elements(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn values_decode_or_say_why() {
+        assert_eq!(boolean(Some("t".into())), Ok(true));
+        assert_eq!(boolean(Some("f".into())), Ok(false));
+        assert!(boolean(Some("true".into())).is_err());
+        assert!(boolean(None).is_err());
+        assert_eq!(number::<i16>(Some("-32768".into())), Ok(i16::MIN));
+        assert!(number::<i16>(Some("32768".into())).is_err());
+        assert!(number::<i64>(None).is_err());
+        assert_eq!(number::<f64>(Some("1.5e+06".into())), Ok(1.5e6));
+        assert_eq!(number::<f64>(Some("-1".into())), Ok(-1.0));
+        assert_eq!(numbers::<i16>(None), Ok(None));
+        assert_eq!(numbers::<i16>(Some("{1,2}".into())), Ok(Some(vec![1, 2])));
+        assert!(numbers::<i16>(Some("{1,NULL}".into())).is_err());
+        assert_eq!(
+            non_null_strings(Some(r#"{a,""}"#.into())),
+            Ok(Some(vec!["a".into(), String::new()]))
+        );
+        assert!(non_null_strings(Some("{a,NULL}".into())).is_err());
+    }
+
+    #[test]
+    fn a_row_of_another_width_is_an_error() {
+        let row = |n: usize| -> Row { vec![Some("1".into()); n] };
+        assert!(fields::<3>(row(3)).is_ok());
+        let e = fields::<3>(row(4)).unwrap_err();
+        assert!(e.contains("4 columns where 3"), "{e}");
+        assert!(RawTable::from_row(row(2)).is_err());
+        assert!(RawColumn::from_row(Vec::new()).is_err());
+        assert!(RawConstraint::from_row(row(19)).is_err());
+        assert!(RawIndex::from_row(row(15)).is_err());
+    }
+
+    #[test]
+    fn an_index_row_decodes() {
+        let v = |s: &str| Some(s.to_string());
+        let row: Row = vec![
+            v("16385"),
+            v("t_expr_idx"),
+            v("btree"),
+            v("f"),
+            v("2"),
+            v("t"),
+            v("f"),
+            v("[0:2]={0,3,4}"),
+            None,
+            v(r#"{"lower((a || ',{}'::text))","",""}"#),
+            v("[0:2]={1,0,0}"),
+            v("[0:2]={3126,3126,1978}"),
+            v("[0:2]={100,0,0}"),
+            v("(b > 0)"),
+            None,
+            v("f"),
+        ];
+        let i = RawIndex::from_row(row).unwrap();
+        assert_eq!(i.keys, vec![0, 3, 4]);
+        assert_eq!(i.columns, None);
+        assert_eq!(
+            i.defs,
+            Some(vec![
+                "lower((a || ',{}'::text))".into(),
+                String::new(),
+                String::new()
+            ])
+        );
+        assert_eq!(i.options, vec![1, 0, 0]);
+        assert_eq!(i.collations, vec![100, 0, 0]);
+        assert_eq!(i.key_count, 2);
+        assert!(!i.backs_constraint && i.valid && !i.unique);
     }
 }

@@ -6,5 +6,6 @@ mod check;
 mod connect;
 mod dump;
 mod harness;
+mod introspect;
 mod plan;
 mod serve;
