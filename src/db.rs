@@ -69,11 +69,6 @@ pub fn config_from(url: Option<&str>) -> Result<Settings, DbError> {
     .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))
 }
 
-/// Where the settings point, for messages (never the password).
-pub fn describe(settings: &Settings) -> String {
-    settings.describe()
-}
-
 /// How one attempt at a server negotiates TLS.
 #[derive(Clone, Copy, PartialEq)]
 enum Attempt {
@@ -279,45 +274,38 @@ impl Db {
 /// One server: the attempts of its `sslmode`, in order; the client, or why not.
 async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Client, String> {
     let mut last = String::new();
-    for (i, attempt) in attempts(settings, endpoint).iter().enumerate() {
+    for attempt in attempts(settings, endpoint) {
         let config = tokio_config(settings, endpoint, *attempt);
-        let result = match attempt {
-            Attempt::Plain => match config.connect(NoTls).await {
-                Ok((client, connection)) => {
-                    tokio::spawn(connection);
-                    Ok(client)
-                }
-                Err(e) => Err(e),
-            },
-            Attempt::TlsIfOffered | Attempt::Tls => {
-                let tls = crate::tls::connector(settings)?;
-                match config.connect(tls).await {
-                    Ok((client, connection)) => {
-                        tokio::spawn(connection);
-                        Ok(client)
-                    }
-                    Err(e) => Err(e),
-                }
-            }
+        let connected = match attempt {
+            Attempt::Plain => config.connect(NoTls).await.map(in_background),
+            Attempt::TlsIfOffered | Attempt::Tls => config
+                .connect(crate::tls::connector(settings)?)
+                .await
+                .map(in_background),
         };
-        match result {
+        match connected {
             Ok(client) => return Ok(client),
             Err(e) => {
                 last = connect_message(&e, settings, endpoint, *attempt);
-                let tls_failed = e.to_string().contains("TLS");
                 // `prefer` retries plain only when TLS itself failed; `allow`
                 // retries with TLS whatever refused the plain connection.
-                let retry = match settings.sslmode {
-                    SslMode::Prefer => tls_failed,
-                    _ => true,
-                };
-                if !retry || i + 1 == attempts(settings, endpoint).len() {
+                if settings.sslmode == SslMode::Prefer && !e.to_string().contains("TLS") {
                     break;
                 }
             }
         }
     }
     Err(last)
+}
+
+/// Drive the connection on its own task; the client is what callers use.
+fn in_background<S, T>((client, connection): (Client, tokio_postgres::Connection<S, T>)) -> Client
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(connection);
+    client
 }
 
 /// What failed, in words that name the setting involved (never the password).

@@ -77,7 +77,7 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
     db.execute("ROLLBACK").await?;
     Ok(PlanOutcome {
         plan: result?,
-        target: db::describe(&config),
+        target: config.describe(),
         statements_sent: db.statements_sent(),
     })
 }
@@ -253,7 +253,7 @@ pub async fn dump_target(
         counts: dump::summary(&live, schemas),
         files,
         unmanaged,
-        target: db::describe(&config),
+        target: config.describe(),
     })
 }
 

@@ -19,11 +19,6 @@ fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
     run(&args)
 }
 
-fn history_count(db: &TestDb) -> usize {
-    let rows = db.query("SELECT count(*) FROM _reconcile.history WHERE to_regclass('_reconcile.history') IS NOT NULL");
-    rows.first().and_then(|r| r.parse().ok()).unwrap_or(0)
-}
-
 fn has_history_table(db: &TestDb) -> bool {
     db.query("SELECT to_regclass('_reconcile.history') IS NOT NULL") == ["t"]
 }
@@ -42,13 +37,13 @@ fn apply_twice_changes_nothing_the_second_time() {
     let first = apply(&schema, &db, &[]);
     assert_eq!(first.code, 0, "{first}");
     assert!(first.stdout.contains("Applied "), "{first}");
-    assert_eq!(history_count(&db), 1);
+    assert_eq!(db.history_count(), 1);
     let snapshot = db.schema_snapshot();
 
     let second = apply(&schema, &db, &[]);
     assert_eq!(second.code, 0, "{second}");
     assert!(second.stdout.contains("Nothing to apply"), "{second}");
-    assert_eq!(history_count(&db), 1, "a no-op apply recorded history");
+    assert_eq!(db.history_count(), 1, "a no-op apply recorded history");
     assert_eq!(db.schema_snapshot(), snapshot);
 
     let (code, plan) = plan_json(&schema, &db);
@@ -124,7 +119,7 @@ owner_id = {{ type = "bigint", not_null = true, references = "people(id)", on_de
     );
     let (_, plan) = plan_json(v2.path(), &db);
     assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
-    assert_eq!(history_count(&db), 2);
+    assert_eq!(db.history_count(), 2);
 }
 
 #[test]
@@ -159,7 +154,7 @@ fn a_held_lock_makes_apply_give_up_within_the_lock_timeout() {
     );
     assert!(r.stderr.contains("our session: pid"), "{r}");
     assert_eq!(db.schema_snapshot(), before, "the schema changed");
-    assert_eq!(history_count(&db), 1);
+    assert_eq!(db.history_count(), 1);
 }
 
 #[test]
@@ -195,7 +190,7 @@ fn two_applies_at_once_apply_once() {
         .filter(|t| t.contains("Nothing to apply"))
         .count();
     assert_eq!((applied, nothing), (1, 1), "{texts:#?}");
-    assert_eq!(history_count(&db), 1);
+    assert_eq!(db.history_count(), 1);
 }
 
 #[test]
@@ -232,7 +227,7 @@ calls_sid_key = { columns = ["sid"], unique = true }
         "{r}"
     );
     assert_eq!(db.schema_snapshot(), before, "part of the plan remains");
-    assert!(!has_history_table(&db) || history_count(&db) == 0);
+    assert!(!has_history_table(&db) || db.history_count() == 0);
 }
 
 #[test]
@@ -301,7 +296,7 @@ fn sigkill_during_apply_leaves_the_schema_as_before() {
         Some("t".into()),
         "the advisory lock is still held"
     );
-    assert_eq!(history_count(&db), 1);
+    assert_eq!(db.history_count(), 1);
 }
 
 #[test]

@@ -214,6 +214,15 @@ impl TestDb {
         }
     }
 
+    /// The number of entries in `_reconcile.history` (the table must exist).
+    #[allow(dead_code)]
+    pub fn history_count(&self) -> usize {
+        self.query("SELECT count(*) FROM _reconcile.history")
+            .first()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Run SQL; panic with psql's message when it fails.
     #[allow(dead_code)]
     pub fn sql(&self, sql: &str) {

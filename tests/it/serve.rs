@@ -134,13 +134,6 @@ impl Server {
     }
 }
 
-fn history_count(db: &TestDb) -> usize {
-    db.query("SELECT count(*) FROM _reconcile.history")
-        .first()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn health_answers_without_a_token() {
     let db = TestDb::new("serve_health");
@@ -266,7 +259,7 @@ fn dry_run_then_migrate_then_dry_run_is_empty() {
         .contains(&Value::from("table:appointments")));
     let r = s.with_token("POST", "/__admin/migrate");
     assert_eq!(r.body["result"]["executed"].as_array().unwrap().len(), 0);
-    assert_eq!(history_count(&db), 1);
+    assert_eq!(db.history_count(), 1);
     s.stop();
 }
 
@@ -304,7 +297,7 @@ fn two_migrate_requests_at_once_apply_once() {
         counts.contains(&0) && counts.iter().any(|&n| n > 0),
         "{counts:?}"
     );
-    assert_eq!(history_count(&db), 1);
+    assert_eq!(db.history_count(), 1);
     s.stop();
 }
 
@@ -418,7 +411,7 @@ fn sigterm_lets_an_apply_in_progress_finish() {
     // The apply was not cut: it ran to its end and answered.
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body["result"]["executed"].as_array().unwrap().len() > 1);
-    assert_eq!(history_count(&db), 2);
+    assert_eq!(db.history_count(), 2);
     s.stop();
 }
 
