@@ -475,10 +475,19 @@ fn apply_error_response(e: &ApplyError) -> Response {
             e.to_string(),
             json!({ "statement": statement, "pid": our_pid, "blockers": blockers }),
         ),
-        ApplyError::Statement { id, error: sql } => error(
+        ApplyError::Statement {
+            id,
+            error: sql,
+            committed,
+        } => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("SQL error in {id}: {}", sql.message),
-            json!({ "step": id, "sql": sql }),
+            json!({ "step": id, "sql": sql, "committed": committed }),
+        ),
+        ApplyError::Pooled { committed, .. } => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            e.to_string(),
+            json!({ "committed": committed }),
         ),
         ApplyError::Verification { .. } => {
             error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::db::{Db, SqlError};
 use crate::model::Catalog;
+use crate::phases::{schedule, Phase, Run, Step};
 use crate::plan::Plan;
 use crate::{history, Error};
 
@@ -17,7 +18,7 @@ pub const LOCK_KEY: i64 = 0x7265_636f_6e63_696c;
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
-    /// How long a statement may wait for a table lock (default 5s).
+    /// How long a statement may wait for a table lock (default 5s; 1s online).
     pub lock_timeout: Duration,
     /// How long one statement may run (default 10 min).
     pub statement_timeout: Duration,
@@ -25,6 +26,13 @@ pub struct ApplyOptions {
     pub wait_for_other_apply: Duration,
     /// The hash `plan` printed; a different plan under the lock runs nothing.
     pub expect_plan: Option<String>,
+    /// Online (SPEC §4): a quick transaction, then indexes built concurrently,
+    /// then constraints validated, each in a transaction of its own.
+    pub online: bool,
+    /// Online: how many times a step that timed out waiting for a lock is tried.
+    pub lock_attempts: u32,
+    /// Online: the wait before the second attempt; it doubles each time (with jitter).
+    pub retry_backoff: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -34,9 +42,16 @@ impl Default for ApplyOptions {
             statement_timeout: Duration::from_secs(600),
             wait_for_other_apply: Duration::from_secs(300),
             expect_plan: None,
+            online: false,
+            lock_attempts: 5,
+            retry_backoff: Duration::from_millis(500),
         }
     }
 }
+
+/// The lock timeout of an online apply when none is given: short, because
+/// every query on the table queues behind a statement waiting for its lock.
+pub const ONLINE_LOCK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What apply reports while it works.
 pub enum Event<'a> {
@@ -44,11 +59,20 @@ pub enum Event<'a> {
     Planned(&'a Plan),
     /// The lock is ours; this is the plan that will run.
     Locked(&'a Plan),
+    /// A phase begins.
+    Phase(&'a Phase),
     /// A statement ran.
     Executed {
         id: &'a str,
         sql: &'a str,
         duration: Duration,
+    },
+    /// A step timed out waiting for a lock; it is tried again after `wait`.
+    Retry {
+        id: &'a str,
+        attempt: u32,
+        wait: Duration,
+        blockers: &'a [Blocker],
     },
 }
 
@@ -65,7 +89,20 @@ pub struct Blocker {
     pub query: String,
 }
 
-/// Why an apply stopped; nothing was applied in every case.
+/// What stays when an apply stops: nothing, or the steps committed before.
+fn outcome(committed: &[String]) -> String {
+    if committed.is_empty() {
+        "rolled back, nothing was applied".into()
+    } else {
+        format!(
+            "rolled back; {} step(s) committed before it stay ({}); running apply again finishes the job",
+            committed.len(),
+            committed.join(", ")
+        )
+    }
+}
+
+/// Why an apply stopped; `committed` lists what an earlier phase committed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error("{} change(s) refused; nothing was applied", plan.refused.len())]
@@ -76,22 +113,38 @@ pub enum ApplyError {
         actual: String,
         plan: Box<Plan>,
     },
-    #[error("lock timeout: `{statement}` waited longer than {lock_timeout:?} for a lock on {table}; rolled back, nothing was applied")]
+    #[error("lock timeout: `{statement}` waited longer than {lock_timeout:?} for a lock on {table}{}; {}",
+        if *attempts > 1 { format!(" ({attempts} attempts)") } else { String::new() }, outcome(committed))]
     LockTimeout {
         statement: String,
         table: String,
         lock_timeout: Duration,
+        attempts: u32,
         our_pid: i32,
         blockers: Vec<Blocker>,
         error: SqlError,
+        committed: Vec<String>,
     },
-    #[error("statement failed; rolled back, nothing was applied: {error}")]
-    Statement { id: String, error: SqlError },
-    #[error("after applying, the database still differs from the files ({remaining} statement(s), {refused} refusal(s)); rolled back")]
+    #[error("statement failed; {}: {error}", outcome(committed))]
+    Statement {
+        id: String,
+        error: SqlError,
+        committed: Vec<String>,
+    },
+    #[error("after applying, the database still differs from the files ({remaining} statement(s), {refused} refusal(s)); {}", outcome(committed))]
     Verification {
         remaining: usize,
         refused: usize,
         plan: Box<Plan>,
+        committed: Vec<String>,
+    },
+    #[error("apply --online needs a server session of its own for its whole run (a session-level advisory lock, and CREATE INDEX CONCURRENTLY outside a transaction), \
+             but this connection goes through a pooler in transaction mode: {evidence}. Nothing was applied{}. \
+             Connect directly to the server, or through a pool in session mode, for the online apply; `apply` without --online works through this pooler",
+             if committed.is_empty() { String::new() } else { format!(" after {}", committed.join(", ")) })]
+    Pooled {
+        evidence: String,
+        committed: Vec<String>,
     },
     #[error("{0}")]
     Other(#[from] Error),
@@ -114,6 +167,16 @@ impl ApplyError {
     }
 }
 
+/// One phase, done.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseDone {
+    pub phase: u8,
+    pub executed: Vec<String>,
+    #[serde(skip)]
+    pub total: Duration,
+}
+
 /// The outcome of a successful apply.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -122,6 +185,10 @@ pub struct Applied {
     /// `(step id, duration)` of each statement, in order.
     pub timings: Vec<(String, Duration)>,
     pub total: Duration,
+    /// `transaction` or `online`.
+    pub mode: &'static str,
+    /// The phases that ran, in order.
+    pub phases: Vec<PhaseDone>,
 }
 
 fn interval(d: Duration) -> String {
@@ -143,35 +210,67 @@ pub async fn apply(
             plan: Box::new(first),
         });
     }
+    if opts.online && !first.is_empty() {
+        online(db, &desired, opts, on_event).await
+    } else {
+        in_transactions(db, &desired, opts, on_event).await
+    }
+}
 
+/// Without --online: the plan in one transaction, under a transaction-level
+/// advisory lock; enum values that the plan uses are committed first, in a
+/// locked transaction of their own.
+async fn in_transactions(
+    db: &Db,
+    desired: &Catalog,
+    opts: &ApplyOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<Applied, ApplyError> {
     let started = Instant::now();
-    db.execute("BEGIN").await?;
-    match locked_apply(db, desired, opts, on_event, started).await {
-        // When nothing ran, COMMIT ends a transaction that changed nothing.
-        Ok(applied) => {
-            db.execute("COMMIT").await?;
-            Ok(applied)
-        }
-        Err(mut e) => {
-            // Best effort: the server rolls back anyway if the connection is gone.
-            let _ = db.execute("ROLLBACK").await;
-            if let ApplyError::LockTimeout {
-                table, blockers, ..
-            } = &mut e
-            {
-                *blockers = find_blockers(db, table).await.unwrap_or_default();
+    let mut applied: Option<Applied> = None;
+    loop {
+        db.execute("BEGIN").await?;
+        match locked_transaction(db, desired, opts, on_event, applied.as_ref(), started).await {
+            // When nothing ran, COMMIT ends a transaction that changed nothing.
+            Ok(done) => {
+                db.execute("COMMIT").await?;
+                let first_part = done.phases.first().is_some_and(|p| p.phase == 0);
+                applied = Some(match applied {
+                    None => done,
+                    Some(mut a) => {
+                        a.timings.extend(done.timings);
+                        a.phases.extend(done.phases);
+                        a.total = started.elapsed();
+                        a
+                    }
+                });
+                if !first_part {
+                    return Ok(applied.expect("set above"));
+                }
             }
-            Err(e)
+            Err(mut e) => {
+                // Best effort: the server rolls back anyway if the connection is gone.
+                let _ = db.execute("ROLLBACK").await;
+                if let ApplyError::LockTimeout {
+                    table, blockers, ..
+                } = &mut e
+                {
+                    *blockers = find_blockers(db, table).await.unwrap_or_default();
+                }
+                return Err(e);
+            }
         }
     }
 }
 
-/// Inside the transaction: lock, re-plan, run, verify, record.
-async fn locked_apply(
+/// Inside a transaction: lock, re-plan, run, verify, record. `before`: what an
+/// earlier transaction of this apply committed (the enum values).
+async fn locked_transaction(
     db: &Db,
-    desired: Catalog,
+    desired: &Catalog,
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    before: Option<&Applied>,
     started: Instant,
 ) -> Result<Applied, ApplyError> {
     // Behind a pooler in transaction mode, the server process is only ours for
@@ -190,63 +289,38 @@ async fn locked_apply(
         .and_then(|v| v.as_deref())
         .and_then(|v| v.parse().ok())
         .unwrap_or(db.backend_pid);
+    let committed: Vec<String> = before.map_or(Vec::new(), |a| {
+        a.timings.iter().map(|(id, _)| id.clone()).collect()
+    });
     // Plan again: this is the state the statements will meet.
-    let plan = crate::plan_in_transaction(db, &desired).await?;
-    on_event(Event::Locked(&plan));
-    if !plan.refused.is_empty() {
+    let plan = crate::plan_in_transaction(db, desired).await?;
+    if before.is_none() {
+        on_event(Event::Locked(&plan));
+        check_locked_plan(&plan, opts)?;
+    } else if !plan.refused.is_empty() {
         return Err(ApplyError::Refused {
             plan: Box::new(plan),
         });
     }
-    if let Some(expected) = &opts.expect_plan {
-        if expected != &plan.plan_hash {
-            return Err(ApplyError::PlanChanged {
-                expected: expected.clone(),
-                actual: plan.plan_hash.clone(),
-                plan: Box::new(plan),
-            });
-        }
-    }
-    if plan.statements.is_empty() {
+    let phases = schedule(&plan, false);
+    let Some(phase) = phases.first() else {
         return Ok(Applied {
             plan,
             timings: Vec::new(),
             total: started.elapsed(),
+            mode: "transaction",
+            phases: Vec::new(),
         });
-    }
-    // If this process dies while a statement waits, the server notices within a
-    // second (PostgreSQL 14+) instead of when the wait ends.
-    let check_client = if db.server_version >= 140000 {
-        "; SET LOCAL client_connection_check_interval = '1s'"
-    } else {
-        ""
     };
-    db.execute(&format!(
-        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SET LOCAL search_path = public{check_client}",
-        interval(opts.lock_timeout),
-        interval(opts.statement_timeout),
-    ))
-    .await?;
+    on_event(Event::Phase(phase));
+    set_local_timeouts(db, opts).await?;
+    let t = Instant::now();
     let mut timings = Vec::new();
-    for s in &plan.statements {
-        let t = Instant::now();
-        if let Err(error) = db.execute(&s.sql).await {
-            if error.is_lock_timeout() {
-                return Err(ApplyError::LockTimeout {
-                    statement: s.sql.clone(),
-                    table: s.table.clone().unwrap_or_default(),
-                    lock_timeout: opts.lock_timeout,
-                    our_pid,
-                    blockers: Vec::new(),
-                    error,
-                });
-            }
-            return Err(ApplyError::Statement {
-                id: s.id.clone(),
-                error,
-            });
+    for s in &phase.steps {
+        let (d, failure) = run_step(db, s).await;
+        if let Some(error) = failure {
+            return Err(step_error(s, error, opts, our_pid, 1, committed));
         }
-        let d = t.elapsed();
         on_event(Event::Executed {
             id: &s.id,
             sql: &s.sql,
@@ -254,31 +328,476 @@ async fn locked_apply(
         });
         timings.push((s.id.clone(), d));
     }
-    // Verify before COMMIT: the database must now match the files.
-    let check = crate::plan_in_transaction(db, &desired).await?;
+    // Verify before COMMIT: the database must now match the files (once the
+    // enum values are in, only the rest is left).
+    if phase.number != 0 {
+        let check = crate::plan_in_transaction(db, desired).await?;
+        if !check.statements.is_empty() || !check.refused.is_empty() {
+            return Err(ApplyError::Verification {
+                remaining: check.statements.len(),
+                refused: check.refused.len(),
+                plan: Box::new(check),
+                committed,
+            });
+        }
+    }
+    let plan_hash = before.map_or(&plan.plan_hash, |a| &a.plan.plan_hash);
+    let total = before.map_or(started, |_| t).elapsed();
+    history::record(
+        db,
+        plan_hash,
+        "transaction",
+        (phase.number == 0).then_some(0),
+        &phase
+            .steps
+            .iter()
+            .map(|s| s.sql.clone())
+            .collect::<Vec<_>>(),
+        total.as_millis() as i64,
+    )
+    .await?;
+    Ok(Applied {
+        phases: vec![PhaseDone {
+            phase: phase.number,
+            executed: timings.iter().map(|(id, _)| id.clone()).collect(),
+            total: t.elapsed(),
+        }],
+        plan,
+        timings,
+        total: started.elapsed(),
+        mode: "transaction",
+    })
+}
+
+/// Refusals and `--expect-plan`, on the plan under the lock. (The error is as
+/// large as every apply error: it is returned once per apply, at most.)
+#[allow(clippy::result_large_err)]
+fn check_locked_plan(plan: &Plan, opts: &ApplyOptions) -> Result<(), ApplyError> {
+    if !plan.refused.is_empty() {
+        return Err(ApplyError::Refused {
+            plan: Box::new(plan.clone()),
+        });
+    }
+    if let Some(expected) = &opts.expect_plan {
+        if expected != &plan.plan_hash {
+            return Err(ApplyError::PlanChanged {
+                expected: expected.clone(),
+                actual: plan.plan_hash.clone(),
+                plan: Box::new(plan.clone()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `lock_timeout`, `statement_timeout` and `search_path` for this transaction.
+async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError> {
+    db.execute(&format!(
+        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SET LOCAL search_path = public{}",
+        interval(opts.lock_timeout),
+        interval(opts.statement_timeout),
+        check_client(db, "LOCAL "),
+    ))
+    .await
+}
+
+/// If this process dies while a statement waits, the server notices within a
+/// second (PostgreSQL 14+) instead of when the wait ends.
+fn check_client(db: &Db, scope: &str) -> String {
+    if db.server_version >= 140000 {
+        format!("; SET {scope}client_connection_check_interval = '1s'")
+    } else {
+        String::new()
+    }
+}
+
+/// Run one step; its duration, and its error if it failed.
+async fn run_step(db: &Db, s: &Step) -> (Duration, Option<SqlError>) {
+    let t = Instant::now();
+    let r = db.execute(&s.sql).await;
+    (t.elapsed(), r.err())
+}
+
+fn step_error(
+    s: &Step,
+    error: SqlError,
+    opts: &ApplyOptions,
+    our_pid: i32,
+    attempts: u32,
+    committed: Vec<String>,
+) -> ApplyError {
+    if error.is_lock_timeout() {
+        ApplyError::LockTimeout {
+            statement: s.sql.clone(),
+            table: s.table.clone().unwrap_or_default(),
+            lock_timeout: opts.lock_timeout,
+            attempts,
+            our_pid,
+            blockers: Vec::new(),
+            error,
+            committed,
+        }
+    } else {
+        ApplyError::Statement {
+            id: s.id.clone(),
+            error,
+            committed,
+        }
+    }
+}
+
+/// With --online: the phases of SPEC §4 under a session-level advisory lock.
+async fn online(
+    db: &Db,
+    desired: &Catalog,
+    opts: &ApplyOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<Applied, ApplyError> {
+    if let Some(evidence) = transaction_pooler(db).await {
+        return Err(ApplyError::Pooled {
+            evidence,
+            committed: Vec::new(),
+        });
+    }
+    // A session-level lock, since CREATE INDEX CONCURRENTLY cannot run in a
+    // transaction; it is released at the end, or when the session ends.
+    let rows = db
+        .simple(&format!(
+            "SET lock_timeout = '{}'; SELECT pg_backend_pid(), pg_advisory_lock({LOCK_KEY})",
+            interval(opts.wait_for_other_apply),
+        ))
+        .await?;
+    let our_pid = rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_deref())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(db.backend_pid);
+    let result = online_locked(db, desired, opts, on_event, our_pid).await;
+    let _ = db
+        .execute(&format!(
+            "RESET lock_timeout; RESET statement_timeout; SELECT pg_advisory_unlock({LOCK_KEY})"
+        ))
+        .await;
+    let mut result = result;
+    if let Err(ApplyError::LockTimeout {
+        table, blockers, ..
+    }) = &mut result
+    {
+        if blockers.is_empty() {
+            *blockers = find_blockers(db, table).await.unwrap_or_default();
+        }
+    }
+    result
+}
+
+async fn online_locked(
+    db: &Db,
+    desired: &Catalog,
+    opts: &ApplyOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    our_pid: i32,
+) -> Result<Applied, ApplyError> {
+    let started = Instant::now();
+    let plan = crate::plan_with(db, desired).await?;
+    on_event(Event::Locked(&plan));
+    check_locked_plan(&plan, opts)?;
+    db.execute(&format!(
+        "SET lock_timeout = '{}'; SET statement_timeout = '{}'{}",
+        interval(opts.lock_timeout),
+        interval(opts.statement_timeout),
+        check_client(db, ""),
+    ))
+    .await?;
+    let mut committed: Vec<String> = Vec::new();
+    let mut timings = Vec::new();
+    let mut done = Vec::new();
+    for phase in schedule(&plan, true) {
+        on_event(Event::Phase(&phase));
+        let t = Instant::now();
+        let groups: Vec<&[Step]> = match phase.run {
+            Run::OneTransaction => vec![&phase.steps[..]],
+            _ => phase.steps.chunks(1).collect(),
+        };
+        let in_transaction = phase.run != Run::EachOutsideTransaction;
+        let last = groups.len() - 1;
+        for (i, steps) in groups.into_iter().enumerate() {
+            // The history row goes in with the phase's last transaction.
+            let record = (in_transaction && i == last).then_some((&plan.plan_hash, &phase, t));
+            let group = Group {
+                steps,
+                in_transaction,
+                record,
+            };
+            let ran = with_retries(db, opts, on_event, our_pid, &committed, &group).await?;
+            for (s, d) in steps.iter().zip(&ran) {
+                on_event(Event::Executed {
+                    id: &s.id,
+                    sql: &s.sql,
+                    duration: *d,
+                });
+                timings.push((s.id.clone(), *d));
+                committed.push(s.id.clone());
+            }
+        }
+        if !in_transaction {
+            record_phase(db, &plan.plan_hash, &phase, t.elapsed()).await?;
+        }
+        done.push(PhaseDone {
+            phase: phase.number,
+            executed: phase.steps.iter().map(|s| s.id.clone()).collect(),
+            total: t.elapsed(),
+        });
+    }
+    // The database must now match the files.
+    let check = crate::plan_with(db, desired).await?;
     if !check.statements.is_empty() || !check.refused.is_empty() {
         return Err(ApplyError::Verification {
             remaining: check.statements.len(),
             refused: check.refused.len(),
             plan: Box::new(check),
+            committed,
         });
     }
-    let total = started.elapsed();
-    let sql: Vec<String> = plan.statements.iter().map(|s| s.sql.clone()).collect();
-    history::record(
-        db,
-        &plan.plan_hash,
-        "transaction",
-        None,
-        &sql,
-        total.as_millis() as i64,
-    )
-    .await?;
     Ok(Applied {
         plan,
         timings,
-        total,
+        total: started.elapsed(),
+        mode: "online",
+        phases: done,
     })
+}
+
+/// Why a group of steps did not run.
+enum GroupError {
+    /// The step at this index failed.
+    Step(usize, SqlError),
+    /// Our session is not the one that took the lock.
+    Pooled(String),
+    Other(SqlError),
+}
+
+impl From<SqlError> for GroupError {
+    fn from(e: SqlError) -> Self {
+        GroupError::Other(e)
+    }
+}
+
+/// Run a group of steps (see `Group`); each step's duration.
+async fn run_group(
+    db: &Db,
+    steps: &[Step],
+    in_transaction: bool,
+    record: Option<(&String, &Phase, Instant)>,
+) -> Result<Vec<Duration>, GroupError> {
+    if !in_transaction {
+        let mut out = Vec::new();
+        for (i, s) in steps.iter().enumerate() {
+            let (d, failure) = run_step(db, s).await;
+            if let Some(e) = failure {
+                return Err(GroupError::Step(i, e));
+            }
+            out.push(d);
+        }
+        return Ok(out);
+    }
+    db.execute("BEGIN").await?;
+    let result = async {
+        db.execute("SET LOCAL search_path = public").await?;
+        let mut out = Vec::new();
+        for (i, s) in steps.iter().enumerate() {
+            let (d, failure) = run_step(db, s).await;
+            if let Some(e) = failure {
+                return Err(GroupError::Step(i, e));
+            }
+            out.push(d);
+        }
+        if let Some((hash, phase, t)) = record {
+            record_phase(db, hash, phase, t.elapsed()).await?;
+        }
+        Ok(out)
+    }
+    .await;
+    match result {
+        Ok(out) => {
+            db.execute("COMMIT").await?;
+            Ok(out)
+        }
+        Err(e) => {
+            let _ = db.execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+async fn record_phase(db: &Db, hash: &str, phase: &Phase, d: Duration) -> Result<(), SqlError> {
+    history::record(
+        db,
+        hash,
+        "online",
+        Some(i32::from(phase.number)),
+        &phase
+            .steps
+            .iter()
+            .map(|s| s.sql.clone())
+            .collect::<Vec<_>>(),
+        d.as_millis() as i64,
+    )
+    .await
+}
+
+/// Steps that run together: in one transaction (with the phase's history
+/// row when `record` is given), or one statement outside any transaction.
+struct Group<'a> {
+    steps: &'a [Step],
+    in_transaction: bool,
+    record: Option<(&'a String, &'a Phase, Instant)>,
+}
+
+/// Run a group until it succeeds, on our own session; a lock timeout is tried
+/// again, up to `opts.lock_attempts` times, after an exponential backoff with jitter.
+async fn with_retries(
+    db: &Db,
+    opts: &ApplyOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    our_pid: i32,
+    committed: &[String],
+    group: &Group<'_>,
+) -> Result<Vec<Duration>, ApplyError> {
+    let steps = group.steps;
+    let mut n = 1;
+    loop {
+        let attempt = match same_session(db, our_pid).await {
+            Ok(()) => run_group(db, steps, group.in_transaction, group.record).await,
+            Err(e) => Err(e),
+        };
+        let (i, error) = match attempt {
+            Ok(d) => return Ok(d),
+            Err(GroupError::Pooled(evidence)) => {
+                return Err(ApplyError::Pooled {
+                    evidence,
+                    committed: committed.to_vec(),
+                })
+            }
+            Err(GroupError::Other(e)) => return Err(e.into()),
+            Err(GroupError::Step(i, e)) => (i, e),
+        };
+        let s = &steps[i];
+        // A concurrent build that stopped leaves an invalid index behind.
+        if let Some(index) = &s.builds_index {
+            if error.is_lock_timeout() {
+                drop_invalid_index(db, index).await?;
+            }
+        }
+        if !error.is_lock_timeout() || n >= opts.lock_attempts.max(1) {
+            let mut e = step_error(s, error, opts, our_pid, n, committed.to_vec());
+            if let ApplyError::LockTimeout { blockers, .. } = &mut e {
+                *blockers = find_blockers(db, s.table.as_deref().unwrap_or(""))
+                    .await
+                    .unwrap_or_default();
+            }
+            return Err(e);
+        }
+        let blockers = find_blockers(db, s.table.as_deref().unwrap_or(""))
+            .await
+            .unwrap_or_default();
+        let wait = backoff(opts.retry_backoff, n);
+        on_event(Event::Retry {
+            id: &s.id,
+            attempt: n,
+            wait,
+            blockers: &blockers,
+        });
+        tokio::time::sleep(wait).await;
+        n += 1;
+    }
+}
+
+/// The wait before attempt `n + 1`: `base × 2^(n-1)`, at most 30 s, of which a
+/// random half (so that two waiting deploys do not retry in step).
+fn backoff(base: Duration, n: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let full = base
+        .saturating_mul(1 << (n - 1).min(16))
+        .min(Duration::from_secs(30));
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let fraction = (random % 1000) as f64 / 1000.0;
+    full.mul_f64(0.5 + fraction / 2.0)
+}
+
+/// `DROP INDEX CONCURRENTLY` of an index a failed concurrent build left invalid.
+async fn drop_invalid_index(db: &Db, index: &crate::model::QualName) -> Result<(), SqlError> {
+    let rows = db
+        .simple(&format!(
+            "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass({})",
+            crate::names::quote_literal(&index.sql())
+        ))
+        .await?;
+    if rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_deref())
+        == Some("t")
+    {
+        db.execute(&format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}",
+            index.sql()
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The session-level lock belongs to the server process that took it: every
+/// step checks that it still talks to that process.
+async fn same_session(db: &Db, our_pid: i32) -> Result<(), GroupError> {
+    let rows = db.simple("SELECT pg_backend_pid()").await?;
+    let pid: i32 = rows
+        .first()
+        .and_then(|r| r.first())
+        .and_then(|v| v.as_deref())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if pid == our_pid {
+        Ok(())
+    } else {
+        Err(GroupError::Pooled(format!(
+            "the advisory lock was taken by server process {our_pid}, and this step would run on server process {pid}"
+        )))
+    }
+}
+
+/// Whether a pooler in transaction mode sits between us and the server: a
+/// second session opens a transaction (a pooler in transaction mode hands it
+/// the server process it gave us last), then our session asks for its server
+/// process again. Directly, or through a pool in session mode, it is the same.
+async fn transaction_pooler(db: &Db) -> Option<String> {
+    let pid = |rows: Vec<Vec<Option<String>>>| -> i32 {
+        rows.first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_deref())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = pid(db.simple("SELECT pg_backend_pid()").await.ok()?);
+    // Without a second session, the per-step check still guards.
+    let other = db.connect_again().await.ok()?;
+    other.simple("BEGIN; SELECT pg_backend_pid()").await.ok()?;
+    let after =
+        tokio::time::timeout(Duration::from_secs(2), db.simple("SELECT pg_backend_pid()")).await;
+    let _ = other.execute("ROLLBACK").await;
+    match after.map(|r| r.map(pid)) {
+        Ok(Ok(now)) if now == before => None,
+        Ok(Ok(now)) => Some(format!(
+            "two statements of this session ran on server processes {before} and {now}"
+        )),
+        Ok(Err(_)) => None,
+        Err(_) => Some(format!(
+            "a statement of this session waited for a free server process while another session held one (it ran on server process {before} before)"
+        )),
+    }
 }
 
 /// Sessions holding a lock on `table` (`schema.name` as plans print it).

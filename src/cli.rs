@@ -89,15 +89,21 @@ pub enum CheckFormat {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub conn: Conn,
-    /// How long a statement may wait for a table lock (e.g. 5s, 500ms, 1m)
-    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
-    pub lock_timeout: std::time::Duration,
+    /// How long a statement may wait for a table lock (e.g. 5s, 500ms, 1m); default 5s, 1s with --online
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
     /// How long one statement may run
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
     pub statement_timeout: std::time::Duration,
     /// Apply only if the plan under the lock has this hash (the one `plan` printed)
     #[arg(long, value_name = "HASH")]
     pub expect_plan: Option<String>,
+    /// Keep writes flowing: a quick transaction, then indexes built CONCURRENTLY, then constraints validated (SPEC §4)
+    #[arg(long)]
+    pub online: bool,
+    /// With --online: how many times a step that timed out waiting for a lock is tried, with backoff
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub lock_attempts: u32,
 }
 
 #[derive(clap::Args, Debug)]

@@ -140,6 +140,8 @@ pub struct Db {
     pub backend_pid: i32,
     /// `server_version_num`, e.g. 150004.
     pub server_version: i32,
+    /// What it connected with, to open another session to the same server.
+    settings: Settings,
 }
 
 impl Db {
@@ -149,7 +151,7 @@ impl Db {
         let mut failures = Vec::new();
         for endpoint in &settings.endpoints {
             match connect_endpoint(settings, endpoint).await {
-                Ok(client) => return Db::ready(client).await,
+                Ok(client) => return Db::ready(client, settings.clone()).await,
                 Err(message) => failures.push((endpoint.describe(), message)),
             }
         }
@@ -167,12 +169,18 @@ impl Db {
         })
     }
 
-    async fn ready(client: Client) -> Result<Db, DbError> {
+    /// Another session with the same settings.
+    pub async fn connect_again(&self) -> Result<Db, DbError> {
+        Db::connect(&self.settings).await
+    }
+
+    async fn ready(client: Client, settings: Settings) -> Result<Db, DbError> {
         let mut db = Db {
             client,
             statements: AtomicUsize::new(0),
             backend_pid: 0,
             server_version: 0,
+            settings,
         };
         let rows = db
             .simple("SELECT pg_backend_pid(), current_setting('server_version_num')")

@@ -36,6 +36,14 @@ impl Constraint {
             other => other.definition(),
         }
     }
+    /// `pg_constraint.convalidated`: false for a constraint added `NOT VALID`.
+    pub fn validated(&self) -> bool {
+        match self {
+            Constraint::Unique(_) => true,
+            Constraint::Check(c) => c.validated,
+            Constraint::ForeignKey(f) => f.validated,
+        }
+    }
     pub fn origin(&self) -> Option<&crate::model::Origin> {
         match self {
             Constraint::Unique(k) => k.origin.as_ref(),
@@ -159,6 +167,20 @@ pub enum Change {
         index: Index,
         stats: Option<TableStats>,
     },
+    /// An index left invalid by a failed concurrent build, where the files want
+    /// an index or a unique constraint of that name: dropped, then built again.
+    DropInvalidIndex {
+        table: QualName,
+        name: String,
+        stats: Option<TableStats>,
+    },
+    /// A constraint the files want, present but not validated (added `NOT VALID`
+    /// by an online apply that was interrupted).
+    ValidateConstraint {
+        table: QualName,
+        name: String,
+        stats: Option<TableStats>,
+    },
     ChangeIndex {
         table: QualName,
         desired: Index,
@@ -192,6 +214,8 @@ impl Change {
             | Change::AddConstraint { table, .. }
             | Change::ChangeConstraint { table, .. }
             | Change::CreateIndex { table, .. }
+            | Change::DropInvalidIndex { table, .. }
+            | Change::ValidateConstraint { table, .. }
             | Change::ChangeIndex { table, .. }
             | Change::ChangePartitioning { table, .. } => Some(table),
             Change::SetComment {
@@ -439,11 +463,26 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
     let live_cons: Vec<Constraint> = constraints_of(live);
     for d in &desired_cons {
         match live_cons.iter().find(|l| l.name() == d.name()) {
-            None => changes.push(Change::AddConstraint {
-                table: tname.clone(),
-                constraint: d.clone(),
-                stats: stats.clone(),
-            }),
+            None => {
+                // A unique constraint added online is built as an index first:
+                // an invalid index of its name is what a failed build left.
+                if matches!(d, Constraint::Unique(_)) {
+                    if let Some(l) = live.indexes.iter().find(|i| i.name == d.name()) {
+                        if !l.valid {
+                            changes.push(Change::DropInvalidIndex {
+                                table: tname.clone(),
+                                name: l.name.clone(),
+                                stats: stats.clone(),
+                            });
+                        }
+                    }
+                }
+                changes.push(Change::AddConstraint {
+                    table: tname.clone(),
+                    constraint: d.clone(),
+                    stats: stats.clone(),
+                })
+            }
             Some(l) => {
                 if std::mem::discriminant(d) != std::mem::discriminant(l)
                     || d.compare_key() != l.compare_key()
@@ -452,6 +491,12 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                         table: tname.clone(),
                         desired: d.clone(),
                         live: l.clone(),
+                    });
+                } else if d.validated() && !l.validated() {
+                    changes.push(Change::ValidateConstraint {
+                        table: tname.clone(),
+                        name: l.name().to_string(),
+                        stats: stats.clone(),
                     });
                 }
             }
@@ -476,6 +521,20 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 index: d.clone(),
                 stats: stats.clone(),
             }),
+            // Left invalid by a failed concurrent build: no query uses it, so
+            // it is dropped and built again as the files define it.
+            Some(l) if !l.valid => {
+                changes.push(Change::DropInvalidIndex {
+                    table: tname.clone(),
+                    name: l.name.clone(),
+                    stats: stats.clone(),
+                });
+                changes.push(Change::CreateIndex {
+                    table: tname.clone(),
+                    index: d.clone(),
+                    stats: stats.clone(),
+                });
+            }
             Some(l) => {
                 if d.compare_key() != l.compare_key() {
                     changes.push(Change::ChangeIndex {
@@ -496,7 +555,8 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
         }
     }
     for l in &live.indexes {
-        if !desired.indexes.iter().any(|d| d.name == l.name) {
+        let rebuilt_for_constraint = !l.valid && desired.uniques.iter().any(|u| u.name == l.name);
+        if !desired.indexes.iter().any(|d| d.name == l.name) && !rebuilt_for_constraint {
             changes.push(Change::Unmanaged {
                 object: UnmanagedObject {
                     kind: "index".into(),

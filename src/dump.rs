@@ -403,7 +403,8 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     }
     let mut checks = Vec::new();
     for c in &t.checks {
-        let col = t.columns.iter().find(|col| {
+        // A check that is not valid keeps the table-level form, which says so.
+        let col = t.columns.iter().filter(|_| c.validated).find(|col| {
             c.name == names::check_name(tname, Some(&col.name))
                 && inline
                     .get(col.name.as_str())
@@ -419,6 +420,7 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
         match fk.columns.as_slice() {
             [c] if fk.name == names::fkey_name(tname, std::slice::from_ref(c))
                 && !fk.deferrable
+                && fk.validated
                 && inline
                     .get(c.as_str())
                     .is_none_or(|i| i.references.is_none()) =>
@@ -472,7 +474,12 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     if !checks.is_empty() {
         let _ = writeln!(out, "\n{}", header("tables", &t.name, Some("checks")));
         for c in checks {
-            let _ = writeln!(out, "{} = {}", key(&c.name), string(&c.expr.sql));
+            let value = if c.validated {
+                string(&c.expr.sql)
+            } else {
+                inline_table(&[("expr", string(&c.expr.sql)), ("not_valid", "true".into())])
+            };
+            let _ = writeln!(out, "{} = {value}", key(&c.name));
         }
     }
     if !fks.is_empty() {
@@ -496,6 +503,9 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
             }
             if fk.initially_deferred {
                 f.push(("initially_deferred", "true".into()));
+            }
+            if !fk.validated {
+                f.push(("not_valid", "true".into()));
             }
             let _ = writeln!(out, "{} = {}", key(&fk.name), inline_table(&f));
         }
@@ -693,6 +703,10 @@ id = { type = "integer", references = "Odd Table(id)", on_delete = "cascade" }
 k = { type = "text", collation = "C" }
 [tables.child.foreign_keys]
 child_later_fk = { columns = ["id"], references = "Odd Table(id)", deferrable = true, initially_deferred = true }
+child_id_fkey_unchecked = { columns = ["id"], references = "Odd Table(id)", not_valid = true }
+[tables.child.checks]
+child_k_short = { expr = "length(k) < 10", not_valid = true }
+child_id_check = { expr = "id > 0", not_valid = true }
 "#;
         let cat = crate::load::load_sources(vec![("in.toml".into(), src.into())]).unwrap();
         let files = files(&cat, &[]);
@@ -716,6 +730,18 @@ child_later_fk = { columns = ["id"], references = "Odd Table(id)", deferrable = 
         assert!(
             t.contains("id = { type = \"bigserial\", primary_key = true }"),
             "{t}"
+        );
+        let child = cat
+            .tables
+            .get(&crate::model::QualName::new("public", "child"))
+            .unwrap();
+        assert!(child.checks.iter().all(|c| !c.validated), "{child:#?}");
+        assert!(
+            child
+                .foreign_keys
+                .iter()
+                .any(|f| f.name == "child_id_fkey_unchecked" && !f.validated),
+            "{child:#?}"
         );
     }
 }

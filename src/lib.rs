@@ -20,6 +20,7 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod par;
+pub mod phases;
 pub mod plan;
 pub mod render;
 pub mod report;

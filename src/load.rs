@@ -121,9 +121,22 @@ struct RawTable {
     #[serde(default)]
     unique: IndexMap<Spanned<String>, Spanned<RawUnique>>,
     #[serde(default)]
-    checks: IndexMap<Spanned<String>, Spanned<String>>,
+    checks: IndexMap<Spanned<String>, Spanned<RawCheck>>,
     #[serde(default)]
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
+}
+
+/// A named check: its expression, or `{ expr = "...", not_valid = true }` for
+/// a constraint that checks new rows only (added `NOT VALID`, never validated).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCheck {
+    Expr(String),
+    Full {
+        expr: String,
+        #[serde(default)]
+        not_valid: bool,
+    },
 }
 
 /// A named unique constraint: its columns, or `{ columns = [...], deferrable = true, ... }`.
@@ -210,6 +223,9 @@ struct RawForeignKey {
     deferrable: bool,
     #[serde(default)]
     initially_deferred: bool,
+    /// Checks new rows only: added `NOT VALID`, never validated.
+    #[serde(default)]
+    not_valid: bool,
 }
 
 /// A file's text, for turning byte offsets into line and column.
@@ -359,6 +375,9 @@ fn toml_message(e: &toml::de::Error) -> String {
     }
     if m.contains("untagged enum RawUnique") {
         return "bad unique constraint: expected a list of columns, or { columns = [...], deferrable = true, initially_deferred = true, nulls_not_distinct = true }".into();
+    }
+    if m.contains("untagged enum RawCheck") {
+        return "bad check: expected a SQL expression in a string, or { expr = \"...\", not_valid = true }".into();
     }
     if m.contains("untagged enum RawPrimaryKey") {
         return "bad primary_key: expected a list of columns, or { name = \"...\", columns = [...] }"
@@ -1018,11 +1037,16 @@ fn build_table(
         table.uniques.push(key);
     }
     for (ckey, chk) in &raw.checks {
-        if let Some(e) = parse_expr_at(errors, src, chk, "check") {
+        let (expr, not_valid) = match chk.get_ref() {
+            RawCheck::Expr(e) => (e, false),
+            RawCheck::Full { expr, not_valid } => (expr, *not_valid),
+        };
+        let expr = Spanned::new(chk.span(), expr.clone());
+        if let Some(e) = parse_expr_at(errors, src, &expr, "check") {
             table.checks.push(Check {
                 name: ckey.get_ref().clone(),
                 expr: e,
-                validated: true,
+                validated: !not_valid,
                 origin: Some(src.origin(ckey.span())),
             });
         }
@@ -1053,7 +1077,7 @@ fn build_table(
                     on_update: fk_action(errors, src, &f.on_update),
                     deferrable: f.deferrable || f.initially_deferred,
                     initially_deferred: f.initially_deferred,
-                    validated: true,
+                    validated: !f.not_valid,
                     origin: Some(fo),
                 })
             }

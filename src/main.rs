@@ -147,12 +147,19 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         database_url: args.conn.database_url,
     };
     let opts = ApplyOptions {
-        lock_timeout: args.lock_timeout,
+        lock_timeout: args.lock_timeout.unwrap_or(if args.online {
+            reconcile::apply::ONLINE_LOCK_TIMEOUT
+        } else {
+            ApplyOptions::default().lock_timeout
+        }),
         statement_timeout: args.statement_timeout,
         expect_plan: args.expect_plan,
+        online: args.online,
+        lock_attempts: args.lock_attempts,
         ..ApplyOptions::default()
     };
     let mut first_hash = String::new();
+    let mut in_parts = opts.online;
     let mut printer = |e: Event<'_>| match e {
         Event::Planned(plan) => {
             print!("{}", report::text(plan, "the database"));
@@ -165,7 +172,13 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 );
                 print!("{}", report::text(plan, "the database (under the lock)"));
             }
-            if !plan.statements.is_empty() {
+            if plan.statements.is_empty() {
+            } else if opts.online {
+                println!(
+                    "\nApplying online (lock_timeout {:?}, up to {} attempt(s) per step):",
+                    opts.lock_timeout, opts.lock_attempts
+                );
+            } else {
                 println!(
                     "\nApplying {} statement(s) in one transaction (lock_timeout {:?}):",
                     plan.statements.len(),
@@ -173,8 +186,41 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 );
             }
         }
+        Event::Phase(phase) => {
+            // Without --online, phases show only when enum values go first.
+            in_parts |= phase.number == 0;
+            if in_parts {
+                println!(
+                    "  phase {}: {} ({} step(s))",
+                    phase.number,
+                    phase.title(),
+                    phase.steps.len()
+                );
+            }
+        }
         Event::Executed { id, duration, .. } => {
             println!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
+        }
+        Event::Retry {
+            id,
+            attempt,
+            wait,
+            blockers,
+        } => {
+            let by: Vec<String> = blockers
+                .iter()
+                .map(|b| format!("pid {} ({}, holds {})", b.pid, b.state, b.lock_mode))
+                .collect();
+            println!(
+                "  lock timeout on {id} (attempt {attempt} of {}){}; trying again in {:.1}s",
+                opts.lock_attempts,
+                if by.is_empty() {
+                    String::new()
+                } else {
+                    format!(", blocked by {}", by.join(", "))
+                },
+                wait.as_secs_f64()
+            );
         }
     };
     match reconcile::apply_target(&target, &opts, &mut printer).await {
@@ -183,8 +229,13 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 println!("\nNothing to apply: the database matches the files.");
             } else {
                 println!(
-                    "\nApplied {} statement(s) in {:.1}ms; plan hash {}; recorded in {}.",
+                    "\nApplied {} statement(s){} in {:.1}ms; plan hash {}; recorded in {}.",
                     applied.timings.len(),
+                    if applied.mode == "online" {
+                        format!(" online, in {} phase(s),", applied.phases.len())
+                    } else {
+                        String::new()
+                    },
                     applied.total.as_secs_f64() * 1000.0,
                     applied.plan.plan_hash,
                     reconcile::history::TABLE

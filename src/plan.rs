@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::diff::{diff, Change};
 use crate::model::{Catalog, UnmanagedObject};
 use crate::render::{render, Statement};
+
 use crate::rules::{self, Finding};
 
 #[derive(Clone, Debug, Serialize)]
@@ -17,7 +18,72 @@ pub struct Plan {
     pub unmanaged: Vec<UnmanagedObject>,
     /// Desired tables that need nothing (`table:<name>` in the admin endpoints).
     pub in_sync: Vec<String>,
+    /// Big tables whose writes this plan would stop while it works, in one
+    /// transaction (`apply --online` keeps them flowing).
+    pub busy_tables: Vec<BusyTable>,
     pub plan_hash: String,
+}
+
+/// A table above the threshold (`BUSY_ROWS` rows or `BUSY_BYTES` bytes) on
+/// which a statement scans, builds or rewrites while holding a lock that blocks writes.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BusyTable {
+    pub table: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<i64>,
+    /// The step ids that hold writes back, with their hazard.
+    pub steps: Vec<String>,
+    /// Whether `apply --online` runs them without blocking writes (a rewrite it cannot avoid).
+    pub online_avoids: bool,
+}
+
+/// Estimated rows from which a table counts as busy.
+pub const BUSY_ROWS: i64 = 100_000;
+/// Size from which a table counts as busy: 100 MiB.
+pub const BUSY_BYTES: i64 = 100 * 1024 * 1024;
+
+/// Locks that conflict with `ROW EXCLUSIVE`, which every INSERT, UPDATE and DELETE takes.
+pub fn blocks_writes(lock: &str) -> bool {
+    matches!(
+        lock,
+        "SHARE" | "SHARE ROW EXCLUSIVE" | "EXCLUSIVE" | "ACCESS EXCLUSIVE"
+    )
+}
+
+fn busy_tables(statements: &[Statement]) -> Vec<BusyTable> {
+    let mut out: Vec<BusyTable> = Vec::new();
+    for s in statements {
+        let (Some(table), Some(_)) = (&s.table, &s.hazard) else {
+            continue;
+        };
+        let big = s.table_rows.is_some_and(|r| r >= BUSY_ROWS)
+            || s.table_bytes.is_some_and(|b| b >= BUSY_BYTES);
+        if !big || !blocks_writes(s.lock) {
+            continue;
+        }
+        // Online forms take their strong locks only briefly (no scan under them).
+        let avoided = !s.online.is_empty();
+        let i = match out.iter().position(|b| &b.table == table) {
+            Some(i) => i,
+            None => {
+                out.push(BusyTable {
+                    table: table.clone(),
+                    rows: s.table_rows,
+                    bytes: s.table_bytes,
+                    steps: Vec::new(),
+                    online_avoids: true,
+                });
+                out.len() - 1
+            }
+        };
+        let b = &mut out[i];
+        b.steps.push(s.id.clone());
+        b.online_avoids &= avoided;
+    }
+    out
 }
 
 impl Plan {
@@ -57,6 +123,7 @@ impl Plan {
             .collect();
         let plan_hash = hash(&statements);
         Plan {
+            busy_tables: busy_tables(&statements),
             statements,
             refused,
             unmanaged,

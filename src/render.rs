@@ -32,6 +32,30 @@ pub struct Statement {
     pub table_rows: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table_bytes: Option<i64>,
+    /// How `apply --online` runs it, when not as it is in its first phase:
+    /// `[{phase: 2, sql: "CREATE INDEX CONCURRENTLY ..."}]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub online: Vec<OnlineStep>,
+    /// An enum value that another statement of the plan uses: added and
+    /// committed in a transaction of its own first (PostgreSQL refuses a value
+    /// added in the same transaction, SQLSTATE 55P04).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub commit_first: bool,
+}
+
+/// One statement of the online form of a planned statement.
+#[derive(Clone, Debug, Serialize)]
+pub struct OnlineStep {
+    /// 1: in the quick transaction; 2: outside a transaction (CONCURRENTLY);
+    /// 3: in a transaction of its own (validation).
+    pub phase: u8,
+    pub id: String,
+    pub sql: String,
+    pub lock: &'static str,
+    /// The index a `CREATE INDEX CONCURRENTLY` builds: a build that fails
+    /// leaves it invalid, and a retry drops it first.
+    #[serde(skip)]
+    pub builds_index: Option<QualName>,
 }
 
 impl Statement {
@@ -45,7 +69,26 @@ impl Statement {
             warning: None,
             table_rows: None,
             table_bytes: None,
+            online: Vec::new(),
+            commit_first: false,
         }
+    }
+    fn online(mut self, phase: u8, id: String, sql: String, lock: &'static str) -> Self {
+        self.online.push(OnlineStep {
+            phase,
+            id,
+            sql,
+            lock,
+            builds_index: None,
+        });
+        self
+    }
+    /// Marks the last online step as building `index` (schema-qualified).
+    fn building(mut self, table: &QualName, index: &str) -> Self {
+        if let Some(o) = self.online.last_mut() {
+            o.builds_index = Some(QualName::new(table.schema.clone(), index));
+        }
+        self
     }
     fn hazard(mut self, h: Option<&str>) -> Self {
         self.hazard = h.map(str::to_string);
@@ -70,6 +113,8 @@ pub const MAY_FAIL: &str = "may fail on existing rows";
 pub fn render(changes: &[&Change]) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut late_fks = Vec::new();
+    // The literals of enum values added to existing types, as statements quote them.
+    let mut added_values = Vec::new();
 
     for c in changes {
         if let Change::CreateSchema { name } = c {
@@ -120,6 +165,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     (None, Some(b)) => format!(" BEFORE {}", quote_literal(b)),
                     _ => String::new(),
                 };
+                added_values.push(quote_literal(value));
                 out.push(Statement::new(
                     format!("add-enum-value:{name}.{value}"),
                     format!(
@@ -260,6 +306,27 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             _ => {}
         }
     }
+    // Indexes left invalid by a failed concurrent build go before they are built again.
+    for c in changes {
+        if let Change::DropInvalidIndex { table, name, stats } = c {
+            let index = QualName::new(table.schema.clone(), name.clone());
+            out.push(
+                Statement::new(
+                    format!("drop-invalid-index:{}", index_id(table, name)),
+                    format!("DROP INDEX {}", index.sql()),
+                    Some(table),
+                    "ACCESS EXCLUSIVE",
+                )
+                .stats(stats)
+                .online(
+                    2,
+                    format!("drop-invalid-index:{}", index_id(table, name)),
+                    format!("DROP INDEX CONCURRENTLY IF EXISTS {}", index.sql()),
+                    "SHARE UPDATE EXCLUSIVE",
+                ),
+            );
+        }
+    }
     for c in changes {
         match c {
             Change::AddConstraint {
@@ -274,48 +341,112 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                 constraint,
                 stats,
             } => {
-                let (lock, hazard) = match constraint {
-                    Constraint::Unique(_) => ("ACCESS EXCLUSIVE", "blocks writes while it builds"),
-                    _ => ("ACCESS EXCLUSIVE", "scans the table to validate"),
-                };
-                out.push(
-                    Statement::new(
-                        format!("add-constraint:{table}.{}", constraint.name()),
-                        format!(
-                            "ALTER TABLE {} ADD {}",
-                            table.sql(),
-                            constraint_sql(constraint)
-                        ),
-                        Some(table),
-                        lock,
-                    )
-                    .hazard(Some(hazard))
-                    .warning(MAY_FAIL)
-                    .stats(stats),
+                let id = format!("add-constraint:{table}.{}", constraint.name());
+                let sql = format!(
+                    "ALTER TABLE {} ADD {}",
+                    table.sql(),
+                    constraint_sql(constraint)
                 );
+                let s = match constraint {
+                    // The files want it to check new rows only.
+                    _ if !constraint.validated() => {
+                        out.push(
+                            Statement::new(
+                                id,
+                                format!("{sql} NOT VALID"),
+                                Some(table),
+                                "ACCESS EXCLUSIVE",
+                            )
+                            .stats(stats),
+                        );
+                        continue;
+                    }
+                    // Online: the index is built concurrently, then attached.
+                    Constraint::Unique(k) => {
+                        Statement::new(id.clone(), sql, Some(table), "ACCESS EXCLUSIVE")
+                            .hazard(Some("blocks writes while it builds"))
+                            .online(
+                                2,
+                                format!("create-index:{}", index_id(table, &k.name)),
+                                unique_index_sql(table, k),
+                                "SHARE UPDATE EXCLUSIVE",
+                            )
+                            .building(table, &k.name)
+                            .online(
+                                3,
+                                id,
+                                format!(
+                                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{}",
+                                    table.sql(),
+                                    quote_ident(&k.name),
+                                    quote_ident(&k.name),
+                                    deferrable_sql(k.deferrable, k.initially_deferred)
+                                ),
+                                "ACCESS EXCLUSIVE",
+                            )
+                    }
+                    // Online: added NOT VALID (new rows are checked), then validated.
+                    _ => not_valid_then_validate(
+                        Statement::new(id, sql.clone(), Some(table), "ACCESS EXCLUSIVE")
+                            .hazard(Some("scans the table to validate")),
+                        table,
+                        constraint.name(),
+                        &sql,
+                    ),
+                };
+                out.push(s.warning(MAY_FAIL).stats(stats));
             }
             _ => {}
         }
     }
     for (table, fk, stats) in late_fks {
-        let existing = stats.is_some();
+        let sql = format!(
+            "ALTER TABLE {} ADD {}",
+            table.sql(),
+            constraint_sql(&Constraint::ForeignKey(fk.clone()))
+        );
         let mut s = Statement::new(
             format!("add-foreign-key:{table}.{}", fk.name),
-            format!(
-                "ALTER TABLE {} ADD {}",
-                table.sql(),
-                constraint_sql(&Constraint::ForeignKey(fk))
-            ),
+            sql.clone(),
             Some(&table),
             "SHARE ROW EXCLUSIVE",
         );
-        if let Some(stats) = stats {
-            s = s.hazard(Some("scans the table to validate")).stats(&stats);
-        }
-        if existing {
-            s = s.warning(MAY_FAIL);
+        if !fk.validated && stats.is_some() {
+            s.sql.push_str(" NOT VALID");
+        } else if let Some(stats) = stats {
+            // On an existing table: its rows are checked; online, after the fact.
+            s = not_valid_then_validate(
+                s.hazard(Some("scans the table to validate"))
+                    .stats(&stats)
+                    .warning(MAY_FAIL),
+                &table,
+                &fk.name,
+                &sql,
+            );
         }
         out.push(s);
+    }
+    for c in changes {
+        if let Change::ValidateConstraint { table, name, stats } = c {
+            let sql = validate_sql(table, name);
+            out.push(
+                Statement::new(
+                    format!("validate-constraint:{table}.{name}"),
+                    sql.clone(),
+                    Some(table),
+                    "SHARE UPDATE EXCLUSIVE",
+                )
+                .hazard(Some("scans the table to validate"))
+                .warning(MAY_FAIL)
+                .stats(stats)
+                .online(
+                    3,
+                    format!("validate-constraint:{table}.{name}"),
+                    sql,
+                    "SHARE UPDATE EXCLUSIVE",
+                ),
+            );
+        }
     }
     for c in changes {
         match c {
@@ -354,7 +485,67 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             }
         }
     }
+    mark_enum_values_used(&mut out, &added_values);
     out
+}
+
+/// `ALTER TABLE t ADD CONSTRAINT ... NOT VALID` in phase 1, validated in phase 3.
+fn not_valid_then_validate(s: Statement, table: &QualName, name: &str, sql: &str) -> Statement {
+    let id = s.id.clone();
+    let lock = s.lock;
+    s.online(1, id, format!("{sql} NOT VALID"), lock).online(
+        3,
+        format!("validate-constraint:{table}.{name}"),
+        validate_sql(table, name),
+        "SHARE UPDATE EXCLUSIVE",
+    )
+}
+
+fn validate_sql(table: &QualName, name: &str) -> String {
+    format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+        table.sql(),
+        quote_ident(name)
+    )
+}
+
+fn deferrable_sql(deferrable: bool, initially_deferred: bool) -> &'static str {
+    match (deferrable, initially_deferred) {
+        (true, true) => " DEFERRABLE INITIALLY DEFERRED",
+        (true, false) => " DEFERRABLE",
+        _ => "",
+    }
+}
+
+/// The index a unique constraint is built from online.
+fn unique_index_sql(table: &QualName, k: &crate::model::Key) -> String {
+    format!(
+        "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}){}",
+        quote_ident(&k.name),
+        table.sql(),
+        crate::names::quote_list(&k.columns),
+        if k.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        }
+    )
+}
+
+/// When another statement of the plan uses a value an `ALTER TYPE ... ADD VALUE`
+/// adds (a default, a check), the values are added and committed first.
+fn mark_enum_values_used(out: &mut [Statement], added: &[String]) {
+    let is_value = |s: &Statement| s.id.starts_with("add-enum-value:");
+    let uses = |sql: &str| added.iter().any(|v| sql.contains(v.as_str()));
+    let used = out
+        .iter()
+        .filter(|s| !is_value(s))
+        .any(|s| uses(&s.sql) || s.online.iter().any(|o| uses(&o.sql)));
+    if used {
+        for s in out.iter_mut().filter(|s| is_value(s)) {
+            s.commit_first = true;
+        }
+    }
 }
 
 /// `CREATE DOMAIN name AS type [DEFAULT expr] [NOT NULL] [CONSTRAINT c CHECK (expr)]...`
@@ -550,7 +741,16 @@ fn create_index(
         "SHARE",
     );
     if existing {
-        let s = s.hazard(Some("blocks writes while it builds")).stats(stats);
+        let s = s
+            .hazard(Some("blocks writes while it builds"))
+            .stats(stats)
+            .online(
+                2,
+                format!("create-index:{}", index_id(table, &i.name)),
+                index_sql_concurrently(&quote_ident(&i.name), &table.sql(), i),
+                "SHARE UPDATE EXCLUSIVE",
+            )
+            .building(table, &i.name);
         if i.unique {
             s.warning(MAY_FAIL)
         } else {
@@ -563,8 +763,17 @@ fn create_index(
 
 /// `CREATE [UNIQUE] INDEX name ON table [USING m] (keys) [INCLUDE (...)] [WHERE ...]`
 pub fn index_sql(name_sql: &str, table_sql: &str, i: &Index) -> String {
+    index_sql_with(name_sql, table_sql, i, "")
+}
+
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY ...`: writes continue while it builds.
+fn index_sql_concurrently(name_sql: &str, table_sql: &str, i: &Index) -> String {
+    index_sql_with(name_sql, table_sql, i, "CONCURRENTLY ")
+}
+
+fn index_sql_with(name_sql: &str, table_sql: &str, i: &Index, concurrently: &str) -> String {
     let mut sql = format!(
-        "CREATE {}INDEX {name_sql} ON {table_sql}",
+        "CREATE {}INDEX {concurrently}{name_sql} ON {table_sql}",
         if i.unique { "UNIQUE " } else { "" }
     );
     if i.method != "btree" {

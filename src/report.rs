@@ -51,6 +51,41 @@ pub fn text(plan: &Plan, target: &str) -> String {
         if let Some(w) = &s.warning {
             let _ = writeln!(out, "      ! {w}");
         }
+        if s.commit_first {
+            let _ = writeln!(
+                out,
+                "      committed first, in a transaction of its own: the plan uses this value"
+            );
+        }
+        if !s.online.is_empty() {
+            let how: Vec<String> = s.online.iter().map(online_step_text).collect();
+            let _ = writeln!(out, "      with --online: {}", how.join(", then "));
+        }
+    }
+    if !plan.busy_tables.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nBusy tables: applied in one transaction, this plan stops writes to them until COMMIT"
+        );
+        for b in &plan.busy_tables {
+            let size = match (b.rows, b.bytes) {
+                (Some(r), Some(bytes)) => format!("~{r} rows, {}", human_bytes(bytes)),
+                (Some(r), None) => format!("~{r} rows"),
+                (None, Some(bytes)) => human_bytes(bytes),
+                (None, None) => String::new(),
+            };
+            let _ = writeln!(out, "  {} ({size}): {}", b.table, b.steps.join(", "));
+            if !b.online_avoids {
+                let _ = writeln!(
+                    out,
+                    "    a table rewrite: --online cannot avoid it; consider a nullable column without a volatile default, backfilled in batches"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  advice: apply with --online to keep writes flowing (indexes built CONCURRENTLY, constraints added NOT VALID then validated)"
+        );
     }
     if !plan.refused.is_empty() {
         let _ = writeln!(
@@ -75,6 +110,24 @@ pub fn text(plan: &Plan, target: &str) -> String {
     );
     let _ = writeln!(out, "Plan hash: {}", plan.plan_hash);
     out
+}
+
+/// One step of a statement's online form, for a person.
+fn online_step_text(o: &crate::render::OnlineStep) -> String {
+    let what = if o.sql.ends_with(" NOT VALID") {
+        "added NOT VALID"
+    } else if o.sql.contains(" VALIDATE CONSTRAINT ") {
+        "validated"
+    } else if o.sql.contains(" USING INDEX ") {
+        "attached to its index"
+    } else if o.sql.starts_with("DROP INDEX CONCURRENTLY") {
+        "dropped CONCURRENTLY"
+    } else if o.sql.contains(" CONCURRENTLY ") {
+        "index built CONCURRENTLY"
+    } else {
+        "run"
+    };
+    format!("{what} in phase {}", o.phase)
 }
 
 /// One refusal: rule, object, where, what, the diff of the definitions, the safe path.
@@ -192,7 +245,7 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
                  a longer --lock-timeout makes every query on {table} queue behind this apply meanwhile."
             );
         }
-        ApplyError::Statement { id, error } => {
+        ApplyError::Statement { id, error, .. } => {
             let _ = writeln!(out, "  step: {id}");
             if let Some(sql) = &error.statement {
                 let _ = writeln!(out, "  statement: {sql}");
@@ -206,11 +259,23 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
             if let Some(h) = &error.hint {
                 let _ = writeln!(out, "  hint: {h}");
             }
+            if error.statement.as_deref().is_some_and(|s| {
+                s.starts_with("CREATE UNIQUE INDEX CONCURRENTLY")
+                    || s.starts_with("CREATE INDEX CONCURRENTLY")
+            }) {
+                let _ = writeln!(
+                    out,
+                    "  note: PostgreSQL leaves the index of a failed concurrent build in place, marked invalid: \
+                     queries do not use it, writes still maintain it (a unique one already rejects new duplicates). \
+                     Fix the cause (for a unique index, the duplicate rows), then run apply --online again: \
+                     it drops the invalid index concurrently and builds it again."
+                );
+            }
         }
         ApplyError::Verification { plan, .. } => {
-            out.push_str(&text(plan, "the database (after applying, before COMMIT)"));
+            out.push_str(&text(plan, "the database (after applying)"));
         }
-        ApplyError::Other(_) => {}
+        ApplyError::Pooled { .. } | ApplyError::Other(_) => {}
     }
     out
 }
