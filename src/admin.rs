@@ -51,9 +51,34 @@ impl AdminConfig {
                 .or_else(|| var("NODE_ENV"))
                 .unwrap_or_else(|| "development".into()),
             migrations_on_boot: var("RUN_MIGRATIONS_ON_BOOT").is_some_and(|v| is_true(&v)),
-            apply: ApplyOptions::default(),
+            apply: online_options(
+                ApplyOptions::default(),
+                var("RECONCILE_ONLINE").is_some_and(|v| is_true(&v)),
+            ),
         }
     }
+}
+
+/// With `online`, the options of `apply --online` (its shorter lock timeout).
+fn online_options(opts: ApplyOptions, online: bool) -> ApplyOptions {
+    if online && !opts.online {
+        ApplyOptions {
+            online,
+            lock_timeout: crate::apply::ONLINE_LOCK_TIMEOUT,
+            ..opts
+        }
+    } else {
+        opts
+    }
+}
+
+/// `?online=true` (any true spelling) in a query string.
+fn online_requested(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&')
+            .filter_map(|pair| pair.strip_prefix("online="))
+            .any(is_true)
+    })
 }
 
 fn is_true(v: &str) -> bool {
@@ -392,9 +417,10 @@ async fn migrate(
     if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
         return r;
     }
+    let opts = online_options(state.0.config.apply.clone(), online_requested(uri.query()));
     // The apply runs in a task of its own: a client that goes away does not cut it in half.
     let task_state = state.clone();
-    let task = tokio::spawn(async move { run_apply(&task_state).await });
+    let task = tokio::spawn(async move { run_apply(&task_state, &opts).await });
     match task.await {
         Ok(r) => r,
         Err(e) => error(
@@ -409,7 +435,7 @@ fn ms(d: Duration) -> String {
     format!("{}ms", d.as_millis())
 }
 
-async fn run_apply(state: &AdminState) -> Response {
+async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
     let Ok(_guard) = state.0.applying.try_read() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -418,7 +444,7 @@ async fn run_apply(state: &AdminState) -> Response {
         );
     };
     let started = Instant::now();
-    let result = crate::apply_target(&state.target(), &state.0.config.apply, &mut |_| {}).await;
+    let result = crate::apply_target(&state.target(), opts, &mut |_| {}).await;
     match result {
         Ok(applied) => {
             let executed: Vec<&String> = applied.timings.iter().map(|(id, _)| id).collect();
@@ -427,20 +453,25 @@ async fn run_apply(state: &AdminState) -> Response {
             state.log(&log_line(
                 "info",
                 "migrate applied",
-                json!({ "statements": executed.len(), "planHash": applied.plan.plan_hash }),
+                json!({ "statements": executed.len(), "planHash": applied.plan.plan_hash, "mode": applied.mode }),
             ));
+            let mut result = json!({
+                "executed": executed,
+                "skipped": applied.plan.in_sync.iter().map(|t| format!("table:{t}")).collect::<Vec<_>>(),
+                "timings": timings,
+                "totalTime": ms(started.elapsed()),
+                "planHash": applied.plan.plan_hash,
+            });
+            if opts.online {
+                result["phases"] = applied
+                    .phases
+                    .iter()
+                    .map(|p| json!({ "phase": p.phase, "executed": p.executed, "totalTime": ms(p.total) }))
+                    .collect();
+            }
             (
                 StatusCode::OK,
-                Json(json!({
-                    "success": true,
-                    "result": {
-                        "executed": executed,
-                        "skipped": applied.plan.in_sync.iter().map(|t| format!("table:{t}")).collect::<Vec<_>>(),
-                        "timings": timings,
-                        "totalTime": ms(started.elapsed()),
-                        "planHash": applied.plan.plan_hash,
-                    }
-                })),
+                Json(json!({ "success": true, "result": result })),
             )
                 .into_response()
         }

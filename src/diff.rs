@@ -174,6 +174,12 @@ pub enum Change {
         name: String,
         stats: Option<TableStats>,
     },
+    /// A unique constraint the files want, whose index is already built (by an
+    /// online apply stopped before it attached it): attached, not built again.
+    AttachUniqueIndex {
+        table: QualName,
+        key: Key,
+    },
     /// A constraint the files want, present but not validated (added `NOT VALID`
     /// by an online apply that was interrupted).
     ValidateConstraint {
@@ -215,6 +221,7 @@ impl Change {
             | Change::ChangeConstraint { table, .. }
             | Change::CreateIndex { table, .. }
             | Change::DropInvalidIndex { table, .. }
+            | Change::AttachUniqueIndex { table, .. }
             | Change::ValidateConstraint { table, .. }
             | Change::ChangeIndex { table, .. }
             | Change::ChangePartitioning { table, .. } => Some(table),
@@ -465,16 +472,23 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
         match live_cons.iter().find(|l| l.name() == d.name()) {
             None => {
                 // A unique constraint added online is built as an index first:
-                // an invalid index of its name is what a failed build left.
-                if matches!(d, Constraint::Unique(_)) {
-                    if let Some(l) = live.indexes.iter().find(|i| i.name == d.name()) {
-                        if !l.valid {
-                            changes.push(Change::DropInvalidIndex {
+                // an invalid index of its name is what a failed build left; a
+                // valid one, a build that finished before the apply stopped.
+                if let Constraint::Unique(k) = d {
+                    match live.indexes.iter().find(|i| i.name == k.name) {
+                        Some(l) if l.valid && backs_unique(l, k) => {
+                            changes.push(Change::AttachUniqueIndex {
                                 table: tname.clone(),
-                                name: l.name.clone(),
-                                stats: stats.clone(),
+                                key: k.clone(),
                             });
+                            continue;
                         }
+                        Some(l) if !l.valid => changes.push(Change::DropInvalidIndex {
+                            table: tname.clone(),
+                            name: l.name.clone(),
+                            stats: stats.clone(),
+                        }),
+                        _ => {}
                     }
                 }
                 changes.push(Change::AddConstraint {
@@ -555,8 +569,14 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
         }
     }
     for l in &live.indexes {
-        let rebuilt_for_constraint = !l.valid && desired.uniques.iter().any(|u| u.name == l.name);
-        if !desired.indexes.iter().any(|d| d.name == l.name) && !rebuilt_for_constraint {
+        // An index named as a unique constraint the table still lacks is
+        // rebuilt or attached (see above).
+        let for_constraint = desired.uniques.iter().any(|u| {
+            u.name == l.name
+                && (!l.valid || backs_unique(l, u))
+                && !live.uniques.iter().any(|x| x.name == u.name)
+        });
+        if !desired.indexes.iter().any(|d| d.name == l.name) && !for_constraint {
             changes.push(Change::Unmanaged {
                 object: UnmanagedObject {
                     kind: "index".into(),
@@ -585,6 +605,24 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
             }
         }
     }
+}
+
+/// Whether `ALTER TABLE ... ADD CONSTRAINT k UNIQUE USING INDEX i` would give
+/// the constraint `k`: a plain unique btree index on exactly its columns.
+fn backs_unique(i: &Index, k: &Key) -> bool {
+    i.unique
+        && i.method == "btree"
+        && i.predicate.is_none()
+        && i.include.is_empty()
+        && i.nulls_not_distinct == k.nulls_not_distinct
+        && i.keys.len() == k.columns.len()
+        && i.keys.iter().zip(&k.columns).all(|(ik, c)| {
+            matches!(&ik.part, crate::model::IndexKeyPart::Column(n) if n == c)
+                && ik.collation.is_none()
+                && ik.opclass.is_none()
+                && !ik.desc
+                && !ik.nulls_first
+        })
 }
 
 /// The unique, check and foreign key constraints of a table.

@@ -328,6 +328,16 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
     for c in changes {
+        if let Change::AttachUniqueIndex { table, key } = c {
+            out.push(Statement::new(
+                format!("add-constraint:{table}.{}", key.name),
+                attach_unique_sql(table, key),
+                Some(table),
+                "ACCESS EXCLUSIVE",
+            ));
+        }
+    }
+    for c in changes {
         match c {
             Change::AddConstraint {
                 table,
@@ -372,18 +382,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                                 "SHARE UPDATE EXCLUSIVE",
                             )
                             .building(table, &k.name)
-                            .online(
-                                3,
-                                id,
-                                format!(
-                                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{}",
-                                    table.sql(),
-                                    quote_ident(&k.name),
-                                    quote_ident(&k.name),
-                                    deferrable_sql(k.deferrable, k.initially_deferred)
-                                ),
-                                "ACCESS EXCLUSIVE",
-                            )
+                            .online(3, id, attach_unique_sql(table, k), "ACCESS EXCLUSIVE")
                     }
                     // Online: added NOT VALID (new rows are checked), then validated.
                     _ => not_valid_then_validate(
@@ -506,6 +505,18 @@ fn validate_sql(table: &QualName, name: &str) -> String {
         "ALTER TABLE {} VALIDATE CONSTRAINT {}",
         table.sql(),
         quote_ident(name)
+    )
+}
+
+/// `ALTER TABLE t ADD CONSTRAINT k UNIQUE USING INDEX k`: a unique constraint
+/// from the index of its name, without building anything.
+fn attach_unique_sql(table: &QualName, k: &crate::model::Key) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{}",
+        table.sql(),
+        quote_ident(&k.name),
+        quote_ident(&k.name),
+        deferrable_sql(k.deferrable, k.initially_deferred)
     )
 }
 

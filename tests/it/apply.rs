@@ -258,7 +258,7 @@ fn sigkill_during_apply_leaves_the_schema_as_before() {
         .spawn()
         .unwrap();
     let waiting = wait_for(20, || {
-        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND wait_event_type = 'Lock'")
+        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database() AND wait_event_type = 'Lock'")
             == Some("1".into())
     });
     if !waiting {
@@ -279,7 +279,7 @@ fn sigkill_during_apply_leaves_the_schema_as_before() {
     child.wait().unwrap();
     blocker.exec("ROLLBACK");
     let gone = wait_for(15, || {
-        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile'")
+        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database()")
             == Some("0".into())
     });
     assert!(gone, "the killed apply's session is still there");

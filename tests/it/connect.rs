@@ -593,3 +593,41 @@ fn unreachable_servers_and_missing_databases_fail_with_exit_1() {
         "{r}"
     );
 }
+
+#[test]
+fn apply_online_through_pgbouncer_in_transaction_mode_is_refused_before_anything_runs() {
+    let db = TestDb::new("pooler_online");
+    let schema = example_schema();
+    // Tables to build on: the online part needs existing tables.
+    let direct = run(&["apply", "--schema", &schema, "--database-url", &db.url]);
+    assert_eq!(direct.code, 0, "{direct}");
+    db.sql("DROP INDEX idx_appointments_phone");
+    let r = run(&[
+        "apply",
+        "--online",
+        "--schema",
+        &schema,
+        "--database-url",
+        &pooled(&db),
+    ]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stderr.contains("pooler in transaction mode"), "{r}");
+    assert!(r.stderr.contains("Nothing was applied"), "{r}");
+    assert_eq!(
+        db.query("SELECT to_regclass('idx_appointments_phone') IS NULL"),
+        ["t"],
+        "the index was built through the pooler"
+    );
+    assert_eq!(db.history_count(), 1);
+    // Directly, the same online apply goes through.
+    let r = run(&[
+        "apply",
+        "--online",
+        "--schema",
+        &schema,
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(db.history_count(), 2);
+}

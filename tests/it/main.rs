@@ -7,5 +7,6 @@ mod connect;
 mod dump;
 mod harness;
 mod introspect;
+mod online;
 mod plan;
 mod serve;

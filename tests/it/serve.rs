@@ -400,7 +400,7 @@ fn sigterm_lets_an_apply_in_progress_finish() {
         let observer = Session::open(&db.url);
         assert!(wait_for(20, || {
             observer
-            .value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND wait_event_type = 'Lock'")
+            .value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database() AND wait_event_type = 'Lock'")
             == Some("1".into())
         }));
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
@@ -437,5 +437,90 @@ fn an_unreachable_database_is_a_json_error() {
         r.body
     );
     assert_eq!(s.get("/__admin/health").body["database"], "error");
+    s.stop();
+}
+
+/// The example schema applied, then an index and a foreign key taken away:
+/// what an online migrate has left to do on existing tables.
+fn example_missing_index_and_fk(prefix: &str) -> TestDb {
+    let db = TestDb::new(prefix);
+    let schema = repo().join("schema");
+    let r = crate::harness::run(&[
+        "apply",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    db.sql(
+        "DROP INDEX idx_appointments_phone; \
+         ALTER TABLE appointments DROP CONSTRAINT appointments_tenant_id_fkey",
+    );
+    db
+}
+
+#[test]
+fn migrate_online_answers_its_phases() {
+    let phases_of = |r: &Reply| -> Vec<(u64, Vec<String>)> {
+        r.body["result"]["phases"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no phases: {}", r.body))
+            .iter()
+            .map(|p| {
+                assert!(p["totalTime"].as_str().unwrap().ends_with("ms"), "{p}");
+                (
+                    p["phase"].as_u64().unwrap(),
+                    p["executed"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        (
+            1,
+            vec!["add-foreign-key:appointments.appointments_tenant_id_fkey".to_string()],
+        ),
+        (2, vec!["create-index:idx_appointments_phone".to_string()]),
+        (
+            3,
+            vec!["validate-constraint:appointments.appointments_tenant_id_fkey".to_string()],
+        ),
+    ];
+
+    // ?online=true
+    let db = example_missing_index_and_fk("serve_online_query");
+    let s = Server::start(&db, &[("ADMIN_TOKEN", TOKEN)]);
+    let r = s.with_token("POST", "/__admin/migrate?online=true");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(phases_of(&r), expected, "{}", r.body);
+    assert_eq!(
+        db.query(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_appointments_phone'::regclass"
+        ),
+        ["t"]
+    );
+    // Without it, no phases: one transaction.
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert!(r.body["result"].get("phases").is_none(), "{}", r.body);
+    s.stop();
+
+    // RECONCILE_ONLINE=true
+    let db = example_missing_index_and_fk("serve_online_env");
+    let s = Server::start(&db, &[("ADMIN_TOKEN", TOKEN), ("RECONCILE_ONLINE", "true")]);
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(phases_of(&r), expected, "{}", r.body);
+    assert_eq!(
+        db.query(
+            "SELECT mode || ':' || phase FROM _reconcile.history WHERE mode = 'online' ORDER BY id"
+        ),
+        ["online:1", "online:2", "online:3"]
+    );
     s.stop();
 }

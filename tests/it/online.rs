@@ -1,0 +1,487 @@
+//! `apply --online` (SPEC §4) against a real PostgreSQL: the three phases
+//! converge, a failed concurrent build and a killed apply are finished by the
+//! next apply, a held lock is retried then named, enum values used in the same
+//! plan apply in both modes, and the hazards of a plan in text and JSON.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::harness::{plan_as, plan_json, run, wait_for, Run, Session, TestDb};
+
+const BASE: &str = r#"
+[enums.status]
+values = ["new", "open"]
+
+[tables.owners.columns]
+id = { type = "bigint", primary_key = true }
+
+[tables.leads.columns]
+id = { type = "bigint", primary_key = true }
+owner_id = { type = "bigint" }
+phone = { type = "text" }
+status = { type = "status", default = "'new'" }
+"#;
+
+/// The base, plus what a deploy adds to the busy `leads`: a column, a foreign
+/// key, a check, a unique constraint and an index.
+fn grown() -> String {
+    format!(
+        r#"{BASE}note = {{ type = "text" }}
+
+[tables.leads.foreign_keys]
+leads_owner_fk = {{ columns = ["owner_id"], references = "owners(id)" }}
+
+[tables.leads.checks]
+leads_phone_len = "length(phone) < 40"
+
+[tables.leads.unique]
+leads_phone_owner_key = ["phone", "owner_id"]
+
+[tables.leads.indexes]
+idx_leads_phone = {{ columns = ["phone"] }}
+"#
+    )
+}
+
+fn schema_of(toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.toml"), toml).unwrap();
+    dir
+}
+
+fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "apply",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// A database with the base schema and `rows` leads spread over 10 owners.
+fn busy_db(prefix: &str, rows: usize) -> TestDb {
+    let db = TestDb::new(prefix);
+    let base = schema_of(BASE);
+    let r = apply(base.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    db.sql(&format!(
+        "INSERT INTO owners SELECT g FROM generate_series(1, 10) g; \
+         INSERT INTO leads (id, owner_id, phone) SELECT g, g % 10 + 1, 'p' || g FROM generate_series(1, {rows}) g; \
+         ANALYZE"
+    ));
+    db
+}
+
+fn assert_converged(schema: &Path, db: &TestDb) {
+    let (code, plan) = plan_json(schema, db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(
+        plan["statements"].as_array().map(Vec::len),
+        Some(0),
+        "the re-plan is not empty: {plan:#}"
+    );
+    assert_eq!(
+        db.query("SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'leads'::regclass"),
+        ["t"],
+        "an index of leads is invalid"
+    );
+    assert_eq!(
+        db.query(
+            "SELECT bool_and(convalidated) FROM pg_constraint WHERE conrelid = 'leads'::regclass"
+        ),
+        ["t"],
+        "a constraint of leads is not validated"
+    );
+}
+
+/// `mode:phase` of each history row, oldest first.
+fn history(db: &TestDb) -> Vec<String> {
+    db.query("SELECT mode || ':' || coalesce(phase::text, '-') FROM _reconcile.history ORDER BY id")
+}
+
+#[test]
+fn online_apply_runs_three_phases_and_converges() {
+    let db = busy_db("online_converges", 2000);
+    let v2 = schema_of(&grown());
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 0, "{r}");
+    for phase in ["phase 1:", "phase 2:", "phase 3:"] {
+        assert!(r.stdout.contains(phase), "no {phase}\n{r}");
+    }
+    assert_converged(v2.path(), &db);
+    assert_eq!(
+        history(&db),
+        ["transaction:-", "online:1", "online:2", "online:3"]
+    );
+    // What each phase ran: NOT VALID first, CONCURRENTLY outside, VALIDATE last.
+    let phase_sql = |p: i32| {
+        db.query(&format!(
+            "SELECT statements::text FROM _reconcile.history WHERE phase = {p}"
+        ))
+        .join("")
+    };
+    assert!(phase_sql(1).contains("NOT VALID"), "{}", phase_sql(1));
+    assert!(!phase_sql(1).contains("CREATE INDEX"), "{}", phase_sql(1));
+    assert!(
+        phase_sql(2).contains("CREATE INDEX CONCURRENTLY idx_leads_phone")
+            && phase_sql(2).contains("CREATE UNIQUE INDEX CONCURRENTLY leads_phone_owner_key"),
+        "{}",
+        phase_sql(2)
+    );
+    assert!(
+        phase_sql(3).contains("VALIDATE CONSTRAINT leads_owner_fk")
+            && phase_sql(3).contains("UNIQUE USING INDEX leads_phone_owner_key"),
+        "{}",
+        phase_sql(3)
+    );
+    // The session-level advisory lock is released.
+    assert_eq!(
+        db.query(&format!(
+            "SELECT pg_try_advisory_xact_lock({})",
+            reconcile::apply::LOCK_KEY
+        )),
+        ["t"]
+    );
+    // A second online apply changes nothing.
+    let again = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(again.code, 0, "{again}");
+    assert!(again.stdout.contains("Nothing to apply"), "{again}");
+    assert_eq!(history(&db).len(), 4);
+}
+
+#[test]
+fn a_failed_concurrent_unique_build_is_repaired_by_the_next_online_apply() {
+    let db = busy_db("online_invalid_index", 500);
+    db.sql("UPDATE leads SET phone = 'same' WHERE id IN (1, 2)");
+    let v2 = schema_of(&format!(
+        "{BASE}\n[tables.leads.indexes]\nidx_leads_phone_unique = {{ columns = [\"phone\"], unique = true }}\n"
+    ));
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stderr.contains("could not create unique index"), "{r}");
+    assert!(
+        r.stderr.contains("invalid"),
+        "the note on the invalid index is missing\n{r}"
+    );
+    assert_eq!(
+        db.query(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_leads_phone_unique'::regclass"
+        ),
+        ["f"],
+        "PostgreSQL left no invalid index"
+    );
+    // The plan sees it and says how it repairs it.
+    let (_, plan) = plan_json(v2.path(), &db);
+    let ids: Vec<&str> = plan["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "drop-invalid-index:idx_leads_phone_unique",
+            "create-index:idx_leads_phone_unique"
+        ],
+        "{plan:#}"
+    );
+
+    db.sql("DELETE FROM leads WHERE id = 2");
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout
+            .contains("drop-invalid-index:idx_leads_phone_unique"),
+        "{r}"
+    );
+    assert_converged(v2.path(), &db);
+}
+
+#[test]
+fn an_online_apply_killed_between_phases_is_finished_by_the_next() {
+    let db = busy_db("online_sigkill", 1000);
+    // A transaction holding an old snapshot (and no lock on leads): a
+    // concurrent build waits for it before it marks the index valid.
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
+    let observer = Session::open(&db.url);
+    let v2 = schema_of(&grown());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .args([
+            "apply",
+            "--online",
+            "--schema",
+            v2.path().to_str().unwrap(),
+            "--database-url",
+            &db.url,
+            "--lock-timeout",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let building = wait_for(30, || {
+        observer.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database() \
+             AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+        ) == Some("1".into())
+    });
+    if !building {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "the apply never waited in phase 2: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Phase 1 is committed: the column is there, the foreign key not yet validated.
+    assert_eq!(
+        observer.value("SELECT count(*) FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'note'"),
+        Some("1".into())
+    );
+    assert_eq!(
+        observer.value("SELECT convalidated FROM pg_constraint WHERE conname = 'leads_owner_fk'"),
+        Some("f".into())
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // The server notices the client is gone and cancels the build (then the
+    // blocker ends): PostgreSQL leaves the index invalid.
+    let gone = wait_for(15, || {
+        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database()")
+            == Some("0".into())
+    });
+    let left = observer.value(
+        "SELECT string_agg(pid || ' ' || coalesce(wait_event_type, '-') || '/' || coalesce(wait_event, '-') || ' ' || state || ': ' || query, ' | ') \
+         FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database()",
+    );
+    blocker.exec("ROLLBACK");
+    assert!(gone, "the killed apply's session is still there: {left:?}");
+    assert_eq!(
+        observer.value(
+            "SELECT count(*) FROM pg_index WHERE indrelid = 'leads'::regclass AND NOT indisvalid"
+        ),
+        Some("1".into()),
+        "the killed build left no invalid index"
+    );
+    assert_eq!(
+        observer.value(&format!(
+            "SELECT pg_try_advisory_xact_lock({})",
+            reconcile::apply::LOCK_KEY
+        )),
+        Some("t".into()),
+        "the advisory lock outlived the killed session"
+    );
+    assert_eq!(history(&db), ["transaction:-", "online:1"]);
+
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout
+            .contains("validate-constraint:leads.leads_owner_fk"),
+        "{r}"
+    );
+    assert!(r.stdout.contains("drop-invalid-index:"), "{r}");
+    assert_converged(v2.path(), &db);
+}
+
+#[test]
+fn a_held_lock_is_retried_with_backoff_then_the_blocker_is_named() {
+    let db = busy_db("online_lock", 100);
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN; LOCK TABLE leads IN ACCESS SHARE MODE");
+    let v2 = schema_of(&grown());
+    let r = apply(
+        v2.path(),
+        &db,
+        &[
+            "--online",
+            "--lock-timeout",
+            "200ms",
+            "--lock-attempts",
+            "3",
+        ],
+    );
+    blocker.exec("ROLLBACK");
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stdout.contains("(attempt 1 of 3)") && r.stdout.contains("(attempt 2 of 3)"),
+        "no retries shown\n{r}"
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("blocked by pid {}", blocker.pid)),
+        "{r}"
+    );
+    assert!(r.stderr.contains("(3 attempts)"), "{r}");
+    assert!(
+        r.stderr
+            .contains(&format!("blocked by pid {}", blocker.pid)),
+        "the blocker is not named\n{r}"
+    );
+    assert!(r.stderr.contains("nothing was applied"), "{r}");
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'note'"),
+        ["0"],
+        "phase 1 was not rolled back"
+    );
+    assert_eq!(history(&db), ["transaction:-"]);
+}
+
+#[test]
+fn an_enum_value_used_as_a_default_in_the_same_plan_applies_in_both_modes() {
+    let v2 = format!(
+        "{}outcome = {{ type = \"status\", default = \"'won'\" }}\n",
+        BASE.replace(r#"["new", "open"]"#, r#"["new", "open", "won"]"#)
+    );
+    let v2 = schema_of(&v2);
+    for (mode, extra) in [("transaction", &[][..]), ("online", &["--online"][..])] {
+        let db = busy_db(&format!("online_enum_{mode}"), 10);
+        let (_, plan) = plan_json(v2.path(), &db);
+        let value = &plan["statements"][0];
+        assert_eq!(value["id"], "add-enum-value:status.won", "{plan:#}");
+        assert_eq!(value["commit_first"], true, "{plan:#}");
+        let r = apply(v2.path(), &db, extra);
+        assert_eq!(r.code, 0, "{mode}: {r}");
+        assert_eq!(
+            db.query("SELECT count(*) FROM leads WHERE outcome = 'won'"),
+            ["10"],
+            "{mode}"
+        );
+        assert_converged(v2.path(), &db);
+        let h = history(&db);
+        assert_eq!(h[1], format!("{mode}:0"), "{mode}: {h:?}");
+    }
+}
+
+#[test]
+fn a_plan_names_the_lock_and_hazard_of_each_statement_and_suggests_online() {
+    let db = busy_db("online_hazards", 120_000);
+    // A volatile default rewrites the table: --online cannot avoid that.
+    let v2 = schema_of(&grown().replace(
+        "note = { type = \"text\" }",
+        "note = { type = \"text\" }\ntoken = { type = \"uuid\", default = \"gen_random_uuid()\" }",
+    ));
+    let (code, plan) = plan_json(v2.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    let stmt = |id: &str| {
+        plan["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {plan:#}"))
+            .clone()
+    };
+    let index = stmt("create-index:idx_leads_phone");
+    assert_eq!(index["lock"], "SHARE");
+    assert_eq!(index["hazard"], "blocks writes while it builds");
+    assert!(
+        index["table_rows"].as_i64().unwrap() >= 100_000,
+        "{index:#}"
+    );
+    assert!(index["table_bytes"].as_i64().unwrap() > 0, "{index:#}");
+    assert_eq!(index["online"][0]["phase"], 2);
+    assert!(index["online"][0]["sql"]
+        .as_str()
+        .unwrap()
+        .starts_with("CREATE INDEX CONCURRENTLY idx_leads_phone"));
+    let fk = stmt("add-foreign-key:leads.leads_owner_fk");
+    assert_eq!(fk["lock"], "SHARE ROW EXCLUSIVE");
+    assert_eq!(fk["hazard"], "scans the table to validate");
+    let phases: Vec<i64> = fk["online"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["phase"].as_i64().unwrap())
+        .collect();
+    assert_eq!(phases, [1, 3], "{fk:#}");
+    assert!(fk["online"][0]["sql"]
+        .as_str()
+        .unwrap()
+        .ends_with("NOT VALID"));
+    let check = stmt("add-constraint:leads.leads_phone_len");
+    assert_eq!(check["lock"], "ACCESS EXCLUSIVE");
+    assert_eq!(check["hazard"], "scans the table to validate");
+    let note = stmt("add-column:leads.note");
+    assert_eq!(note["lock"], "ACCESS EXCLUSIVE");
+    assert!(note.get("hazard").is_none(), "{note:#}");
+    let token = stmt("add-column:leads.token");
+    assert_eq!(token["hazard"], "rewrites the table");
+
+    let busy = plan["busyTables"].as_array().unwrap();
+    assert_eq!(busy.len(), 1, "{plan:#}");
+    assert_eq!(busy[0]["table"], "leads");
+    assert!(busy[0]["rows"].as_i64().unwrap() >= 100_000);
+    assert_eq!(
+        busy[0]["onlineAvoids"], false,
+        "a rewrite is not avoided online"
+    );
+    assert!(busy[0]["steps"]
+        .as_array()
+        .unwrap()
+        .contains(&"create-index:idx_leads_phone".into()));
+
+    let text = plan_as(v2.path(), &db, "text");
+    assert_eq!(text.code, 0, "{text}");
+    for words in [
+        "[lock SHARE; blocks writes while it builds; ~",
+        "[lock SHARE ROW EXCLUSIVE; scans the table to validate; ~",
+        "with --online: index built CONCURRENTLY in phase 2",
+        "with --online: added NOT VALID in phase 1, then validated in phase 3",
+        "rewrites the table",
+        "Busy tables:",
+        "apply with --online",
+    ] {
+        assert!(text.stdout.contains(words), "no {words:?} in\n{text}");
+    }
+
+    // A small table: hazards still shown, no advice.
+    let small = busy_db("online_hazards_small", 100);
+    let (_, plan) = plan_json(v2.path(), &small);
+    assert_eq!(
+        plan["busyTables"].as_array().map(Vec::len),
+        Some(0),
+        "{plan:#}"
+    );
+    assert_eq!(
+        plan["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "create-index:idx_leads_phone")
+            .unwrap()["hazard"],
+        "blocks writes while it builds"
+    );
+}
+
+#[test]
+fn a_unique_index_built_before_an_interruption_is_attached_not_built_again() {
+    // As an online apply leaves it when stopped between phases 2 and 3.
+    let v2 = schema_of(&grown());
+    for (mode, extra) in [("online", &["--online"][..]), ("transaction", &[][..])] {
+        let db = busy_db(&format!("online_attach_{mode}"), 100);
+        db.sql("CREATE UNIQUE INDEX leads_phone_owner_key ON leads (phone, owner_id)");
+        let (_, plan) = plan_json(v2.path(), &db);
+        let sql: Vec<&str> = plan["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["sql"].as_str().unwrap())
+            .collect();
+        assert!(
+            sql.contains(&"ALTER TABLE public.leads ADD CONSTRAINT leads_phone_owner_key UNIQUE USING INDEX leads_phone_owner_key"),
+            "{plan:#}"
+        );
+        assert!(plan["unmanaged"].as_array().unwrap().is_empty(), "{plan:#}");
+        let r = apply(v2.path(), &db, extra);
+        assert_eq!(r.code, 0, "{mode}: {r}");
+        assert_converged(v2.path(), &db);
+    }
+}
