@@ -313,7 +313,8 @@ fn measure(
     let pgbench_end = SystemTime::now();
 
     let mut warning = None;
-    if pgbench_end.duration_since(change_end).unwrap_or_default() < Duration::from_secs(2) {
+    let planned_end = started + Duration::from_secs(seconds);
+    if planned_end.duration_since(change_end).unwrap_or_default() < Duration::from_secs(2) {
         warning = Some(format!(
             "the change ended less than 2 s before pgbench did: raise ONLINE_BENCH_BUDGET (now {} s)",
             cfg.budget.as_secs()
@@ -321,7 +322,11 @@ fn measure(
     }
     let summary = std::fs::read_to_string(&out).unwrap_or_default();
     let stderr = std::fs::read_to_string(&err).unwrap_or_default();
-    let aborted: Vec<&str> = stderr.lines().filter(|l| l.contains(" aborted")).collect();
+    // "pgbench: error: client 1 script 0 aborted in command 2 query 0: ERROR: ..."
+    let aborted: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("client ") && l.contains(" aborted in command"))
+        .collect();
     if !status.success() && aborted.is_empty() {
         panic!("pgbench failed ({status}):\n{stderr}");
     }
@@ -337,6 +342,8 @@ fn measure(
     let log_failed = writes.iter().filter(|w| w.latency_us.is_none()).count();
     let us = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_micros() as i64;
     let (run_start, start, end) = (us(started + WARMUP), us(change_start), us(change_end));
+    // pgbench's end closes the last stretch (all clients aborted: no write after).
+    let stop = us(pgbench_end);
 
     let completed = writes
         .iter()
@@ -347,19 +354,16 @@ fn measure(
         change,
         writes_per_s: completed as f64 / change.as_secs_f64(),
         // Writes scheduled before the change ended and completed after it started.
-        window: latency(&writes, start, end, |w, lat| {
+        window: latency(&writes, start, end, stop, |w, lat| {
             w.end_us - lat <= end && w.end_us >= start
         }),
         // Writes completed between the warm-up and the change.
-        before: latency(&writes, run_start, start, |w, _| {
+        before: latency(&writes, run_start, start, stop, |w, _| {
             w.end_us >= run_start && w.end_us < start
         }),
         failed: log_failed.max(summary_failed) + aborted.len(),
         aborted_clients: aborted.len(),
-        first_error: stderr
-            .lines()
-            .find(|l| l.contains("error"))
-            .map(str::to_string),
+        first_error: aborted.first().map(|l| l.to_string()),
         warning,
     }
 }
@@ -387,8 +391,15 @@ fn online_by_hand(url: &str, dir: &Path) {
 
 /// p99, max and the longest stretch with no completed write among the writes
 /// `keep` selects (given the write and its latency); the stretch counts the
-/// gaps between consecutive completions that overlap `from..=to`.
-fn latency(writes: &[Write], from: i64, to: i64, keep: impl Fn(&Write, i64) -> bool) -> Latency {
+/// gaps between consecutive completions (and `stop`, pgbench's end) that
+/// overlap `from..=to`.
+fn latency(
+    writes: &[Write],
+    from: i64,
+    to: i64,
+    stop: i64,
+    keep: impl Fn(&Write, i64) -> bool,
+) -> Latency {
     let mut lat: Vec<i64> = writes
         .iter()
         .filter_map(|w| w.latency_us.filter(|&l| keep(w, l)))
@@ -399,6 +410,7 @@ fn latency(writes: &[Write], from: i64, to: i64, keep: impl Fn(&Write, i64) -> b
         .filter(|w| w.latency_us.is_some())
         .map(|w| w.end_us)
         .collect();
+    ends.push(stop);
     ends.sort_unstable();
     let longest_gap_us = ends
         .windows(2)
