@@ -523,6 +523,14 @@ fn apply_error_response(e: &ApplyError) -> Response {
         ApplyError::Verification { .. } => {
             error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))
         }
+        ApplyError::Stopped {
+            error: inner,
+            committed,
+        } => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+            json!({ "committed": committed, "cause": inner.to_string() }),
+        ),
         ApplyError::Other(inner) => error_response(inner),
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::db::{Db, SqlError};
 use crate::model::Catalog;
 use crate::phases::{schedule, Phase, Run, Step};
-use crate::plan::Plan;
+use crate::plan::{blocks_writes, Plan};
 use crate::{history, Error};
 
 /// The advisory lock key: the bytes of "reconcil" as a bigint. Advisory locks are per database.
@@ -95,7 +95,7 @@ fn outcome(committed: &[String]) -> String {
         "rolled back, nothing was applied".into()
     } else {
         format!(
-            "rolled back; {} step(s) committed before it stay ({}); running apply again finishes the job",
+            "{} step(s) committed before it stay ({}); once the cause is fixed, running apply again finishes the job",
             committed.len(),
             committed.join(", ")
         )
@@ -139,11 +139,17 @@ pub enum ApplyError {
         committed: Vec<String>,
     },
     #[error("apply --online needs a server session of its own for its whole run (a session-level advisory lock, and CREATE INDEX CONCURRENTLY outside a transaction), \
-             but this connection goes through a pooler in transaction mode: {evidence}. Nothing was applied{}. \
+             but this connection goes through a pooler in transaction mode: {evidence}. {} \
              Connect directly to the server, or through a pool in session mode, for the online apply; `apply` without --online works through this pooler",
-             if committed.is_empty() { String::new() } else { format!(" after {}", committed.join(", ")) })]
+             if committed.is_empty() { "Nothing was applied.".to_string() } else { format!("It stopped; committed before: {}; the advisory lock may stay with a pooled server process until the pooler closes it.", committed.join(", ")) })]
     Pooled {
         evidence: String,
+        committed: Vec<String>,
+    },
+    /// An error after earlier steps committed.
+    #[error("{error}; {}", outcome(committed))]
+    Stopped {
+        error: Error,
         committed: Vec<String>,
     },
     #[error("{0}")]
@@ -161,7 +167,7 @@ impl ApplyError {
         use crate::error::exit;
         match self {
             ApplyError::Refused { .. } | ApplyError::PlanChanged { .. } => exit::REFUSED,
-            ApplyError::Other(e) => e.exit_code(),
+            ApplyError::Other(e) | ApplyError::Stopped { error: e, .. } => e.exit_code(),
             _ => exit::OPERATIONAL,
         }
     }
@@ -294,13 +300,35 @@ async fn locked_transaction(
     });
     // Plan again: this is the state the statements will meet.
     let plan = crate::plan_in_transaction(db, desired).await?;
-    if before.is_none() {
-        on_event(Event::Locked(&plan));
-        check_locked_plan(&plan, opts)?;
-    } else if !plan.refused.is_empty() {
-        return Err(ApplyError::Refused {
-            plan: Box::new(plan),
-        });
+    match before {
+        None => {
+            on_event(Event::Locked(&plan));
+            check_locked_plan(&plan, opts)?;
+        }
+        // The enum values are in; what is left must be the rest of the plan
+        // that was checked (the lock was released in between).
+        Some(first) => {
+            let rest: Vec<&str> = first
+                .plan
+                .statements
+                .iter()
+                .filter(|s| !s.commit_first)
+                .map(|s| s.sql.as_str())
+                .collect();
+            let now: Vec<&str> = plan.statements.iter().map(|s| s.sql.as_str()).collect();
+            if rest != now || !plan.refused.is_empty() {
+                return Err(ApplyError::Stopped {
+                    error: Error::Other(format!(
+                        "the database changed while the lock was released after the enum values: \
+                         the rest of the plan is now {} statement(s) and {} refusal(s) instead of the {} statement(s) checked; nothing more ran",
+                        now.len(),
+                        plan.refused.len(),
+                        rest.len()
+                    )),
+                    committed,
+                });
+            }
+        }
     }
     let phases = schedule(&plan, false);
     let Some(phase) = phases.first() else {
@@ -453,7 +481,10 @@ async fn online(
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<Applied, ApplyError> {
-    if let Some(evidence) = transaction_pooler(db).await {
+    // An inconclusive probe (no second session within the time) lets the
+    // per-step check guard alone.
+    let probe = tokio::time::timeout(Duration::from_secs(10), transaction_pooler(db)).await;
+    if let Ok(Some(evidence)) = probe {
         return Err(ApplyError::Pooled {
             evidence,
             committed: Vec::new(),
@@ -473,13 +504,21 @@ async fn online(
         .and_then(|v| v.as_deref())
         .and_then(|v| v.parse().ok())
         .unwrap_or(db.backend_pid);
-    let result = online_locked(db, desired, opts, on_event, our_pid).await;
+    let mut committed = Vec::new();
+    let result = online_locked(db, desired, opts, on_event, our_pid, &mut committed).await;
     let _ = db
         .execute(&format!(
-            "RESET lock_timeout; RESET statement_timeout; SELECT pg_advisory_unlock({LOCK_KEY})"
+            "RESET lock_timeout; RESET statement_timeout; RESET search_path; \
+             RESET client_connection_check_interval; SELECT pg_advisory_unlock({LOCK_KEY})"
         ))
         .await;
-    let mut result = result;
+    // Whatever stopped it, say what stays committed.
+    let mut result = result.map_err(|e| match e {
+        ApplyError::Other(error) if !committed.is_empty() => {
+            ApplyError::Stopped { error, committed }
+        }
+        e => e,
+    });
     if let Err(ApplyError::LockTimeout {
         table, blockers, ..
     }) = &mut result
@@ -497,19 +536,14 @@ async fn online_locked(
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
     our_pid: i32,
+    committed: &mut Vec<String>,
 ) -> Result<Applied, ApplyError> {
     let started = Instant::now();
     let plan = crate::plan_with(db, desired).await?;
     on_event(Event::Locked(&plan));
     check_locked_plan(&plan, opts)?;
-    db.execute(&format!(
-        "SET lock_timeout = '{}'; SET statement_timeout = '{}'{}",
-        interval(opts.lock_timeout),
-        interval(opts.statement_timeout),
-        check_client(db, ""),
-    ))
-    .await?;
-    let mut committed: Vec<String> = Vec::new();
+    db.execute(&format!("SET search_path = public{}", check_client(db, "")))
+        .await?;
     let mut timings = Vec::new();
     let mut done = Vec::new();
     for phase in schedule(&plan, true) {
@@ -520,16 +554,14 @@ async fn online_locked(
             _ => phase.steps.chunks(1).collect(),
         };
         let in_transaction = phase.run != Run::EachOutsideTransaction;
-        let last = groups.len() - 1;
-        for (i, steps) in groups.into_iter().enumerate() {
-            // The history row goes in with the phase's last transaction.
-            let record = (in_transaction && i == last).then_some((&plan.plan_hash, &phase, t));
+        for steps in groups {
+            // Each transaction records what it committed; outside one, a row per step.
             let group = Group {
                 steps,
                 in_transaction,
-                record,
+                record: (&plan.plan_hash, phase.number),
             };
-            let ran = with_retries(db, opts, on_event, our_pid, &committed, &group).await?;
+            let ran = with_retries(db, opts, on_event, our_pid, committed, &group).await?;
             for (s, d) in steps.iter().zip(&ran) {
                 on_event(Event::Executed {
                     id: &s.id,
@@ -539,9 +571,10 @@ async fn online_locked(
                 timings.push((s.id.clone(), *d));
                 committed.push(s.id.clone());
             }
-        }
-        if !in_transaction {
-            record_phase(db, &plan.plan_hash, &phase, t.elapsed()).await?;
+            if !in_transaction {
+                let d = ran.iter().sum::<Duration>();
+                record_steps(db, &plan.plan_hash, phase.number, steps, d).await?;
+            }
         }
         done.push(PhaseDone {
             phase: phase.number,
@@ -556,7 +589,7 @@ async fn online_locked(
             remaining: check.statements.len(),
             refused: check.refused.len(),
             plan: Box::new(check),
-            committed,
+            committed: committed.clone(),
         });
     }
     Ok(Applied {
@@ -566,6 +599,22 @@ async fn online_locked(
         mode: "online",
         phases: done,
     })
+}
+
+/// The timeouts of a step. One that takes a lock that lets writes through
+/// (a concurrent build, a validation) may wait and run long: it holds nobody
+/// up, and a build stopped half-way is wasted work. One whose lock blocks
+/// writes waits no longer than the lock timeout.
+fn timeouts_sql(steps: &[Step], opts: &ApplyOptions, scope: &str) -> String {
+    let (lock, statement) = if steps.iter().any(|s| blocks_writes(s.lock)) {
+        (opts.lock_timeout, interval(opts.statement_timeout))
+    } else {
+        (opts.statement_timeout, "0".to_string())
+    };
+    format!(
+        "SET {scope}lock_timeout = '{}'; SET {scope}statement_timeout = '{statement}'",
+        interval(lock)
+    )
 }
 
 /// Why a group of steps did not run.
@@ -586,24 +635,16 @@ impl From<SqlError> for GroupError {
 /// Run a group of steps (see `Group`); each step's duration.
 async fn run_group(
     db: &Db,
-    steps: &[Step],
-    in_transaction: bool,
-    record: Option<(&String, &Phase, Instant)>,
+    group: &Group<'_>,
+    opts: &ApplyOptions,
 ) -> Result<Vec<Duration>, GroupError> {
-    if !in_transaction {
-        let mut out = Vec::new();
-        for (i, s) in steps.iter().enumerate() {
-            let (d, failure) = run_step(db, s).await;
-            if let Some(e) = failure {
-                return Err(GroupError::Step(i, e));
-            }
-            out.push(d);
-        }
-        return Ok(out);
+    let steps = group.steps;
+    if group.in_transaction {
+        db.execute("BEGIN").await?;
     }
-    db.execute("BEGIN").await?;
     let result = async {
-        db.execute("SET LOCAL search_path = public").await?;
+        let scope = if group.in_transaction { "LOCAL " } else { "" };
+        db.execute(&timeouts_sql(steps, opts, scope)).await?;
         let mut out = Vec::new();
         for (i, s) in steps.iter().enumerate() {
             let (d, failure) = run_step(db, s).await;
@@ -612,12 +653,16 @@ async fn run_group(
             }
             out.push(d);
         }
-        if let Some((hash, phase, t)) = record {
-            record_phase(db, hash, phase, t.elapsed()).await?;
+        if group.in_transaction {
+            let (hash, phase) = group.record;
+            record_steps(db, hash, phase, steps, out.iter().sum()).await?;
         }
         Ok(out)
     }
     .await;
+    if !group.in_transaction {
+        return result;
+    }
     match result {
         Ok(out) => {
             db.execute("COMMIT").await?;
@@ -630,17 +675,20 @@ async fn run_group(
     }
 }
 
-async fn record_phase(db: &Db, hash: &str, phase: &Phase, d: Duration) -> Result<(), SqlError> {
+/// A history row for steps of an online phase, written as they commit.
+async fn record_steps(
+    db: &Db,
+    hash: &str,
+    phase: u8,
+    steps: &[Step],
+    d: Duration,
+) -> Result<(), SqlError> {
     history::record(
         db,
         hash,
         "online",
-        Some(i32::from(phase.number)),
-        &phase
-            .steps
-            .iter()
-            .map(|s| s.sql.clone())
-            .collect::<Vec<_>>(),
+        Some(i32::from(phase)),
+        &steps.iter().map(|s| s.sql.clone()).collect::<Vec<_>>(),
         d.as_millis() as i64,
     )
     .await
@@ -651,7 +699,8 @@ async fn record_phase(db: &Db, hash: &str, phase: &Phase, d: Duration) -> Result
 struct Group<'a> {
     steps: &'a [Step],
     in_transaction: bool,
-    record: Option<(&'a String, &'a Phase, Instant)>,
+    /// The plan hash and phase number of its history row.
+    record: (&'a str, u8),
 }
 
 /// Run a group until it succeeds, on our own session; a lock timeout is tried
@@ -668,7 +717,7 @@ async fn with_retries(
     let mut n = 1;
     loop {
         let attempt = match same_session(db, our_pid).await {
-            Ok(()) => run_group(db, steps, group.in_transaction, group.record).await,
+            Ok(()) => run_group(db, group, opts).await,
             Err(e) => Err(e),
         };
         let (i, error) = match attempt {
@@ -686,7 +735,14 @@ async fn with_retries(
         // A concurrent build that stopped leaves an invalid index behind.
         if let Some(index) = &s.builds_index {
             if error.is_lock_timeout() {
-                drop_invalid_index(db, index).await?;
+                let dropped = async {
+                    db.execute(&timeouts_sql(std::slice::from_ref(s), opts, ""))
+                        .await?;
+                    drop_invalid_index(db, index).await
+                };
+                if let Err(e) = dropped.await {
+                    return Err(step_error(s, e, opts, our_pid, n, committed.to_vec()));
+                }
             }
         }
         if !error.is_lock_timeout() || n >= opts.lock_attempts.max(1) {

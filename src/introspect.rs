@@ -815,6 +815,7 @@ fn assemble(raw: Raw) -> Catalog {
         table.stats = Some(TableStats {
             rows: t.rows,
             bytes: t.bytes,
+            partitioned: table.partition_by.is_some(),
         });
         cat.tables.insert(name, table);
     }

@@ -132,11 +132,15 @@ struct RawTable {
 #[serde(untagged)]
 enum RawCheck {
     Expr(String),
-    Full {
-        expr: String,
-        #[serde(default)]
-        not_valid: bool,
-    },
+    Full(RawCheckFull),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheckFull {
+    expr: String,
+    #[serde(default)]
+    not_valid: bool,
 }
 
 /// A named unique constraint: its columns, or `{ columns = [...], deferrable = true, ... }`.
@@ -1039,7 +1043,7 @@ fn build_table(
     for (ckey, chk) in &raw.checks {
         let (expr, not_valid) = match chk.get_ref() {
             RawCheck::Expr(e) => (e, false),
-            RawCheck::Full { expr, not_valid } => (expr, *not_valid),
+            RawCheck::Full(RawCheckFull { expr, not_valid }) => (expr, *not_valid),
         };
         let expr = Spanned::new(chk.span(), expr.clone());
         if let Some(e) = parse_expr_at(errors, src, &expr, "check") {

@@ -245,6 +245,9 @@ pub struct TableStats {
     /// -1 when never vacuumed or analyzed (measuring it would cost a file-system
     /// call per table on every plan).
     pub bytes: i64,
+    /// A partitioned table: PostgreSQL builds no index on it CONCURRENTLY and
+    /// adds no foreign key to it NOT VALID, so it has no online forms.
+    pub partitioned: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -124,6 +124,7 @@ mod tests {
                 })
                 .collect(),
             commit_first,
+            partitioned: false,
         }
     }
 

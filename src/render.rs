@@ -41,6 +41,9 @@ pub struct Statement {
     /// added in the same transaction, SQLSTATE 55P04).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub commit_first: bool,
+    /// On a partitioned table: no online forms (see `TableStats::partitioned`).
+    #[serde(skip)]
+    pub partitioned: bool,
 }
 
 /// One statement of the online form of a planned statement.
@@ -71,9 +74,13 @@ impl Statement {
             table_bytes: None,
             online: Vec::new(),
             commit_first: false,
+            partitioned: false,
         }
     }
     fn online(mut self, phase: u8, id: String, sql: String, lock: &'static str) -> Self {
+        if self.partitioned {
+            return self;
+        }
         self.online.push(OnlineStep {
             phase,
             id,
@@ -100,6 +107,7 @@ impl Statement {
     }
     fn stats(mut self, s: &Option<TableStats>) -> Self {
         if let Some(s) = s {
+            self.partitioned = s.partitioned;
             self.table_rows = (s.rows >= 0.0).then_some(s.rows as i64);
             self.table_bytes = (s.bytes >= 0).then_some(s.bytes);
         }
@@ -375,6 +383,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     Constraint::Unique(k) => {
                         Statement::new(id.clone(), sql, Some(table), "ACCESS EXCLUSIVE")
                             .hazard(Some("blocks writes while it builds"))
+                            .stats(stats)
                             .online(
                                 2,
                                 format!("create-index:{}", index_id(table, &k.name)),
@@ -387,13 +396,14 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     // Online: added NOT VALID (new rows are checked), then validated.
                     _ => not_valid_then_validate(
                         Statement::new(id, sql.clone(), Some(table), "ACCESS EXCLUSIVE")
-                            .hazard(Some("scans the table to validate")),
+                            .hazard(Some("scans the table to validate"))
+                            .stats(stats),
                         table,
                         constraint.name(),
                         &sql,
                     ),
                 };
-                out.push(s.warning(MAY_FAIL).stats(stats));
+                out.push(s.warning(MAY_FAIL));
             }
             _ => {}
         }
@@ -456,10 +466,12 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             } => {
                 out.push(create_index(table, index, stats, true));
                 if let Some(cm) = &index.comment {
-                    out.push(comment_stmt(
-                        &CommentTarget::Index(table.clone(), index.name.clone()),
-                        cm,
-                    ));
+                    // Online, the index exists once phase 2 built it.
+                    let c =
+                        comment_stmt(&CommentTarget::Index(table.clone(), index.name.clone()), cm)
+                            .stats(stats);
+                    let (id, sql, lock) = (c.id.clone(), c.sql.clone(), c.lock);
+                    out.push(c.online(2, id, sql, lock));
                 }
             }
             Change::SetComment { target, comment } => out.push(comment_stmt(target, comment)),

@@ -112,9 +112,18 @@ fn online_apply_runs_three_phases_and_converges() {
         assert!(r.stdout.contains(phase), "no {phase}\n{r}");
     }
     assert_converged(v2.path(), &db);
+    // A row per transaction (or per step outside one), as each commits.
     assert_eq!(
         history(&db),
-        ["transaction:-", "online:1", "online:2", "online:3"]
+        [
+            "transaction:-",
+            "online:1",
+            "online:2",
+            "online:2",
+            "online:3",
+            "online:3",
+            "online:3"
+        ]
     );
     // What each phase ran: NOT VALID first, CONCURRENTLY outside, VALIDATE last.
     let phase_sql = |p: i32| {
@@ -149,7 +158,7 @@ fn online_apply_runs_three_phases_and_converges() {
     let again = apply(v2.path(), &db, &["--online"]);
     assert_eq!(again.code, 0, "{again}");
     assert!(again.stdout.contains("Nothing to apply"), "{again}");
-    assert_eq!(history(&db).len(), 4);
+    assert_eq!(history(&db).len(), 7);
 }
 
 #[test]
@@ -484,4 +493,44 @@ fn a_unique_index_built_before_an_interruption_is_attached_not_built_again() {
         assert_eq!(r.code, 0, "{mode}: {r}");
         assert_converged(v2.path(), &db);
     }
+}
+
+#[test]
+fn online_forms_only_where_postgresql_allows_them() {
+    // A partitioned table takes no index CONCURRENTLY (nor a NOT VALID foreign
+    // key): its statements run in phase 1 as they are. An index's comment
+    // waits for the index, built in phase 2.
+    let events = "\n[tables.events]\npartition_by = \"RANGE (id)\"\n[tables.events.columns]\nid = { type = \"bigint\" }\nowner_id = { type = \"bigint\" }\n";
+    let db = busy_db("online_partitioned", 100);
+    let v1 = schema_of(&format!("{BASE}{events}"));
+    let r = apply(v1.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    db.sql(
+        "CREATE TABLE events_0 PARTITION OF events FOR VALUES FROM (0) TO (1000); \
+            INSERT INTO events SELECT g, g % 10 + 1 FROM generate_series(1, 999) g",
+    );
+    let v2 = schema_of(&format!(
+        "{BASE}{events}\n[tables.events.indexes]\nidx_events_owner = {{ columns = [\"owner_id\"] }}\n\
+         \n[tables.events.foreign_keys]\nevents_owner_fk = {{ columns = [\"owner_id\"], references = \"owners(id)\" }}\n\
+         \n[tables.leads.indexes]\nidx_leads_phone = {{ columns = [\"phone\"], comment = \"lookups by caller\" }}\n"
+    ));
+    let (_, plan) = plan_json(v2.path(), &db);
+    let on_events: Vec<&serde_json::Value> = plan["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["table"] == "events")
+        .collect();
+    assert_eq!(on_events.len(), 2, "{plan:#}");
+    assert!(
+        on_events.iter().all(|s| s.get("online").is_none()),
+        "{plan:#}"
+    );
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_converged(v2.path(), &db);
+    assert_eq!(
+        db.query("SELECT obj_description('idx_leads_phone'::regclass, 'pg_class')"),
+        ["lookups by caller"]
+    );
 }
