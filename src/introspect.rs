@@ -13,8 +13,8 @@ use serde::Deserialize;
 use crate::db::{Db, SqlError};
 use crate::expr;
 use crate::model::{
-    Catalog, Check, Column, Domain, EnumType, Extension, FkAction, ForeignKey, Identity, Index,
-    IndexKey, IndexKeyPart, Key, ObjName, QualName, Sequence, Serial, Table, TableStats,
+    Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
+    Index, IndexKey, IndexKeyPart, Key, ObjName, QualName, Sequence, Serial, Table, TableStats,
     UnmanagedObject,
 };
 
@@ -375,50 +375,88 @@ struct RawUnmanaged {
     name: String,
 }
 
-/// One row of a statement, as the simple query protocol returns it: text, NULL as `None`.
-type Row = Vec<Option<String>>;
+/// A row's fields by position, as text (NULL as `None`): a row as it
+/// arrives (borrowed from the message), or one held as strings.
+pub(crate) trait Fields {
+    fn width(&self) -> usize;
+    fn field(&self, i: usize) -> Option<&str>;
+}
+
+impl Fields for crate::db::SimpleQueryRow {
+    fn width(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, i: usize) -> Option<&str> {
+        self.get(i)
+    }
+}
+
+impl Fields for Vec<Option<String>> {
+    fn width(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, i: usize) -> Option<&str> {
+        self.get(i).and_then(|v| v.as_deref())
+    }
+}
+
+impl<T: Fields + ?Sized> Fields for &T {
+    fn width(&self) -> usize {
+        (**self).width()
+    }
+    fn field(&self, i: usize) -> Option<&str> {
+        (**self).field(i)
+    }
+}
 
 /// A row's values by position, for destructuring in the order of the SELECT
 /// list; a row of another width (a query edited without its reader) is an
 /// error, not a panic.
-fn fields<const N: usize>(row: Row) -> Result<[Option<String>; N], String> {
-    let len = row.len();
-    row.try_into()
-        .map_err(|_| format!("{len} columns where {N} were expected"))
+fn fields<const N: usize>(row: &impl Fields) -> Result<[Option<&str>; N], String> {
+    let len = row.width();
+    if len != N {
+        return Err(format!("{len} columns where {N} were expected"));
+    }
+    Ok(std::array::from_fn(|i| row.field(i)))
 }
 
-fn text(v: Option<String>) -> Result<String, String> {
-    v.ok_or_else(|| "NULL where a value was expected".to_string())
+fn text(v: Option<&str>) -> Result<String, String> {
+    v.map(str::to_string)
+        .ok_or_else(|| "NULL where a value was expected".to_string())
 }
 
-fn boolean(v: Option<String>) -> Result<bool, String> {
-    match v.as_deref() {
+fn optional(v: Option<&str>) -> Option<String> {
+    v.map(str::to_string)
+}
+
+fn boolean(v: Option<&str>) -> Result<bool, String> {
+    match v {
         Some("t") => Ok(true),
         Some("f") => Ok(false),
         other => Err(format!("not a boolean: {other:?}")),
     }
 }
 
-fn number<T: FromStr>(v: Option<String>) -> Result<T, String> {
-    let s = text(v)?;
+fn number<T: FromStr>(v: Option<&str>) -> Result<T, String> {
+    let s = v.ok_or_else(|| "NULL where a value was expected".to_string())?;
     s.parse().map_err(|_| format!("not a number: {s:?}"))
 }
 
 /// An array of numbers (`{1,2}`); NULL elements are an error.
-fn numbers<T: FromStr>(v: Option<String>) -> Result<Option<Vec<T>>, String> {
+fn numbers<T: FromStr>(v: Option<&str>) -> Result<Option<Vec<T>>, String> {
     v.map(|s| {
-        array_elements(&s)?
+        array_elements(s)?
             .into_iter()
-            .map(|e| number(e.map(Cow::into_owned)))
+            .map(|e| number(e.as_deref()))
             .collect()
     })
     .transpose()
 }
 
 /// An array of strings, NULL elements kept.
-fn strings(v: Option<String>) -> Result<Option<Vec<Option<String>>>, String> {
+fn strings(v: Option<&str>) -> Result<Option<Vec<Option<String>>>, String> {
     v.map(|s| {
-        Ok(array_elements(&s)?
+        Ok(array_elements(s)?
             .into_iter()
             .map(|e| e.map(Cow::into_owned))
             .collect())
@@ -427,10 +465,17 @@ fn strings(v: Option<String>) -> Result<Option<Vec<Option<String>>>, String> {
 }
 
 /// An array of strings without NULL elements.
-fn non_null_strings(v: Option<String>) -> Result<Option<Vec<String>>, String> {
-    strings(v)?
-        .map(|elements| elements.into_iter().map(text).collect())
-        .transpose()
+fn non_null_strings(v: Option<&str>) -> Result<Option<Vec<String>>, String> {
+    v.map(|s| {
+        array_elements(s)?
+            .into_iter()
+            .map(|e| {
+                e.map(Cow::into_owned)
+                    .ok_or_else(|| "NULL where a value was expected".to_string())
+            })
+            .collect()
+    })
+    .transpose()
 }
 
 /// The elements of a one-dimensional array in PostgreSQL's text output
@@ -507,15 +552,15 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 }
 
 impl RawTable {
-    fn from_row(row: Row) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, partition_by, rows, bytes] = fields(row)?;
+    fn from_row(row: impl Fields) -> Result<Self, String> {
+        let [oid, schema, name, partition, comment, partition_by, rows, bytes] = fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
             schema: text(schema)?,
             name: text(name)?,
             partition: boolean(partition)?,
-            comment,
-            partition_by,
+            comment: optional(comment),
+            partition_by: optional(partition_by),
             rows: number(rows)?,
             bytes: number(bytes)?,
         })
@@ -523,19 +568,19 @@ impl RawTable {
 }
 
 impl RawColumn {
-    fn from_row(row: Row) -> Result<Self, String> {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, num, name, ty, not_null, default, identity, generated, comment, collation, type_collation] =
-            fields(row)?;
+            fields(&row)?;
         Ok(RawColumn {
             rel: number(rel)?,
             num: number(num)?,
             name: text(name)?,
             ty: text(ty)?,
             not_null: boolean(not_null)?,
-            default,
+            default: optional(default),
             identity: text(identity)?,
             generated: text(generated)?,
-            comment,
+            comment: optional(comment),
             collation: number(collation)?,
             type_collation: number(type_collation)?,
         })
@@ -543,16 +588,16 @@ impl RawColumn {
 }
 
 impl RawConstraint {
-    fn from_row(row: Row) -> Result<Self, String> {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, expr, definition] =
-            fields(row)?;
+            fields(&row)?;
         Ok(RawConstraint {
             rel: number(rel)?,
             name: text(name)?,
             kind: text(kind)?,
             keys: numbers(keys)?,
-            ref_schema,
-            ref_table,
+            ref_schema: optional(ref_schema),
+            ref_table: optional(ref_table),
             ref_rel: number(ref_rel)?,
             ref_keys: numbers(ref_keys)?,
             ref_columns: non_null_strings(ref_columns)?,
@@ -563,16 +608,16 @@ impl RawConstraint {
             validated: boolean(validated)?,
             local: boolean(local)?,
             nulls_not_distinct: boolean(nulls_not_distinct)?,
-            expr,
-            definition,
+            expr: optional(expr),
+            definition: optional(definition),
         })
     }
 }
 
 impl RawIndex {
-    fn from_row(row: Row) -> Result<Self, String> {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, name, method, unique, key_count, valid, nulls_not_distinct, keys, columns, defs, options, opclasses, collations, predicate, comment, backs_constraint] =
-            fields(row)?;
+            fields(&row)?;
         Ok(RawIndex {
             rel: number(rel)?,
             name: text(name)?,
@@ -587,25 +632,11 @@ impl RawIndex {
             options: numbers(options)?.unwrap_or_default(),
             opclasses: numbers(opclasses)?.unwrap_or_default(),
             collations: numbers(collations)?.unwrap_or_default(),
-            predicate,
-            comment,
+            predicate: optional(predicate),
+            comment: optional(comment),
             backs_constraint: boolean(backs_constraint)?,
         })
     }
-}
-
-/// Every row of statement `i` as `T`; the rows are consumed (and freed) as they go.
-fn decode<T>(
-    rows: Option<Vec<Row>>,
-    i: usize,
-    from_row: fn(Row) -> Result<T, String>,
-) -> Result<Vec<T>, SqlError> {
-    let rows = rows.ok_or_else(|| internal(format!("catalog query {i} returned nothing")))?;
-    rows.into_iter()
-        .map(|row| {
-            from_row(row).map_err(|e| internal(format!("cannot read the catalog (query {i}): {e}")))
-        })
-        .collect()
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
@@ -640,52 +671,89 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
     let queries = queries(db.server_version);
     debug_assert_eq!(queries.len(), STATEMENTS);
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
-    let results = if std::env::var_os("RECONCILE_TRACE").is_some() {
+    // Each row is decoded as it arrives, while the server works on the next.
+    let mut reader = Reader::default();
+    let completed = if std::env::var_os("RECONCILE_TRACE").is_some() {
         // One statement at a time, timed (slower: one round trip each).
-        let mut results = Vec::new();
+        let mut completed = 0;
         for (i, q) in refs.iter().enumerate() {
             let t = std::time::Instant::now();
-            results.extend(db.simple_many(&[q]).await?);
+            completed += db.simple_each(&[q], |_, row| reader.row(i, row)).await?;
             crate::trace(&format!("catalog statement {i}"), t);
         }
-        results
+        completed
     } else {
-        db.simple_many(&refs).await?
+        db.simple_each(&refs, |i, row| reader.row(i, row)).await?
     };
-    // Each statement's rows are decoded, then freed, before the next.
-    let mut results = results.into_iter();
-    let mut next = || results.next();
-    let json = |rows: Option<Vec<Row>>, i: usize| -> Result<String, SqlError> {
-        rows.and_then(|rows| rows.into_iter().next())
-            .and_then(|r| r.into_iter().next())
-            .flatten()
-            .ok_or_else(|| internal(format!("catalog query {i} returned no row")))
-    };
-    let _settings = next();
-    let schemas: Vec<String> = from_json(&json(next(), 1)?)?;
-    let extensions: Vec<RawExtension> = from_json(&json(next(), 2)?)?;
-    let enums: Vec<RawEnum> = from_json(&json(next(), 3)?)?;
-    let tables = decode(next(), 4, RawTable::from_row)?;
-    let columns = decode(next(), 5, RawColumn::from_row)?;
-    let constraints = decode(next(), 6, RawConstraint::from_row)?;
-    let indexes = decode(next(), 7, RawIndex::from_row)?;
-    let unmanaged: Vec<RawUnmanaged> = from_json(&json(next(), 8)?)?;
-    let domains: Vec<RawDomain> = from_json(&json(next(), 9)?)?;
-    let sequences: Vec<RawSequence> = from_json(&json(next(), 10)?)?;
-    let names: RawNames = from_json(&json(next(), 11)?)?;
-    Ok(assemble(Raw {
-        schemas,
-        extensions,
-        enums,
-        domains,
-        sequences,
-        tables,
-        columns,
-        constraints,
-        indexes,
-        unmanaged,
-        names: Names::from(names),
-    }))
+    if completed < STATEMENTS {
+        return Err(internal(format!(
+            "catalog query {completed} returned nothing"
+        )));
+    }
+    Ok(assemble(reader.finish()?))
+}
+
+/// The rows of the catalog statements, decoded as they arrive.
+#[derive(Default)]
+struct Reader {
+    schemas: Option<Vec<String>>,
+    extensions: Option<Vec<RawExtension>>,
+    enums: Option<Vec<RawEnum>>,
+    tables: Vec<RawTable>,
+    columns: Vec<RawColumn>,
+    constraints: Vec<RawConstraint>,
+    indexes: Vec<RawIndex>,
+    unmanaged: Option<Vec<RawUnmanaged>>,
+    domains: Option<Vec<RawDomain>>,
+    sequences: Option<Vec<RawSequence>>,
+    names: Option<RawNames>,
+}
+
+impl Reader {
+    /// One row of statement `i` (in the order of `queries`).
+    fn row(&mut self, i: usize, row: &crate::db::SimpleQueryRow) -> Result<(), String> {
+        let decoded = match i {
+            1 => json(row).map(|v| self.schemas = Some(v)),
+            2 => json(row).map(|v| self.extensions = Some(v)),
+            3 => json(row).map(|v| self.enums = Some(v)),
+            4 => RawTable::from_row(row).map(|v| self.tables.push(v)),
+            5 => RawColumn::from_row(row).map(|v| self.columns.push(v)),
+            6 => RawConstraint::from_row(row).map(|v| self.constraints.push(v)),
+            7 => RawIndex::from_row(row).map(|v| self.indexes.push(v)),
+            8 => json(row).map(|v| self.unmanaged = Some(v)),
+            9 => json(row).map(|v| self.domains = Some(v)),
+            10 => json(row).map(|v| self.sequences = Some(v)),
+            11 => json(row).map(|v| self.names = Some(v)),
+            _ => Ok(()),
+        };
+        decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
+    }
+
+    fn finish(self) -> Result<Raw, SqlError> {
+        fn got<T>(v: Option<T>, i: usize) -> Result<T, SqlError> {
+            v.ok_or_else(|| internal(format!("catalog query {i} returned no row")))
+        }
+        Ok(Raw {
+            schemas: got(self.schemas, 1)?,
+            extensions: got(self.extensions, 2)?,
+            enums: got(self.enums, 3)?,
+            tables: self.tables,
+            columns: self.columns,
+            constraints: self.constraints,
+            indexes: self.indexes,
+            unmanaged: got(self.unmanaged, 8)?,
+            domains: got(self.domains, 9)?,
+            sequences: got(self.sequences, 10)?,
+            names: Names::from(got(self.names, 11)?),
+        })
+    }
+}
+
+/// The one JSON document of a statement's one row.
+fn json<T: serde::de::DeserializeOwned>(row: &impl Fields) -> Result<T, String> {
+    let [doc] = fields(row)?;
+    serde_json::from_str(doc.ok_or("NULL where a document was expected")?)
+        .map_err(|e| e.to_string())
 }
 
 fn internal(message: String) -> SqlError {
@@ -696,10 +764,6 @@ fn internal(message: String) -> SqlError {
         hint: None,
         statement: None,
     }
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, SqlError> {
-    serde_json::from_str(s).map_err(|e| internal(format!("cannot read the catalog: {e}")))
 }
 
 /// Every catalog query's rows.
@@ -751,6 +815,24 @@ pub(crate) struct KeyContext<'a> {
     pub names: &'a Names,
     /// The collation of each column, by (table oid, attnum).
     pub column_collations: &'a HashMap<(i64, i16), i64>,
+    pub exprs: &'a ExprCache,
+}
+
+/// Expressions as the catalog prints them, each distinct text parsed once:
+/// thousands of columns share `0`, `now()` or `'new'::text`.
+#[derive(Default)]
+pub(crate) struct ExprCache(std::cell::RefCell<HashMap<String, Expr>>);
+
+impl ExprCache {
+    /// `expr::from_catalog(sql)`.
+    pub fn get(&self, sql: &str) -> Expr {
+        if let Some(e) = self.0.borrow().get(sql) {
+            return e.clone();
+        }
+        let e = expr::from_catalog(sql);
+        self.0.borrow_mut().insert(sql.to_string(), e.clone());
+        e
+    }
 }
 
 fn assemble(raw: Raw) -> Catalog {
@@ -767,6 +849,7 @@ fn assemble(raw: Raw) -> Catalog {
         unmanaged,
         names,
     } = raw;
+    let exprs = ExprCache::default();
     // The big queries come unordered (ordering inside json_agg costs the server more).
     tables.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
     columns.sort_unstable_by_key(|c| (c.rel, c.num));
@@ -860,9 +943,9 @@ fn assemble(raw: Raw) -> Catalog {
             _ => None,
         };
         if c.generated == "s" {
-            col.generated = c.default.as_deref().map(expr::from_catalog);
+            col.generated = c.default.as_deref().map(|e| exprs.get(e));
         } else {
-            col.default = c.default.as_deref().map(expr::from_catalog);
+            col.default = c.default.as_deref().map(|e| exprs.get(e));
         }
         if let (Some((seq_schema, seq)), Some(default)) =
             (owned_sequences.get(&(c.rel, c.num)), &col.default)
@@ -924,7 +1007,7 @@ fn assemble(raw: Raw) -> Catalog {
             }),
             "c" => table.checks.push(Check {
                 name: c.name,
-                expr: expr::from_catalog(c.expr.as_deref().unwrap_or("")),
+                expr: exprs.get(c.expr.as_deref().unwrap_or("")),
                 validated: c.validated,
                 origin: None,
             }),
@@ -984,6 +1067,7 @@ fn assemble(raw: Raw) -> Catalog {
             &KeyContext {
                 names: &names,
                 column_collations: &column_collations,
+                exprs: &exprs,
             },
         ));
     }
@@ -999,13 +1083,13 @@ fn assemble(raw: Raw) -> Catalog {
             name: name.clone(),
             ty: d.ty,
             not_null: d.not_null,
-            default: d.default.as_deref().map(expr::from_catalog),
+            default: d.default.as_deref().map(|e| exprs.get(e)),
             checks: d
                 .checks
                 .into_iter()
                 .map(|(name, e)| Check {
                     name,
-                    expr: expr::from_catalog(&e),
+                    expr: exprs.get(&e),
                     validated: true,
                     origin: None,
                 })
@@ -1077,13 +1161,15 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
         let opt = i.options.get(k).copied().unwrap_or(0);
         let part = match columns.get(k).cloned().flatten() {
             Some(col) => IndexKeyPart::Column(col),
-            None => IndexKeyPart::Expression(expr::from_catalog(
-                i.defs
-                    .as_ref()
-                    .and_then(|d| d.get(k))
-                    .map(String::as_str)
-                    .unwrap_or(""),
-            )),
+            None => IndexKeyPart::Expression(
+                ctx.exprs.get(
+                    i.defs
+                        .as_ref()
+                        .and_then(|d| d.get(k))
+                        .map(String::as_str)
+                        .unwrap_or(""),
+                ),
+            ),
         };
         let opclass = i
             .opclasses
@@ -1119,7 +1205,7 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
         method: i.method,
         keys,
         include,
-        predicate: i.predicate.as_deref().map(expr::from_catalog),
+        predicate: i.predicate.as_deref().map(|e| ctx.exprs.get(e)),
         nulls_not_distinct: i.nulls_not_distinct,
         comment: i.comment,
         deprecated: None,
@@ -1131,6 +1217,8 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Row = Vec<Option<String>>;
 
     fn parse(s: &str) -> Vec<Option<String>> {
         array_elements(s)
@@ -1208,33 +1296,33 @@ mod tests {
 
     #[test]
     fn values_decode_or_say_why() {
-        assert_eq!(boolean(Some("t".into())), Ok(true));
-        assert_eq!(boolean(Some("f".into())), Ok(false));
-        assert!(boolean(Some("true".into())).is_err());
+        assert_eq!(boolean(Some("t")), Ok(true));
+        assert_eq!(boolean(Some("f")), Ok(false));
+        assert!(boolean(Some("true")).is_err());
         assert!(boolean(None).is_err());
-        assert_eq!(number::<i16>(Some("-32768".into())), Ok(i16::MIN));
-        assert!(number::<i16>(Some("32768".into())).is_err());
+        assert_eq!(number::<i16>(Some("-32768")), Ok(i16::MIN));
+        assert!(number::<i16>(Some("32768")).is_err());
         assert!(number::<i64>(None).is_err());
-        assert_eq!(number::<f64>(Some("1.5e+06".into())), Ok(1.5e6));
-        assert_eq!(number::<f64>(Some("-1".into())), Ok(-1.0));
+        assert_eq!(number::<f64>(Some("1.5e+06")), Ok(1.5e6));
+        assert_eq!(number::<f64>(Some("-1")), Ok(-1.0));
         assert_eq!(numbers::<i16>(None), Ok(None));
-        assert_eq!(numbers::<i16>(Some("{1,2}".into())), Ok(Some(vec![1, 2])));
-        assert!(numbers::<i16>(Some("{1,NULL}".into())).is_err());
+        assert_eq!(numbers::<i16>(Some("{1,2}")), Ok(Some(vec![1, 2])));
+        assert!(numbers::<i16>(Some("{1,NULL}")).is_err());
         assert_eq!(
-            non_null_strings(Some(r#"{a,""}"#.into())),
+            non_null_strings(Some(r#"{a,""}"#)),
             Ok(Some(vec!["a".into(), String::new()]))
         );
-        assert!(non_null_strings(Some("{a,NULL}".into())).is_err());
+        assert!(non_null_strings(Some("{a,NULL}")).is_err());
     }
 
     #[test]
     fn a_row_of_another_width_is_an_error() {
         let row = |n: usize| -> Row { vec![Some("1".into()); n] };
-        assert!(fields::<3>(row(3)).is_ok());
-        let e = fields::<3>(row(4)).unwrap_err();
+        assert!(fields::<3>(&row(3)).is_ok());
+        let e = fields::<3>(&row(4)).unwrap_err();
         assert!(e.contains("4 columns where 3"), "{e}");
         assert!(RawTable::from_row(row(2)).is_err());
-        assert!(RawColumn::from_row(Vec::new()).is_err());
+        assert!(RawColumn::from_row(Row::new()).is_err());
         assert!(RawConstraint::from_row(row(19)).is_err());
         assert!(RawIndex::from_row(row(15)).is_err());
     }
