@@ -934,7 +934,8 @@ fn assemble(raw: Raw) -> Catalog {
         let mut col = Column::new(c.name, c.ty);
         col.collation = (c.collation != 0 && c.collation != c.type_collation)
             .then(|| names.collations.get(&c.collation).cloned())
-            .flatten();
+            .flatten()
+            .map(Box::new);
         col.not_null = c.not_null;
         col.comment = c.comment;
         col.identity = match c.identity.as_str() {
@@ -943,7 +944,7 @@ fn assemble(raw: Raw) -> Catalog {
             _ => None,
         };
         if c.generated == "s" {
-            col.generated = c.default.as_deref().map(|e| exprs.get(e));
+            col.generated = c.default.as_deref().map(|e| Box::new(exprs.get(e)));
         } else {
             col.default = c.default.as_deref().map(|e| exprs.get(e));
         }
@@ -964,7 +965,7 @@ fn assemble(raw: Raw) -> Catalog {
                 keyword,
                 implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
             ) {
-                col.serial = Some(Serial { keyword, sequence });
+                col.serial = Some(Box::new(Serial { keyword, sequence }));
             }
         }
         table.columns.push(col);

@@ -342,6 +342,8 @@ pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> 
         return Err(LoadError(errors.0));
     }
     let catalog = build(&parsed, &mut errors);
+    // This thread's parsed expressions (the others' went with their threads).
+    PARSED.with(|c| c.take());
     if errors.0.is_empty() {
         Ok(catalog)
     } else {
@@ -411,13 +413,46 @@ fn fk_action(errors: &mut Errors, src: &Source, v: &Option<Spanned<String>>) -> 
     }
 }
 
+/// An expression of the files, parsed: what `expr::from_files` makes, and
+/// whether it is a bare word or NULL (for defaults).
+#[derive(Clone)]
+struct ParsedExpr {
+    expr: Expr,
+    bare_word: bool,
+    null: bool,
+}
+
+std::thread_local! {
+    /// Expressions of the files by text, each parsed once per thread while
+    /// loading: thousands of tables share `now()`, `0` or the same check.
+    static PARSED: std::cell::RefCell<HashMap<String, Result<ParsedExpr, String>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// `sql` parsed (see `PARSED`).
+fn parse_cached(sql: &str) -> Result<ParsedExpr, String> {
+    if let Some(p) = PARSED.with(|c| c.borrow().get(sql).cloned()) {
+        return p;
+    }
+    let parsed = expr::parse_one(sql).map(|ast| ParsedExpr {
+        bare_word: expr::is_bare_word(&ast),
+        null: matches!(&ast, sqlparser::ast::Expr::Value(v) if v.value == sqlparser::ast::Value::Null),
+        expr: Expr {
+            sql: ast.to_string(),
+            key: expr::normalize_ast(ast),
+        },
+    });
+    PARSED.with(|c| c.borrow_mut().insert(sql.to_string(), parsed.clone()));
+    parsed
+}
+
 fn parse_expr_at(
     errors: &mut Errors,
     src: &Source,
     s: &Spanned<String>,
     what: &str,
 ) -> Option<Expr> {
-    match expr::from_files(s.get_ref()) {
+    match parse_cached(s.get_ref()).map(|p| p.expr) {
         Ok(e) => Some(e),
         Err(msg) => {
             errors.at(
@@ -817,6 +852,8 @@ fn build_table(
     }
     let tname = name.name.clone();
     let mut pk_columns: Vec<(String, Origin)> = Vec::new();
+    table.columns.reserve_exact(raw.columns.len());
+    table.indexes.reserve_exact(raw.indexes.len());
 
     for (ckey, c) in &raw.columns {
         let co = src.origin(ckey.span());
@@ -838,19 +875,22 @@ fn build_table(
             }
         };
         let mut col = Column::new(cname.clone(), parsed.canonical.clone());
-        col.collation = rc.collation.as_ref().map(|c| ObjName::parse(c.get_ref()));
+        col.collation = rc
+            .collation
+            .as_ref()
+            .map(|c| Box::new(ObjName::parse(c.get_ref())));
         col.origin = Some(co.clone());
         col.not_null = rc.not_null;
         col.comment = rc.comment.clone();
-        col.deprecated = rc.deprecated.clone();
+        col.deprecated = rc.deprecated.as_deref().map(Box::from);
         if let Some(keyword) = parsed.serial {
             let seq = QualName::new(name.schema.clone(), names::sequence_name(&tname, &cname));
             col.default = Some(expr::from_catalog(&Serial::default_sql(&seq)));
             col.not_null = true;
-            col.serial = Some(Serial {
+            col.serial = Some(Box::new(Serial {
                 keyword,
                 sequence: seq,
-            });
+            }));
         }
         if let Some(d) = &rc.default {
             let dorigin = src.origin(d.span());
@@ -899,7 +939,7 @@ fn build_table(
             col.not_null = true;
         }
         if let Some(g) = &rc.generated {
-            col.generated = parse_expr_at(errors, src, g, "generated expression");
+            col.generated = parse_expr_at(errors, src, g, "generated expression").map(Box::new);
             if rc.default.is_some() || rc.identity.is_some() {
                 errors.at(
                     &src.origin(g.span()),
@@ -1156,20 +1196,22 @@ fn build_table(
 /// A default from the files: a SQL expression in a string, or a TOML literal.
 fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Option<Expr> {
     match d {
-        RawDefault::Int(i) => Some(expr::from_files(&i.to_string()).expect("integer literal")),
+        RawDefault::Int(i) => Some(parse_cached(&i.to_string()).expect("integer literal").expr),
         RawDefault::Float(f) => {
             if !f.is_finite() {
                 errors.at(dorigin, "bad default: expected a finite number");
                 None
             } else {
-                Some(expr::from_files(&format!("{f:?}")).expect("float literal"))
+                Some(parse_cached(&format!("{f:?}")).expect("float literal").expr)
             }
         }
-        RawDefault::Bool(b) => {
-            Some(expr::from_files(if *b { "true" } else { "false" }).expect("bool literal"))
-        }
-        RawDefault::Text(s) => match expr::parse_one(s) {
-            Ok(ast) if expr::is_bare_word(&ast) => {
+        RawDefault::Bool(b) => Some(
+            parse_cached(if *b { "true" } else { "false" })
+                .expect("bool literal")
+                .expr,
+        ),
+        RawDefault::Text(s) => match parse_cached(s) {
+            Ok(p) if p.bare_word => {
                 errors.at(
                     dorigin,
                     format!(
@@ -1180,11 +1222,8 @@ fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Optio
                 None
             }
             // PostgreSQL stores no default for DEFAULT NULL.
-            Ok(sqlparser::ast::Expr::Value(v)) if v.value == sqlparser::ast::Value::Null => None,
-            Ok(ast) => Some(Expr {
-                sql: ast.to_string(),
-                key: expr::normalize_ast(ast),
-            }),
+            Ok(p) if p.null => None,
+            Ok(p) => Some(p.expr),
             Err(msg) => {
                 errors.at(dorigin, format!("bad default `{s}`: {msg}"));
                 None

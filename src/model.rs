@@ -327,20 +327,22 @@ impl Serial {
     }
 }
 
+/// A column. The rare parts are boxed: a schema has tens of thousands of
+/// columns, and each would otherwise carry their room inline.
 #[derive(Clone, Debug)]
 pub struct Column {
     pub name: String,
     /// Canonical type, as `format_type` prints it with search_path = public.
     pub ty: String,
     /// A collation other than the type's own.
-    pub collation: Option<ObjName>,
+    pub collation: Option<Box<ObjName>>,
     pub not_null: bool,
     pub default: Option<Expr>,
     pub identity: Option<Identity>,
-    pub generated: Option<Expr>,
-    pub serial: Option<Serial>,
+    pub generated: Option<Box<Expr>>,
+    pub serial: Option<Box<Serial>>,
     pub comment: Option<String>,
-    pub deprecated: Option<String>,
+    pub deprecated: Option<Box<str>>,
     pub origin: Option<Origin>,
 }
 
