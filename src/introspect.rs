@@ -287,8 +287,10 @@ struct RawColumn {
     ty: String,
     not_null: bool,
     default: Option<String>,
-    identity: String,
-    generated: String,
+    /// attidentity: `a`, `d` or none (`\0`).
+    identity: char,
+    /// attgenerated: `s` or none (`\0`).
+    generated: char,
     comment: Option<String>,
     collation: i64,
     type_collation: i64,
@@ -327,7 +329,7 @@ struct RawSequence {
 struct RawConstraint {
     rel: i64,
     name: String,
-    kind: String,
+    kind: char,
     keys: Option<Vec<i16>>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
@@ -335,8 +337,8 @@ struct RawConstraint {
     ref_keys: Option<Vec<i16>>,
     /// Only when the referenced table is not read (its columns are not known).
     ref_columns: Option<Vec<String>>,
-    on_delete: String,
-    on_update: String,
+    on_delete: char,
+    on_update: char,
     deferrable: bool,
     deferred: bool,
     validated: bool,
@@ -423,6 +425,17 @@ fn fields<const N: usize>(row: &impl Fields) -> Result<[Option<&str>; N], String
 fn text(v: Option<&str>) -> Result<String, String> {
     v.map(str::to_string)
         .ok_or_else(|| "NULL where a value was expected".to_string())
+}
+
+/// A `"char"` value: its one character, `\0` for none (printed empty).
+fn code(v: Option<&str>) -> Result<char, String> {
+    let s = v.ok_or_else(|| "NULL where a value was expected".to_string())?;
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => Ok('\0'),
+        (Some(c), None) => Ok(c),
+        _ => Err(format!("not a \"char\": {s:?}")),
+    }
 }
 
 fn optional(v: Option<&str>) -> Option<String> {
@@ -578,8 +591,8 @@ impl RawColumn {
             ty: text(ty)?,
             not_null: boolean(not_null)?,
             default: optional(default),
-            identity: text(identity)?,
-            generated: text(generated)?,
+            identity: code(identity)?,
+            generated: code(generated)?,
             comment: optional(comment),
             collation: number(collation)?,
             type_collation: number(type_collation)?,
@@ -594,15 +607,15 @@ impl RawConstraint {
         Ok(RawConstraint {
             rel: number(rel)?,
             name: text(name)?,
-            kind: text(kind)?,
+            kind: code(kind)?,
             keys: numbers(keys)?,
             ref_schema: optional(ref_schema),
             ref_table: optional(ref_table),
             ref_rel: number(ref_rel)?,
             ref_keys: numbers(ref_keys)?,
             ref_columns: non_null_strings(ref_columns)?,
-            on_delete: text(on_delete)?,
-            on_update: text(on_update)?,
+            on_delete: code(on_delete)?,
+            on_update: code(on_update)?,
             deferrable: boolean(deferrable)?,
             deferred: boolean(deferred)?,
             validated: boolean(validated)?,
@@ -690,23 +703,43 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
             "catalog query {completed} returned nothing"
         )));
     }
-    Ok(assemble(reader.finish()?))
+    reader.finish()
 }
 
-/// The rows of the catalog statements, decoded as they arrive.
+/// The catalog, built as the rows of its statements arrive: tables, columns
+/// and constraints go straight into the model (nothing is kept row by row but
+/// the indexes, which need the names read last).
 #[derive(Default)]
 struct Reader {
     schemas: Option<Vec<String>>,
     extensions: Option<Vec<RawExtension>>,
     enums: Option<Vec<RawEnum>>,
-    tables: Vec<RawTable>,
-    columns: Vec<RawColumn>,
-    constraints: Vec<RawConstraint>,
-    indexes: Vec<RawIndex>,
     unmanaged: Option<Vec<RawUnmanaged>>,
     domains: Option<Vec<RawDomain>>,
     sequences: Option<Vec<RawSequence>>,
     names: Option<RawNames>,
+    /// Every table read, partitions too (a foreign key may refer to one).
+    rels: Vec<Rel>,
+    /// Index in `rels` by table oid.
+    by_oid: HashMap<i64, usize>,
+    /// Columns whose collation is not their type's: (rel, column, collation
+    /// oid), named once the names are read.
+    collations: Vec<(usize, usize, i64)>,
+    /// The collation of each collatable column, by (table oid, attnum).
+    column_collations: HashMap<(i64, i16), i64>,
+    /// Inherited and exclusion constraints (table oid, name, what is listed).
+    odd_constraints: Vec<(i64, String, UnmanagedObject)>,
+    indexes: Vec<RawIndex>,
+    exprs: ExprCache,
+}
+
+/// A table being read.
+struct Rel {
+    oid: i64,
+    partition: bool,
+    table: Table,
+    /// The attnum of each of `table.columns`.
+    attnums: Vec<i16>,
 }
 
 impl Reader {
@@ -716,10 +749,10 @@ impl Reader {
             1 => json(row).map(|v| self.schemas = Some(v)),
             2 => json(row).map(|v| self.extensions = Some(v)),
             3 => json(row).map(|v| self.enums = Some(v)),
-            4 => RawTable::from_row(row).map(|v| self.tables.push(v)),
-            5 => RawColumn::from_row(row).map(|v| self.columns.push(v)),
-            6 => RawConstraint::from_row(row).map(|v| self.constraints.push(v)),
-            7 => RawIndex::from_row(row).map(|v| self.indexes.push(v)),
+            4 => RawTable::from_row(row).map(|t| self.table(t)),
+            5 => RawColumn::from_row(row).map(|c| self.column(c)),
+            6 => RawConstraint::from_row(row).map(|c| self.constraint(c)),
+            7 => RawIndex::from_row(row).map(|i| self.index(i)),
             8 => json(row).map(|v| self.unmanaged = Some(v)),
             9 => json(row).map(|v| self.domains = Some(v)),
             10 => json(row).map(|v| self.sequences = Some(v)),
@@ -729,23 +762,352 @@ impl Reader {
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
     }
 
-    fn finish(self) -> Result<Raw, SqlError> {
+    fn table(&mut self, t: RawTable) {
+        let mut table = Table::new(QualName::new(t.schema, t.name));
+        table.comment = t.comment;
+        table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
+        table.stats = Some(TableStats {
+            rows: t.rows,
+            bytes: t.bytes,
+        });
+        self.by_oid.insert(t.oid, self.rels.len());
+        self.rels.push(Rel {
+            oid: t.oid,
+            partition: t.partition,
+            table,
+            attnums: Vec::new(),
+        });
+    }
+
+    /// A table that is managed (not a partition): listed as unmanaged by q_unmanaged.
+    fn managed(&self, oid: i64) -> Option<usize> {
+        self.by_oid
+            .get(&oid)
+            .copied()
+            .filter(|&r| !self.rels[r].partition)
+    }
+
+    /// The name of column `attnum` of table `oid`, when it was read.
+    fn column_name(&self, oid: i64, attnum: i16) -> Option<String> {
+        let rel = &self.rels[*self.by_oid.get(&oid)?];
+        let at = rel.attnums.iter().position(|&n| n == attnum)?;
+        Some(rel.table.columns[at].name.clone())
+    }
+
+    fn column(&mut self, c: RawColumn) {
+        let Some(&r) = self.by_oid.get(&c.rel) else {
+            return;
+        };
+        if c.collation != 0 {
+            self.column_collations.insert((c.rel, c.num), c.collation);
+        }
+        let rel = &mut self.rels[r];
+        if c.collation != 0 && c.collation != c.type_collation {
+            self.collations
+                .push((r, rel.table.columns.len(), c.collation));
+        }
+        let mut col = Column::new(c.name, c.ty);
+        col.not_null = c.not_null;
+        col.comment = c.comment;
+        col.identity = match c.identity {
+            'a' => Some(Identity::Always),
+            'd' => Some(Identity::ByDefault),
+            _ => None,
+        };
+        if c.generated == 's' {
+            col.generated = c.default.as_deref().map(|e| Box::new(self.exprs.get(e)));
+        } else {
+            col.default = c.default.as_deref().map(|e| self.exprs.get(e));
+        }
+        rel.table.columns.push(col);
+        rel.attnums.push(c.num);
+    }
+
+    fn constraint(&mut self, c: RawConstraint) {
+        let Some(r) = self.managed(c.rel) else {
+            return;
+        };
+        if !c.local {
+            let name = format!("{} on {}", c.name, self.rels[r].table.name);
+            self.odd_constraints.push((
+                c.rel,
+                c.name,
+                UnmanagedObject {
+                    kind: "inherited constraint".into(),
+                    name,
+                },
+            ));
+            return;
+        }
+        let columns: Vec<String> = c
+            .keys
+            .iter()
+            .flatten()
+            .filter_map(|k| self.column_name(c.rel, *k))
+            .collect();
+        let ref_columns = match (c.kind, c.ref_columns) {
+            ('f', None) => c
+                .ref_keys
+                .iter()
+                .flatten()
+                .filter_map(|k| self.column_name(c.ref_rel, *k))
+                .collect(),
+            (_, ref_columns) => ref_columns.unwrap_or_default(),
+        };
+        let table = &mut self.rels[r].table;
+        match c.kind {
+            'p' => {
+                table.primary_key = Some(Key {
+                    name: c.name,
+                    columns,
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    nulls_not_distinct: false,
+                    origin: None,
+                })
+            }
+            'u' => table.uniques.push(Key {
+                name: c.name,
+                columns,
+                deferrable: c.deferrable,
+                initially_deferred: c.deferred,
+                nulls_not_distinct: c.nulls_not_distinct,
+                origin: None,
+            }),
+            'c' => table.checks.push(Check {
+                name: c.name,
+                expr: self.exprs.get(c.expr.as_deref().unwrap_or("")),
+                validated: c.validated,
+                origin: None,
+            }),
+            'f' => table.foreign_keys.push(ForeignKey {
+                name: c.name,
+                columns,
+                ref_table: QualName::new(
+                    c.ref_schema.unwrap_or_default(),
+                    c.ref_table.unwrap_or_default(),
+                ),
+                ref_columns,
+                on_delete: FkAction::from_catalog(c.on_delete.encode_utf8(&mut [0; 4])),
+                on_update: FkAction::from_catalog(c.on_update.encode_utf8(&mut [0; 4])),
+                deferrable: c.deferrable,
+                initially_deferred: c.deferred,
+                validated: c.validated,
+                origin: None,
+            }),
+            _ => {
+                let name = format!(
+                    "{} on {}: {}",
+                    c.name,
+                    table.name,
+                    c.definition.unwrap_or_default()
+                );
+                self.odd_constraints.push((
+                    c.rel,
+                    c.name,
+                    UnmanagedObject {
+                        kind: "exclusion constraint".into(),
+                        name,
+                    },
+                ));
+            }
+        }
+    }
+
+    fn index(&mut self, mut i: RawIndex) {
+        if i.backs_constraint || self.managed(i.rel).is_none() {
+            return;
+        }
+        if i.columns.is_none() {
+            i.columns = Some(
+                i.keys
+                    .iter()
+                    .map(|k| (*k != 0).then(|| self.column_name(i.rel, *k)).flatten())
+                    .collect(),
+            );
+        }
+        self.indexes.push(i);
+    }
+
+    /// The catalog, once every statement has been read.
+    fn finish(self) -> Result<Catalog, SqlError> {
         fn got<T>(v: Option<T>, i: usize) -> Result<T, SqlError> {
             v.ok_or_else(|| internal(format!("catalog query {i} returned no row")))
         }
-        Ok(Raw {
-            schemas: got(self.schemas, 1)?,
-            extensions: got(self.extensions, 2)?,
-            enums: got(self.enums, 3)?,
-            tables: self.tables,
-            columns: self.columns,
-            constraints: self.constraints,
-            indexes: self.indexes,
-            unmanaged: got(self.unmanaged, 8)?,
-            domains: got(self.domains, 9)?,
-            sequences: got(self.sequences, 10)?,
-            names: Names::from(got(self.names, 11)?),
-        })
+        let Reader {
+            schemas,
+            extensions,
+            enums,
+            unmanaged,
+            domains,
+            sequences,
+            names,
+            mut rels,
+            by_oid,
+            collations,
+            column_collations,
+            mut odd_constraints,
+            mut indexes,
+            exprs,
+        } = self;
+        let schemas = got(schemas, 1)?;
+        let extensions = got(extensions, 2)?;
+        let enums = got(enums, 3)?;
+        let unmanaged = got(unmanaged, 8)?;
+        let domains = got(domains, 9)?;
+        let sequences = got(sequences, 10)?;
+        let names = Names::from(got(names, 11)?);
+
+        let mut cat = Catalog {
+            schemas: schemas.into_iter().collect(),
+            ..Catalog::default()
+        };
+        for e in extensions {
+            if e.name == "plpgsql" {
+                continue;
+            }
+            cat.extensions.insert(
+                e.name.clone(),
+                Extension {
+                    name: e.name,
+                    schema: Some(e.schema),
+                    origin: None,
+                },
+            );
+        }
+        for e in enums {
+            let name = QualName::new(e.schema, e.name);
+            cat.enums.insert(
+                name.clone(),
+                EnumType {
+                    name,
+                    values: e.values.unwrap_or_default(),
+                    comment: e.comment,
+                    origin: None,
+                },
+            );
+        }
+        for (r, c, collation) in collations {
+            rels[r].table.columns[c].collation =
+                names.collations.get(&collation).cloned().map(Box::new);
+        }
+        // The sequence each column owns (what `serial` makes, or OWNED BY).
+        let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    (s.owner_rel?, s.owner_num?),
+                    (s.schema.as_str(), s.name.as_str()),
+                ))
+            })
+            .collect();
+        for (&(oid, attnum), &(seq_schema, seq)) in &owned_sequences {
+            let Some(rel) = by_oid.get(&oid).map(|&r| &mut rels[r]) else {
+                continue;
+            };
+            let Some(at) = rel.attnums.iter().position(|&n| n == attnum) else {
+                continue;
+            };
+            if rel.partition {
+                continue;
+            }
+            let table_name = &rel.table.name;
+            let col = &mut rel.table.columns[at];
+            let Some(default) = &col.default else {
+                continue;
+            };
+            let keyword = match col.ty.as_str() {
+                "integer" => Some("serial"),
+                "bigint" => Some("bigserial"),
+                "smallint" => Some("smallserial"),
+                _ => None,
+            };
+            let sequence = QualName::new(seq_schema, seq);
+            // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
+            let implicit = sequence.schema == table_name.schema
+                && sequence.name == crate::names::sequence_name(&table_name.name, &col.name);
+            if let (Some(keyword), true) = (
+                keyword,
+                implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
+            ) {
+                col.serial = Some(Box::new(Serial { keyword, sequence }));
+            }
+        }
+        // The big queries come unordered (ordering costs the server more):
+        // constraints and indexes by table and name, tables by name.
+        odd_constraints.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        cat.unmanaged
+            .extend(odd_constraints.into_iter().map(|(.., u)| u));
+        indexes.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
+        let ctx = KeyContext {
+            names: &names,
+            column_collations: &column_collations,
+            exprs: &exprs,
+        };
+        for i in indexes {
+            let r = by_oid[&i.rel];
+            rels[r].table.indexes.push(index_from_raw(i, &ctx));
+        }
+        let table_names: HashMap<i64, QualName> = rels
+            .iter()
+            .filter(|r| !r.partition)
+            .map(|r| (r.oid, r.table.name.clone()))
+            .collect();
+        rels.retain(|r| !r.partition);
+        rels.sort_unstable_by(|a, b| a.table.name.cmp(&b.table.name));
+        cat.tables.reserve_exact(rels.len());
+        for rel in rels {
+            let mut table = rel.table;
+            if !rel.attnums.is_sorted() {
+                let mut numbered: Vec<(i16, Column)> =
+                    rel.attnums.into_iter().zip(table.columns).collect();
+                numbered.sort_unstable_by_key(|(n, _)| *n);
+                table.columns = numbered.into_iter().map(|(_, c)| c).collect();
+            }
+            table.uniques.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            table.checks.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            table
+                .foreign_keys
+                .sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            // Grown by doubling as the rows came: the slack goes.
+            table.columns.shrink_to_fit();
+            table.uniques.shrink_to_fit();
+            table.checks.shrink_to_fit();
+            table.foreign_keys.shrink_to_fit();
+            table.indexes.shrink_to_fit();
+            cat.tables.insert(table.name.clone(), table);
+        }
+        for u in unmanaged {
+            cat.unmanaged.push(UnmanagedObject {
+                kind: u.kind,
+                name: u.name,
+            });
+        }
+        for d in domains {
+            let name = QualName::new(d.schema, d.name);
+            let domain = Domain {
+                name: name.clone(),
+                ty: d.ty,
+                not_null: d.not_null,
+                default: d.default.as_deref().map(|e| exprs.get(e)),
+                checks: d
+                    .checks
+                    .into_iter()
+                    .map(|(name, e)| Check {
+                        name,
+                        expr: exprs.get(&e),
+                        validated: true,
+                        origin: None,
+                    })
+                    .collect(),
+                comment: d.comment,
+                origin: None,
+            };
+            cat.domains.insert(name, domain);
+        }
+        drop(owned_sequences);
+        standalone_sequences(&mut cat, sequences, &table_names);
+        Ok(cat)
     }
 }
 
@@ -764,21 +1126,6 @@ fn internal(message: String) -> SqlError {
         hint: None,
         statement: None,
     }
-}
-
-/// Every catalog query's rows.
-struct Raw {
-    schemas: Vec<String>,
-    extensions: Vec<RawExtension>,
-    enums: Vec<RawEnum>,
-    domains: Vec<RawDomain>,
-    sequences: Vec<RawSequence>,
-    tables: Vec<RawTable>,
-    columns: Vec<RawColumn>,
-    constraints: Vec<RawConstraint>,
-    indexes: Vec<RawIndex>,
-    unmanaged: Vec<RawUnmanaged>,
-    names: Names,
 }
 
 #[derive(Deserialize)]
@@ -835,271 +1182,13 @@ impl ExprCache {
     }
 }
 
-fn assemble(raw: Raw) -> Catalog {
-    let Raw {
-        schemas,
-        extensions,
-        enums,
-        domains,
-        sequences,
-        mut tables,
-        mut columns,
-        mut constraints,
-        mut indexes,
-        unmanaged,
-        names,
-    } = raw;
-    let exprs = ExprCache::default();
-    // The big queries come unordered (ordering inside json_agg costs the server more).
-    tables.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-    columns.sort_unstable_by_key(|c| (c.rel, c.num));
-    constraints.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
-    indexes.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
-    let mut cat = Catalog {
-        schemas: schemas.into_iter().collect(),
-        ..Catalog::default()
-    };
-    for e in extensions {
-        if e.name == "plpgsql" {
-            continue;
-        }
-        cat.extensions.insert(
-            e.name.clone(),
-            Extension {
-                name: e.name,
-                schema: Some(e.schema),
-                origin: None,
-            },
-        );
-    }
-    for e in enums {
-        let name = QualName::new(e.schema, e.name);
-        cat.enums.insert(
-            name.clone(),
-            EnumType {
-                name,
-                values: e.values.unwrap_or_default(),
-                comment: e.comment,
-                origin: None,
-            },
-        );
-    }
-    let mut by_oid: HashMap<i64, QualName> = HashMap::new();
-    for t in tables {
-        if t.partition {
-            // Partitions are listed as unmanaged by q_unmanaged.
-            continue;
-        }
-        let name = QualName::new(t.schema, t.name);
-        by_oid.insert(t.oid, name.clone());
-        let mut table = Table::new(name.clone());
-        table.comment = t.comment;
-        table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
-        table.stats = Some(TableStats {
-            rows: t.rows,
-            bytes: t.bytes,
-        });
-        cat.tables.insert(name, table);
-    }
-    // The sequence each column owns (what `serial` makes, or OWNED BY).
-    let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
-        .iter()
-        .filter_map(|s| {
-            Some((
-                (s.owner_rel?, s.owner_num?),
-                (s.schema.as_str(), s.name.as_str()),
-            ))
-        })
-        .collect();
-    let mut column_names: HashMap<(i64, i16), String> = HashMap::with_capacity(columns.len());
-    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::with_capacity(columns.len());
-    // Columns come sorted by table: each table's are counted, to size its list
-    // once (grown by doubling, a quarter of the largest part of the model is slack).
-    let mut per_table: HashMap<i64, usize> = HashMap::with_capacity(by_oid.len());
-    for c in &columns {
-        *per_table.entry(c.rel).or_default() += 1;
-    }
-    for c in columns {
-        // Partitions' too: a foreign key may refer to one.
-        column_names.insert((c.rel, c.num), c.name.clone());
-        let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
-            continue;
-        };
-        if table.columns.is_empty() {
-            table
-                .columns
-                .reserve_exact(per_table.get(&c.rel).copied().unwrap_or(0));
-        }
-        column_collations.insert((c.rel, c.num), c.collation);
-        let mut col = Column::new(c.name, c.ty);
-        col.collation = (c.collation != 0 && c.collation != c.type_collation)
-            .then(|| names.collations.get(&c.collation).cloned())
-            .flatten()
-            .map(Box::new);
-        col.not_null = c.not_null;
-        col.comment = c.comment;
-        col.identity = match c.identity.as_str() {
-            "a" => Some(Identity::Always),
-            "d" => Some(Identity::ByDefault),
-            _ => None,
-        };
-        if c.generated == "s" {
-            col.generated = c.default.as_deref().map(|e| Box::new(exprs.get(e)));
-        } else {
-            col.default = c.default.as_deref().map(|e| exprs.get(e));
-        }
-        if let (Some((seq_schema, seq)), Some(default)) =
-            (owned_sequences.get(&(c.rel, c.num)), &col.default)
-        {
-            let keyword = match col.ty.as_str() {
-                "integer" => Some("serial"),
-                "bigint" => Some("bigserial"),
-                "smallint" => Some("smallserial"),
-                _ => None,
-            };
-            let sequence = QualName::new(*seq_schema, *seq);
-            // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
-            let implicit = sequence.schema == table.name.schema
-                && sequence.name == crate::names::sequence_name(&table.name.name, &col.name);
-            if let (Some(keyword), true) = (
-                keyword,
-                implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
-            ) {
-                col.serial = Some(Box::new(Serial { keyword, sequence }));
-            }
-        }
-        table.columns.push(col);
-    }
-    for c in constraints {
-        let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
-            continue;
-        };
-        if !c.local {
-            cat.unmanaged.push(UnmanagedObject {
-                kind: "inherited constraint".into(),
-                name: format!("{} on {}", c.name, table.name),
-            });
-            continue;
-        }
-        let columns: Vec<String> = c
-            .keys
-            .iter()
-            .flatten()
-            .filter_map(|k| column_names.get(&(c.rel, *k)).cloned())
-            .collect();
-        match c.kind.as_str() {
-            "p" => {
-                table.primary_key = Some(Key {
-                    name: c.name,
-                    columns: columns.clone(),
-                    deferrable: c.deferrable,
-                    initially_deferred: c.deferred,
-                    nulls_not_distinct: false,
-                    origin: None,
-                })
-            }
-            "u" => table.uniques.push(Key {
-                name: c.name,
-                columns: columns.clone(),
-                deferrable: c.deferrable,
-                initially_deferred: c.deferred,
-                nulls_not_distinct: c.nulls_not_distinct,
-                origin: None,
-            }),
-            "c" => table.checks.push(Check {
-                name: c.name,
-                expr: exprs.get(c.expr.as_deref().unwrap_or("")),
-                validated: c.validated,
-                origin: None,
-            }),
-            "f" => table.foreign_keys.push(ForeignKey {
-                name: c.name,
-                columns: columns.clone(),
-                ref_table: QualName::new(
-                    c.ref_schema.unwrap_or_default(),
-                    c.ref_table.unwrap_or_default(),
-                ),
-                ref_columns: c.ref_columns.unwrap_or_else(|| {
-                    c.ref_keys
-                        .iter()
-                        .flatten()
-                        .filter_map(|k| column_names.get(&(c.ref_rel, *k)).cloned())
-                        .collect()
-                }),
-                on_delete: FkAction::from_catalog(&c.on_delete),
-                on_update: FkAction::from_catalog(&c.on_update),
-                deferrable: c.deferrable,
-                initially_deferred: c.deferred,
-                validated: c.validated,
-                origin: None,
-            }),
-            _ => cat.unmanaged.push(UnmanagedObject {
-                kind: "exclusion constraint".into(),
-                name: format!(
-                    "{} on {}: {}",
-                    c.name,
-                    table.name,
-                    c.definition.unwrap_or_default()
-                ),
-            }),
-        }
-    }
-    for mut i in indexes {
-        let Some(table) = by_oid.get(&i.rel).and_then(|n| cat.tables.get_mut(n)) else {
-            continue;
-        };
-        if i.columns.is_none() {
-            i.columns = Some(
-                i.keys
-                    .iter()
-                    .map(|k| {
-                        (*k != 0)
-                            .then(|| column_names.get(&(i.rel, *k)).cloned())
-                            .flatten()
-                    })
-                    .collect(),
-            );
-        }
-        if i.backs_constraint {
-            continue;
-        }
-        table.indexes.push(index_from_raw(
-            i,
-            &KeyContext {
-                names: &names,
-                column_collations: &column_collations,
-                exprs: &exprs,
-            },
-        ));
-    }
-    for u in unmanaged {
-        cat.unmanaged.push(UnmanagedObject {
-            kind: u.kind,
-            name: u.name,
-        });
-    }
-    for d in domains {
-        let name = QualName::new(d.schema, d.name);
-        let domain = Domain {
-            name: name.clone(),
-            ty: d.ty,
-            not_null: d.not_null,
-            default: d.default.as_deref().map(|e| exprs.get(e)),
-            checks: d
-                .checks
-                .into_iter()
-                .map(|(name, e)| Check {
-                    name,
-                    expr: exprs.get(&e),
-                    validated: true,
-                    origin: None,
-                })
-                .collect(),
-            comment: d.comment,
-            origin: None,
-        };
-        cat.domains.insert(name, domain);
-    }
+/// The sequences that no serial column stands for, into `cat` (its tables
+/// built); `by_oid` names the tables that own some.
+fn standalone_sequences(
+    cat: &mut Catalog,
+    sequences: Vec<RawSequence>,
+    by_oid: &HashMap<i64, QualName>,
+) {
     // A sequence that a serial column stands for is that column's business.
     let serials: std::collections::HashSet<&QualName> = cat
         .tables
@@ -1150,7 +1239,6 @@ fn assemble(raw: Raw) -> Catalog {
     for s in standalone {
         cat.sequences.insert(s.name.clone(), s);
     }
-    cat
 }
 
 /// The model of an index row of `index_query`.

@@ -341,7 +341,8 @@ pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> 
     if !errors.0.is_empty() {
         return Err(LoadError(errors.0));
     }
-    let catalog = build(&parsed, &mut errors);
+    let catalog = build(&mut parsed, &mut errors);
+    drop(parsed);
     // This thread's parsed expressions (the others' went with their threads).
     PARSED.with(|c| c.take());
     if errors.0.is_empty() {
@@ -581,14 +582,16 @@ fn split_quoted(s: &str) -> Option<(String, &str)> {
 
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 
-fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
+/// The catalog of the parsed files. Their tables are taken out of `files`,
+/// each freed as soon as it is built.
+fn build(files: &mut [(Source, RawFile)], errors: &mut Errors) -> Catalog {
     let mut cat = Catalog::default();
     // name -> origin of its first definition, for "defined twice" errors.
     let mut enum_origin: HashMap<QualName, Origin> = HashMap::new();
     let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
 
     // Pass 1: extensions and enums, so that column types can refer to them.
-    for (src, raw) in files {
+    for (src, raw) in files.iter() {
         for ext in &raw.extensions {
             let o = src.origin(ext.span());
             let name = ext.get_ref().clone();
@@ -641,7 +644,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
     // Domains (over built-in types, enums, or earlier domains) and sequences.
     let mut domain_origin: HashMap<QualName, Origin> = HashMap::new();
     let mut sequence_origin: HashMap<QualName, Origin> = HashMap::new();
-    for (src, raw) in files {
+    for (src, raw) in files.iter() {
         for (key, d) in &raw.domains {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
@@ -673,24 +676,25 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
     // Pass 2: tables, built on all cores (each needs only the types above);
     // diagnostics are kept in file order.
     let mut pending = Vec::new();
-    for (src, raw) in files {
-        for (key, t) in &raw.tables {
+    for (src, raw) in files.iter_mut() {
+        let src: &Source = src;
+        for (key, t) in std::mem::take(&mut raw.tables) {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
             let first = table_origin.get(&name).cloned();
             if first.is_none() {
                 table_origin.insert(name.clone(), o.clone());
             }
-            pending.push((src, name, o, t.get_ref(), first));
+            pending.push((src, name, o, t.into_inner(), first));
         }
     }
-    let built = par::map(&pending, |(src, name, o, t, first)| {
+    let built = par::map_owned(pending, |(src, name, o, t, first)| {
         let mut found = Errors::default();
-        let table = (!found.defined_twice(o, "table", name, first.as_ref()))
-            .then(|| build_table(&cat, src, name.clone(), o.clone(), t, &mut found));
-        (table, found)
+        let table = (!found.defined_twice(&o, "table", &name, first.as_ref()))
+            .then(|| build_table(&cat, src, name.clone(), o, &t, &mut found));
+        (name, table, found)
     });
-    for ((_, name, ..), (table, found)) in pending.into_iter().zip(built) {
+    for (name, table, found) in built {
         errors.0.extend(found.0);
         if let Some(table) = table {
             cat.tables.insert(name, table);
