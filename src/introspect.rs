@@ -64,7 +64,7 @@ fn q_tables() -> String {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
-                       ELSE -1 END AS bytes \
+                       ELSE -1 END AS bytes, c.relnatts AS natts \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {}",
@@ -278,6 +278,8 @@ struct RawTable {
     comment: Option<String>,
     rows: f64,
     bytes: i64,
+    /// Columns, dropped ones too: room for the columns read.
+    natts: i16,
 }
 
 struct RawColumn {
@@ -566,7 +568,8 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 
 impl RawTable {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, partition_by, rows, bytes] = fields(&row)?;
+        let [oid, schema, name, partition, comment, partition_by, rows, bytes, natts] =
+            fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
             schema: text(schema)?,
@@ -576,6 +579,7 @@ impl RawTable {
             partition_by: optional(partition_by),
             rows: number(rows)?,
             bytes: number(bytes)?,
+            natts: number(natts)?,
         })
     }
 }
@@ -764,6 +768,8 @@ impl Reader {
 
     fn table(&mut self, t: RawTable) {
         let mut table = Table::new(QualName::new(t.schema, t.name));
+        let natts = usize::try_from(t.natts).unwrap_or(0);
+        table.columns.reserve_exact(natts);
         table.comment = t.comment;
         table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
         table.stats = Some(TableStats {
@@ -775,7 +781,7 @@ impl Reader {
             oid: t.oid,
             partition: t.partition,
             table,
-            attnums: Vec::new(),
+            attnums: Vec::with_capacity(natts),
         });
     }
 
@@ -1069,7 +1075,8 @@ impl Reader {
             table
                 .foreign_keys
                 .sort_unstable_by(|a, b| a.name.cmp(&b.name));
-            // Grown by doubling as the rows came: the slack goes.
+            // Grown by doubling as the rows came: the slack goes (columns
+            // have their room, unless some were dropped).
             table.columns.shrink_to_fit();
             table.uniques.shrink_to_fit();
             table.checks.shrink_to_fit();
