@@ -322,34 +322,56 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Load from in-memory files: `(path shown in errors, TOML text)`, merged in the given order.
 pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> {
-    let mut errors = Errors::default();
-    let mut parsed = Vec::new();
     let sources: Vec<Source> = files
         .into_iter()
         .map(|(path, text)| Source::new(path, text))
         .collect();
-    let raws = par::map(&sources, |src| toml::from_str::<RawFile>(&src.text));
-    for (src, raw) in sources.into_iter().zip(raws) {
-        match raw {
-            Ok(raw) => parsed.push((src, raw)),
-            Err(e) => {
-                let origin = src.origin(e.span().unwrap_or(0..0));
-                errors.at(&origin, toml_message(&e));
-            }
-        }
+    // The files that may define more than tables are parsed first: tables need
+    // their types. Every other file is parsed when its tables are built, and
+    // freed as soon as they are (a schema of thousands of files is never held
+    // as TOML all at once).
+    let early: Vec<usize> = (0..sources.len())
+        .filter(|&i| may_define_more_than_tables(&sources[i].text))
+        .collect();
+    let mut parsed: Vec<Option<Result<RawFile, Diagnostic>>> = std::iter::repeat_with(|| None)
+        .take(sources.len())
+        .collect();
+    for (i, raw) in early
+        .iter()
+        .zip(par::map(&early, |&i| parse_file(&sources[i])))
+    {
+        parsed[*i] = Some(raw);
     }
-    if !errors.0.is_empty() {
-        return Err(LoadError(errors.0));
-    }
-    let catalog = build(&mut parsed, &mut errors);
-    drop(parsed);
+    let mut errors = Errors::default();
+    let catalog = build(&sources, parsed, &mut errors);
     // This thread's parsed expressions (the others' went with their threads).
     PARSED.with(|c| c.take());
-    if errors.0.is_empty() {
-        Ok(catalog)
-    } else {
-        Err(LoadError(errors.0))
+    match catalog {
+        Ok(catalog) if errors.0.is_empty() => Ok(catalog),
+        Ok(_) => Err(LoadError(errors.0)),
+        Err(unparsed) => Err(LoadError(unparsed)),
     }
+}
+
+/// Whether a file's text may define something other than tables (extensions,
+/// enums, domains, sequences): their keys spelled out, or escapes in it (a
+/// quoted key may spell a name with escapes).
+fn may_define_more_than_tables(text: &str) -> bool {
+    ["extensions", "enums", "domains", "sequences", "\\"]
+        .iter()
+        .any(|k| text.contains(k))
+}
+
+fn parse_file(src: &Source) -> Result<RawFile, Diagnostic> {
+    toml::from_str::<RawFile>(&src.text).map_err(|e| {
+        let o = src.origin(e.span().unwrap_or(0..0));
+        Diagnostic {
+            file: o.file.to_string(),
+            line: o.line,
+            column: o.column,
+            message: toml_message(&e),
+        }
+    })
 }
 
 fn toml_message(e: &toml::de::Error) -> String {
@@ -582,16 +604,28 @@ fn split_quoted(s: &str) -> Option<(String, &str)> {
 
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 
-/// The catalog of the parsed files. Their tables are taken out of `files`,
-/// each freed as soon as it is built.
-fn build(files: &mut [(Source, RawFile)], errors: &mut Errors) -> Catalog {
+/// The catalog of the files (`parsed`: those parsed already); or, when some
+/// file is not valid TOML, what is wrong with each such file (and nothing else).
+fn build(
+    sources: &[Source],
+    mut parsed: Vec<Option<Result<RawFile, Diagnostic>>>,
+    errors: &mut Errors,
+) -> Result<Catalog, Vec<Diagnostic>> {
     let mut cat = Catalog::default();
+    // Only the files parsed first can define anything but tables.
+    let files: Vec<(&Source, &RawFile)> = sources
+        .iter()
+        .zip(&parsed)
+        .filter_map(|(src, raw)| match raw {
+            Some(Ok(raw)) => Some((src, raw)),
+            _ => None,
+        })
+        .collect();
     // name -> origin of its first definition, for "defined twice" errors.
     let mut enum_origin: HashMap<QualName, Origin> = HashMap::new();
-    let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
 
     // Pass 1: extensions and enums, so that column types can refer to them.
-    for (src, raw) in files.iter() {
+    for &(src, raw) in &files {
         for ext in &raw.extensions {
             let o = src.origin(ext.span());
             let name = ext.get_ref().clone();
@@ -644,7 +678,7 @@ fn build(files: &mut [(Source, RawFile)], errors: &mut Errors) -> Catalog {
     // Domains (over built-in types, enums, or earlier domains) and sequences.
     let mut domain_origin: HashMap<QualName, Origin> = HashMap::new();
     let mut sequence_origin: HashMap<QualName, Origin> = HashMap::new();
-    for (src, raw) in files.iter() {
+    for &(src, raw) in &files {
         for (key, d) in &raw.domains {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
@@ -673,32 +707,54 @@ fn build(files: &mut [(Source, RawFile)], errors: &mut Errors) -> Catalog {
         }
     }
 
-    // Pass 2: tables, built on all cores (each needs only the types above);
-    // diagnostics are kept in file order.
-    let mut pending = Vec::new();
-    for (src, raw) in files.iter_mut() {
-        let src: &Source = src;
-        for (key, t) in std::mem::take(&mut raw.tables) {
+    drop(files);
+
+    // Pass 2: tables, file by file on all cores (each needs only the types
+    // above); each file's TOML is freed once its tables are built.
+    let work: Vec<(&Source, Option<Result<RawFile, Diagnostic>>)> =
+        sources.iter().zip(parsed.drain(..)).collect();
+    let cat_ref = &cat;
+    let built = par::map_owned(work, |(src, raw)| {
+        let raw = match raw {
+            Some(raw) => raw,
+            None => parse_file(src),
+        }?;
+        let tables: Vec<_> = raw.tables.into_iter().collect();
+        Ok(par::map_owned(tables, |(key, t)| {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            let first = table_origin.get(&name).cloned();
-            if first.is_none() {
-                table_origin.insert(name.clone(), o.clone());
-            }
-            pending.push((src, name, o, t.into_inner(), first));
+            let mut found = Errors::default();
+            let table = build_table(
+                cat_ref,
+                src,
+                name.clone(),
+                o.clone(),
+                t.get_ref(),
+                &mut found,
+            );
+            (name, o, table, found)
+        }))
+    });
+    let mut unparsed = Vec::new();
+    let mut tables = Vec::new();
+    for file in built {
+        match file {
+            Ok(t) => tables.push(t),
+            Err(d) => unparsed.push(d),
         }
     }
-    let built = par::map_owned(pending, |(src, name, o, t, first)| {
-        let mut found = Errors::default();
-        let table = (!found.defined_twice(&o, "table", &name, first.as_ref()))
-            .then(|| build_table(&cat, src, name.clone(), o, &t, &mut found));
-        (name, table, found)
-    });
-    for (name, table, found) in built {
-        errors.0.extend(found.0);
-        if let Some(table) = table {
-            cat.tables.insert(name, table);
+    if !unparsed.is_empty() {
+        return Err(unparsed);
+    }
+    // In file order: the first definition of a table is the one kept.
+    let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
+    for (name, o, table, found) in tables.into_iter().flatten() {
+        if errors.defined_twice(&o, "table", &name, table_origin.get(&name)) {
+            continue;
         }
+        table_origin.insert(name.clone(), o);
+        errors.0.extend(found.0);
+        cat.tables.insert(name, table);
     }
 
     // Pass 3: what needs every table: references, and names unique per schema.
@@ -717,7 +773,7 @@ fn build(files: &mut [(Source, RawFile)], errors: &mut Errors) -> Catalog {
             cat.schemas.insert(name.schema.clone());
         }
     }
-    cat
+    Ok(cat)
 }
 
 fn build_domain(
@@ -1521,5 +1577,32 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
 
         let e = err(&[("t.toml", "[tables.t\n")]);
         assert!(e.starts_with("t.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn tables_see_the_types_of_every_file_and_bad_toml_is_all_that_is_reported() {
+        // The enum comes in a later file than the table that uses it.
+        let cat = load(&[
+            ("a.toml", "[tables.t.columns]\ns = { type = \"mood\" }\n"),
+            ("b.toml", "[enums.mood]\nvalues = [\"ok\"]\n"),
+            // A type named with an escape in a quoted key.
+            ("c.toml", "[enums.\"m\\u006F\"]\nvalues = [\"x\"]\n"),
+            ("d.toml", "[tables.u.columns]\nm = { type = \"mo\" }\n"),
+        ])
+        .unwrap();
+        assert_eq!(cat.tables[&qualified("t")].columns[0].ty, "mood");
+        assert_eq!(cat.tables[&qualified("u")].columns[0].ty, "mo");
+        // Files that are not TOML: each is reported, in file order, and nothing else.
+        let e = err(&[
+            ("a.toml", "[tables.t.columns]\ns = { type = \"nope\" }\n"),
+            ("b.toml", "[enums.mood\n"),
+            ("c.toml", "[tables.u\n"),
+        ]);
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            lines[0].starts_with("b.toml:1:") && lines[1].starts_with("c.toml:1:"),
+            "{e}"
+        );
     }
 }

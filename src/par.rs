@@ -3,9 +3,7 @@
 
 /// `f` applied to every item, in order, split across the available cores.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Below a few hundred items a thread costs more than it saves.
-    let threads = threads.min(items.len() / 256).max(1);
+    let threads = threads_for(items.len());
     if threads == 1 {
         return items.iter().map(f).collect();
     }
@@ -26,8 +24,7 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 /// As `map`, taking the items: each is dropped as soon as `f` is done with it
 /// (to free what only served to build the result while the rest is built).
 pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = threads.min(items.len() / 256).max(1);
+    let threads = threads_for(items.len());
     if threads == 1 {
         return items.into_iter().map(f).collect();
     }
@@ -47,6 +44,18 @@ pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> 
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
+}
+
+/// How many threads share `items` items: below a few hundred items a thread
+/// costs more than it saves (and the number of cores, a few system calls, is
+/// not even asked).
+fn threads_for(items: usize) -> usize {
+    const PER_THREAD: usize = 256;
+    if items < 2 * PER_THREAD {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(items / PER_THREAD).max(1)
 }
 
 #[cfg(test)]
