@@ -668,6 +668,8 @@ pub fn queries(server_version: i32) -> Vec<String> {
         // compiling these catalog queries costs more than running them.
         "SELECT set_config('search_path', 'public', true), set_config('jit', 'off', true)"
             .to_string(),
+        // First: columns and indexes name their collations and operator classes as they arrive.
+        Q_NAMES.to_string(),
         q_schemas(),
         Q_EXTENSIONS.to_string(),
         q_enums(),
@@ -678,7 +680,6 @@ pub fn queries(server_version: i32) -> Vec<String> {
         q_unmanaged(),
         q_domains(),
         q_sequences(),
-        Q_NAMES.to_string(),
     ]
 }
 
@@ -721,19 +722,17 @@ struct Reader {
     unmanaged: Option<Vec<RawUnmanaged>>,
     domains: Option<Vec<RawDomain>>,
     sequences: Option<Vec<RawSequence>>,
-    names: Option<RawNames>,
+    /// Read first (whether it was: `names_read`).
+    names: Names,
+    names_read: bool,
     /// Every table read, partitions too (a foreign key may refer to one).
     rels: Vec<Rel>,
     /// Index in `rels` by table oid.
     by_oid: HashMap<i64, usize>,
-    /// Columns whose collation is not their type's: (rel, column, collation
-    /// oid), named once the names are read.
-    collations: Vec<(usize, usize, i64)>,
     /// The collation of each collatable column, by (table oid, attnum).
     column_collations: HashMap<(i64, i16), i64>,
     /// Inherited and exclusion constraints (table oid, name, what is listed).
     odd_constraints: Vec<(i64, String, UnmanagedObject)>,
-    indexes: Vec<RawIndex>,
     exprs: ExprCache,
 }
 
@@ -750,17 +749,20 @@ impl Reader {
     /// One row of statement `i` (in the order of `queries`).
     fn row(&mut self, i: usize, row: &crate::db::SimpleQueryRow) -> Result<(), String> {
         let decoded = match i {
-            1 => json(row).map(|v| self.schemas = Some(v)),
-            2 => json(row).map(|v| self.extensions = Some(v)),
-            3 => json(row).map(|v| self.enums = Some(v)),
-            4 => RawTable::from_row(row).map(|t| self.table(t)),
-            5 => RawColumn::from_row(row).map(|c| self.column(c)),
-            6 => RawConstraint::from_row(row).map(|c| self.constraint(c)),
-            7 => RawIndex::from_row(row).map(|i| self.index(i)),
-            8 => json(row).map(|v| self.unmanaged = Some(v)),
-            9 => json(row).map(|v| self.domains = Some(v)),
-            10 => json(row).map(|v| self.sequences = Some(v)),
-            11 => json(row).map(|v| self.names = Some(v)),
+            1 => json(row).map(|v: RawNames| {
+                self.names = Names::from(v);
+                self.names_read = true;
+            }),
+            2 => json(row).map(|v| self.schemas = Some(v)),
+            3 => json(row).map(|v| self.extensions = Some(v)),
+            4 => json(row).map(|v| self.enums = Some(v)),
+            5 => RawTable::from_row(row).map(|t| self.table(t)),
+            6 => RawColumn::from_row(row).map(|c| self.column(c)),
+            7 => RawConstraint::from_row(row).map(|c| self.constraint(c)),
+            8 => RawIndex::from_row(row).map(|i| self.index(i)),
+            9 => json(row).map(|v| self.unmanaged = Some(v)),
+            10 => json(row).map(|v| self.domains = Some(v)),
+            11 => json(row).map(|v| self.sequences = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -808,11 +810,15 @@ impl Reader {
             self.column_collations.insert((c.rel, c.num), c.collation);
         }
         let rel = &mut self.rels[r];
-        if c.collation != 0 && c.collation != c.type_collation {
-            self.collations
-                .push((r, rel.table.columns.len(), c.collation));
-        }
         let mut col = Column::new(c.name, c.ty);
+        if c.collation != 0 && c.collation != c.type_collation {
+            col.collation = self
+                .names
+                .collations
+                .get(&c.collation)
+                .cloned()
+                .map(Box::new);
+        }
         col.not_null = c.not_null;
         col.comment = c.comment;
         col.identity = match c.identity {
@@ -872,35 +878,44 @@ impl Reader {
                     origin: None,
                 })
             }
-            'u' => table.uniques.push(Key {
-                name: c.name,
-                columns,
-                deferrable: c.deferrable,
-                initially_deferred: c.deferred,
-                nulls_not_distinct: c.nulls_not_distinct,
-                origin: None,
-            }),
-            'c' => table.checks.push(Check {
-                name: c.name,
-                expr: self.exprs.get(c.expr.as_deref().unwrap_or("")),
-                validated: c.validated,
-                origin: None,
-            }),
-            'f' => table.foreign_keys.push(ForeignKey {
-                name: c.name,
-                columns,
-                ref_table: QualName::new(
-                    c.ref_schema.unwrap_or_default(),
-                    c.ref_table.unwrap_or_default(),
-                ),
-                ref_columns,
-                on_delete: FkAction::from_catalog(c.on_delete.encode_utf8(&mut [0; 4])),
-                on_update: FkAction::from_catalog(c.on_update.encode_utf8(&mut [0; 4])),
-                deferrable: c.deferrable,
-                initially_deferred: c.deferred,
-                validated: c.validated,
-                origin: None,
-            }),
+            'u' => push(
+                &mut table.uniques,
+                Key {
+                    name: c.name,
+                    columns,
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    nulls_not_distinct: c.nulls_not_distinct,
+                    origin: None,
+                },
+            ),
+            'c' => push(
+                &mut table.checks,
+                Check {
+                    name: c.name,
+                    expr: self.exprs.get(c.expr.as_deref().unwrap_or("")),
+                    validated: c.validated,
+                    origin: None,
+                },
+            ),
+            'f' => push(
+                &mut table.foreign_keys,
+                ForeignKey {
+                    name: c.name,
+                    columns,
+                    ref_table: QualName::new(
+                        c.ref_schema.unwrap_or_default(),
+                        c.ref_table.unwrap_or_default(),
+                    ),
+                    ref_columns,
+                    on_delete: FkAction::from_catalog(c.on_delete.encode_utf8(&mut [0; 4])),
+                    on_update: FkAction::from_catalog(c.on_update.encode_utf8(&mut [0; 4])),
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    validated: c.validated,
+                    origin: None,
+                },
+            ),
             _ => {
                 let name = format!(
                     "{} on {}: {}",
@@ -921,9 +936,9 @@ impl Reader {
     }
 
     fn index(&mut self, mut i: RawIndex) {
-        if i.backs_constraint || self.managed(i.rel).is_none() {
+        let Some(r) = self.managed(i.rel).filter(|_| !i.backs_constraint) else {
             return;
-        }
+        };
         if i.columns.is_none() {
             i.columns = Some(
                 i.keys
@@ -932,7 +947,12 @@ impl Reader {
                     .collect(),
             );
         }
-        self.indexes.push(i);
+        let ctx = KeyContext {
+            names: &self.names,
+            column_collations: &self.column_collations,
+            exprs: &self.exprs,
+        };
+        push(&mut self.rels[r].table.indexes, index_from_raw(i, &ctx));
     }
 
     /// The catalog, once every statement has been read.
@@ -947,22 +967,20 @@ impl Reader {
             unmanaged,
             domains,
             sequences,
-            names,
+            names_read,
             mut rels,
             by_oid,
-            collations,
-            column_collations,
             mut odd_constraints,
-            mut indexes,
             exprs,
+            ..
         } = self;
-        let schemas = got(schemas, 1)?;
-        let extensions = got(extensions, 2)?;
-        let enums = got(enums, 3)?;
-        let unmanaged = got(unmanaged, 8)?;
-        let domains = got(domains, 9)?;
-        let sequences = got(sequences, 10)?;
-        let names = Names::from(got(names, 11)?);
+        got(names_read.then_some(()), 1)?;
+        let schemas = got(schemas, 2)?;
+        let extensions = got(extensions, 3)?;
+        let enums = got(enums, 4)?;
+        let unmanaged = got(unmanaged, 9)?;
+        let domains = got(domains, 10)?;
+        let sequences = got(sequences, 11)?;
 
         let mut cat = Catalog {
             schemas: schemas.into_iter().collect(),
@@ -992,10 +1010,6 @@ impl Reader {
                     origin: None,
                 },
             );
-        }
-        for (r, c, collation) in collations {
-            rels[r].table.columns[c].collation =
-                names.collations.get(&collation).cloned().map(Box::new);
         }
         // The sequence each column owns (what `serial` makes, or OWNED BY).
         let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
@@ -1039,21 +1053,12 @@ impl Reader {
                 col.serial = Some(Box::new(Serial { keyword, sequence }));
             }
         }
-        // The big queries come unordered (ordering costs the server more):
-        // constraints and indexes by table and name, tables by name.
+        // The big queries come unordered (ordering costs the server more): the
+        // constraints listed by table and name; each table's constraints and
+        // indexes by name, the tables by name (below).
         odd_constraints.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         cat.unmanaged
             .extend(odd_constraints.into_iter().map(|(.., u)| u));
-        indexes.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
-        let ctx = KeyContext {
-            names: &names,
-            column_collations: &column_collations,
-            exprs: &exprs,
-        };
-        for i in indexes {
-            let r = by_oid[&i.rel];
-            rels[r].table.indexes.push(index_from_raw(i, &ctx));
-        }
         let table_names: HashMap<i64, QualName> = rels
             .iter()
             .filter(|r| !r.partition)
@@ -1075,6 +1080,7 @@ impl Reader {
             table
                 .foreign_keys
                 .sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            table.indexes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
             // Grown by doubling as the rows came: the slack goes (columns
             // have their room, unless some were dropped).
             table.columns.shrink_to_fit();
@@ -1116,6 +1122,15 @@ impl Reader {
         standalone_sequences(&mut cat, sequences, &table_names);
         Ok(cat)
     }
+}
+
+/// `v.push(x)`, with room for one only at first: most tables have one or two
+/// constraints or indexes of a kind, where a vector's first growth makes four.
+fn push<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
 }
 
 /// The one JSON document of a statement's one row.
@@ -1252,7 +1267,7 @@ fn standalone_sequences(
 pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
     let key_count = i.key_count.max(0) as usize;
     let columns = i.columns.unwrap_or_default();
-    let mut keys = Vec::new();
+    let mut keys = Vec::with_capacity(key_count);
     for k in 0..key_count {
         let opt = i.options.get(k).copied().unwrap_or(0);
         let part = match columns.get(k).cloned().flatten() {
@@ -1284,8 +1299,8 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
             .cloned();
         keys.push(IndexKey {
             part,
-            collation,
-            opclass,
+            collation: collation.map(Box::new),
+            opclass: opclass.map(Box::new),
             desc: opt & 1 != 0,
             nulls_first: opt & 2 != 0,
         });

@@ -517,12 +517,12 @@ fn parse_index_key(entry: &str) -> Result<IndexKey, String> {
     let mut key = IndexKey::new(part);
     if upper.get(i).map(String::as_str) == Some("COLLATE") {
         let name = words.get(i + 1).ok_or_else(expected)?;
-        key.collation = Some(ObjName::parse(name.trim_matches('"')));
+        key.collation = Some(Box::new(ObjName::parse(name.trim_matches('"'))));
         i += 2;
     }
     if let Some(w) = upper.get(i) {
         if !matches!(w.as_str(), "ASC" | "DESC" | "NULLS") {
-            key.opclass = Some(ObjName::parse(words[i]));
+            key.opclass = Some(Box::new(ObjName::parse(words[i])));
             i += 1;
         }
     }
@@ -914,6 +914,17 @@ fn build_table(
     let mut pk_columns: Vec<(String, Origin)> = Vec::new();
     table.columns.reserve_exact(raw.columns.len());
     table.indexes.reserve_exact(raw.indexes.len());
+    let on_columns =
+        |f: fn(&RawColumn) -> bool| raw.columns.values().filter(|c| f(c.get_ref())).count();
+    table
+        .uniques
+        .reserve_exact(on_columns(|c| c.unique) + raw.unique.len());
+    table
+        .checks
+        .reserve_exact(on_columns(|c| c.check.is_some()) + raw.checks.len());
+    table
+        .foreign_keys
+        .reserve_exact(on_columns(|c| c.references.is_some()) + raw.foreign_keys.len());
 
     for (ckey, c) in &raw.columns {
         let co = src.origin(ckey.span());
@@ -1170,6 +1181,7 @@ fn build_table(
                 if cols.get_ref().is_empty() {
                     errors.at(&co, "an index needs at least one column");
                 }
+                keys.reserve_exact(cols.get_ref().len());
                 for entry in cols.get_ref() {
                     match parse_index_key(entry) {
                         Ok(key) => {
@@ -1190,6 +1202,7 @@ fn build_table(
             }
             (None, Some(e)) => match expr::parse_list(e.get_ref()) {
                 Ok(list) => {
+                    keys.reserve_exact(list.len());
                     for ast in list {
                         keys.push(IndexKey::new(key_part(ast)));
                     }

@@ -519,10 +519,10 @@ pub enum IndexKeyPart {
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexKey {
     pub part: IndexKeyPart,
-    /// A collation other than the column's own.
-    pub collation: Option<ObjName>,
-    /// An operator class other than the type's default.
-    pub opclass: Option<ObjName>,
+    /// A collation other than the column's own (boxed, as it is rare).
+    pub collation: Option<Box<ObjName>>,
+    /// An operator class other than the type's default (boxed, as it is rare).
+    pub opclass: Option<Box<ObjName>>,
     pub desc: bool,
     pub nulls_first: bool,
 }
