@@ -1195,6 +1195,10 @@ pub(crate) struct ExprCache(std::cell::RefCell<HashMap<String, Expr>>);
 impl ExprCache {
     /// `expr::from_catalog(sql)`.
     pub fn get(&self, sql: &str) -> Expr {
+        // A sequence's default is its own: not worth keeping.
+        if sql.starts_with("nextval(") {
+            return expr::from_catalog(sql);
+        }
         if let Some(e) = self.0.borrow().get(sql) {
             return e.clone();
         }
