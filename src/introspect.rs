@@ -185,11 +185,11 @@ fn q_domains() -> String {
     )
 }
 
-/// Sequences not made for an identity column, with the column that owns them.
+/// Sequences not made for an identity column, with the column that owns them;
+/// one row each (`RawSequence::from_row`).
 fn q_sequences() -> String {
     format!(
-        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
-           SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
+        "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
                   s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value, \
                   s.seqcache AS cache, s.seqcycle AS cycle, ds.description AS comment, \
                   o.rel AS owner_rel, o.num AS owner_num, o.col AS owner_column \
@@ -200,8 +200,7 @@ fn q_sequences() -> String {
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
                     AND d.deptype = 'a' LIMIT 1) o ON true \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i') \
-         ) x"
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"
     )
 }
 
@@ -310,11 +309,9 @@ struct RawDomain {
     checks: Vec<(String, String)>,
 }
 
-#[derive(Deserialize)]
 struct RawSequence {
     schema: String,
     name: String,
-    #[serde(rename = "type")]
     ty: String,
     start: i64,
     increment: i64,
@@ -584,6 +581,28 @@ impl RawTable {
     }
 }
 
+impl RawSequence {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
+        let [schema, name, ty, start, increment, min_value, max_value, cache, cycle, comment, owner_rel, owner_num, owner_column] =
+            fields(&row)?;
+        Ok(RawSequence {
+            schema: text(schema)?,
+            name: text(name)?,
+            ty: text(ty)?,
+            start: number(start)?,
+            increment: number(increment)?,
+            min_value: number(min_value)?,
+            max_value: number(max_value)?,
+            cache: number(cache)?,
+            cycle: boolean(cycle)?,
+            comment: optional(comment),
+            owner_rel: owner_rel.map(|v| number(Some(v))).transpose()?,
+            owner_num: owner_num.map(|v| number(Some(v))).transpose()?,
+            owner_column: optional(owner_column),
+        })
+    }
+}
+
 impl RawColumn {
     fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, num, name, ty, not_null, default, identity, generated, comment, collation, type_collation] =
@@ -721,7 +740,7 @@ struct Reader {
     enums: Option<Vec<RawEnum>>,
     unmanaged: Option<Vec<RawUnmanaged>>,
     domains: Option<Vec<RawDomain>>,
-    sequences: Option<Vec<RawSequence>>,
+    sequences: Vec<RawSequence>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -762,7 +781,7 @@ impl Reader {
             8 => RawIndex::from_row(row).map(|i| self.index(i)),
             9 => json(row).map(|v| self.unmanaged = Some(v)),
             10 => json(row).map(|v| self.domains = Some(v)),
-            11 => json(row).map(|v| self.sequences = Some(v)),
+            11 => RawSequence::from_row(row).map(|s| self.sequences.push(s)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -966,7 +985,7 @@ impl Reader {
             enums,
             unmanaged,
             domains,
-            sequences,
+            mut sequences,
             names_read,
             mut rels,
             by_oid,
@@ -980,7 +999,8 @@ impl Reader {
         let enums = got(enums, 4)?;
         let unmanaged = got(unmanaged, 9)?;
         let domains = got(domains, 10)?;
-        let sequences = got(sequences, 11)?;
+        // In order of name, as the statement does not sort them.
+        sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
         let mut cat = Catalog {
             schemas: schemas.into_iter().collect(),
@@ -1440,6 +1460,7 @@ mod tests {
         assert!(RawColumn::from_row(Row::new()).is_err());
         assert!(RawConstraint::from_row(row(19)).is_err());
         assert!(RawIndex::from_row(row(15)).is_err());
+        assert!(RawSequence::from_row(row(12)).is_err());
     }
 
     #[test]
