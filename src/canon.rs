@@ -212,6 +212,7 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
                 &KeyContext {
                     names: &Names::default(),
                     column_collations: &HashMap::new(),
+                    exprs: &Default::default(),
                 },
             )
         })

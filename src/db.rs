@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub use tokio_postgres::SimpleQueryRow;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
 pub use crate::conninfo::Settings;
@@ -253,29 +254,66 @@ impl Db {
         &self,
         statements: &[&str],
     ) -> Result<Vec<Vec<Vec<Option<String>>>>, SqlError> {
+        let mut results: Vec<Vec<Vec<Option<String>>>> = Vec::new();
+        let completed = self
+            .simple_each(statements, |i, row| {
+                if results.len() <= i {
+                    results.resize_with(i + 1, Vec::new);
+                }
+                results[i].push(
+                    (0..row.len())
+                        .map(|f| row.get(f).map(str::to_string))
+                        .collect(),
+                );
+                Ok(())
+            })
+            .await?;
+        results.resize_with(completed, Vec::new);
+        Ok(results)
+    }
+
+    /// Several statements in one round trip; each row is handed to `on_row`
+    /// with the index of its statement as it arrives, its fields borrowed from
+    /// the message (nothing is collected, so reading overlaps the server's
+    /// work). The number of statements completed. The first error of `on_row`
+    /// is returned once the server is done (the rest of the rows are skipped).
+    pub async fn simple_each(
+        &self,
+        statements: &[&str],
+        mut on_row: impl FnMut(usize, &SimpleQueryRow) -> Result<(), String>,
+    ) -> Result<usize, SqlError> {
+        use futures_util::StreamExt;
         self.count(statements.len());
         let sql = statements.join(";\n");
-        let messages = self
+        let stream = self
             .client
-            .simple_query(&sql)
+            .simple_query_raw(&sql)
             .await
             .map_err(|e| SqlError::from_pg(&e, None))?;
-        let mut results = Vec::new();
-        let mut current = Vec::new();
-        for m in messages {
-            match m {
-                SimpleQueryMessage::Row(row) => current.push(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect(),
-                ),
-                SimpleQueryMessage::CommandComplete(_) => {
-                    results.push(std::mem::take(&mut current))
+        let mut stream = std::pin::pin!(stream);
+        let mut completed = 0;
+        let mut failed: Option<String> = None;
+        while let Some(m) = stream.next().await {
+            match m.map_err(|e| SqlError::from_pg(&e, None))? {
+                SimpleQueryMessage::Row(row) if failed.is_none() => {
+                    if let Err(e) = on_row(completed, &row) {
+                        failed = Some(e);
+                    }
                 }
+                SimpleQueryMessage::CommandComplete(_) => completed += 1,
                 _ => {}
             }
         }
-        Ok(results)
+        match failed {
+            Some(message) => Err(SqlError {
+                message,
+                code: None,
+                detail: None,
+                hint: None,
+                statement: None,
+            }),
+            None => Ok(completed),
+        }
     }
 }
 

@@ -57,6 +57,16 @@ pub fn from_files(sql: &str) -> Result<Expr, String> {
 /// An expression as the catalog prints it. It is trusted text from PostgreSQL;
 /// its key is normalized the same way, or kept verbatim when sqlparser cannot read it.
 pub fn from_catalog(sql: &str) -> Expr {
+    if let Some(key) = nextval_key(sql) {
+        return Expr {
+            sql: sql.to_string(),
+            key,
+        };
+    }
+    parsed_from_catalog(sql)
+}
+
+fn parsed_from_catalog(sql: &str) -> Expr {
     let key = match parse_one(sql) {
         Ok(ast) => normalize_ast(ast),
         Err(_) => sql.to_string(),
@@ -65,6 +75,20 @@ pub fn from_catalog(sql: &str) -> Expr {
         sql: sql.to_string(),
         key,
     }
+}
+
+/// The key of `nextval('name'::regclass)` for a plain name (lower-case
+/// letters, digits, `_` and `.`: every serial column's default), as
+/// `normalize_ast` makes it, without a parse (one per serial column).
+fn nextval_key(sql: &str) -> Option<String> {
+    let name = sql
+        .strip_prefix("nextval('")?
+        .strip_suffix("'::regclass)")?;
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    (plain && name.bytes().any(|b| b.is_ascii_lowercase()) && !looks_numeric(name))
+        .then(|| format!("nextval('{name}')"))
 }
 
 /// A partition key, `RANGE (payment_date)`: the strategy, then a list of
@@ -226,6 +250,34 @@ mod tests {
         assert_eq!(key("now()"), from_catalog("CURRENT_TIMESTAMP").key);
         assert_ne!(key("now()"), from_catalog("CURRENT_DATE").key);
         assert_ne!(key("1"), key("2"));
+    }
+
+    #[test]
+    fn serial_defaults_keyed_as_parsed() {
+        for name in [
+            "t_id_seq",
+            "s.t_id_seq",
+            "t00001_id_seq",
+            "a1.b_2",
+            "x",
+            "_x9",
+        ] {
+            let sql = format!("nextval('{name}'::regclass)");
+            assert!(nextval_key(&sql).is_some(), "{sql}");
+            assert_eq!(from_catalog(&sql), parsed_from_catalog(&sql), "{sql}");
+        }
+        for other in [
+            "nextval('\"T\"'::regclass)",
+            "nextval('a''b'::regclass)",
+            "nextval('12'::regclass)",
+            "nextval('1.2'::regclass)",
+            "nextval('a b'::regclass)",
+            "nextval(''::regclass)",
+            "nextval('x'::regclass) + 1",
+            "nextval('x')",
+        ] {
+            assert_eq!(nextval_key(other), None, "{other}");
+        }
     }
 
     #[test]

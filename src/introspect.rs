@@ -13,8 +13,8 @@ use serde::Deserialize;
 use crate::db::{Db, SqlError};
 use crate::expr;
 use crate::model::{
-    Catalog, Check, Column, Domain, EnumType, Extension, FkAction, ForeignKey, Identity, Index,
-    IndexKey, IndexKeyPart, Key, ObjName, QualName, Sequence, Serial, Table, TableStats,
+    Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
+    Index, IndexKey, IndexKeyPart, Key, ObjName, QualName, Sequence, Serial, Table, TableStats,
     UnmanagedObject,
 };
 
@@ -64,7 +64,7 @@ fn q_tables() -> String {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
-                       ELSE -1 END AS bytes \
+                       ELSE -1 END AS bytes, c.relnatts AS natts \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {}",
@@ -185,11 +185,11 @@ fn q_domains() -> String {
     )
 }
 
-/// Sequences not made for an identity column, with the column that owns them.
+/// Sequences not made for an identity column, with the column that owns them;
+/// one row each (`RawSequence::from_row`).
 fn q_sequences() -> String {
     format!(
-        "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
-           SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
+        "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
                   s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value, \
                   s.seqcache AS cache, s.seqcycle AS cycle, ds.description AS comment, \
                   o.rel AS owner_rel, o.num AS owner_num, o.col AS owner_column \
@@ -200,8 +200,7 @@ fn q_sequences() -> String {
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
                     AND d.deptype = 'a' LIMIT 1) o ON true \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i') \
-         ) x"
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"
     )
 }
 
@@ -278,6 +277,8 @@ struct RawTable {
     comment: Option<String>,
     rows: f64,
     bytes: i64,
+    /// Columns, dropped ones too: room for the columns read.
+    natts: i16,
 }
 
 struct RawColumn {
@@ -287,8 +288,10 @@ struct RawColumn {
     ty: String,
     not_null: bool,
     default: Option<String>,
-    identity: String,
-    generated: String,
+    /// attidentity: `a`, `d` or none (`\0`).
+    identity: char,
+    /// attgenerated: `s` or none (`\0`).
+    generated: char,
     comment: Option<String>,
     collation: i64,
     type_collation: i64,
@@ -306,11 +309,9 @@ struct RawDomain {
     checks: Vec<(String, String)>,
 }
 
-#[derive(Deserialize)]
 struct RawSequence {
     schema: String,
     name: String,
-    #[serde(rename = "type")]
     ty: String,
     start: i64,
     increment: i64,
@@ -327,7 +328,7 @@ struct RawSequence {
 struct RawConstraint {
     rel: i64,
     name: String,
-    kind: String,
+    kind: char,
     keys: Option<Vec<i16>>,
     ref_schema: Option<String>,
     ref_table: Option<String>,
@@ -335,8 +336,8 @@ struct RawConstraint {
     ref_keys: Option<Vec<i16>>,
     /// Only when the referenced table is not read (its columns are not known).
     ref_columns: Option<Vec<String>>,
-    on_delete: String,
-    on_update: String,
+    on_delete: char,
+    on_update: char,
     deferrable: bool,
     deferred: bool,
     validated: bool,
@@ -375,50 +376,99 @@ struct RawUnmanaged {
     name: String,
 }
 
-/// One row of a statement, as the simple query protocol returns it: text, NULL as `None`.
-type Row = Vec<Option<String>>;
+/// A row's fields by position, as text (NULL as `None`): a row as it
+/// arrives (borrowed from the message), or one held as strings.
+pub(crate) trait Fields {
+    fn width(&self) -> usize;
+    fn field(&self, i: usize) -> Option<&str>;
+}
+
+impl Fields for crate::db::SimpleQueryRow {
+    fn width(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, i: usize) -> Option<&str> {
+        self.get(i)
+    }
+}
+
+impl Fields for Vec<Option<String>> {
+    fn width(&self) -> usize {
+        self.len()
+    }
+    fn field(&self, i: usize) -> Option<&str> {
+        self.get(i).and_then(|v| v.as_deref())
+    }
+}
+
+impl<T: Fields + ?Sized> Fields for &T {
+    fn width(&self) -> usize {
+        (**self).width()
+    }
+    fn field(&self, i: usize) -> Option<&str> {
+        (**self).field(i)
+    }
+}
 
 /// A row's values by position, for destructuring in the order of the SELECT
 /// list; a row of another width (a query edited without its reader) is an
 /// error, not a panic.
-fn fields<const N: usize>(row: Row) -> Result<[Option<String>; N], String> {
-    let len = row.len();
-    row.try_into()
-        .map_err(|_| format!("{len} columns where {N} were expected"))
+fn fields<const N: usize>(row: &impl Fields) -> Result<[Option<&str>; N], String> {
+    let len = row.width();
+    if len != N {
+        return Err(format!("{len} columns where {N} were expected"));
+    }
+    Ok(std::array::from_fn(|i| row.field(i)))
 }
 
-fn text(v: Option<String>) -> Result<String, String> {
-    v.ok_or_else(|| "NULL where a value was expected".to_string())
+fn text(v: Option<&str>) -> Result<String, String> {
+    v.map(str::to_string)
+        .ok_or_else(|| "NULL where a value was expected".to_string())
 }
 
-fn boolean(v: Option<String>) -> Result<bool, String> {
-    match v.as_deref() {
+/// A `"char"` value: its one character, `\0` for none (printed empty).
+fn code(v: Option<&str>) -> Result<char, String> {
+    let s = v.ok_or_else(|| "NULL where a value was expected".to_string())?;
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => Ok('\0'),
+        (Some(c), None) => Ok(c),
+        _ => Err(format!("not a \"char\": {s:?}")),
+    }
+}
+
+fn optional(v: Option<&str>) -> Option<String> {
+    v.map(str::to_string)
+}
+
+fn boolean(v: Option<&str>) -> Result<bool, String> {
+    match v {
         Some("t") => Ok(true),
         Some("f") => Ok(false),
         other => Err(format!("not a boolean: {other:?}")),
     }
 }
 
-fn number<T: FromStr>(v: Option<String>) -> Result<T, String> {
-    let s = text(v)?;
+fn number<T: FromStr>(v: Option<&str>) -> Result<T, String> {
+    let s = v.ok_or_else(|| "NULL where a value was expected".to_string())?;
     s.parse().map_err(|_| format!("not a number: {s:?}"))
 }
 
 /// An array of numbers (`{1,2}`); NULL elements are an error.
-fn numbers<T: FromStr>(v: Option<String>) -> Result<Option<Vec<T>>, String> {
+fn numbers<T: FromStr>(v: Option<&str>) -> Result<Option<Vec<T>>, String> {
     v.map(|s| {
-        array_elements(&s)?
+        array_elements(s)?
             .into_iter()
-            .map(|e| number(e.map(Cow::into_owned)))
+            .map(|e| number(e.as_deref()))
             .collect()
     })
     .transpose()
 }
 
 /// An array of strings, NULL elements kept.
-fn strings(v: Option<String>) -> Result<Option<Vec<Option<String>>>, String> {
+fn strings(v: Option<&str>) -> Result<Option<Vec<Option<String>>>, String> {
     v.map(|s| {
-        Ok(array_elements(&s)?
+        Ok(array_elements(s)?
             .into_iter()
             .map(|e| e.map(Cow::into_owned))
             .collect())
@@ -427,10 +477,17 @@ fn strings(v: Option<String>) -> Result<Option<Vec<Option<String>>>, String> {
 }
 
 /// An array of strings without NULL elements.
-fn non_null_strings(v: Option<String>) -> Result<Option<Vec<String>>, String> {
-    strings(v)?
-        .map(|elements| elements.into_iter().map(text).collect())
-        .transpose()
+fn non_null_strings(v: Option<&str>) -> Result<Option<Vec<String>>, String> {
+    v.map(|s| {
+        array_elements(s)?
+            .into_iter()
+            .map(|e| {
+                e.map(Cow::into_owned)
+                    .ok_or_else(|| "NULL where a value was expected".to_string())
+            })
+            .collect()
+    })
+    .transpose()
 }
 
 /// The elements of a one-dimensional array in PostgreSQL's text output
@@ -507,35 +564,59 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 }
 
 impl RawTable {
-    fn from_row(row: Row) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, partition_by, rows, bytes] = fields(row)?;
+    fn from_row(row: impl Fields) -> Result<Self, String> {
+        let [oid, schema, name, partition, comment, partition_by, rows, bytes, natts] =
+            fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
             schema: text(schema)?,
             name: text(name)?,
             partition: boolean(partition)?,
-            comment,
-            partition_by,
+            comment: optional(comment),
+            partition_by: optional(partition_by),
             rows: number(rows)?,
             bytes: number(bytes)?,
+            natts: number(natts)?,
+        })
+    }
+}
+
+impl RawSequence {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
+        let [schema, name, ty, start, increment, min_value, max_value, cache, cycle, comment, owner_rel, owner_num, owner_column] =
+            fields(&row)?;
+        Ok(RawSequence {
+            schema: text(schema)?,
+            name: text(name)?,
+            ty: text(ty)?,
+            start: number(start)?,
+            increment: number(increment)?,
+            min_value: number(min_value)?,
+            max_value: number(max_value)?,
+            cache: number(cache)?,
+            cycle: boolean(cycle)?,
+            comment: optional(comment),
+            owner_rel: owner_rel.map(|v| number(Some(v))).transpose()?,
+            owner_num: owner_num.map(|v| number(Some(v))).transpose()?,
+            owner_column: optional(owner_column),
         })
     }
 }
 
 impl RawColumn {
-    fn from_row(row: Row) -> Result<Self, String> {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, num, name, ty, not_null, default, identity, generated, comment, collation, type_collation] =
-            fields(row)?;
+            fields(&row)?;
         Ok(RawColumn {
             rel: number(rel)?,
             num: number(num)?,
             name: text(name)?,
             ty: text(ty)?,
             not_null: boolean(not_null)?,
-            default,
-            identity: text(identity)?,
-            generated: text(generated)?,
-            comment,
+            default: optional(default),
+            identity: code(identity)?,
+            generated: code(generated)?,
+            comment: optional(comment),
             collation: number(collation)?,
             type_collation: number(type_collation)?,
         })
@@ -543,36 +624,36 @@ impl RawColumn {
 }
 
 impl RawConstraint {
-    fn from_row(row: Row) -> Result<Self, String> {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, expr, definition] =
-            fields(row)?;
+            fields(&row)?;
         Ok(RawConstraint {
             rel: number(rel)?,
             name: text(name)?,
-            kind: text(kind)?,
+            kind: code(kind)?,
             keys: numbers(keys)?,
-            ref_schema,
-            ref_table,
+            ref_schema: optional(ref_schema),
+            ref_table: optional(ref_table),
             ref_rel: number(ref_rel)?,
             ref_keys: numbers(ref_keys)?,
             ref_columns: non_null_strings(ref_columns)?,
-            on_delete: text(on_delete)?,
-            on_update: text(on_update)?,
+            on_delete: code(on_delete)?,
+            on_update: code(on_update)?,
             deferrable: boolean(deferrable)?,
             deferred: boolean(deferred)?,
             validated: boolean(validated)?,
             local: boolean(local)?,
             nulls_not_distinct: boolean(nulls_not_distinct)?,
-            expr,
-            definition,
+            expr: optional(expr),
+            definition: optional(definition),
         })
     }
 }
 
 impl RawIndex {
-    fn from_row(row: Row) -> Result<Self, String> {
+    fn from_row(row: impl Fields) -> Result<Self, String> {
         let [rel, name, method, unique, key_count, valid, nulls_not_distinct, keys, columns, defs, options, opclasses, collations, predicate, comment, backs_constraint] =
-            fields(row)?;
+            fields(&row)?;
         Ok(RawIndex {
             rel: number(rel)?,
             name: text(name)?,
@@ -587,25 +668,11 @@ impl RawIndex {
             options: numbers(options)?.unwrap_or_default(),
             opclasses: numbers(opclasses)?.unwrap_or_default(),
             collations: numbers(collations)?.unwrap_or_default(),
-            predicate,
-            comment,
+            predicate: optional(predicate),
+            comment: optional(comment),
             backs_constraint: boolean(backs_constraint)?,
         })
     }
-}
-
-/// Every row of statement `i` as `T`; the rows are consumed (and freed) as they go.
-fn decode<T>(
-    rows: Option<Vec<Row>>,
-    i: usize,
-    from_row: fn(Row) -> Result<T, String>,
-) -> Result<Vec<T>, SqlError> {
-    let rows = rows.ok_or_else(|| internal(format!("catalog query {i} returned nothing")))?;
-    rows.into_iter()
-        .map(|row| {
-            from_row(row).map_err(|e| internal(format!("cannot read the catalog (query {i}): {e}")))
-        })
-        .collect()
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
@@ -620,6 +687,8 @@ pub fn queries(server_version: i32) -> Vec<String> {
         // compiling these catalog queries costs more than running them.
         "SELECT set_config('search_path', 'public', true), set_config('jit', 'off', true)"
             .to_string(),
+        // First: columns and indexes name their collations and operator classes as they arrive.
+        Q_NAMES.to_string(),
         q_schemas(),
         Q_EXTENSIONS.to_string(),
         q_enums(),
@@ -630,7 +699,6 @@ pub fn queries(server_version: i32) -> Vec<String> {
         q_unmanaged(),
         q_domains(),
         q_sequences(),
-        Q_NAMES.to_string(),
     ]
 }
 
@@ -640,52 +708,457 @@ pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
     let queries = queries(db.server_version);
     debug_assert_eq!(queries.len(), STATEMENTS);
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
-    let results = if std::env::var_os("RECONCILE_TRACE").is_some() {
+    // Each row is decoded as it arrives, while the server works on the next.
+    let mut reader = Reader::default();
+    let completed = if std::env::var_os("RECONCILE_TRACE").is_some() {
         // One statement at a time, timed (slower: one round trip each).
-        let mut results = Vec::new();
+        let mut completed = 0;
         for (i, q) in refs.iter().enumerate() {
             let t = std::time::Instant::now();
-            results.extend(db.simple_many(&[q]).await?);
+            completed += db.simple_each(&[q], |_, row| reader.row(i, row)).await?;
             crate::trace(&format!("catalog statement {i}"), t);
         }
-        results
+        completed
     } else {
-        db.simple_many(&refs).await?
+        db.simple_each(&refs, |i, row| reader.row(i, row)).await?
     };
-    // Each statement's rows are decoded, then freed, before the next.
-    let mut results = results.into_iter();
-    let mut next = || results.next();
-    let json = |rows: Option<Vec<Row>>, i: usize| -> Result<String, SqlError> {
-        rows.and_then(|rows| rows.into_iter().next())
-            .and_then(|r| r.into_iter().next())
+    if completed < STATEMENTS {
+        return Err(internal(format!(
+            "catalog query {completed} returned nothing"
+        )));
+    }
+    reader.finish()
+}
+
+/// The catalog, built as the rows of its statements arrive: tables, columns
+/// and constraints go straight into the model (nothing is kept row by row but
+/// the indexes, which need the names read last).
+#[derive(Default)]
+struct Reader {
+    schemas: Option<Vec<String>>,
+    extensions: Option<Vec<RawExtension>>,
+    enums: Option<Vec<RawEnum>>,
+    unmanaged: Option<Vec<RawUnmanaged>>,
+    domains: Option<Vec<RawDomain>>,
+    sequences: Vec<RawSequence>,
+    /// Read first (whether it was: `names_read`).
+    names: Names,
+    names_read: bool,
+    /// Every table read, partitions too (a foreign key may refer to one).
+    rels: Vec<Rel>,
+    /// Index in `rels` by table oid.
+    by_oid: HashMap<i64, usize>,
+    /// The collation of each collatable column, by (table oid, attnum).
+    column_collations: HashMap<(i64, i16), i64>,
+    /// Inherited and exclusion constraints (table oid, name, what is listed).
+    odd_constraints: Vec<(i64, String, UnmanagedObject)>,
+    exprs: ExprCache,
+}
+
+/// A table being read.
+struct Rel {
+    oid: i64,
+    partition: bool,
+    table: Table,
+    /// The attnum of each of `table.columns`.
+    attnums: Vec<i16>,
+}
+
+impl Reader {
+    /// One row of statement `i` (in the order of `queries`).
+    fn row(&mut self, i: usize, row: &crate::db::SimpleQueryRow) -> Result<(), String> {
+        let decoded = match i {
+            1 => json(row).map(|v: RawNames| {
+                self.names = Names::from(v);
+                self.names_read = true;
+            }),
+            2 => json(row).map(|v| self.schemas = Some(v)),
+            3 => json(row).map(|v| self.extensions = Some(v)),
+            4 => json(row).map(|v| self.enums = Some(v)),
+            5 => RawTable::from_row(row).map(|t| self.table(t)),
+            6 => RawColumn::from_row(row).map(|c| self.column(c)),
+            7 => RawConstraint::from_row(row).map(|c| self.constraint(c)),
+            8 => RawIndex::from_row(row).map(|i| self.index(i)),
+            9 => json(row).map(|v| self.unmanaged = Some(v)),
+            10 => json(row).map(|v| self.domains = Some(v)),
+            11 => RawSequence::from_row(row).map(|s| self.sequences.push(s)),
+            _ => Ok(()),
+        };
+        decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
+    }
+
+    fn table(&mut self, t: RawTable) {
+        let mut table = Table::new(QualName::new(t.schema, t.name));
+        let natts = usize::try_from(t.natts).unwrap_or(0);
+        table.columns.reserve_exact(natts);
+        table.comment = t.comment;
+        table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
+        table.stats = Some(TableStats {
+            rows: t.rows,
+            bytes: t.bytes,
+            partitioned: table.partition_by.is_some(),
+        });
+        self.by_oid.insert(t.oid, self.rels.len());
+        self.rels.push(Rel {
+            oid: t.oid,
+            partition: t.partition,
+            table,
+            attnums: Vec::with_capacity(natts),
+        });
+    }
+
+    /// A table that is managed (not a partition): listed as unmanaged by q_unmanaged.
+    fn managed(&self, oid: i64) -> Option<usize> {
+        self.by_oid
+            .get(&oid)
+            .copied()
+            .filter(|&r| !self.rels[r].partition)
+    }
+
+    /// The name of column `attnum` of table `oid`, when it was read.
+    fn column_name(&self, oid: i64, attnum: i16) -> Option<String> {
+        let rel = &self.rels[*self.by_oid.get(&oid)?];
+        let at = rel.attnums.iter().position(|&n| n == attnum)?;
+        Some(rel.table.columns[at].name.clone())
+    }
+
+    fn column(&mut self, c: RawColumn) {
+        let Some(&r) = self.by_oid.get(&c.rel) else {
+            return;
+        };
+        if c.collation != 0 {
+            self.column_collations.insert((c.rel, c.num), c.collation);
+        }
+        let rel = &mut self.rels[r];
+        let mut col = Column::new(c.name, c.ty);
+        if c.collation != 0 && c.collation != c.type_collation {
+            col.collation = self
+                .names
+                .collations
+                .get(&c.collation)
+                .cloned()
+                .map(Box::new);
+        }
+        col.not_null = c.not_null;
+        col.comment = c.comment;
+        col.identity = match c.identity {
+            'a' => Some(Identity::Always),
+            'd' => Some(Identity::ByDefault),
+            _ => None,
+        };
+        if c.generated == 's' {
+            col.generated = c.default.as_deref().map(|e| Box::new(self.exprs.get(e)));
+        } else {
+            col.default = c.default.as_deref().map(|e| self.exprs.get(e));
+        }
+        rel.table.columns.push(col);
+        rel.attnums.push(c.num);
+    }
+
+    fn constraint(&mut self, c: RawConstraint) {
+        let Some(r) = self.managed(c.rel) else {
+            return;
+        };
+        if !c.local {
+            let name = format!("{} on {}", c.name, self.rels[r].table.name);
+            self.odd_constraints.push((
+                c.rel,
+                c.name,
+                UnmanagedObject {
+                    kind: "inherited constraint".into(),
+                    name,
+                },
+            ));
+            return;
+        }
+        let columns: Vec<String> = c
+            .keys
+            .iter()
             .flatten()
-            .ok_or_else(|| internal(format!("catalog query {i} returned no row")))
-    };
-    let _settings = next();
-    let schemas: Vec<String> = from_json(&json(next(), 1)?)?;
-    let extensions: Vec<RawExtension> = from_json(&json(next(), 2)?)?;
-    let enums: Vec<RawEnum> = from_json(&json(next(), 3)?)?;
-    let tables = decode(next(), 4, RawTable::from_row)?;
-    let columns = decode(next(), 5, RawColumn::from_row)?;
-    let constraints = decode(next(), 6, RawConstraint::from_row)?;
-    let indexes = decode(next(), 7, RawIndex::from_row)?;
-    let unmanaged: Vec<RawUnmanaged> = from_json(&json(next(), 8)?)?;
-    let domains: Vec<RawDomain> = from_json(&json(next(), 9)?)?;
-    let sequences: Vec<RawSequence> = from_json(&json(next(), 10)?)?;
-    let names: RawNames = from_json(&json(next(), 11)?)?;
-    Ok(assemble(Raw {
-        schemas,
-        extensions,
-        enums,
-        domains,
-        sequences,
-        tables,
-        columns,
-        constraints,
-        indexes,
-        unmanaged,
-        names: Names::from(names),
-    }))
+            .filter_map(|k| self.column_name(c.rel, *k))
+            .collect();
+        let ref_columns = match (c.kind, c.ref_columns) {
+            ('f', None) => c
+                .ref_keys
+                .iter()
+                .flatten()
+                .filter_map(|k| self.column_name(c.ref_rel, *k))
+                .collect(),
+            (_, ref_columns) => ref_columns.unwrap_or_default(),
+        };
+        let table = &mut self.rels[r].table;
+        match c.kind {
+            'p' => {
+                table.primary_key = Some(Key {
+                    name: c.name,
+                    columns,
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    nulls_not_distinct: false,
+                    origin: None,
+                })
+            }
+            'u' => push(
+                &mut table.uniques,
+                Key {
+                    name: c.name,
+                    columns,
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    nulls_not_distinct: c.nulls_not_distinct,
+                    origin: None,
+                },
+            ),
+            'c' => push(
+                &mut table.checks,
+                Check {
+                    name: c.name,
+                    expr: self.exprs.get(c.expr.as_deref().unwrap_or("")),
+                    validated: c.validated,
+                    origin: None,
+                },
+            ),
+            'f' => push(
+                &mut table.foreign_keys,
+                ForeignKey {
+                    name: c.name,
+                    columns,
+                    ref_table: QualName::new(
+                        c.ref_schema.unwrap_or_default(),
+                        c.ref_table.unwrap_or_default(),
+                    ),
+                    ref_columns,
+                    on_delete: FkAction::from_catalog(c.on_delete.encode_utf8(&mut [0; 4])),
+                    on_update: FkAction::from_catalog(c.on_update.encode_utf8(&mut [0; 4])),
+                    deferrable: c.deferrable,
+                    initially_deferred: c.deferred,
+                    validated: c.validated,
+                    origin: None,
+                },
+            ),
+            _ => {
+                let name = format!(
+                    "{} on {}: {}",
+                    c.name,
+                    table.name,
+                    c.definition.unwrap_or_default()
+                );
+                self.odd_constraints.push((
+                    c.rel,
+                    c.name,
+                    UnmanagedObject {
+                        kind: "exclusion constraint".into(),
+                        name,
+                    },
+                ));
+            }
+        }
+    }
+
+    fn index(&mut self, mut i: RawIndex) {
+        let Some(r) = self.managed(i.rel).filter(|_| !i.backs_constraint) else {
+            return;
+        };
+        if i.columns.is_none() {
+            i.columns = Some(
+                i.keys
+                    .iter()
+                    .map(|k| (*k != 0).then(|| self.column_name(i.rel, *k)).flatten())
+                    .collect(),
+            );
+        }
+        let ctx = KeyContext {
+            names: &self.names,
+            column_collations: &self.column_collations,
+            exprs: &self.exprs,
+        };
+        push(&mut self.rels[r].table.indexes, index_from_raw(i, &ctx));
+    }
+
+    /// The catalog, once every statement has been read.
+    fn finish(self) -> Result<Catalog, SqlError> {
+        fn got<T>(v: Option<T>, i: usize) -> Result<T, SqlError> {
+            v.ok_or_else(|| internal(format!("catalog query {i} returned no row")))
+        }
+        let Reader {
+            schemas,
+            extensions,
+            enums,
+            unmanaged,
+            domains,
+            mut sequences,
+            names_read,
+            mut rels,
+            by_oid,
+            mut odd_constraints,
+            exprs,
+            ..
+        } = self;
+        got(names_read.then_some(()), 1)?;
+        let schemas = got(schemas, 2)?;
+        let extensions = got(extensions, 3)?;
+        let enums = got(enums, 4)?;
+        let unmanaged = got(unmanaged, 9)?;
+        let domains = got(domains, 10)?;
+        // In order of name, as the statement does not sort them.
+        sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+
+        let mut cat = Catalog {
+            schemas: schemas.into_iter().collect(),
+            ..Catalog::default()
+        };
+        for e in extensions {
+            if e.name == "plpgsql" {
+                continue;
+            }
+            cat.extensions.insert(
+                e.name.clone(),
+                Extension {
+                    name: e.name,
+                    schema: Some(e.schema),
+                    origin: None,
+                },
+            );
+        }
+        for e in enums {
+            let name = QualName::new(e.schema, e.name);
+            cat.enums.insert(
+                name.clone(),
+                EnumType {
+                    name,
+                    values: e.values.unwrap_or_default(),
+                    comment: e.comment,
+                    origin: None,
+                },
+            );
+        }
+        // The sequence each column owns (what `serial` makes, or OWNED BY).
+        let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    (s.owner_rel?, s.owner_num?),
+                    (s.schema.as_str(), s.name.as_str()),
+                ))
+            })
+            .collect();
+        for (&(oid, attnum), &(seq_schema, seq)) in &owned_sequences {
+            let Some(rel) = by_oid.get(&oid).map(|&r| &mut rels[r]) else {
+                continue;
+            };
+            let Some(at) = rel.attnums.iter().position(|&n| n == attnum) else {
+                continue;
+            };
+            if rel.partition {
+                continue;
+            }
+            let table_name = &rel.table.name;
+            let col = &mut rel.table.columns[at];
+            let Some(default) = &col.default else {
+                continue;
+            };
+            let keyword = match col.ty.as_str() {
+                "integer" => Some("serial"),
+                "bigint" => Some("bigserial"),
+                "smallint" => Some("smallserial"),
+                _ => None,
+            };
+            let sequence = QualName::new(seq_schema, seq);
+            // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
+            let implicit = sequence.schema == table_name.schema
+                && sequence.name == crate::names::sequence_name(&table_name.name, &col.name);
+            if let (Some(keyword), true) = (
+                keyword,
+                implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
+            ) {
+                col.serial = Some(Box::new(Serial { keyword, sequence }));
+            }
+        }
+        // The big queries come unordered (ordering costs the server more): the
+        // constraints listed by table and name; each table's constraints and
+        // indexes by name, the tables by name (below).
+        odd_constraints.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        cat.unmanaged
+            .extend(odd_constraints.into_iter().map(|(.., u)| u));
+        let table_names: HashMap<i64, QualName> = rels
+            .iter()
+            .filter(|r| !r.partition)
+            .map(|r| (r.oid, r.table.name.clone()))
+            .collect();
+        rels.retain(|r| !r.partition);
+        rels.sort_unstable_by(|a, b| a.table.name.cmp(&b.table.name));
+        cat.tables.reserve_exact(rels.len());
+        for rel in rels {
+            let mut table = rel.table;
+            if !rel.attnums.is_sorted() {
+                let mut numbered: Vec<(i16, Column)> =
+                    rel.attnums.into_iter().zip(table.columns).collect();
+                numbered.sort_unstable_by_key(|(n, _)| *n);
+                table.columns = numbered.into_iter().map(|(_, c)| c).collect();
+            }
+            table.uniques.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            table.checks.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            table
+                .foreign_keys
+                .sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            table.indexes.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+            // Grown by doubling as the rows came: the slack goes (columns
+            // have their room, unless some were dropped).
+            table.columns.shrink_to_fit();
+            table.uniques.shrink_to_fit();
+            table.checks.shrink_to_fit();
+            table.foreign_keys.shrink_to_fit();
+            table.indexes.shrink_to_fit();
+            cat.tables.insert(table.name.clone(), table);
+        }
+        for u in unmanaged {
+            cat.unmanaged.push(UnmanagedObject {
+                kind: u.kind,
+                name: u.name,
+            });
+        }
+        for d in domains {
+            let name = QualName::new(d.schema, d.name);
+            let domain = Domain {
+                name: name.clone(),
+                ty: d.ty,
+                not_null: d.not_null,
+                default: d.default.as_deref().map(|e| exprs.get(e)),
+                checks: d
+                    .checks
+                    .into_iter()
+                    .map(|(name, e)| Check {
+                        name,
+                        expr: exprs.get(&e),
+                        validated: true,
+                        origin: None,
+                    })
+                    .collect(),
+                comment: d.comment,
+                origin: None,
+            };
+            cat.domains.insert(name, domain);
+        }
+        drop(owned_sequences);
+        standalone_sequences(&mut cat, sequences, &table_names);
+        Ok(cat)
+    }
+}
+
+/// `v.push(x)`, with room for one only at first: most tables have one or two
+/// constraints or indexes of a kind, where a vector's first growth makes four.
+fn push<T>(v: &mut Vec<T>, x: T) {
+    if v.capacity() == 0 {
+        v.reserve_exact(1);
+    }
+    v.push(x);
+}
+
+/// The one JSON document of a statement's one row.
+fn json<T: serde::de::DeserializeOwned>(row: &impl Fields) -> Result<T, String> {
+    let [doc] = fields(row)?;
+    serde_json::from_str(doc.ok_or("NULL where a document was expected")?)
+        .map_err(|e| e.to_string())
 }
 
 fn internal(message: String) -> SqlError {
@@ -696,25 +1169,6 @@ fn internal(message: String) -> SqlError {
         hint: None,
         statement: None,
     }
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, SqlError> {
-    serde_json::from_str(s).map_err(|e| internal(format!("cannot read the catalog: {e}")))
-}
-
-/// Every catalog query's rows.
-struct Raw {
-    schemas: Vec<String>,
-    extensions: Vec<RawExtension>,
-    enums: Vec<RawEnum>,
-    domains: Vec<RawDomain>,
-    sequences: Vec<RawSequence>,
-    tables: Vec<RawTable>,
-    columns: Vec<RawColumn>,
-    constraints: Vec<RawConstraint>,
-    indexes: Vec<RawIndex>,
-    unmanaged: Vec<RawUnmanaged>,
-    names: Names,
 }
 
 #[derive(Deserialize)]
@@ -751,271 +1205,37 @@ pub(crate) struct KeyContext<'a> {
     pub names: &'a Names,
     /// The collation of each column, by (table oid, attnum).
     pub column_collations: &'a HashMap<(i64, i16), i64>,
+    pub exprs: &'a ExprCache,
 }
 
-fn assemble(raw: Raw) -> Catalog {
-    let Raw {
-        schemas,
-        extensions,
-        enums,
-        domains,
-        sequences,
-        mut tables,
-        mut columns,
-        mut constraints,
-        mut indexes,
-        unmanaged,
-        names,
-    } = raw;
-    // The big queries come unordered (ordering inside json_agg costs the server more).
-    tables.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-    columns.sort_unstable_by_key(|c| (c.rel, c.num));
-    constraints.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
-    indexes.sort_unstable_by(|a, b| (a.rel, &a.name).cmp(&(b.rel, &b.name)));
-    let mut cat = Catalog {
-        schemas: schemas.into_iter().collect(),
-        ..Catalog::default()
-    };
-    for e in extensions {
-        if e.name == "plpgsql" {
-            continue;
+/// Expressions as the catalog prints them, each distinct text parsed once:
+/// thousands of columns share `0`, `now()` or `'new'::text`.
+#[derive(Default)]
+pub(crate) struct ExprCache(std::cell::RefCell<HashMap<String, Expr>>);
+
+impl ExprCache {
+    /// `expr::from_catalog(sql)`.
+    pub fn get(&self, sql: &str) -> Expr {
+        // A sequence's default is its own: not worth keeping.
+        if sql.starts_with("nextval(") {
+            return expr::from_catalog(sql);
         }
-        cat.extensions.insert(
-            e.name.clone(),
-            Extension {
-                name: e.name,
-                schema: Some(e.schema),
-                origin: None,
-            },
-        );
-    }
-    for e in enums {
-        let name = QualName::new(e.schema, e.name);
-        cat.enums.insert(
-            name.clone(),
-            EnumType {
-                name,
-                values: e.values.unwrap_or_default(),
-                comment: e.comment,
-                origin: None,
-            },
-        );
-    }
-    let mut by_oid: HashMap<i64, QualName> = HashMap::new();
-    for t in tables {
-        if t.partition {
-            // Partitions are listed as unmanaged by q_unmanaged.
-            continue;
+        if let Some(e) = self.0.borrow().get(sql) {
+            return e.clone();
         }
-        let name = QualName::new(t.schema, t.name);
-        by_oid.insert(t.oid, name.clone());
-        let mut table = Table::new(name.clone());
-        table.comment = t.comment;
-        table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
-        table.stats = Some(TableStats {
-            rows: t.rows,
-            bytes: t.bytes,
-            partitioned: table.partition_by.is_some(),
-        });
-        cat.tables.insert(name, table);
+        let e = expr::from_catalog(sql);
+        self.0.borrow_mut().insert(sql.to_string(), e.clone());
+        e
     }
-    // The sequence each column owns (what `serial` makes, or OWNED BY).
-    let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
-        .iter()
-        .filter_map(|s| {
-            Some((
-                (s.owner_rel?, s.owner_num?),
-                (s.schema.as_str(), s.name.as_str()),
-            ))
-        })
-        .collect();
-    let mut column_names: HashMap<(i64, i16), String> = HashMap::with_capacity(columns.len());
-    let mut column_collations: HashMap<(i64, i16), i64> = HashMap::with_capacity(columns.len());
-    // Columns come sorted by table: each table's are counted, to size its list
-    // once (grown by doubling, a quarter of the largest part of the model is slack).
-    let mut per_table: HashMap<i64, usize> = HashMap::with_capacity(by_oid.len());
-    for c in &columns {
-        *per_table.entry(c.rel).or_default() += 1;
-    }
-    for c in columns {
-        // Partitions' too: a foreign key may refer to one.
-        column_names.insert((c.rel, c.num), c.name.clone());
-        let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
-            continue;
-        };
-        if table.columns.is_empty() {
-            table
-                .columns
-                .reserve_exact(per_table.get(&c.rel).copied().unwrap_or(0));
-        }
-        column_collations.insert((c.rel, c.num), c.collation);
-        let mut col = Column::new(c.name, c.ty);
-        col.collation = (c.collation != 0 && c.collation != c.type_collation)
-            .then(|| names.collations.get(&c.collation).cloned())
-            .flatten();
-        col.not_null = c.not_null;
-        col.comment = c.comment;
-        col.identity = match c.identity.as_str() {
-            "a" => Some(Identity::Always),
-            "d" => Some(Identity::ByDefault),
-            _ => None,
-        };
-        if c.generated == "s" {
-            col.generated = c.default.as_deref().map(expr::from_catalog);
-        } else {
-            col.default = c.default.as_deref().map(expr::from_catalog);
-        }
-        if let (Some((seq_schema, seq)), Some(default)) =
-            (owned_sequences.get(&(c.rel, c.num)), &col.default)
-        {
-            let keyword = match col.ty.as_str() {
-                "integer" => Some("serial"),
-                "bigint" => Some("bigserial"),
-                "smallint" => Some("smallserial"),
-                _ => None,
-            };
-            let sequence = QualName::new(*seq_schema, *seq);
-            // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
-            let implicit = sequence.schema == table.name.schema
-                && sequence.name == crate::names::sequence_name(&table.name.name, &col.name);
-            if let (Some(keyword), true) = (
-                keyword,
-                implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
-            ) {
-                col.serial = Some(Serial { keyword, sequence });
-            }
-        }
-        table.columns.push(col);
-    }
-    for c in constraints {
-        let Some(table) = by_oid.get(&c.rel).and_then(|n| cat.tables.get_mut(n)) else {
-            continue;
-        };
-        if !c.local {
-            cat.unmanaged.push(UnmanagedObject {
-                kind: "inherited constraint".into(),
-                name: format!("{} on {}", c.name, table.name),
-            });
-            continue;
-        }
-        let columns: Vec<String> = c
-            .keys
-            .iter()
-            .flatten()
-            .filter_map(|k| column_names.get(&(c.rel, *k)).cloned())
-            .collect();
-        match c.kind.as_str() {
-            "p" => {
-                table.primary_key = Some(Key {
-                    name: c.name,
-                    columns: columns.clone(),
-                    deferrable: c.deferrable,
-                    initially_deferred: c.deferred,
-                    nulls_not_distinct: false,
-                    origin: None,
-                })
-            }
-            "u" => table.uniques.push(Key {
-                name: c.name,
-                columns: columns.clone(),
-                deferrable: c.deferrable,
-                initially_deferred: c.deferred,
-                nulls_not_distinct: c.nulls_not_distinct,
-                origin: None,
-            }),
-            "c" => table.checks.push(Check {
-                name: c.name,
-                expr: expr::from_catalog(c.expr.as_deref().unwrap_or("")),
-                validated: c.validated,
-                origin: None,
-            }),
-            "f" => table.foreign_keys.push(ForeignKey {
-                name: c.name,
-                columns: columns.clone(),
-                ref_table: QualName::new(
-                    c.ref_schema.unwrap_or_default(),
-                    c.ref_table.unwrap_or_default(),
-                ),
-                ref_columns: c.ref_columns.unwrap_or_else(|| {
-                    c.ref_keys
-                        .iter()
-                        .flatten()
-                        .filter_map(|k| column_names.get(&(c.ref_rel, *k)).cloned())
-                        .collect()
-                }),
-                on_delete: FkAction::from_catalog(&c.on_delete),
-                on_update: FkAction::from_catalog(&c.on_update),
-                deferrable: c.deferrable,
-                initially_deferred: c.deferred,
-                validated: c.validated,
-                origin: None,
-            }),
-            _ => cat.unmanaged.push(UnmanagedObject {
-                kind: "exclusion constraint".into(),
-                name: format!(
-                    "{} on {}: {}",
-                    c.name,
-                    table.name,
-                    c.definition.unwrap_or_default()
-                ),
-            }),
-        }
-    }
-    for mut i in indexes {
-        let Some(table) = by_oid.get(&i.rel).and_then(|n| cat.tables.get_mut(n)) else {
-            continue;
-        };
-        if i.columns.is_none() {
-            i.columns = Some(
-                i.keys
-                    .iter()
-                    .map(|k| {
-                        (*k != 0)
-                            .then(|| column_names.get(&(i.rel, *k)).cloned())
-                            .flatten()
-                    })
-                    .collect(),
-            );
-        }
-        if i.backs_constraint {
-            continue;
-        }
-        table.indexes.push(index_from_raw(
-            i,
-            &KeyContext {
-                names: &names,
-                column_collations: &column_collations,
-            },
-        ));
-    }
-    for u in unmanaged {
-        cat.unmanaged.push(UnmanagedObject {
-            kind: u.kind,
-            name: u.name,
-        });
-    }
-    for d in domains {
-        let name = QualName::new(d.schema, d.name);
-        let domain = Domain {
-            name: name.clone(),
-            ty: d.ty,
-            not_null: d.not_null,
-            default: d.default.as_deref().map(expr::from_catalog),
-            checks: d
-                .checks
-                .into_iter()
-                .map(|(name, e)| Check {
-                    name,
-                    expr: expr::from_catalog(&e),
-                    validated: true,
-                    origin: None,
-                })
-                .collect(),
-            comment: d.comment,
-            origin: None,
-        };
-        cat.domains.insert(name, domain);
-    }
+}
+
+/// The sequences that no serial column stands for, into `cat` (its tables
+/// built); `by_oid` names the tables that own some.
+fn standalone_sequences(
+    cat: &mut Catalog,
+    sequences: Vec<RawSequence>,
+    by_oid: &HashMap<i64, QualName>,
+) {
     // A sequence that a serial column stands for is that column's business.
     let serials: std::collections::HashSet<&QualName> = cat
         .tables
@@ -1066,25 +1286,26 @@ fn assemble(raw: Raw) -> Catalog {
     for s in standalone {
         cat.sequences.insert(s.name.clone(), s);
     }
-    cat
 }
 
 /// The model of an index row of `index_query`.
 pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
     let key_count = i.key_count.max(0) as usize;
     let columns = i.columns.unwrap_or_default();
-    let mut keys = Vec::new();
+    let mut keys = Vec::with_capacity(key_count);
     for k in 0..key_count {
         let opt = i.options.get(k).copied().unwrap_or(0);
         let part = match columns.get(k).cloned().flatten() {
             Some(col) => IndexKeyPart::Column(col),
-            None => IndexKeyPart::Expression(expr::from_catalog(
-                i.defs
-                    .as_ref()
-                    .and_then(|d| d.get(k))
-                    .map(String::as_str)
-                    .unwrap_or(""),
-            )),
+            None => IndexKeyPart::Expression(
+                ctx.exprs.get(
+                    i.defs
+                        .as_ref()
+                        .and_then(|d| d.get(k))
+                        .map(String::as_str)
+                        .unwrap_or(""),
+                ),
+            ),
         };
         let opclass = i
             .opclasses
@@ -1103,8 +1324,8 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
             .cloned();
         keys.push(IndexKey {
             part,
-            collation,
-            opclass,
+            collation: collation.map(Box::new),
+            opclass: opclass.map(Box::new),
             desc: opt & 1 != 0,
             nulls_first: opt & 2 != 0,
         });
@@ -1120,7 +1341,7 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
         method: i.method,
         keys,
         include,
-        predicate: i.predicate.as_deref().map(expr::from_catalog),
+        predicate: i.predicate.as_deref().map(|e| ctx.exprs.get(e)),
         nulls_not_distinct: i.nulls_not_distinct,
         comment: i.comment,
         deprecated: None,
@@ -1132,6 +1353,8 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Row = Vec<Option<String>>;
 
     fn parse(s: &str) -> Vec<Option<String>> {
         array_elements(s)
@@ -1209,35 +1432,36 @@ mod tests {
 
     #[test]
     fn values_decode_or_say_why() {
-        assert_eq!(boolean(Some("t".into())), Ok(true));
-        assert_eq!(boolean(Some("f".into())), Ok(false));
-        assert!(boolean(Some("true".into())).is_err());
+        assert_eq!(boolean(Some("t")), Ok(true));
+        assert_eq!(boolean(Some("f")), Ok(false));
+        assert!(boolean(Some("true")).is_err());
         assert!(boolean(None).is_err());
-        assert_eq!(number::<i16>(Some("-32768".into())), Ok(i16::MIN));
-        assert!(number::<i16>(Some("32768".into())).is_err());
+        assert_eq!(number::<i16>(Some("-32768")), Ok(i16::MIN));
+        assert!(number::<i16>(Some("32768")).is_err());
         assert!(number::<i64>(None).is_err());
-        assert_eq!(number::<f64>(Some("1.5e+06".into())), Ok(1.5e6));
-        assert_eq!(number::<f64>(Some("-1".into())), Ok(-1.0));
+        assert_eq!(number::<f64>(Some("1.5e+06")), Ok(1.5e6));
+        assert_eq!(number::<f64>(Some("-1")), Ok(-1.0));
         assert_eq!(numbers::<i16>(None), Ok(None));
-        assert_eq!(numbers::<i16>(Some("{1,2}".into())), Ok(Some(vec![1, 2])));
-        assert!(numbers::<i16>(Some("{1,NULL}".into())).is_err());
+        assert_eq!(numbers::<i16>(Some("{1,2}")), Ok(Some(vec![1, 2])));
+        assert!(numbers::<i16>(Some("{1,NULL}")).is_err());
         assert_eq!(
-            non_null_strings(Some(r#"{a,""}"#.into())),
+            non_null_strings(Some(r#"{a,""}"#)),
             Ok(Some(vec!["a".into(), String::new()]))
         );
-        assert!(non_null_strings(Some("{a,NULL}".into())).is_err());
+        assert!(non_null_strings(Some("{a,NULL}")).is_err());
     }
 
     #[test]
     fn a_row_of_another_width_is_an_error() {
         let row = |n: usize| -> Row { vec![Some("1".into()); n] };
-        assert!(fields::<3>(row(3)).is_ok());
-        let e = fields::<3>(row(4)).unwrap_err();
+        assert!(fields::<3>(&row(3)).is_ok());
+        let e = fields::<3>(&row(4)).unwrap_err();
         assert!(e.contains("4 columns where 3"), "{e}");
         assert!(RawTable::from_row(row(2)).is_err());
-        assert!(RawColumn::from_row(Vec::new()).is_err());
+        assert!(RawColumn::from_row(Row::new()).is_err());
         assert!(RawConstraint::from_row(row(19)).is_err());
         assert!(RawIndex::from_row(row(15)).is_err());
+        assert!(RawSequence::from_row(row(12)).is_err());
     }
 
     #[test]

@@ -145,6 +145,9 @@ async fn plan_against(
     if measure_unknown_sizes(db, &mut live, &plan).await? {
         plan = Plan::build(&desired, &live);
     }
+    // Freeing two models of a large schema takes a while: another thread
+    // does it while the plan is printed.
+    std::thread::spawn(move || drop((desired, live)));
     Ok(plan)
 }
 

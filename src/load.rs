@@ -342,31 +342,56 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Load from in-memory files: `(path shown in errors, TOML text)`, merged in the given order.
 pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> {
-    let mut errors = Errors::default();
-    let mut parsed = Vec::new();
     let sources: Vec<Source> = files
         .into_iter()
         .map(|(path, text)| Source::new(path, text))
         .collect();
-    let raws = par::map(&sources, |src| toml::from_str::<RawFile>(&src.text));
-    for (src, raw) in sources.into_iter().zip(raws) {
-        match raw {
-            Ok(raw) => parsed.push((src, raw)),
-            Err(e) => {
-                let origin = src.origin(e.span().unwrap_or(0..0));
-                errors.at(&origin, toml_message(&e));
-            }
+    // The files that may define more than tables are parsed first: tables need
+    // their types. Every other file is parsed when its tables are built, and
+    // freed as soon as they are (a schema of thousands of files is never held
+    // as TOML all at once).
+    let early: Vec<usize> = (0..sources.len())
+        .filter(|&i| may_define_more_than_tables(&sources[i].text))
+        .collect();
+    let mut parsed: Vec<Option<Result<RawFile, Diagnostic>>> = std::iter::repeat_with(|| None)
+        .take(sources.len())
+        .collect();
+    for (i, raw) in early
+        .iter()
+        .zip(par::map(&early, |&i| parse_file(&sources[i])))
+    {
+        parsed[*i] = Some(raw);
+    }
+    let mut errors = Errors::default();
+    let catalog = build(&sources, parsed, &mut errors);
+    // This thread's parsed expressions (the others' went with their threads).
+    PARSED.with(|c| c.take());
+    match catalog {
+        Ok(catalog) if errors.0.is_empty() => Ok(catalog),
+        Ok(_) => Err(LoadError(errors.0)),
+        Err(unparsed) => Err(LoadError(unparsed)),
+    }
+}
+
+/// Whether a file's text may define something other than tables (extensions,
+/// enums, domains, sequences): their keys spelled out, or escapes in it (a
+/// quoted key may spell a name with escapes).
+fn may_define_more_than_tables(text: &str) -> bool {
+    ["extensions", "enums", "domains", "sequences", "\\"]
+        .iter()
+        .any(|k| text.contains(k))
+}
+
+fn parse_file(src: &Source) -> Result<RawFile, Diagnostic> {
+    toml::from_str::<RawFile>(&src.text).map_err(|e| {
+        let o = src.origin(e.span().unwrap_or(0..0));
+        Diagnostic {
+            file: o.file.to_string(),
+            line: o.line,
+            column: o.column,
+            message: toml_message(&e),
         }
-    }
-    if !errors.0.is_empty() {
-        return Err(LoadError(errors.0));
-    }
-    let catalog = build(&parsed, &mut errors);
-    if errors.0.is_empty() {
-        Ok(catalog)
-    } else {
-        Err(LoadError(errors.0))
-    }
+    })
 }
 
 fn toml_message(e: &toml::de::Error) -> String {
@@ -434,13 +459,46 @@ fn fk_action(errors: &mut Errors, src: &Source, v: &Option<Spanned<String>>) -> 
     }
 }
 
+/// An expression of the files, parsed: what `expr::from_files` makes, and
+/// whether it is a bare word or NULL (for defaults).
+#[derive(Clone)]
+struct ParsedExpr {
+    expr: Expr,
+    bare_word: bool,
+    null: bool,
+}
+
+std::thread_local! {
+    /// Expressions of the files by text, each parsed once per thread while
+    /// loading: thousands of tables share `now()`, `0` or the same check.
+    static PARSED: std::cell::RefCell<HashMap<String, Result<ParsedExpr, String>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+/// `sql` parsed (see `PARSED`).
+fn parse_cached(sql: &str) -> Result<ParsedExpr, String> {
+    if let Some(p) = PARSED.with(|c| c.borrow().get(sql).cloned()) {
+        return p;
+    }
+    let parsed = expr::parse_one(sql).map(|ast| ParsedExpr {
+        bare_word: expr::is_bare_word(&ast),
+        null: matches!(&ast, sqlparser::ast::Expr::Value(v) if v.value == sqlparser::ast::Value::Null),
+        expr: Expr {
+            sql: ast.to_string(),
+            key: expr::normalize_ast(ast),
+        },
+    });
+    PARSED.with(|c| c.borrow_mut().insert(sql.to_string(), parsed.clone()));
+    parsed
+}
+
 fn parse_expr_at(
     errors: &mut Errors,
     src: &Source,
     s: &Spanned<String>,
     what: &str,
 ) -> Option<Expr> {
-    match expr::from_files(s.get_ref()) {
+    match parse_cached(s.get_ref()).map(|p| p.expr) {
         Ok(e) => Some(e),
         Err(msg) => {
             errors.at(
@@ -482,12 +540,12 @@ fn parse_index_key(entry: &str) -> Result<IndexKey, String> {
     let mut key = IndexKey::new(part);
     if upper.get(i).map(String::as_str) == Some("COLLATE") {
         let name = words.get(i + 1).ok_or_else(expected)?;
-        key.collation = Some(ObjName::parse(name.trim_matches('"')));
+        key.collation = Some(Box::new(ObjName::parse(name.trim_matches('"'))));
         i += 2;
     }
     if let Some(w) = upper.get(i) {
         if !matches!(w.as_str(), "ASC" | "DESC" | "NULLS") {
-            key.opclass = Some(ObjName::parse(words[i]));
+            key.opclass = Some(Box::new(ObjName::parse(words[i])));
             i += 1;
         }
     }
@@ -569,14 +627,28 @@ fn split_quoted(s: &str) -> Option<(String, &str)> {
 
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 
-fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
+/// The catalog of the files (`parsed`: those parsed already); or, when some
+/// file is not valid TOML, what is wrong with each such file (and nothing else).
+fn build(
+    sources: &[Source],
+    mut parsed: Vec<Option<Result<RawFile, Diagnostic>>>,
+    errors: &mut Errors,
+) -> Result<Catalog, Vec<Diagnostic>> {
     let mut cat = Catalog::default();
+    // Only the files parsed first can define anything but tables.
+    let files: Vec<(&Source, &RawFile)> = sources
+        .iter()
+        .zip(&parsed)
+        .filter_map(|(src, raw)| match raw {
+            Some(Ok(raw)) => Some((src, raw)),
+            _ => None,
+        })
+        .collect();
     // name -> origin of its first definition, for "defined twice" errors.
     let mut enum_origin: HashMap<QualName, Origin> = HashMap::new();
-    let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
 
     // Pass 1: extensions and enums, so that column types can refer to them.
-    for (src, raw) in files {
+    for &(src, raw) in &files {
         for ext in &raw.extensions {
             let o = src.origin(ext.span());
             let name = ext.get_ref().clone();
@@ -629,7 +701,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
     // Domains (over built-in types, enums, or earlier domains) and sequences.
     let mut domain_origin: HashMap<QualName, Origin> = HashMap::new();
     let mut sequence_origin: HashMap<QualName, Origin> = HashMap::new();
-    for (src, raw) in files {
+    for &(src, raw) in &files {
         for (key, d) in &raw.domains {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
@@ -658,31 +730,54 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
         }
     }
 
-    // Pass 2: tables, built on all cores (each needs only the types above);
-    // diagnostics are kept in file order.
-    let mut pending = Vec::new();
-    for (src, raw) in files {
-        for (key, t) in &raw.tables {
+    drop(files);
+
+    // Pass 2: tables, file by file on all cores (each needs only the types
+    // above); each file's TOML is freed once its tables are built.
+    let work: Vec<(&Source, Option<Result<RawFile, Diagnostic>>)> =
+        sources.iter().zip(parsed.drain(..)).collect();
+    let cat_ref = &cat;
+    let built = par::map_owned(work, |(src, raw)| {
+        let raw = match raw {
+            Some(raw) => raw,
+            None => parse_file(src),
+        }?;
+        let tables: Vec<_> = raw.tables.into_iter().collect();
+        Ok(par::map_owned(tables, |(key, t)| {
             let o = src.origin(key.span());
             let name = qualified(key.get_ref());
-            let first = table_origin.get(&name).cloned();
-            if first.is_none() {
-                table_origin.insert(name.clone(), o.clone());
-            }
-            pending.push((src, name, o, t.get_ref(), first));
+            let mut found = Errors::default();
+            let table = build_table(
+                cat_ref,
+                src,
+                name.clone(),
+                o.clone(),
+                t.get_ref(),
+                &mut found,
+            );
+            (name, o, table, found)
+        }))
+    });
+    let mut unparsed = Vec::new();
+    let mut tables = Vec::new();
+    for file in built {
+        match file {
+            Ok(t) => tables.push(t),
+            Err(d) => unparsed.push(d),
         }
     }
-    let built = par::map(&pending, |(src, name, o, t, first)| {
-        let mut found = Errors::default();
-        let table = (!found.defined_twice(o, "table", name, first.as_ref()))
-            .then(|| build_table(&cat, src, name.clone(), o.clone(), t, &mut found));
-        (table, found)
-    });
-    for ((_, name, ..), (table, found)) in pending.into_iter().zip(built) {
-        errors.0.extend(found.0);
-        if let Some(table) = table {
-            cat.tables.insert(name, table);
+    if !unparsed.is_empty() {
+        return Err(unparsed);
+    }
+    // In file order: the first definition of a table is the one kept.
+    let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
+    for (name, o, table, found) in tables.into_iter().flatten() {
+        if errors.defined_twice(&o, "table", &name, table_origin.get(&name)) {
+            continue;
         }
+        table_origin.insert(name.clone(), o);
+        errors.0.extend(found.0);
+        cat.tables.insert(name, table);
     }
 
     // Pass 3: what needs every table: references, and names unique per schema.
@@ -701,7 +796,7 @@ fn build(files: &[(Source, RawFile)], errors: &mut Errors) -> Catalog {
             cat.schemas.insert(name.schema.clone());
         }
     }
-    cat
+    Ok(cat)
 }
 
 fn build_domain(
@@ -840,6 +935,19 @@ fn build_table(
     }
     let tname = name.name.clone();
     let mut pk_columns: Vec<(String, Origin)> = Vec::new();
+    table.columns.reserve_exact(raw.columns.len());
+    table.indexes.reserve_exact(raw.indexes.len());
+    let on_columns =
+        |f: fn(&RawColumn) -> bool| raw.columns.values().filter(|c| f(c.get_ref())).count();
+    table
+        .uniques
+        .reserve_exact(on_columns(|c| c.unique) + raw.unique.len());
+    table
+        .checks
+        .reserve_exact(on_columns(|c| c.check.is_some()) + raw.checks.len());
+    table
+        .foreign_keys
+        .reserve_exact(on_columns(|c| c.references.is_some()) + raw.foreign_keys.len());
 
     for (ckey, c) in &raw.columns {
         let co = src.origin(ckey.span());
@@ -861,19 +969,22 @@ fn build_table(
             }
         };
         let mut col = Column::new(cname.clone(), parsed.canonical.clone());
-        col.collation = rc.collation.as_ref().map(|c| ObjName::parse(c.get_ref()));
+        col.collation = rc
+            .collation
+            .as_ref()
+            .map(|c| Box::new(ObjName::parse(c.get_ref())));
         col.origin = Some(co.clone());
         col.not_null = rc.not_null;
         col.comment = rc.comment.clone();
-        col.deprecated = rc.deprecated.clone();
+        col.deprecated = rc.deprecated.as_deref().map(Box::from);
         if let Some(keyword) = parsed.serial {
             let seq = QualName::new(name.schema.clone(), names::sequence_name(&tname, &cname));
             col.default = Some(expr::from_catalog(&Serial::default_sql(&seq)));
             col.not_null = true;
-            col.serial = Some(Serial {
+            col.serial = Some(Box::new(Serial {
                 keyword,
                 sequence: seq,
-            });
+            }));
         }
         if let Some(d) = &rc.default {
             let dorigin = src.origin(d.span());
@@ -922,7 +1033,7 @@ fn build_table(
             col.not_null = true;
         }
         if let Some(g) = &rc.generated {
-            col.generated = parse_expr_at(errors, src, g, "generated expression");
+            col.generated = parse_expr_at(errors, src, g, "generated expression").map(Box::new);
             if rc.default.is_some() || rc.identity.is_some() {
                 errors.at(
                     &src.origin(g.span()),
@@ -1098,6 +1209,7 @@ fn build_table(
                 if cols.get_ref().is_empty() {
                     errors.at(&co, "an index needs at least one column");
                 }
+                keys.reserve_exact(cols.get_ref().len());
                 for entry in cols.get_ref() {
                     match parse_index_key(entry) {
                         Ok(key) => {
@@ -1118,6 +1230,7 @@ fn build_table(
             }
             (None, Some(e)) => match expr::parse_list(e.get_ref()) {
                 Ok(list) => {
+                    keys.reserve_exact(list.len());
                     for ast in list {
                         keys.push(IndexKey::new(key_part(ast)));
                     }
@@ -1184,20 +1297,22 @@ fn build_table(
 /// A default from the files: a SQL expression in a string, or a TOML literal.
 fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Option<Expr> {
     match d {
-        RawDefault::Int(i) => Some(expr::from_files(&i.to_string()).expect("integer literal")),
+        RawDefault::Int(i) => Some(parse_cached(&i.to_string()).expect("integer literal").expr),
         RawDefault::Float(f) => {
             if !f.is_finite() {
                 errors.at(dorigin, "bad default: expected a finite number");
                 None
             } else {
-                Some(expr::from_files(&format!("{f:?}")).expect("float literal"))
+                Some(parse_cached(&format!("{f:?}")).expect("float literal").expr)
             }
         }
-        RawDefault::Bool(b) => {
-            Some(expr::from_files(if *b { "true" } else { "false" }).expect("bool literal"))
-        }
-        RawDefault::Text(s) => match expr::parse_one(s) {
-            Ok(ast) if expr::is_bare_word(&ast) => {
+        RawDefault::Bool(b) => Some(
+            parse_cached(if *b { "true" } else { "false" })
+                .expect("bool literal")
+                .expr,
+        ),
+        RawDefault::Text(s) => match parse_cached(s) {
+            Ok(p) if p.bare_word => {
                 errors.at(
                     dorigin,
                     format!(
@@ -1208,11 +1323,8 @@ fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Optio
                 None
             }
             // PostgreSQL stores no default for DEFAULT NULL.
-            Ok(sqlparser::ast::Expr::Value(v)) if v.value == sqlparser::ast::Value::Null => None,
-            Ok(ast) => Some(Expr {
-                sql: ast.to_string(),
-                key: expr::normalize_ast(ast),
-            }),
+            Ok(p) if p.null => None,
+            Ok(p) => Some(p.expr),
             Err(msg) => {
                 errors.at(dorigin, format!("bad default `{s}`: {msg}"));
                 None
@@ -1506,5 +1618,32 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
 
         let e = err(&[("t.toml", "[tables.t\n")]);
         assert!(e.starts_with("t.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn tables_see_the_types_of_every_file_and_bad_toml_is_all_that_is_reported() {
+        // The enum comes in a later file than the table that uses it.
+        let cat = load(&[
+            ("a.toml", "[tables.t.columns]\ns = { type = \"mood\" }\n"),
+            ("b.toml", "[enums.mood]\nvalues = [\"ok\"]\n"),
+            // A type named with an escape in a quoted key.
+            ("c.toml", "[enums.\"m\\u006F\"]\nvalues = [\"x\"]\n"),
+            ("d.toml", "[tables.u.columns]\nm = { type = \"mo\" }\n"),
+        ])
+        .unwrap();
+        assert_eq!(cat.tables[&qualified("t")].columns[0].ty, "mood");
+        assert_eq!(cat.tables[&qualified("u")].columns[0].ty, "mo");
+        // Files that are not TOML: each is reported, in file order, and nothing else.
+        let e = err(&[
+            ("a.toml", "[tables.t.columns]\ns = { type = \"nope\" }\n"),
+            ("b.toml", "[enums.mood\n"),
+            ("c.toml", "[tables.u\n"),
+        ]);
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            lines[0].starts_with("b.toml:1:") && lines[1].starts_with("c.toml:1:"),
+            "{e}"
+        );
     }
 }

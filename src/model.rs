@@ -330,20 +330,22 @@ impl Serial {
     }
 }
 
+/// A column. The rare parts are boxed: a schema has tens of thousands of
+/// columns, and each would otherwise carry their room inline.
 #[derive(Clone, Debug)]
 pub struct Column {
     pub name: String,
     /// Canonical type, as `format_type` prints it with search_path = public.
     pub ty: String,
     /// A collation other than the type's own.
-    pub collation: Option<ObjName>,
+    pub collation: Option<Box<ObjName>>,
     pub not_null: bool,
     pub default: Option<Expr>,
     pub identity: Option<Identity>,
-    pub generated: Option<Expr>,
-    pub serial: Option<Serial>,
+    pub generated: Option<Box<Expr>>,
+    pub serial: Option<Box<Serial>>,
     pub comment: Option<String>,
-    pub deprecated: Option<String>,
+    pub deprecated: Option<Box<str>>,
     pub origin: Option<Origin>,
 }
 
@@ -520,10 +522,10 @@ pub enum IndexKeyPart {
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndexKey {
     pub part: IndexKeyPart,
-    /// A collation other than the column's own.
-    pub collation: Option<ObjName>,
-    /// An operator class other than the type's default.
-    pub opclass: Option<ObjName>,
+    /// A collation other than the column's own (boxed, as it is rare).
+    pub collation: Option<Box<ObjName>>,
+    /// An operator class other than the type's default (boxed, as it is rare).
+    pub opclass: Option<Box<ObjName>>,
     pub desc: bool,
     pub nulls_first: bool,
 }
