@@ -1,8 +1,9 @@
 //! Read the live schema from pg_catalog into the catalog model, in a fixed
 //! number of statements whatever the size of the schema (all sent in one
-//! round trip). The big statements (tables, columns, constraints, indexes)
-//! return plain rows, decoded from text by position; the small ones return
-//! one JSON document each.
+//! round trip). The big statements (tables, columns, constraints, indexes,
+//! sequences) return plain rows, decoded from text by position as they
+//! arrive, straight into the model; the small ones return one JSON document
+//! each.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

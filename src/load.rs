@@ -310,21 +310,31 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
         }]));
     }
     files.sort();
-    let mut sources = Vec::new();
-    for f in files {
-        match std::fs::read_to_string(&f) {
-            Ok(text) => sources.push((f.display().to_string(), text)),
-            Err(e) => {
-                return Err(LoadError(vec![Diagnostic {
-                    file: f.display().to_string(),
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read: {e}"),
-                }]))
-            }
+    // Every file is read here to see whether it may define more than tables
+    // (kept: parsed first), then again when its tables are built: thousands of
+    // files are never all held at once.
+    let texts = par::map(&files, |f| {
+        std::fs::read_to_string(f).map(|text| may_define_more_than_tables(&text).then_some(text))
+    });
+    let mut pending = Vec::with_capacity(files.len());
+    for (f, text) in files.into_iter().zip(texts) {
+        let shown = f.display().to_string();
+        match text {
+            Ok(Some(text)) => pending.push(Pending::Text(Source::new(shown, text))),
+            Ok(None) => pending.push(Pending::Unread(shown, f)),
+            Err(e) => return Err(LoadError(vec![cannot_read(shown, &e)])),
         }
     }
-    load_sources(sources)
+    load_pending(pending)
+}
+
+fn cannot_read(file: String, e: &std::io::Error) -> Diagnostic {
+    Diagnostic {
+        file,
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    }
 }
 
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -342,28 +352,47 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Load from in-memory files: `(path shown in errors, TOML text)`, merged in the given order.
 pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> {
-    let sources: Vec<Source> = files
-        .into_iter()
-        .map(|(path, text)| Source::new(path, text))
-        .collect();
+    load_pending(
+        files
+            .into_iter()
+            .map(|(path, text)| Pending::Text(Source::new(path, text)))
+            .collect(),
+    )
+}
+
+/// A schema file on its way to tables.
+enum Pending {
+    /// Parsed (it may define more than tables).
+    Parsed(Source, Result<Box<RawFile>, Diagnostic>),
+    /// Its text, parsed when its tables are built.
+    Text(Source),
+    /// Read when its tables are built (path shown, path): it defines nothing but tables.
+    Unread(String, PathBuf),
+}
+
+fn load_pending(mut files: Vec<Pending>) -> Result<Catalog, LoadError> {
     // The files that may define more than tables are parsed first: tables need
     // their types. Every other file is parsed when its tables are built, and
     // freed as soon as they are (a schema of thousands of files is never held
     // as TOML all at once).
-    let early: Vec<usize> = (0..sources.len())
-        .filter(|&i| may_define_more_than_tables(&sources[i].text))
+    let early: Vec<usize> = (0..files.len())
+        .filter(
+            |&i| matches!(&files[i], Pending::Text(src) if may_define_more_than_tables(&src.text)),
+        )
         .collect();
-    let mut parsed: Vec<Option<Result<RawFile, Diagnostic>>> = std::iter::repeat_with(|| None)
-        .take(sources.len())
-        .collect();
-    for (i, raw) in early
-        .iter()
-        .zip(par::map(&early, |&i| parse_file(&sources[i])))
-    {
-        parsed[*i] = Some(raw);
+    let parsed = par::map(&early, |&i| match &files[i] {
+        Pending::Text(src) => Some(parse_file(src)),
+        _ => None,
+    });
+    for (&i, raw) in early.iter().zip(parsed) {
+        let placeholder = Pending::Unread(String::new(), PathBuf::new());
+        files[i] = match (std::mem::replace(&mut files[i], placeholder), raw) {
+            (Pending::Text(src), Some(raw)) => Pending::Parsed(src, raw.map(Box::new)),
+            (other, _) => other,
+        };
     }
     let mut errors = Errors::default();
-    let catalog = build(&sources, parsed, &mut errors);
+    let catalog = build(files, &mut errors);
     // This thread's parsed expressions (the others' went with their threads).
     PARSED.with(|c| c.take());
     match catalog {
@@ -627,20 +656,16 @@ fn split_quoted(s: &str) -> Option<(String, &str)> {
 
 const INDEX_METHODS: &[&str] = &["btree", "hash", "gist", "spgist", "gin", "brin"];
 
-/// The catalog of the files (`parsed`: those parsed already); or, when some
-/// file is not valid TOML, what is wrong with each such file (and nothing else).
-fn build(
-    sources: &[Source],
-    mut parsed: Vec<Option<Result<RawFile, Diagnostic>>>,
-    errors: &mut Errors,
-) -> Result<Catalog, Vec<Diagnostic>> {
+/// The catalog of the files; or, when some file cannot be read or is not
+/// valid TOML, what is wrong with each such file (and nothing else).
+fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagnostic>> {
     let mut cat = Catalog::default();
+    let work = files;
     // Only the files parsed first can define anything but tables.
-    let files: Vec<(&Source, &RawFile)> = sources
+    let files: Vec<(&Source, &RawFile)> = work
         .iter()
-        .zip(&parsed)
-        .filter_map(|(src, raw)| match raw {
-            Some(Ok(raw)) => Some((src, raw)),
+        .filter_map(|f| match f {
+            Pending::Parsed(src, Ok(raw)) => Some((src, &**raw)),
             _ => None,
         })
         .collect();
@@ -733,15 +758,32 @@ fn build(
     drop(files);
 
     // Pass 2: tables, file by file on all cores (each needs only the types
-    // above); each file's TOML is freed once its tables are built.
-    let work: Vec<(&Source, Option<Result<RawFile, Diagnostic>>)> =
-        sources.iter().zip(parsed.drain(..)).collect();
+    // above); each file's text and TOML are freed once its tables are built.
     let cat_ref = &cat;
-    let built = par::map_owned(work, |(src, raw)| {
-        let raw = match raw {
-            Some(raw) => raw,
-            None => parse_file(src),
-        }?;
+    let built = par::map_owned(work, |file| {
+        let (src, raw) = match file {
+            Pending::Parsed(src, raw) => (src, *raw?),
+            Pending::Text(src) => {
+                let raw = parse_file(&src)?;
+                (src, raw)
+            }
+            Pending::Unread(shown, path) => {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| cannot_read(shown.clone(), &e))?;
+                if may_define_more_than_tables(&text) {
+                    return Err(Diagnostic {
+                        file: shown,
+                        line: 0,
+                        column: 0,
+                        message: "the file changed while it was read: load again".into(),
+                    });
+                }
+                let src = Source::new(shown, text);
+                let raw = parse_file(&src)?;
+                (src, raw)
+            }
+        };
+        let src = &src;
         let tables: Vec<_> = raw.tables.into_iter().collect();
         Ok(par::map_owned(tables, |(key, t)| {
             let o = src.origin(key.span());
@@ -1645,5 +1687,20 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
             lines[0].starts_with("b.toml:1:") && lines[1].starts_with("c.toml:1:"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_directory_loads_with_its_types_from_any_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("a.toml", "[tables.t.columns]\ns = { type = \"mood\" }\n");
+        write("b.toml", "[enums.mood]\nvalues = [\"ok\"]\n");
+        write("c.toml", "[tables.u.columns]\nid = { type = \"int\" }\n");
+        let cat = load_dir(dir.path()).unwrap();
+        assert_eq!(cat.tables[&qualified("t")].columns[0].ty, "mood");
+        assert_eq!(cat.tables.len(), 2);
+        write("d.toml", "[tables.v\n");
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("d.toml:1:"), "{e}");
     }
 }
