@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::db::{Db, SqlError};
+use crate::db::{first_value, Db, SqlError};
 use crate::model::Catalog;
 use crate::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
@@ -289,10 +289,7 @@ async fn locked_transaction(
             interval(opts.wait_for_other_apply + opts.statement_timeout),
         ))
         .await?;
-    let our_pid = rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.as_deref())
+    let our_pid = first_value(&rows)
         .and_then(|v| v.parse().ok())
         .unwrap_or(db.backend_pid);
     let committed: Vec<String> = before.map_or(Vec::new(), |a| {
@@ -498,10 +495,7 @@ async fn online(
             interval(opts.wait_for_other_apply),
         ))
         .await?;
-    let our_pid = rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.as_deref())
+    let our_pid = first_value(&rows)
         .and_then(|v| v.parse().ok())
         .unwrap_or(db.backend_pid);
     let mut committed = Vec::new();
@@ -512,22 +506,14 @@ async fn online(
              RESET client_connection_check_interval; SELECT pg_advisory_unlock({LOCK_KEY})"
         ))
         .await;
-    // Whatever stopped it, say what stays committed.
-    let mut result = result.map_err(|e| match e {
+    // Whatever stopped it, say what stays committed. (A lock timeout names
+    // its blockers already: `with_retries` looked them up.)
+    result.map_err(|e| match e {
         ApplyError::Other(error) if !committed.is_empty() => {
             ApplyError::Stopped { error, committed }
         }
         e => e,
-    });
-    if let Err(ApplyError::LockTimeout {
-        table, blockers, ..
-    }) = &mut result
-    {
-        if blockers.is_empty() {
-            *blockers = find_blockers(db, table).await.unwrap_or_default();
-        }
-    }
-    result
+    })
 }
 
 async fn online_locked(
@@ -791,12 +777,7 @@ async fn drop_invalid_index(db: &Db, index: &crate::model::QualName) -> Result<(
             crate::names::quote_literal(&index.sql())
         ))
         .await?;
-    if rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.as_deref())
-        == Some("t")
-    {
+    if first_value(&rows) == Some("t") {
         db.execute(&format!(
             "DROP INDEX CONCURRENTLY IF EXISTS {}",
             index.sql()
@@ -809,13 +790,7 @@ async fn drop_invalid_index(db: &Db, index: &crate::model::QualName) -> Result<(
 /// The session-level lock belongs to the server process that took it: every
 /// step checks that it still talks to that process.
 async fn same_session(db: &Db, our_pid: i32) -> Result<(), GroupError> {
-    let rows = db.simple("SELECT pg_backend_pid()").await?;
-    let pid: i32 = rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.as_deref())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let pid = db.current_pid().await?;
     if pid == our_pid {
         Ok(())
     } else {
@@ -830,21 +805,13 @@ async fn same_session(db: &Db, our_pid: i32) -> Result<(), GroupError> {
 /// the server process it gave us last), then our session asks for its server
 /// process again. Directly, or through a pool in session mode, it is the same.
 async fn transaction_pooler(db: &Db) -> Option<String> {
-    let pid = |rows: Vec<Vec<Option<String>>>| -> i32 {
-        rows.first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_deref())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    let before = pid(db.simple("SELECT pg_backend_pid()").await.ok()?);
+    let before = db.current_pid().await.ok()?;
     // Without a second session, the per-step check still guards.
     let other = db.connect_again().await.ok()?;
     other.simple("BEGIN; SELECT pg_backend_pid()").await.ok()?;
-    let after =
-        tokio::time::timeout(Duration::from_secs(2), db.simple("SELECT pg_backend_pid()")).await;
+    let after = tokio::time::timeout(Duration::from_secs(2), db.current_pid()).await;
     let _ = other.execute("ROLLBACK").await;
-    match after.map(|r| r.map(pid)) {
+    match after {
         Ok(Ok(now)) if now == before => None,
         Ok(Ok(now)) => Some(format!(
             "two statements of this session ran on server processes {before} and {now}"
@@ -878,10 +845,5 @@ pub async fn find_blockers(db: &Db, table: &str) -> Result<Vec<Blocker>, SqlErro
             crate::names::quote_literal(&q.sql())
         ))
         .await?;
-    let json = rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.clone())
-        .unwrap_or_else(|| "[]".into());
-    Ok(serde_json::from_str(&json).unwrap_or_default())
+    Ok(serde_json::from_str(first_value(&rows).unwrap_or("[]")).unwrap_or_default())
 }

@@ -162,11 +162,7 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
     db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")
         .await?;
     let rows = rows?;
-    let Some(json) = rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.as_deref())
-    else {
+    let Some(json) = crate::db::first_value(&rows) else {
         return Ok(());
     };
     #[derive(Deserialize)]

@@ -57,6 +57,11 @@ impl SqlError {
     }
 }
 
+/// The first field of the first row, unless there is none or it is NULL.
+pub fn first_value(rows: &[Vec<Option<String>>]) -> Option<&str> {
+    rows.first()?.first()?.as_deref()
+}
+
 /// Connection settings: `--database-url`, else `DATABASE_URL`, else the libpq
 /// variables alone; each read as libpq reads it (see `conninfo`).
 pub fn config_from(url: Option<&str>) -> Result<Settings, DbError> {
@@ -241,6 +246,13 @@ impl Db {
             .await
             .map(|_| ())
             .map_err(|e| SqlError::from_pg(&e, Some(sql)))
+    }
+
+    /// The pid of the server process that runs this statement (behind a
+    /// pooler in transaction mode, it may change between transactions).
+    pub async fn current_pid(&self) -> Result<i32, SqlError> {
+        let rows = self.simple("SELECT pg_backend_pid()").await?;
+        Ok(first_value(&rows).and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
     /// One statement's rows, as text.

@@ -88,11 +88,7 @@ pub async fn read(db: &Db, limit: i64) -> Result<Vec<Entry>, SqlError> {
         }
         Err(e) => return Err(e),
     };
-    let json = rows
-        .first()
-        .and_then(|r| r.first())
-        .and_then(|v| v.clone())
-        .unwrap_or_else(|| "[]".into());
+    let json = crate::db::first_value(&rows).unwrap_or("[]");
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Raw {
@@ -107,7 +103,7 @@ pub async fn read(db: &Db, limit: i64) -> Result<Vec<Entry>, SqlError> {
         duration_ms: i64,
         tool_version: String,
     }
-    let raw: Vec<Raw> = serde_json::from_str(&json).map_err(|e| SqlError {
+    let raw: Vec<Raw> = serde_json::from_str(json).map_err(|e| SqlError {
         message: format!("cannot read the history: {e}"),
         code: None,
         detail: None,

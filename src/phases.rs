@@ -50,7 +50,6 @@ impl Phase {
     pub fn title(&self) -> &'static str {
         match self.number {
             0 => "enum values the plan uses, committed first",
-            1 if self.run == Run::OneTransaction => "one transaction",
             2 => "indexes built concurrently, outside a transaction",
             3 => "constraints validated, each in a transaction of its own",
             _ => "one transaction",
