@@ -1,33 +1,14 @@
 //! `reconcile apply` against a real PostgreSQL: idempotence, data kept, lock
 //! timeout, concurrent applies, failure mid-plan, SIGKILL, stale plan hash.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{plan_json, repo, run, wait_for, Run, Session, TestDb};
-
-fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "apply",
-        "--schema",
-        schema.to_str().unwrap(),
-        "--database-url",
-        &db.url,
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
-}
+use crate::harness::{
+    apply, plan_json, repo, schema_of, spawn, wait_for, wait_or_kill, Session, TestDb,
+};
 
 fn has_history_table(db: &TestDb) -> bool {
     db.query("SELECT to_regclass('_reconcile.history') IS NOT NULL") == ["t"]
-}
-
-/// Write a schema directory of one file.
-fn schema_of(toml: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("schema.toml"), toml).unwrap();
-    dir
 }
 
 #[test]
@@ -161,21 +142,14 @@ fn a_held_lock_makes_apply_give_up_within_the_lock_timeout() {
 fn two_applies_at_once_apply_once() {
     let db = TestDb::new("concurrent");
     let schema = repo().join("schema");
-    let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_reconcile"))
-            .args([
-                "apply",
-                "--schema",
-                schema.to_str().unwrap(),
-                "--database-url",
-                &db.url,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
+    let args = [
+        "apply",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    let (a, b) = (spawn(&args), spawn(&args));
     let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
     for o in &outs {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -243,34 +217,26 @@ fn sigkill_during_apply_leaves_the_schema_as_before() {
 
     // A new table (runs first), then a column on the locked table (waits).
     let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n[tables.later.columns]\nid = {{ type = \"integer\" }}\n"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reconcile"))
-        .args([
-            "apply",
-            "--schema",
-            v2.path().to_str().unwrap(),
-            "--database-url",
-            &db.url,
-            "--lock-timeout",
-            "60s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let waiting = wait_for(20, || {
-        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database() AND wait_event_type = 'Lock'")
-            == Some("1".into())
-    });
-    if !waiting {
-        let _ = child.kill();
-        let out = child.wait_with_output().unwrap();
-        panic!(
-            "apply never waited on the lock: {}\n{}\nactivity: {:?}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            observer.value("SELECT string_agg(application_name || ':' || coalesce(wait_event_type, '-') || ':' || state || ':' || query, ' | ') FROM pg_stat_activity WHERE datname = current_database()")
-        );
-    }
+    let child = spawn(&[
+        "apply",
+        "--schema",
+        v2.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+        "--lock-timeout",
+        "60s",
+    ]);
+    let mut child = wait_or_kill(
+        child,
+        20,
+        || observer.reconcile_sessions(" AND wait_event_type = 'Lock'") == 1,
+        || {
+            format!(
+                "apply never waited on the lock (activity: {:?})",
+                observer.value("SELECT string_agg(application_name || ':' || coalesce(wait_event_type, '-') || ':' || state || ':' || query, ' | ') FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        },
+    );
     assert!(
         observer.value("SELECT count(*) FROM pg_class WHERE relname = 'later'") == Some("0".into()),
         "the new table is visible before COMMIT"
@@ -278,22 +244,15 @@ fn sigkill_during_apply_leaves_the_schema_as_before() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     blocker.exec("ROLLBACK");
-    let gone = wait_for(15, || {
-        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database()")
-            == Some("0".into())
-    });
+    let gone = wait_for(15, || observer.reconcile_sessions("") == 0);
     assert!(gone, "the killed apply's session is still there");
     assert_eq!(
         db.schema_snapshot(),
         before,
         "the killed apply left changes behind"
     );
-    assert_eq!(
-        observer.value(&format!(
-            "SELECT pg_try_advisory_xact_lock({})",
-            reconcile::apply::LOCK_KEY
-        )),
-        Some("t".into()),
+    assert!(
+        observer.apply_lock_is_free(),
         "the advisory lock is still held"
     );
     assert_eq!(db.history_count(), 1);

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::harness::{corpus, plan_json, repo, run, Run, TestDb};
+use crate::harness::{apply, corpus, plan_json, repo, run, Run, TestDb};
 
 /// What the round trip does not compare, and why. Printed once per run.
 const SKIPPED: &[(&str, &str)] = &[
@@ -288,7 +288,7 @@ fn round_trip(name: &str) {
 /// Steps 4 and 5: apply the dump in `dir` to B (empty, or given its prelude),
 /// plan again (nothing left to do), and compare A with B.
 fn rebuild_and_compare(name: &str, dir: &Path, a: &TestDb, b: &TestDb) {
-    let applied = apply(dir, b);
+    let applied = apply(dir, b, &[]);
     assert_eq!(
         applied.code, 0,
         "{name}: step 4 (apply of the dump to the empty database B) failed:\n{applied}"
@@ -302,17 +302,6 @@ fn rebuild_and_compare(name: &str, dir: &Path, a: &TestDb, b: &TestDb) {
 
     // 5. A and B agree on everything the format expresses.
     assert_same_catalog(name, a, b);
-}
-
-/// `reconcile apply` of a schema directory to a database.
-fn apply(schema: &Path, db: &TestDb) -> Run {
-    run(&[
-        "apply",
-        "--schema",
-        schema.to_str().unwrap(),
-        "--database-url",
-        &db.url,
-    ])
 }
 
 /// `reconcile dump` of a database into `dir`, with extra arguments.
@@ -738,7 +727,7 @@ fn dump_of_the_example_schema_plans_empty() {
     print_skipped_once();
     let name = "example schema";
     let a = TestDb::new("dump_a_example");
-    let applied = apply(&repo().join("schema"), &a);
+    let applied = apply(&repo().join("schema"), &a, &[]);
     assert_eq!(
         applied.code, 0,
         "{name}: step 1 (apply of schema/ to an empty database A) failed:\n{applied}"

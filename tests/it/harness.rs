@@ -373,6 +373,69 @@ impl std::fmt::Display for Run {
     }
 }
 
+/// A schema directory of one file.
+pub fn schema_of(toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.toml"), toml).unwrap();
+    dir
+}
+
+/// `reconcile apply` of a schema to a test database, with extra arguments.
+pub fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "apply",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// The plan of `schema` against `db` runs nothing.
+pub fn assert_replan_empty(schema: &Path, db: &TestDb) {
+    let (code, plan) = plan_json(schema, db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(
+        plan["statements"].as_array().map(Vec::len),
+        Some(0),
+        "the re-plan is not empty: {plan:#}"
+    );
+}
+
+/// `reconcile` with these arguments, left running, its output piped.
+pub fn spawn(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Wait up to `secs` for `cond`; if it never holds, kill `child` and panic
+/// with `what` and the child's output.
+pub fn wait_or_kill(
+    child: std::process::Child,
+    secs: u64,
+    cond: impl FnMut() -> bool,
+    what: impl FnOnce() -> String,
+) -> std::process::Child {
+    if wait_for(secs, cond) {
+        return child;
+    }
+    let mut child = child;
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!(
+        "{}: {}\n{}",
+        what(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `reconcile plan` of a schema against a test database, in a format.
 pub fn plan_as(schema: &Path, db: &TestDb, format: &str) -> Run {
     run(&[
@@ -450,6 +513,26 @@ impl Session {
         self.rt
             .block_on(self.client.batch_execute(sql))
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// How many sessions of `reconcile` this database has (`and` narrows it).
+    pub fn reconcile_sessions(&self, and: &str) -> usize {
+        self.value(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' \
+             AND datname = current_database(){and}"
+        ))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+    }
+
+    /// Whether apply's advisory lock is free (taken and given back at once).
+    pub fn apply_lock_is_free(&self) -> bool {
+        self.value(&format!(
+            "SELECT pg_try_advisory_xact_lock({})",
+            reconcile::apply::LOCK_KEY
+        ))
+        .as_deref()
+            == Some("t")
     }
 
     /// The first column of the first row, as text.

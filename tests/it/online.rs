@@ -4,9 +4,11 @@
 //! plan apply in both modes, and the hazards of a plan in text and JSON.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use crate::harness::{plan_as, plan_json, run, wait_for, Run, Session, TestDb};
+use crate::harness::{
+    apply, assert_replan_empty, plan_as, plan_json, schema_of, spawn, wait_for, wait_or_kill,
+    Session, TestDb,
+};
 
 const BASE: &str = r#"
 [enums.status]
@@ -43,24 +45,6 @@ idx_leads_phone = {{ columns = ["phone"] }}
     )
 }
 
-fn schema_of(toml: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("schema.toml"), toml).unwrap();
-    dir
-}
-
-fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "apply",
-        "--schema",
-        schema.to_str().unwrap(),
-        "--database-url",
-        &db.url,
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
-}
-
 /// A database with the base schema and `rows` leads spread over 10 owners.
 fn busy_db(prefix: &str, rows: usize) -> TestDb {
     let db = TestDb::new(prefix);
@@ -76,13 +60,7 @@ fn busy_db(prefix: &str, rows: usize) -> TestDb {
 }
 
 fn assert_converged(schema: &Path, db: &TestDb) {
-    let (code, plan) = plan_json(schema, db);
-    assert_eq!(code, 0, "{plan:#}");
-    assert_eq!(
-        plan["statements"].as_array().map(Vec::len),
-        Some(0),
-        "the re-plan is not empty: {plan:#}"
-    );
+    assert_replan_empty(schema, db);
     assert_eq!(
         db.query("SELECT bool_and(indisvalid) FROM pg_index WHERE indrelid = 'leads'::regclass"),
         ["t"],
@@ -219,36 +197,26 @@ fn an_online_apply_killed_between_phases_is_finished_by_the_next() {
     blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
     let observer = Session::open(&db.url);
     let v2 = schema_of(&grown());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_reconcile"))
-        .args([
-            "apply",
-            "--online",
-            "--schema",
-            v2.path().to_str().unwrap(),
-            "--database-url",
-            &db.url,
-            "--lock-timeout",
-            "60s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let building = wait_for(30, || {
-        observer.value(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database() \
-             AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
-        ) == Some("1".into())
-    });
-    if !building {
-        let _ = child.kill();
-        let out = child.wait_with_output().unwrap();
-        panic!(
-            "the apply never waited in phase 2: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let child = spawn(&[
+        "apply",
+        "--online",
+        "--schema",
+        v2.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+        "--lock-timeout",
+        "60s",
+    ]);
+    let mut child = wait_or_kill(
+        child,
+        30,
+        || {
+            observer.reconcile_sessions(
+                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+            ) == 1
+        },
+        || "the apply never waited in phase 2".to_string(),
+    );
     // Phase 1 is committed: the column is there, the foreign key not yet validated.
     assert_eq!(
         observer.value("SELECT count(*) FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'note'"),
@@ -262,10 +230,7 @@ fn an_online_apply_killed_between_phases_is_finished_by_the_next() {
     child.wait().unwrap();
     // The server notices the client is gone and cancels the build (then the
     // blocker ends): PostgreSQL leaves the index invalid.
-    let gone = wait_for(15, || {
-        observer.value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database()")
-            == Some("0".into())
-    });
+    let gone = wait_for(15, || observer.reconcile_sessions("") == 0);
     let left = observer.value(
         "SELECT string_agg(pid || ' ' || coalesce(wait_event_type, '-') || '/' || coalesce(wait_event, '-') || ' ' || state || ': ' || query, ' | ') \
          FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database()",
@@ -279,12 +244,8 @@ fn an_online_apply_killed_between_phases_is_finished_by_the_next() {
         Some("1".into()),
         "the killed build left no invalid index"
     );
-    assert_eq!(
-        observer.value(&format!(
-            "SELECT pg_try_advisory_xact_lock({})",
-            reconcile::apply::LOCK_KEY
-        )),
-        Some("t".into()),
+    assert!(
+        observer.apply_lock_is_free(),
         "the advisory lock outlived the killed session"
     );
     assert_eq!(history(&db), ["transaction:-", "online:1"]);
