@@ -28,8 +28,11 @@
 //! psql instead of `reconcile apply --online` (to check the measurement itself).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+mod common;
+use common::{psql, psql_file, psql_value, statements_in, with_database};
 
 const BIG: &str = "bench_events";
 const SMALL: &str = "bench_accounts";
@@ -606,58 +609,4 @@ fn run_ok(bin: &str, args: &[&str], schema: &Path, url: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn statements_in(json: &str) -> usize {
-    let v: serde_json::Value = serde_json::from_str(json).expect("plan JSON");
-    v["statements"].as_array().map_or(0, Vec::len)
-}
-
-fn psql(url: &str, sql: &str) {
-    let ok = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .stdout(Stdio::null())
-        .status()
-        .expect("run psql")
-        .success();
-    assert!(ok, "psql failed: {sql}");
-}
-
-fn psql_value(url: &str, sql: &str) -> String {
-    let out = Command::new("psql")
-        .args([
-            "-X",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("run psql");
-    assert!(out.status.success(), "psql failed: {sql}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn psql_file(url: &str, file: &Path) {
-    let ok = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
-        .arg(file)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run psql")
-        .success();
-    assert!(ok, "psql -f {} failed", file.display());
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((u, q)) => (u, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-    format!("{base}/{db}{query}")
 }

@@ -9,8 +9,11 @@
 //! Times are the median of the runs; memory is the plan process's peak RSS.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{psql, psql_file, statements_in, with_database};
 
 fn main() {
     let Ok(admin_url) = std::env::var("DATABASE_URL") else {
@@ -194,11 +197,6 @@ fn try_run(
     Ok((elapsed, usage.ru_maxrss, out))
 }
 
-fn statements_in(json: &str) -> usize {
-    let v: serde_json::Value = serde_json::from_str(json).expect("plan JSON");
-    v["statements"].as_array().map_or(0, Vec::len)
-}
-
 fn parse_toml_only(dir: &Path) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
@@ -212,36 +210,6 @@ async fn server_version(url: &str) -> i32 {
         .await
         .expect("connect")
         .server_version
-}
-
-fn psql(url: &str, sql: &str) {
-    let ok = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
-        .stdout(Stdio::null())
-        .status()
-        .expect("run psql")
-        .success();
-    assert!(ok, "psql failed: {sql}");
-}
-
-fn psql_file(url: &str, file: &Path) {
-    let ok = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f"])
-        .arg(file)
-        .stdout(Stdio::null())
-        .status()
-        .expect("run psql")
-        .success();
-    assert!(ok, "psql -f {} failed", file.display());
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((u, q)) => (u, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-    format!("{base}/{db}{query}")
 }
 
 /// `n` tables as TOML files (one per table), the same with one more column in
