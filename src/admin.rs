@@ -531,6 +531,15 @@ fn apply_error_response(e: &ApplyError) -> Response {
             e.to_string(),
             json!({ "committed": committed, "cause": inner.to_string() }),
         ),
+        ApplyError::Busy { .. } => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), json!({})),
+        ApplyError::OnlineUnfinished { remaining } => error(
+            StatusCode::CONFLICT,
+            e.to_string(),
+            json!({ "remaining": remaining }),
+        ),
+        ApplyError::TransactionEnded { .. } => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))
+        }
         ApplyError::Other(inner) => error_response(inner),
     }
 }

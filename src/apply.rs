@@ -16,6 +16,26 @@ use crate::{history, Error};
 /// The advisory lock key: the bytes of "reconcil" as a bigint. Advisory locks are per database.
 pub const LOCK_KEY: i64 = 0x7265_636f_6e63_696c;
 
+/// Held, shared and session-level, by `apply --online` for its whole run
+/// beside `LOCK_KEY`, so that an apply waiting for `LOCK_KEY` can tell that an
+/// online apply holds it (`pg_locks` does not say whether a lock is
+/// session-level).
+pub const ONLINE_KEY: i64 = LOCK_KEY + 1;
+
+/// How often a waiting apply asks for the lock again, at most.
+const LOCK_POLL_MAX: Duration = Duration::from_secs(1);
+
+/// `pg_locks` shows a bigint advisory key as its high half in `classid`, its
+/// low half in `objid`, and `objsubid = 1`: the condition that finds `key`.
+fn advisory_key_condition(key: i64) -> String {
+    let k = key as u64;
+    format!(
+        "locktype = 'advisory' AND classid = {} AND objid = {} AND objsubid = 1",
+        k >> 32,
+        k & 0xffff_ffff
+    )
+}
+
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     /// How long a statement may wait for a table lock (default 5s; 1s online).
@@ -152,6 +172,17 @@ pub enum ApplyError {
         error: Error,
         committed: Vec<String>,
     },
+    /// Another apply held the advisory lock for the whole wait.
+    #[error("another apply held the apply lock for longer than {waited:?} (held by {holders}); nothing was applied")]
+    Busy { waited: Duration, holders: String },
+    /// This apply waited for an online apply that stopped before its end.
+    #[error("an online apply (apply --online) held the lock while this apply waited, and stopped with {remaining} statement(s) of the plan left to run; \
+             in one transaction they would build indexes without CONCURRENTLY and block writes, so nothing was applied: \
+             run `reconcile apply --online` to finish its work")]
+    OnlineUnfinished { remaining: usize },
+    /// An error found the transaction already ended: what ran before it may be committed.
+    #[error("{error} (correction: the transaction was no longer open when this error came, so what ran before it may have been committed; check the database and `reconcile history`)")]
+    TransactionEnded { error: String },
     #[error("{0}")]
     Other(#[from] Error),
 }
@@ -197,8 +228,14 @@ pub struct Applied {
     pub phases: Vec<PhaseDone>,
 }
 
+/// A timeout for `SET lock_timeout` / `statement_timeout`: `0` (no limit,
+/// as PostgreSQL reads it) for zero, else whole milliseconds, at least 1.
 fn interval(d: Duration) -> String {
-    format!("{}ms", d.as_millis().max(1))
+    if d.is_zero() {
+        "0".into()
+    } else {
+        format!("{}ms", d.as_millis().clamp(1, i32::MAX as u128))
+    }
 }
 
 /// Apply the files to the database behind `db`.
@@ -234,9 +271,23 @@ async fn in_transactions(
 ) -> Result<Applied, ApplyError> {
     let started = Instant::now();
     let mut applied: Option<Applied> = None;
+    let mut waited_for_online = false;
     loop {
-        db.execute("BEGIN").await?;
-        match locked_transaction(db, desired, opts, on_event, applied.as_ref(), started).await {
+        let (our_pid, online_held) = take_transaction_lock(db, opts).await?;
+        waited_for_online |= online_held;
+        let before = applied.as_ref();
+        let done = locked_transaction(
+            db,
+            desired,
+            opts,
+            on_event,
+            before,
+            started,
+            our_pid,
+            waited_for_online,
+        )
+        .await;
+        match done {
             // When nothing ran, COMMIT ends a transaction that changed nothing.
             Ok(done) => {
                 db.execute("COMMIT").await?;
@@ -255,6 +306,12 @@ async fn in_transactions(
                 }
             }
             Err(mut e) => {
+                // "Rolled back" only when the transaction was still open.
+                if db.transaction_state().await == crate::db::TransactionState::Idle {
+                    e = ApplyError::TransactionEnded {
+                        error: e.to_string(),
+                    };
+                }
                 // Best effort: the server rolls back anyway if the connection is gone.
                 let _ = db.execute("ROLLBACK").await;
                 if let ApplyError::LockTimeout {
@@ -269,8 +326,132 @@ async fn in_transactions(
     }
 }
 
-/// Inside a transaction: lock, re-plan, run, verify, record. `before`: what an
+/// Open a transaction that holds the transaction-level advisory lock; the
+/// server process it runs on, and whether an online apply held the lock at
+/// some point while we waited.
+///
+/// The wait holds no snapshot: each try is a transaction of its own
+/// (`pg_try_advisory_xact_lock`), rolled back when the lock is taken, and
+/// the pauses between tries are spent outside any transaction. A session
+/// waiting inside `pg_advisory_xact_lock` would hold its statement's
+/// snapshot, which `CREATE INDEX CONCURRENTLY` of an online apply holding the
+/// lock waits for: a deadlock (40P01). Gives up after
+/// `opts.wait_for_other_apply`, naming the holder.
+async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, bool), ApplyError> {
+    let started = Instant::now();
+    let mut online_seen = false;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        db.begin("").await?;
+        // Behind a pooler in transaction mode, the server process is only ours
+        // for this transaction: its pid is read here, not at connect time.
+        let rows = db
+            .simple(&format!(
+                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({LOCK_KEY}), \
+                   EXISTS (SELECT FROM pg_catalog.pg_locks WHERE {} AND granted)",
+                advisory_key_condition(ONLINE_KEY)
+            ))
+            .await;
+        let row = match rows {
+            Ok(rows) => rows.into_iter().next().unwrap_or_default(),
+            Err(e) => {
+                let _ = db.execute("ROLLBACK").await;
+                return Err(e.into());
+            }
+        };
+        let field = |i: usize| row.get(i).and_then(|v| v.as_deref());
+        let our_pid = field(0)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(db.backend_pid);
+        if field(1) == Some("t") {
+            return Ok((our_pid, online_seen));
+        }
+        online_seen |= field(2) == Some("t");
+        db.execute("ROLLBACK").await?;
+        if started.elapsed() >= opts.wait_for_other_apply {
+            return Err(ApplyError::Busy {
+                waited: opts.wait_for_other_apply,
+                holders: lock_holders(db).await,
+            });
+        }
+        tokio::time::sleep(pause.min(opts.wait_for_other_apply.saturating_sub(started.elapsed())))
+            .await;
+        pause = (pause * 2).min(LOCK_POLL_MAX);
+    }
+}
+
+/// Take the session-level advisory lock of `apply --online`, and `ONLINE_KEY`
+/// beside it; the server process that holds them. As in
+/// `take_transaction_lock`, the wait holds no snapshot (each try is a
+/// statement of its own, outside any transaction), so a concurrent build of
+/// the online apply that holds the lock never waits for us.
+async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyError> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let rows = db
+            .simple(&format!(
+                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_lock({LOCK_KEY})"
+            ))
+            .await?;
+        if rows
+            .first()
+            .and_then(|r| r.get(1))
+            .and_then(|v| v.as_deref())
+            == Some("t")
+        {
+            db.execute(&format!(
+                "SELECT pg_catalog.pg_advisory_lock_shared({ONLINE_KEY})"
+            ))
+            .await?;
+            return Ok(first_value(&rows)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(db.backend_pid));
+        }
+        if started.elapsed() >= opts.wait_for_other_apply {
+            return Err(ApplyError::Busy {
+                waited: opts.wait_for_other_apply,
+                holders: lock_holders(db).await,
+            });
+        }
+        tokio::time::sleep(pause.min(opts.wait_for_other_apply.saturating_sub(started.elapsed())))
+            .await;
+        pause = (pause * 2).min(LOCK_POLL_MAX);
+    }
+}
+
+/// The server processes holding the apply lock, described for an error.
+async fn lock_holders(db: &Db) -> String {
+    let rows = async {
+        db.begin("READ ONLY").await?;
+        let rows = db
+            .simple(&format!(
+                "SELECT pg_catalog.string_agg(format('server process %s (%s, %s)', a.pid, \
+                        coalesce(nullif(a.application_name, ''), 'no application name'), \
+                        CASE WHEN o.pid IS NULL THEN 'apply' ELSE 'apply --online' END), ', ') \
+                 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+                 LEFT JOIN pg_catalog.pg_locks o ON o.pid = l.pid AND o.{} AND o.granted \
+                 WHERE l.{} AND l.granted",
+                advisory_key_condition(ONLINE_KEY).replace(" AND ", " AND o."),
+                advisory_key_condition(LOCK_KEY).replace(" AND ", " AND l."),
+            ))
+            .await;
+        db.execute("ROLLBACK").await?;
+        rows
+    }
+    .await;
+    match rows {
+        Ok(rows) => first_value(&rows)
+            .unwrap_or("a session that has since ended")
+            .to_string(),
+        Err(e) => format!("unknown ({e})"),
+    }
+}
+
+/// Inside a transaction that holds the advisory lock (see
+/// `take_transaction_lock`): re-plan, run, verify, record. `before`: what an
 /// earlier transaction of this apply committed (the enum values).
+#[allow(clippy::too_many_arguments)]
 async fn locked_transaction(
     db: &Db,
     desired: &Catalog,
@@ -278,25 +459,22 @@ async fn locked_transaction(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
     before: Option<&Applied>,
     started: Instant,
+    our_pid: i32,
+    waited_for_online: bool,
 ) -> Result<Applied, ApplyError> {
-    // Behind a pooler in transaction mode, the server process is only ours for
-    // this transaction: its pid is read here, not at connect time.
-    let rows = db
-        .simple(&format!(
-            "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; \
-             SELECT pg_backend_pid(), pg_advisory_xact_lock({LOCK_KEY})",
-            interval(opts.wait_for_other_apply),
-            interval(opts.wait_for_other_apply + opts.statement_timeout),
-        ))
-        .await?;
-    let our_pid = first_value(&rows)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(db.backend_pid);
     let committed: Vec<String> = before.map_or(Vec::new(), |a| {
         a.timings.iter().map(|(id, _)| id.clone()).collect()
     });
     // Plan again: this is the state the statements will meet.
     let plan = crate::plan_in_transaction(db, desired).await?;
+    // An online apply held the lock and left work undone (it failed, or was
+    // stopped): in one transaction, its indexes would be built without
+    // CONCURRENTLY, blocking writes to busy tables. Leave it to --online.
+    if waited_for_online && !plan.is_empty() {
+        return Err(ApplyError::OnlineUnfinished {
+            remaining: plan.statements.len(),
+        });
+    }
     match before {
         None => {
             on_event(Event::Locked(&plan));
@@ -439,7 +617,7 @@ fn check_client(db: &Db, scope: &str) -> String {
 /// Run one step; its duration, and its error if it failed.
 async fn run_step(db: &Db, s: &Step) -> (Duration, Option<SqlError>) {
     let t = Instant::now();
-    let r = db.execute(&s.sql).await;
+    let r = db.execute_one(&s.sql).await;
     (t.elapsed(), r.err())
 }
 
@@ -488,22 +666,24 @@ async fn online(
         });
     }
     // A session-level lock, since CREATE INDEX CONCURRENTLY cannot run in a
-    // transaction; it is released at the end, or when the session ends.
-    let rows = db
-        .simple(&format!(
-            "SET lock_timeout = '{}'; SELECT pg_backend_pid(), pg_advisory_lock({LOCK_KEY})",
-            interval(opts.wait_for_other_apply),
-        ))
-        .await?;
-    let our_pid = first_value(&rows)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(db.backend_pid);
+    // transaction; it is released at the end, or when the session ends. The
+    // session's settings are pinned for its steps outside a transaction.
+    db.pin_session().await?;
+    let our_pid = match take_session_lock(db, opts).await {
+        Ok(pid) => pid,
+        Err(e) => {
+            let _ = db.execute(&Db::reset_pinned_sql()).await;
+            return Err(e);
+        }
+    };
     let mut committed = Vec::new();
     let result = online_locked(db, desired, opts, on_event, our_pid, &mut committed).await;
     let _ = db
         .execute(&format!(
-            "RESET lock_timeout; RESET statement_timeout; RESET search_path; \
-             RESET client_connection_check_interval; SELECT pg_advisory_unlock({LOCK_KEY})"
+            "RESET lock_timeout; RESET statement_timeout; {}; \
+             RESET client_connection_check_interval; \
+             SELECT pg_catalog.pg_advisory_unlock_shared({ONLINE_KEY}), pg_catalog.pg_advisory_unlock({LOCK_KEY})",
+            Db::reset_pinned_sql()
         ))
         .await;
     // Whatever stopped it, say what stays committed. (A lock timeout names
@@ -626,7 +806,7 @@ async fn run_group(
 ) -> Result<Vec<Duration>, GroupError> {
     let steps = group.steps;
     if group.in_transaction {
-        db.execute("BEGIN").await?;
+        db.begin("").await?;
     }
     let result = async {
         let scope = if group.in_transaction { "LOCAL " } else { "" };
@@ -808,7 +988,10 @@ async fn transaction_pooler(db: &Db) -> Option<String> {
     let before = db.current_pid().await.ok()?;
     // Without a second session, the per-step check still guards.
     let other = db.connect_again().await.ok()?;
-    other.simple("BEGIN; SELECT pg_backend_pid()").await.ok()?;
+    other
+        .simple("BEGIN; SELECT pg_catalog.pg_backend_pid()")
+        .await
+        .ok()?;
     let after = tokio::time::timeout(Duration::from_secs(2), db.current_pid()).await;
     let _ = other.execute("ROLLBACK").await;
     match after {
@@ -832,6 +1015,7 @@ pub async fn find_blockers(db: &Db, table: &str) -> Result<Vec<Blocker>, SqlErro
         table.split_once('.').map_or("public", |(s, _)| s),
         table.split_once('.').map_or(table, |(_, n)| n),
     );
+    db.begin("READ ONLY").await?;
     let rows = db
         .simple(&format!(
             "SELECT coalesce(json_agg(x), '[]') FROM ( \
@@ -844,6 +1028,7 @@ pub async fn find_blockers(db: &Db, table: &str) -> Result<Vec<Blocker>, SqlErro
                ORDER BY a.pid) x",
             crate::names::quote_literal(&q.sql())
         ))
-        .await?;
-    Ok(serde_json::from_str(first_value(&rows).unwrap_or("[]")).unwrap_or_default())
+        .await;
+    db.execute("ROLLBACK").await?;
+    Ok(serde_json::from_str(first_value(&rows?).unwrap_or("[]")).unwrap_or_default())
 }

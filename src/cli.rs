@@ -89,10 +89,10 @@ pub enum CheckFormat {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub conn: Conn,
-    /// How long a statement may wait for a table lock (e.g. 5s, 500ms, 1m); default 5s, 1s with --online
+    /// How long a statement may wait for a table lock (e.g. 5s, 500ms, 1m); default 5s, 1s with --online; 0 means no limit
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
-    /// How long one statement may run
+    /// How long one statement may run; 0 means no limit
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_duration)]
     pub statement_timeout: std::time::Duration,
     /// Apply only if the plan under the lock has this hash (the one `plan` printed)
@@ -124,7 +124,14 @@ pub enum HistoryFormat {
     Json,
 }
 
-/// `5s`, `500ms`, `2m`, `1h`; a bare number is seconds.
+/// The longest timeout PostgreSQL takes (`lock_timeout`, `statement_timeout`
+/// are `int` milliseconds): 2,147,483,647 ms, about 24.8 days.
+pub const MAX_TIMEOUT_MS: u64 = i32::MAX as u64;
+
+/// A timeout as PostgreSQL's settings take it: `5s`, `500ms`, `2m`, `1h`, a
+/// bare number is seconds; `0` means no limit, as in PostgreSQL. Errors
+/// (exit 2): not a number, an unknown unit, a negative value, or more than
+/// `MAX_TIMEOUT_MS`.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let split = s
@@ -133,15 +140,25 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let (num, unit) = s.split_at(split);
     let n: f64 = num
         .parse()
-        .map_err(|_| format!("bad duration `{s}`: expected e.g. 5s, 500ms, 2m"))?;
-    let secs = match unit.trim() {
-        "" | "s" | "sec" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
+        .ok()
+        .filter(|n: &f64| n.is_finite())
+        .ok_or_else(|| {
+            format!("bad duration `{s}`: expected e.g. 5s, 500ms, 2m, or 0 for no limit")
+        })?;
+    let ms_per_unit = match unit.trim() {
+        "" | "s" | "sec" => 1000.0,
+        "ms" => 1.0,
+        "m" | "min" => 60_000.0,
+        "h" => 3_600_000.0,
         u => return Err(format!("bad duration unit `{u}`: expected ms, s, m or h")),
     };
-    Ok(std::time::Duration::from_secs_f64(secs))
+    let ms = n * ms_per_unit;
+    if ms > MAX_TIMEOUT_MS as f64 {
+        return Err(format!(
+            "duration `{s}` is too long: PostgreSQL takes at most {MAX_TIMEOUT_MS}ms (about 24 days); 0 means no limit"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(ms / 1000.0))
 }
 
 #[derive(clap::Args, Debug)]
@@ -217,5 +234,23 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
         assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
         assert!(parse_duration("5x").is_err());
+        // 0 is PostgreSQL's "no limit", not the shortest timeout.
+        assert!(parse_duration("0").unwrap().is_zero());
+        assert!(parse_duration("0ms").unwrap().is_zero());
+        assert_eq!(
+            parse_duration("2147483647ms").unwrap().as_millis(),
+            2_147_483_647
+        );
+        for bad in [
+            "2147483648ms",
+            "999999999999999999999h",
+            "1e400",
+            "-5s",
+            "inf",
+            "NaN",
+            "",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad} accepted");
+        }
     }
 }

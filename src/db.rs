@@ -57,6 +57,95 @@ impl SqlError {
     }
 }
 
+/// The session settings that what we write and read relies on, with the
+/// value each must have. They are set at the start of every transaction we
+/// open (`Db::begin`), and for the whole session by `apply --online` (whose
+/// concurrent builds run outside a transaction), then read back: a database or
+/// role may set any of them (`ALTER DATABASE ... SET`), and then
+///
+/// - `standard_conforming_strings = off` makes a backslash in a string literal
+///   an escape, so a literal of the files could end early and what follows
+///   would run as SQL;
+/// - a `search_path` naming a schema of functions and operators called like
+///   built-ins (`lower`, `now`, `=`) would run those in our catalog queries and
+///   in the files' expressions; with `public` alone, `pg_catalog` is searched
+///   first, as PostgreSQL always does when the path does not name it;
+/// - `quote_all_identifiers`, `IntervalStyle`, `DateStyle`'s output part,
+///   `extra_float_digits` and `bytea_output` change how PostgreSQL prints types
+///   and expressions, and so what the plan compares;
+/// - `transform_null_equals` changes what `x = NULL` in a check means.
+///
+/// Each is set with `pg_catalog.set_config`, spelled with its schema, so a
+/// hostile `search_path` cannot replace it before it takes effect.
+pub const PINNED_SETTINGS: &[(&str, &str)] = &[
+    ("standard_conforming_strings", "on"),
+    ("search_path", "public"),
+    ("quote_all_identifiers", "off"),
+    ("intervalstyle", "postgres"),
+    ("datestyle", "ISO"),
+    ("extra_float_digits", "1"),
+    ("bytea_output", "hex"),
+    ("transform_null_equals", "off"),
+];
+
+/// The statement that sets `PINNED_SETTINGS` (for the transaction when
+/// `local`, else for the session) and returns the values in force after it,
+/// one column each, in the same order.
+pub fn pin_settings_sql(local: bool) -> String {
+    let calls: Vec<String> = PINNED_SETTINGS
+        .iter()
+        .map(|(name, value)| format!("pg_catalog.set_config('{name}', '{value}', {local})"))
+        .collect();
+    format!("SELECT {}", calls.join(", "))
+}
+
+/// Check the row `pin_settings_sql` returned: every setting has its value.
+fn check_pinned(row: Option<&Vec<Option<String>>>) -> Result<(), SqlError> {
+    let wrong: Vec<String> = PINNED_SETTINGS
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (name, value))| {
+            let got = row.and_then(|r| r.get(i)).and_then(|v| v.as_deref());
+            // DateStyle reads back with its input order (`ISO, MDY`).
+            let ok = got.is_some_and(|g| {
+                g.eq_ignore_ascii_case(value) || (*name == "datestyle" && g.starts_with("ISO,"))
+            });
+            (!ok).then(|| format!("{name} is {:?}, not {value:?}", got.unwrap_or("unknown")))
+        })
+        .collect();
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(SqlError {
+            message: format!(
+                "the session settings could not be pinned ({}); nothing was run",
+                wrong.join(", ")
+            ),
+            code: None,
+            detail: None,
+            hint: Some(
+                "check the server or pooler: reconcile sets these for each of its transactions"
+                    .into(),
+            ),
+            statement: None,
+        })
+    }
+}
+
+/// Where a session stands (see `Db::transaction_state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionState {
+    /// In a transaction block that can still commit.
+    Open,
+    /// In a transaction block that an error ended: only ROLLBACK is accepted.
+    Failed,
+    /// In no transaction block.
+    Idle,
+    /// The server could not be asked (the connection is gone; the server
+    /// rolls back an open transaction when its session ends).
+    Unknown,
+}
+
 /// The first field of the first row, unless there is none or it is NULL.
 pub fn first_value(rows: &[Vec<Option<String>>]) -> Option<&str> {
     rows.first()?.first()?.as_deref()
@@ -189,7 +278,7 @@ impl Db {
             settings,
         };
         let rows = db
-            .simple("SELECT pg_backend_pid(), current_setting('server_version_num')")
+            .simple("SELECT pg_catalog.pg_backend_pid(), pg_catalog.current_setting('server_version_num')")
             .await?;
         let field = |i: usize| -> i32 {
             rows.first()
@@ -210,6 +299,74 @@ impl Db {
 
     fn count(&self, statements: usize) {
         self.statements.fetch_add(statements, Ordering::Relaxed);
+    }
+
+    /// Open a transaction (`how`: e.g. `ISOLATION LEVEL REPEATABLE READ`, or
+    /// empty) and pin `PINNED_SETTINGS` for it, in one round trip; the
+    /// settings are read back and an error is returned (the transaction
+    /// rolled back) if any is not as pinned. Every transaction reconcile opens
+    /// starts here, so behind a pooler in transaction mode, where each
+    /// transaction may run on another server process, the settings still hold.
+    pub async fn begin(&self, how: &str) -> Result<(), SqlError> {
+        let begin = format!("BEGIN {how}");
+        let pin = pin_settings_sql(true);
+        let rows = self.simple_many(&[&begin, &pin]).await;
+        let checked = rows.and_then(|r| check_pinned(r.get(1).and_then(|rows| rows.first())));
+        if let Err(e) = checked {
+            let _ = self.execute("ROLLBACK").await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Pin `PINNED_SETTINGS` for the whole session (read back and checked);
+    /// `RESET` each to undo. For work outside a transaction (`apply --online`).
+    pub async fn pin_session(&self) -> Result<(), SqlError> {
+        let rows = self.simple(&pin_settings_sql(false)).await?;
+        check_pinned(rows.first())
+    }
+
+    /// `RESET` statements for every pinned setting, `; `-separated.
+    pub fn reset_pinned_sql() -> String {
+        PINNED_SETTINGS
+            .iter()
+            .map(|(name, _)| format!("RESET {name}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Where this session stands: in a transaction block (healthy, or failed
+    /// by an error), or in none. Asked after an error, before saying "rolled
+    /// back": a transaction block that ended before the error may have
+    /// committed what ran in it. A `SAVEPOINT` tells the three apart (refused
+    /// outside a block with 25P01, ignored in a failed one with 25P02); it is
+    /// released at once.
+    pub async fn transaction_state(&self) -> TransactionState {
+        match self
+            .client
+            .simple_query("SAVEPOINT reconcile_state; RELEASE SAVEPOINT reconcile_state")
+            .await
+        {
+            Ok(_) => TransactionState::Open,
+            Err(e) => match e.as_db_error().map(|d| d.code().code()) {
+                Some("25P02") => TransactionState::Failed,
+                Some("25P01") => TransactionState::Idle,
+                _ => TransactionState::Unknown,
+            },
+        }
+    }
+
+    /// One statement, sent with the extended query protocol (an unnamed
+    /// statement, one round trip), which PostgreSQL refuses to run when the
+    /// text holds more than one statement: however a statement came to be
+    /// written, nothing after a `;` in it can run. Every planned step runs here.
+    pub async fn execute_one(&self, sql: &str) -> Result<(), SqlError> {
+        self.count(1);
+        self.client
+            .query_typed(sql, &[])
+            .await
+            .map(|_| ())
+            .map_err(|e| SqlError::from_pg(&e, Some(sql)))
     }
 
     /// Run one or more statements that return nothing of interest.
@@ -251,7 +408,7 @@ impl Db {
     /// The pid of the server process that runs this statement (behind a
     /// pooler in transaction mode, it may change between transactions).
     pub async fn current_pid(&self) -> Result<i32, SqlError> {
-        let rows = self.simple("SELECT pg_backend_pid()").await?;
+        let rows = self.simple("SELECT pg_catalog.pg_backend_pid()").await?;
         Ok(first_value(&rows).and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
@@ -334,12 +491,30 @@ async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Cl
     let mut last = String::new();
     for attempt in attempts(settings, endpoint) {
         let config = tokio_config(settings, endpoint, *attempt);
-        let connected = match attempt {
-            Attempt::Plain => config.connect(NoTls).await.map(in_background),
-            Attempt::TlsIfOffered | Attempt::Tls => config
-                .connect(crate::tls::connector(settings)?)
-                .await
-                .map(in_background),
+        // tokio-postgres bounds the socket's connection by `connect_timeout`;
+        // the TLS handshake, the startup and the authentication are bounded
+        // here by the same time, so a server that accepts and then says
+        // nothing cannot hold us.
+        let tls = match attempt {
+            Attempt::Plain => None,
+            Attempt::TlsIfOffered | Attempt::Tls => Some(crate::tls::connector(settings)?),
+        };
+        let connecting = async {
+            match tls {
+                None => config.connect(NoTls).await.map(in_background),
+                Some(tls) => config.connect(tls).await.map(in_background),
+            }
+        };
+        let connected = match tokio::time::timeout(settings.connect_timeout, connecting).await {
+            Ok(r) => r,
+            Err(_) => {
+                last = format!(
+                    "{}: no answer within connect_timeout ({} s) while connecting, starting up and authenticating",
+                    endpoint.describe(),
+                    settings.connect_timeout.as_secs()
+                );
+                continue;
+            }
         };
         match connected {
             Ok(client) => return Ok(client),

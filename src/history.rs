@@ -68,26 +68,35 @@ pub async fn record(
     .await
 }
 
-/// The history, newest first (empty when nothing was ever applied).
+/// The history, newest first (empty when nothing was ever applied); read in
+/// a read-only transaction of its own, with the session settings pinned.
 pub async fn read(db: &Db, limit: i64) -> Result<Vec<Entry>, SqlError> {
-    let rows = db
+    db.begin("READ ONLY").await?;
+    let rows = read_rows(db, limit).await;
+    db.execute("ROLLBACK").await?;
+    parse(rows?)
+}
+
+async fn read_rows(db: &Db, limit: i64) -> Result<Vec<Vec<Option<String>>>, SqlError> {
+    // The history table may be missing: ask first, so the transaction stays usable.
+    let exists = db
+        .simple("SELECT to_regclass('_reconcile.history') IS NOT NULL")
+        .await?;
+    if crate::db::first_value(&exists) != Some("t") {
+        return Ok(Vec::new());
+    }
+    db
         .simple(&format!(
             "SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') FROM ( \
                SELECT id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS \"appliedAt\", \
                       applied_by AS \"appliedBy\", client, plan_hash AS \"planHash\", mode, phase, statements, \
                       duration_ms AS \"durationMs\", tool_version AS \"toolVersion\" \
-               FROM _reconcile.history WHERE to_regclass('_reconcile.history') IS NOT NULL \
-               ORDER BY id DESC LIMIT {limit}) x"
+               FROM _reconcile.history ORDER BY id DESC LIMIT {limit}) x"
         ))
-        .await;
-    let rows = match rows {
-        Ok(r) => r,
-        // No history table yet: nothing was ever applied.
-        Err(e) if e.code.as_deref() == Some("42P01") || e.code.as_deref() == Some("3F000") => {
-            return Ok(Vec::new())
-        }
-        Err(e) => return Err(e),
-    };
+        .await
+}
+
+fn parse(rows: Vec<Vec<Option<String>>>) -> Result<Vec<Entry>, SqlError> {
     let json = crate::db::first_value(&rows).unwrap_or("[]");
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]

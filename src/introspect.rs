@@ -686,7 +686,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
     vec![
         // search_path: types and expressions print the same way every time; jit:
         // compiling these catalog queries costs more than running them.
-        "SELECT set_config('search_path', 'public', true), set_config('jit', 'off', true)"
+        "SELECT pg_catalog.set_config('search_path', 'public', true), pg_catalog.set_config('jit', 'off', true)"
             .to_string(),
         // First: columns and indexes name their collations and operator classes as they arrive.
         Q_NAMES.to_string(),

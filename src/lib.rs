@@ -67,7 +67,7 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         Ok(c) => c,
         Err(e) => return Err(loading.await.err().unwrap_or(e)),
     };
-    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
+    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = async {
         let live = read_catalog(&db).await?;
         let desired = loading.await?;
@@ -106,7 +106,7 @@ fn load_in_background(
 
 /// Plan against an open connection, in a transaction of its own that is rolled back.
 pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
-    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await?;
+    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = plan_in_transaction(db, desired).await;
     db.execute("ROLLBACK").await?;
     Ok(result?)
@@ -236,7 +236,7 @@ pub async fn dump_target(
 ) -> Result<Dumped, Error> {
     let config = db::config_from(database_url)?;
     let db = db::Db::connect(&config).await?;
-    db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    db.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
     let live = introspect::introspect(&db).await;
     db.execute("ROLLBACK").await?;

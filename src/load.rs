@@ -14,7 +14,7 @@ use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
     Index, IndexKey, IndexKeyPart, Key, ObjName, Origin, QualName, Sequence, Serial, Table,
 };
-use crate::names::{self, quote_literal};
+use crate::names;
 use crate::par;
 use crate::types;
 
@@ -1359,7 +1359,7 @@ fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Optio
                     dorigin,
                     format!(
                         "bad default `{s}`: a bare word is not an expression; for the text write `default = \"{}\"`",
-                        quote_literal(s).replace('"', "\\\"")
+                        names::printed_literal(s).replace('"', "\\\"")
                     ),
                 );
                 None

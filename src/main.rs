@@ -175,14 +175,15 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             if plan.statements.is_empty() {
             } else if opts.online {
                 println!(
-                    "\nApplying online (lock_timeout {:?}, up to {} attempt(s) per step):",
-                    opts.lock_timeout, opts.lock_attempts
+                    "\nApplying online (lock_timeout {}, up to {} attempt(s) per step):",
+                    timeout_text(opts.lock_timeout),
+                    opts.lock_attempts
                 );
             } else {
                 println!(
-                    "\nApplying {} statement(s) in one transaction (lock_timeout {:?}):",
+                    "\nApplying {} statement(s) in one transaction (lock_timeout {}):",
                     plan.statements.len(),
-                    opts.lock_timeout
+                    timeout_text(opts.lock_timeout)
                 );
             }
         }
@@ -285,5 +286,14 @@ async fn dump(args: cli::DumpArgs) -> u8 {
             eprint!("{}", report::dump_unmanaged(&d.unmanaged));
             exit::OK
         }
+    }
+}
+
+/// A timeout as a person reads it: `5s`, `300ms`, or `none` for zero.
+fn timeout_text(d: std::time::Duration) -> String {
+    if d.is_zero() {
+        "none".into()
+    } else {
+        humantime::format_duration(d).to_string()
     }
 }

@@ -325,7 +325,7 @@ impl Serial {
     pub fn default_sql(sequence: &QualName) -> String {
         format!(
             "nextval({}::regclass)",
-            crate::names::quote_literal(&sequence.printed())
+            crate::names::printed_literal(&sequence.printed())
         )
     }
 }

@@ -186,8 +186,24 @@ pub fn quote_list(names: &[String]) -> String {
         .join(", ")
 }
 
-/// A SQL string literal; standard_conforming_strings is on in every supported release.
+/// A SQL string literal for a statement we send, meaning the same under
+/// every session setting: with a backslash in it, an escape string
+/// (`E'a\\b'`, backslashes doubled), which `standard_conforming_strings`
+/// does not change; otherwise a plain one (`'it''s'`), which means the same
+/// whether that setting is on or off. PostgreSQL: "String Constants with
+/// C-Style Escapes" (§4.1.2.2).
 pub fn quote_literal(s: &str) -> String {
+    if s.contains('\\') {
+        format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+    } else {
+        printed_literal(s)
+    }
+}
+
+/// A string literal as PostgreSQL prints one (`pg_get_expr`, `quote_literal`
+/// with `standard_conforming_strings = on`): quotes doubled, backslashes
+/// as they are. For comparison keys and messages, not for SQL we send.
+pub fn printed_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

@@ -275,7 +275,12 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
         ApplyError::Verification { plan, .. } => {
             out.push_str(&text(plan, "the database (after applying)"));
         }
-        ApplyError::Pooled { .. } | ApplyError::Stopped { .. } | ApplyError::Other(_) => {}
+        ApplyError::Pooled { .. }
+        | ApplyError::Stopped { .. }
+        | ApplyError::Busy { .. }
+        | ApplyError::OnlineUnfinished { .. }
+        | ApplyError::TransactionEnded { .. }
+        | ApplyError::Other(_) => {}
     }
     out
 }
