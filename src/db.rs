@@ -100,7 +100,7 @@ pub fn pin_settings_sql(local: bool) -> String {
 }
 
 /// Check the row `pin_settings_sql` returned: every setting has its value.
-fn check_pinned(row: Option<&Vec<Option<String>>>) -> Result<(), SqlError> {
+pub(crate) fn check_pinned(row: Option<&Vec<Option<String>>>) -> Result<(), SqlError> {
     let wrong: Vec<String> = PINNED_SETTINGS
         .iter()
         .enumerate()

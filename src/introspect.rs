@@ -684,10 +684,13 @@ pub const STATEMENTS: usize = 12;
 pub fn queries(server_version: i32) -> Vec<String> {
     let pg15 = server_version >= 150000;
     vec![
-        // search_path: types and expressions print the same way every time; jit:
+        // The pinned settings (`db::PINNED_SETTINGS`): types and expressions
+        // print the same way every time, whatever the database sets; jit:
         // compiling these catalog queries costs more than running them.
-        "SELECT pg_catalog.set_config('search_path', 'public', true), pg_catalog.set_config('jit', 'off', true)"
-            .to_string(),
+        format!(
+            "{}, pg_catalog.set_config('jit', 'off', true)",
+            crate::db::pin_settings_sql(true)
+        ),
         // First: columns and indexes name their collations and operator classes as they arrive.
         Q_NAMES.to_string(),
         q_schemas(),
@@ -769,6 +772,13 @@ impl Reader {
     /// One row of statement `i` (in the order of `queries`).
     fn row(&mut self, i: usize, row: &crate::db::SimpleQueryRow) -> Result<(), String> {
         let decoded = match i {
+            // The pinned settings, read back (the last column is jit).
+            0 => {
+                let values: Vec<Option<String>> = (0..row.len())
+                    .map(|f| row.get(f).map(str::to_string))
+                    .collect();
+                crate::db::check_pinned(Some(&values)).map_err(|e| e.message)
+            }
             1 => json(row).map(|v: RawNames| {
                 self.names = Names::from(v);
                 self.names_read = true;

@@ -159,9 +159,18 @@ pub fn finding_text(f: &Finding) -> String {
     out
 }
 
-/// Only the statements, ready for psql.
+/// Only the statements, ready for psql; first the session settings they were
+/// written for (`db::PINNED_SETTINGS`), which reconcile pins for its own
+/// sessions, so that the script means the same whatever the database sets.
 pub fn sql(plan: &Plan) -> String {
     let mut out = String::new();
+    if !plan.statements.is_empty() {
+        let _ = writeln!(out, "-- the session settings these statements are written for");
+        for (name, value) in crate::db::PINNED_SETTINGS {
+            let _ = writeln!(out, "SET {name} = '{value}';");
+        }
+        out.push('\n');
+    }
     for s in &plan.statements {
         let _ = writeln!(out, "-- {}\n{};\n", s.id, s.sql);
     }

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::harness::{plan_as, plan_json, plan_sql, repo, TestDb};
+use crate::harness::{plan_as, plan_json, plan_sql, repo, without_hostile_schema, Flavor, TestDb};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,19 +29,24 @@ struct Case {
     statements: Option<Vec<String>>,
 }
 
-fn run_case(dir: &Path) -> Result<(), String> {
+/// Run one case; what `reconcile plan` printed (exit code, text without its
+/// first line, which names the server, and stderr), to compare across flavors.
+fn run_case(dir: &Path, flavor: Flavor) -> Result<String, String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let case: Case =
         toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).map_err(|e| e.to_string())?)
             .map_err(|e| format!("case.toml: {e}"))?;
-    let db = TestDb::new(&name);
+    let db = TestDb::with_flavor(&name, flavor);
     if dir.join("setup.sql").exists() {
         db.try_load_file(&dir.join("setup.sql"))
             .map_err(|e| format!("case {name}: setup: {e}"))?;
     }
     let before = db.schema_snapshot();
     let schema = dir.join("schema");
-    let r = plan_as(&schema, &db, "text");
+    let mut r = plan_as(&schema, &db, "text");
+    if flavor == Flavor::HostilePath {
+        r.stdout = without_hostile_schema(&r.stdout);
+    }
     let mut problems = Vec::new();
     if r.code != case.exit {
         problems.push(format!("exit {} instead of {}", r.code, case.exit));
@@ -90,14 +95,19 @@ fn run_case(dir: &Path) -> Result<(), String> {
         }
     }
     if problems.is_empty() {
-        Ok(())
+        let text: Vec<&str> = r.stdout.lines().skip(1).collect();
+        Ok(format!(
+            "exit {}\n{}\n--- stderr\n{}",
+            r.code,
+            text.join("\n"),
+            r.stderr.replace(&db.name, "<db>")
+        ))
     } else {
         Err(format!("case {name}: {}\n{r}", problems.join("; ")))
     }
 }
 
-#[test]
-fn case_folders() {
+fn case_dirs() -> Vec<std::path::PathBuf> {
     let root = repo().join("tests/cases");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
@@ -106,7 +116,50 @@ fn case_folders() {
         .collect();
     dirs.sort();
     assert!(!dirs.is_empty(), "no case folders under {}", root.display());
-    let failures: Vec<String> = dirs.iter().filter_map(|d| run_case(d).err()).collect();
+    dirs
+}
+
+/// Every case folder, on databases that set `standard_conforming_strings =
+/// off`, and a `search_path` whose first schema holds functions and
+/// operators named like built-ins: each case passes, and `plan` prints
+/// exactly what it prints on a database with PostgreSQL's defaults.
+#[test]
+fn case_folders_give_identical_results_under_hostile_session_settings() {
+    let dirs = case_dirs();
+    let outputs: Vec<Vec<Result<String, String>>> = std::thread::scope(|s| {
+        let runs: Vec<_> = [Flavor::Plain, Flavor::ScsOff, Flavor::HostilePath]
+            .into_iter()
+            .map(|flavor| {
+                let dirs = &dirs;
+                s.spawn(move || dirs.iter().map(|d| run_case(d, flavor)).collect())
+            })
+            .collect();
+        runs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut problems = Vec::new();
+    for (flavor, results) in ["scs-off", "hostile-search-path"].iter().zip(&outputs[1..]) {
+        for ((dir, plain), other) in dirs.iter().zip(&outputs[0]).zip(results) {
+            let name = dir.file_name().unwrap().to_string_lossy();
+            match (plain, other) {
+                (Ok(a), Ok(b)) if a == b => {}
+                (Ok(a), Ok(b)) => problems.push(format!(
+                    "{name} under {flavor}: plan printed\n{b}\ninstead of\n{a}"
+                )),
+                (_, Err(e)) => problems.push(format!("{name} under {flavor}: {e}")),
+                (Err(_), Ok(_)) => {} // reported by case_folders
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn case_folders() {
+    let dirs = case_dirs();
+    let failures: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| run_case(d, Flavor::from_env()).err())
+        .collect();
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n\n{}",

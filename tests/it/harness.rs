@@ -188,8 +188,71 @@ pub struct TestDb {
     pub url: String,
 }
 
+/// The session settings a test database gives every connection that does not
+/// set its own (`ALTER DATABASE ... SET`), as a user's database may. The
+/// harness's own psql sessions always run with PostgreSQL's defaults
+/// (`PGOPTIONS`); reconcile must give the same results under every flavor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// PostgreSQL's defaults.
+    Plain,
+    /// `standard_conforming_strings = off`: a backslash in a literal escapes.
+    ScsOff,
+    /// `search_path = evil, pg_catalog, public`, where `evil` holds functions
+    /// and operators named like built-ins that raise an error when called.
+    HostilePath,
+}
+
+impl Flavor {
+    /// From `RECONCILE_TEST_SESSION` (`scs-off`, `hostile-search-path`), so a
+    /// whole test run can be repeated under a flavor; `Plain` when unset.
+    pub fn from_env() -> Flavor {
+        match std::env::var("RECONCILE_TEST_SESSION").as_deref() {
+            Ok("scs-off") => Flavor::ScsOff,
+            Ok("hostile-search-path") => Flavor::HostilePath,
+            Ok("") | Ok("plain") | Err(_) => Flavor::Plain,
+            Ok(other) => panic!(
+                "RECONCILE_TEST_SESSION={other}: expected plain, scs-off or hostile-search-path"
+            ),
+        }
+    }
+}
+
+/// Functions and operators named like the built-ins our statements use, each
+/// raising an error: with `evil` before `pg_catalog` in the search path, a
+/// statement that does not pin its own path calls them.
+const HOSTILE_SCHEMA: &str = r#"
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.trap() RETURNS boolean LANGUAGE plpgsql AS $f$BEGIN RAISE EXCEPTION 'hostile object from search_path called'; END$f$;
+DO $d$
+DECLARE
+  t text;
+  f text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['integer', 'bigint', 'smallint', 'text', 'oid', 'name', '"char"', 'boolean', 'regclass'] LOOP
+    EXECUTE format('CREATE FUNCTION evil.eq(%1$s, %1$s) RETURNS boolean LANGUAGE sql AS $q$SELECT evil.trap()$q$', t);
+    EXECUTE format('CREATE OPERATOR evil.= (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = evil.eq)', t);
+    EXECUTE format('CREATE OPERATOR evil.<> (LEFTARG = %1$s, RIGHTARG = %1$s, FUNCTION = evil.eq)', t);
+  END LOOP;
+  FOREACH f IN ARRAY ARRAY['lower(text)', 'upper(text)', 'now()', 'pg_backend_pid()', 'set_config(text, text, boolean)',
+      'current_setting(text)', 'format_type(oid, integer)', 'pg_get_expr(pg_node_tree, oid)', 'to_regclass(text)',
+      'pg_get_constraintdef(oid)', 'pg_get_indexdef(oid)', 'pg_try_advisory_xact_lock(bigint)',
+      'pg_try_advisory_lock(bigint)', 'pg_advisory_xact_lock(bigint)', 'quote_ident(text)', 'format(text)',
+      'gen_random_uuid()'] LOOP
+    EXECUTE format('CREATE FUNCTION evil.%s RETURNS text LANGUAGE plpgsql AS $q$BEGIN RAISE EXCEPTION ''hostile %s called''; END$q$', f, f);
+  END LOOP;
+END
+$d$;
+"#;
+
 impl TestDb {
+    /// A database of its own, with the flavor of `RECONCILE_TEST_SESSION`.
     pub fn new(prefix: &str) -> TestDb {
+        TestDb::with_flavor(prefix, Flavor::from_env())
+    }
+
+    /// A database of its own whose sessions get `flavor`'s settings.
+    pub fn with_flavor(prefix: &str, flavor: Flavor) -> TestDb {
         let c = cluster();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!(
@@ -208,10 +271,25 @@ impl TestDb {
             Some((u, q)) => (u.rsplit_once('/').map_or(u, |(b, _)| b), format!("?{q}")),
             None => (base, String::new()),
         };
-        TestDb {
+        let db = TestDb {
             url: format!("{base}/{name}{query}"),
             name,
+        };
+        match flavor {
+            Flavor::Plain => {}
+            Flavor::ScsOff => db.sql(&format!(
+                "ALTER DATABASE {} SET standard_conforming_strings = off",
+                db.name
+            )),
+            Flavor::HostilePath => {
+                db.sql(HOSTILE_SCHEMA);
+                db.sql(&format!(
+                    "ALTER DATABASE {} SET search_path = evil, pg_catalog, public",
+                    db.name
+                ));
+            }
         }
+        db
     }
 
     /// The number of entries in `_reconcile.history` (the table must exist).
@@ -300,9 +378,16 @@ impl Drop for TestDb {
     }
 }
 
+/// psql, with PostgreSQL's default settings whatever the database sets
+/// (startup options win over `ALTER DATABASE ... SET`): the harness's setup
+/// and checks mean the same under every `Flavor`.
 fn psql_cmd(url: &str) -> Command {
     let mut c = Command::new("psql");
     c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]);
+    c.env(
+        "PGOPTIONS",
+        "-c standard_conforming_strings=on -c search_path=public",
+    );
     c
 }
 
@@ -355,9 +440,17 @@ pub fn run_with_env(args: &[&str], vars: &[(&str, &str)], home: &Path) -> Run {
 
 impl From<Output> for Run {
     fn from(out: Output) -> Run {
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         Run {
             code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            // The hostile flavor's own schema is the harness's, not the test's.
+            stdout: if Flavor::from_env() == Flavor::HostilePath
+                && !stdout.trim_start().starts_with(['{', '['])
+            {
+                without_hostile_schema(&stdout)
+            } else {
+                stdout
+            },
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
@@ -452,10 +545,68 @@ pub fn plan_as(schema: &Path, db: &TestDb, format: &str) -> Run {
 /// Plan as JSON, parsed.
 pub fn plan_json(schema: &Path, db: &TestDb) -> (i32, serde_json::Value) {
     let r = plan_as(schema, db, "json");
-    let v = serde_json::from_str(&r.stdout)
+    let mut v: serde_json::Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("plan JSON does not parse ({e}):\n{r}"));
+    // The hostile flavor's own schema is the harness's, not the test's.
+    if Flavor::from_env() == Flavor::HostilePath {
+        if let Some(list) = v["unmanaged"].as_array_mut() {
+            list.retain(|o| {
+                let name = o["name"].as_str().unwrap_or("");
+                name != "evil" && !name.starts_with("evil.")
+            });
+        }
+    }
     (r.code, v)
 }
+
+/// The plan text without the hostile flavor's own schema `evil` and its
+/// objects, which the plan lists as unmanaged, and with the counts of
+/// unmanaged objects less them.
+pub fn without_hostile_schema(text: &str) -> String {
+    let hostile = text
+        .lines()
+        .filter(|l| l.starts_with("    ") && l.contains("evil"))
+        .count();
+    let recount = |word: &str, n: &str| match n.parse::<usize>() {
+        Ok(n) => format!("{word}{}", n.saturating_sub(hostile)),
+        Err(_) => format!("{word}{n}"),
+    };
+    let mut out = String::new();
+    let mut drop_blank = false;
+    for l in text.lines() {
+        if l.starts_with("    ") && l.contains("evil") {
+            continue;
+        }
+        if std::mem::take(&mut drop_blank) && l.is_empty() {
+            continue;
+        }
+        // A section of hostile objects only: gone with them.
+        let count = l
+            .strip_prefix("Unmanaged (")
+            .and_then(|r| r.split_once(')'))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        if count == Some(hostile) {
+            drop_blank = true;
+            continue;
+        }
+        let l = match l.strip_prefix("Unmanaged (").and_then(|r| r.split_once(')')) {
+            Some((n, rest)) => format!("{}){rest}", recount("Unmanaged (", n)),
+            None => l
+                .split(", ")
+                .map(|p| match p.strip_suffix(" unmanaged") {
+                    Some(n) => format!("{} unmanaged", recount("", n)),
+                    None => p.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+
 
 /// The plan's statements, as SQL for psql.
 pub fn plan_sql(schema: &Path, db: &TestDb) -> String {
@@ -500,6 +651,11 @@ impl Session {
                 .await
                 .expect("connect");
             tokio::spawn(conn);
+            // PostgreSQL's defaults, whatever the test database's flavor sets.
+            client
+                .batch_execute("SET search_path = public; SET standard_conforming_strings = on")
+                .await
+                .expect("set the session's defaults");
             client
         });
         let pid = rt

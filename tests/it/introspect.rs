@@ -87,6 +87,8 @@ fn text_arrays_round_trip_through_the_server() {
         let db = Db::connect(&config_from(Some(&db.url)).unwrap())
             .await
             .unwrap();
+        // The literals above are written for standard_conforming_strings = on.
+        db.begin("").await.unwrap();
         db.simple(&sql).await.unwrap()
     });
     assert_eq!(rows.len(), arrays.len());
@@ -113,7 +115,7 @@ fn awkward_index_expressions_are_read_whole() {
         let db = Db::connect(&config_from(Some(&db.url)).unwrap())
             .await
             .unwrap();
-        db.execute("BEGIN").await.unwrap();
+        db.begin("").await.unwrap();
         reconcile::introspect::introspect(&db).await.unwrap()
     });
     let table = cat.tables.values().next().expect("table t");
