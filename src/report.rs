@@ -165,7 +165,10 @@ pub fn finding_text(f: &Finding) -> String {
 pub fn sql(plan: &Plan) -> String {
     let mut out = String::new();
     if !plan.statements.is_empty() {
-        let _ = writeln!(out, "-- the session settings these statements are written for");
+        let _ = writeln!(
+            out,
+            "-- the session settings these statements are written for"
+        );
         for (name, value) in crate::db::PINNED_SETTINGS {
             let _ = writeln!(out, "SET {name} = '{value}';");
         }

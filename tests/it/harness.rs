@@ -589,7 +589,10 @@ pub fn without_hostile_schema(text: &str) -> String {
             drop_blank = true;
             continue;
         }
-        let l = match l.strip_prefix("Unmanaged (").and_then(|r| r.split_once(')')) {
+        let l = match l
+            .strip_prefix("Unmanaged (")
+            .and_then(|r| r.split_once(')'))
+        {
             Some((n, rest)) => format!("{}){rest}", recount("Unmanaged (", n)),
             None => l
                 .split(", ")
@@ -605,8 +608,6 @@ pub fn without_hostile_schema(text: &str) -> String {
     }
     out
 }
-
-
 
 /// The plan's statements, as SQL for psql.
 pub fn plan_sql(schema: &Path, db: &TestDb) -> String {

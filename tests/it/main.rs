@@ -9,4 +9,5 @@ mod harness;
 mod introspect;
 mod online;
 mod plan;
+mod security;
 mod serve;

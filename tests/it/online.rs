@@ -495,3 +495,103 @@ fn online_forms_only_where_postgresql_allows_them() {
         ["lookups by caller"]
     );
 }
+
+/// An online apply waiting in phase 2 for an old snapshot (the blocker), and
+/// a plain apply of the same files started meanwhile: the plain one.
+fn online_apply_in_phase_2_and_a_plain_apply_waiting(
+    prefix: &str,
+) -> (
+    TestDb,
+    tempfile::TempDir,
+    Session,
+    Session,
+    std::process::Child,
+    std::process::Child,
+) {
+    let db = busy_db(prefix, 1000);
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
+    let observer = Session::open(&db.url);
+    let v2 = schema_of(&grown());
+    let args = |online: bool| {
+        let mut a = vec![
+            "apply".to_string(),
+            "--schema".into(),
+            v2.path().to_str().unwrap().into(),
+            "--database-url".into(),
+            db.url.clone(),
+        ];
+        if online {
+            a.push("--online".into());
+        }
+        a
+    };
+    fn as_strs(a: &[String]) -> Vec<&str> {
+        a.iter().map(String::as_str).collect()
+    }
+    let online = spawn(&as_strs(&args(true)));
+    let online = wait_or_kill(
+        online,
+        30,
+        || {
+            observer.reconcile_sessions(
+                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+            ) == 1
+        },
+        || "the online apply never waited in phase 2".to_string(),
+    );
+    let plain = spawn(&as_strs(&args(false)));
+    // Past PostgreSQL's deadlock_timeout (1 s), with the plain apply waiting
+    // for the apply lock all along.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    (db, v2, blocker, observer, online, plain)
+}
+
+/// A plain apply that waits for the apply lock while an online apply builds
+/// an index concurrently holds no snapshot that the build would wait for: no
+/// deadlock (40P01); once the online apply is done, it finds nothing to do.
+#[test]
+fn a_plain_apply_waits_for_an_online_apply_without_deadlock() {
+    let (db, v2, blocker, _observer, online, plain) =
+        online_apply_in_phase_2_and_a_plain_apply_waiting("online_wait");
+    blocker.exec("ROLLBACK");
+    let online = crate::harness::Run::from(online.wait_with_output().unwrap());
+    let plain = crate::harness::Run::from(plain.wait_with_output().unwrap());
+    assert_eq!(online.code, 0, "the online apply: {online}");
+    assert_eq!(plain.code, 0, "the plain apply: {plain}");
+    assert!(
+        !format!("{online}{plain}").contains("deadlock"),
+        "{online}\n{plain}"
+    );
+    assert!(
+        plain.stdout.contains("Nothing to apply"),
+        "the plain apply ran something: {plain}"
+    );
+    assert_converged(v2.path(), &db);
+}
+
+/// An online apply that stops (here: killed) while a plain apply waits: the
+/// plain apply does not build the rest in one transaction (indexes without
+/// CONCURRENTLY); it says to finish with --online, and runs nothing.
+#[test]
+fn a_plain_apply_leaves_an_unfinished_online_apply_to_apply_online() {
+    let (db, v2, blocker, observer, mut online, plain) =
+        online_apply_in_phase_2_and_a_plain_apply_waiting("online_unfinished");
+    online.kill().unwrap(); // SIGKILL
+    online.wait().unwrap();
+    let plain = crate::harness::Run::from(plain.wait_with_output().unwrap());
+    blocker.exec("ROLLBACK");
+    assert_eq!(plain.code, 1, "{plain}");
+    assert!(plain.stderr.contains("reconcile apply --online"), "{plain}");
+    assert_eq!(
+        observer.value(
+            "SELECT count(*) FROM pg_index WHERE indrelid = 'leads'::regclass AND indisvalid \
+             AND indexrelid::regclass::text IN ('idx_leads_phone', 'leads_phone_owner_key')"
+        ),
+        Some("0".into()),
+        "the plain apply built the online apply's indexes"
+    );
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_converged(v2.path(), &db);
+}
