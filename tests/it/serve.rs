@@ -329,7 +329,7 @@ fn boot_with_and_without_migrations() {
             == ["t"]),
         "boot did not apply"
     );
-    assert!(wait_for(10, || s.get("/__admin/health").body
+    assert!(wait_for(10, || s.with_token("GET", "/__admin/health").body
         ["bootMigration"]["status"]
         == "applied"));
     let r = s.get("/__admin/health");
@@ -350,10 +350,10 @@ fn a_failed_boot_migration_is_logged_and_the_server_still_starts() {
         &db,
         &[("ADMIN_TOKEN", TOKEN), ("RUN_MIGRATIONS_ON_BOOT", "true")],
     );
-    assert!(wait_for(30, || s.get("/__admin/health").body
+    assert!(wait_for(30, || s.with_token("GET", "/__admin/health").body
         ["bootMigration"]["status"]
         == "failed"));
-    let r = s.get("/__admin/health");
+    let r = s.with_token("GET", "/__admin/health");
     assert_eq!(r.status, 200);
     assert_eq!(r.body["status"], "degraded");
     assert!(
