@@ -866,7 +866,12 @@ pub async fn serve(
                     _ = conn.as_mut() => break,
                     // Closed to make room: no request was in progress.
                     _ = evicted.as_mut(), if !closing => break,
+                    // Shutting down: a request in progress gets its answer; a
+                    // connection waiting for one (or for the rest of one) is closed now.
                     _ = stopped.changed(), if !closing => {
+                        if activity.in_flight() == 0 {
+                            break;
+                        }
                         conn.as_mut().graceful_shutdown();
                         closing = true;
                     }

@@ -879,3 +879,28 @@ fn health_without_the_token_shows_no_connection_details() {
         "the password is in the logs: {logs:?}"
     );
 }
+
+#[test]
+fn sigterm_does_not_wait_for_half_sent_requests() {
+    let db = TestDb::new("serve_sigterm_idle");
+    let mut s = Server::start(
+        &db,
+        &[
+            ("ADMIN_TOKEN", TOKEN),
+            ("RECONCILE_HEADER_READ_TIMEOUT", "60s"),
+        ],
+    );
+    let _silent = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let mut half = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    half.write_all(b"GET /__admin/hea").unwrap();
+    assert_eq!(s.get("/__admin/health").status, 200);
+    let started = std::time::Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status();
+    let exited = wait_for(10, || matches!(s.child.try_wait(), Ok(Some(_))));
+    let took = started.elapsed();
+    assert!(exited, "still running {took:?} after SIGTERM");
+    assert!(took < Duration::from_secs(5), "exited only after {took:?}");
+    s.stop();
+}
