@@ -25,6 +25,96 @@ pub const MIN_TOKEN_LEN: usize = 32;
 /// Where log lines go (stderr by default); never given the token.
 pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// How long a client has to send a request's line and headers, counted from the
+/// moment the server waits for them (a new connection, or the next request on
+/// a kept-alive one); then the connection is closed (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may sit with no request in progress after
+/// its last answer before the server closes it.
+pub const KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a request other than a migrate may take, from its headers to
+/// its answer; then it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest `POST /__admin/migrate` waits for its apply before answering
+/// 503; the apply itself goes on to its end and its outcome is logged.
+pub const MIGRATE_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+/// The most connections served at once. When full, the oldest connection with
+/// no request in progress is closed to make room; when every one has a request
+/// in progress, the new connection is closed at once.
+pub const MAX_CONNECTIONS: usize = 512;
+/// The largest request body accepted (the endpoints read none): larger is 413.
+pub const MAX_REQUEST_BODY: usize = 16 * 1024;
+/// The most bytes of request line and headers (hyper's read buffer; 8 KiB at least).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most header fields in a request.
+pub const MAX_HEADERS: usize = 64;
+/// How long health reuses its last database probe.
+pub const HEALTH_CACHE_TTL: Duration = Duration::from_secs(5);
+/// The longest a health probe (connect and `SELECT 1`) may take; then the database is `error`.
+pub const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most dry-run and migrate calls that work on the database at once;
+/// more wait their turn (within their request timeout).
+pub const MAX_CONCURRENT_DB_REQUESTS: usize = 4;
+
+/// The server's timeouts and limits; `Default` is the constants above.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// [`HEADER_READ_TIMEOUT`]; `RECONCILE_HEADER_READ_TIMEOUT` (e.g. `2s`) overrides it.
+    pub header_read_timeout: Duration,
+    /// [`KEEP_ALIVE_IDLE_TIMEOUT`]
+    pub keep_alive_idle_timeout: Duration,
+    /// [`REQUEST_TIMEOUT`]
+    pub request_timeout: Duration,
+    /// [`MIGRATE_REQUEST_TIMEOUT`]
+    pub migrate_request_timeout: Duration,
+    /// [`MAX_CONNECTIONS`]; `RECONCILE_MAX_CONNECTIONS` overrides it.
+    pub max_connections: usize,
+    /// [`MAX_REQUEST_BODY`]
+    pub max_request_body: usize,
+    /// [`HEALTH_CACHE_TTL`]
+    pub health_cache_ttl: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            keep_alive_idle_timeout: KEEP_ALIVE_IDLE_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+            migrate_request_timeout: MIGRATE_REQUEST_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            max_request_body: MAX_REQUEST_BODY,
+            health_cache_ttl: HEALTH_CACHE_TTL,
+        }
+    }
+}
+
+impl Limits {
+    /// The defaults, with `RECONCILE_HEADER_READ_TIMEOUT` (a duration such as
+    /// `500ms` or `30s`) and `RECONCILE_MAX_CONNECTIONS` (a positive number) in
+    /// place of theirs when set; an unreadable value is reported on stderr and ignored.
+    pub fn from_env() -> Limits {
+        let mut limits = Limits::default();
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = var("RECONCILE_HEADER_READ_TIMEOUT") {
+            match humantime::parse_duration(&v) {
+                Ok(d) if !d.is_zero() => limits.header_read_timeout = d,
+                _ => eprintln!("warning: ignoring RECONCILE_HEADER_READ_TIMEOUT={v:?}: not a duration such as 10s"),
+            }
+        }
+        if let Some(v) = var("RECONCILE_MAX_CONNECTIONS") {
+            match v.parse::<usize>() {
+                Ok(n) if n > 0 => limits.max_connections = n,
+                _ => eprintln!(
+                    "warning: ignoring RECONCILE_MAX_CONNECTIONS={v:?}: not a positive number"
+                ),
+            }
+        }
+        limits
+    }
+}
+
+/// What the admin endpoints serve and how (SPEC §5).
 #[derive(Clone)]
 pub struct AdminConfig {
     pub schema_dir: PathBuf,
@@ -37,10 +127,13 @@ pub struct AdminConfig {
     /// RUN_MIGRATIONS_ON_BOOT
     pub migrations_on_boot: bool,
     pub apply: ApplyOptions,
+    /// The server's timeouts and limits.
+    pub limits: Limits,
 }
 
 impl AdminConfig {
-    /// Read the configuration from the environment (SPEC §5).
+    /// Read the configuration from the environment (SPEC §5), with `schema_dir`
+    /// and `database_url` (None: `DATABASE_URL`, then the libpq variables) as given.
     pub fn from_env(schema_dir: PathBuf, database_url: Option<String>) -> AdminConfig {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         AdminConfig {
@@ -55,6 +148,7 @@ impl AdminConfig {
                 ApplyOptions::default(),
                 var("RECONCILE_ONLINE").is_some_and(|v| is_true(&v)),
             ),
+            limits: Limits::from_env(),
         }
     }
 }
@@ -75,10 +169,35 @@ fn online_options(opts: ApplyOptions, online: bool) -> ApplyOptions {
 /// `?online=true` (any true spelling) in a query string.
 fn online_requested(query: Option<&str>) -> bool {
     query.is_some_and(|q| {
-        q.split('&')
-            .filter_map(|pair| pair.strip_prefix("online="))
-            .any(is_true)
+        query_values(q, "online")
+            .iter()
+            .any(|v| std::str::from_utf8(v).is_ok_and(is_true))
     })
+}
+
+/// Every value of `name` in a query string, decoded as a form is (`+` is a
+/// space, `%XX` a byte) into bytes: any input is read, none is sliced.
+fn query_values(query: &str, name: &str) -> Vec<Vec<u8>> {
+    query
+        .as_bytes()
+        .split(|&b| b == b'&')
+        .filter_map(|pair| {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            (form_decode(k) == name.as_bytes()).then(|| form_decode(v))
+        })
+        .collect()
+}
+
+/// `application/x-www-form-urlencoded` decoding of one key or value, to bytes.
+fn form_decode(s: &[u8]) -> Vec<u8> {
+    let spaced: Vec<u8> = s
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced).collect()
 }
 
 fn is_true(v: &str) -> bool {
@@ -107,18 +226,28 @@ struct Inner {
     /// Held (shared) by every apply; shutdown takes it exclusively, so it waits
     /// for an apply in progress to commit or roll back.
     applying: tokio::sync::RwLock<()>,
+    /// The last health probe: when, and how it went. Held while a probe runs,
+    /// so that there is one at a time and the callers waiting get its answer.
+    probe: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+    /// A permit per dry-run or migrate working on the database.
+    db_requests: Arc<tokio::sync::Semaphore>,
 }
 
+/// The admin endpoints' shared state: the configuration, the boot status, the
+/// health cache and the apply lock. Cheap to clone.
 #[derive(Clone)]
 pub struct AdminState(Arc<Inner>);
 
 impl AdminState {
+    /// The state for `config`, logging to `log`.
     pub fn new(config: AdminConfig, log: LogSink) -> AdminState {
         AdminState(Arc::new(Inner {
             config,
             boot: Mutex::new(BootStatus::Skipped),
             log,
             applying: tokio::sync::RwLock::new(()),
+            probe: tokio::sync::Mutex::new(None),
+            db_requests: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_DB_REQUESTS)),
         }))
     }
 
@@ -161,7 +290,8 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-/// The admin routes, with request logging.
+/// The admin routes for `state`, with request logging, the request timeouts
+/// and the body limit of its [`Limits`]; mountable in an axum application.
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/__admin/health", get(health).fallback(only_get))
@@ -171,6 +301,10 @@ pub fn router(state: AdminState) -> Router {
             axum::routing::post(migrate).fallback(only_post),
         )
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_requests,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
@@ -192,6 +326,53 @@ async fn log_requests(State(state): State<AdminState>, req: Request, next: Next)
         }),
     ));
     response
+}
+
+/// A body larger than [`Limits::max_request_body`] is refused (413, or an error
+/// reading it past the limit); a request that takes longer than its timeout is
+/// answered 503.
+async fn limit_requests(State(state): State<AdminState>, req: Request, next: Next) -> Response {
+    let limits = &state.0.config.limits;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_request_body as u64) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Request body too large: the admin endpoints take at most {} bytes",
+                limits.max_request_body
+            ),
+            json!({}),
+        );
+    }
+    let migrate = req.uri().path() == "/__admin/migrate";
+    let timeout = if migrate {
+        limits.migrate_request_timeout
+    } else {
+        limits.request_timeout
+    };
+    let max_body = limits.max_request_body;
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, max_body)));
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) if migrate => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "No answer within {}: an apply that started goes on to its end and its outcome is logged; \
+                 GET /__admin/migrate/dry-run shows what is left to do",
+                humantime::format_duration(timeout)
+            ),
+            json!({}),
+        ),
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("No answer within {}", humantime::format_duration(timeout)),
+            json!({}),
+        ),
+    }
 }
 
 fn error(status: StatusCode, message: impl Into<String>, extra: Value) -> Response {
@@ -237,48 +418,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// The token from `Authorization: Bearer <token>` or `?token=<token>`.
-fn presented_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
-    if let Some(v) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+/// The token from `Authorization: Bearer <token>` or `?token=<token>` (percent-decoded), as bytes.
+fn presented_token(headers: &HeaderMap, query: Option<&str>) -> Option<Vec<u8>> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()) {
         if let Some(t) = v
-            .strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case(b"Bearer "))
+            .and_then(|_| v.get(7..))
         {
-            return Some(t.trim().to_string());
+            return Some(t.trim_ascii().to_vec());
         }
     }
-    let query = query?;
-    for pair in query.split('&') {
-        if let Some(v) = pair.strip_prefix("token=") {
-            return Some(percent_decode(v));
-        }
-    }
-    None
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    query_values(query?, "token").into_iter().next()
 }
 
 /// `None` when the request carries the right token; else the response to send.
@@ -304,7 +455,7 @@ fn refuse_unauthorized(
         ));
     };
     match presented_token(headers, query) {
-        Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => None,
+        Some(t) if constant_time_eq(&t, expected.as_bytes()) => None,
         _ => Some(error(
             StatusCode::UNAUTHORIZED,
             "Invalid admin token",
@@ -313,21 +464,29 @@ fn refuse_unauthorized(
     }
 }
 
-async fn health(State(state): State<AdminState>) -> Response {
-    let database = match database_ok(&state).await {
-        Ok(()) => "ok".to_string(),
-        Err(e) => format!("error: {e}"),
-    };
-    let boot = state.0.boot.lock().expect("boot status").clone();
+/// SPEC §5's health: `status`, `timestamp`, `env`, `migrationsEnabled` and
+/// `database` ("ok" or "error"), nothing more. Why the database is in error and
+/// how the boot migration went go to the log, and are added (`databaseError`,
+/// `bootMigration`) only for a caller presenting the token.
+async fn health(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let database = database_status(&state).await;
+    let boot = lock(&state.0.boot).clone();
     let mut body = json!({
-        "status": if database == "ok" && !matches!(boot, BootStatus::Failed(_)) { "ok" } else { "degraded" },
+        "status": if database.is_ok() && !matches!(boot, BootStatus::Failed(_)) { "ok" } else { "degraded" },
         "timestamp": now_rfc3339(),
         "env": state.0.config.env_name,
         "migrationsEnabled": state.0.config.migrations_on_boot,
-        "database": if database == "ok" { "ok" } else { "error" },
+        "database": if database.is_ok() { "ok" } else { "error" },
     });
-    if database != "ok" {
-        body["databaseError"] = json!(database.trim_start_matches("error: "));
+    if refuse_unauthorized(&state, &headers, uri.query()).is_some() {
+        return (StatusCode::OK, Json(body)).into_response();
+    }
+    if let Err(e) = database {
+        body["databaseError"] = json!(e);
     }
     match boot {
         BootStatus::Skipped => {}
@@ -344,11 +503,44 @@ async fn health(State(state): State<AdminState>) -> Response {
     (StatusCode::OK, Json(body)).into_response()
 }
 
+/// The mutex's value, also after a panic elsewhere poisoned it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether the database answers, as last probed: the probe is reused for
+/// [`Limits::health_cache_ttl`], and one runs at a time (callers arriving
+/// meanwhile wait for it and take its answer), so a flood of health calls
+/// holds at most one database connection. A failure is logged (the settings
+/// described, never the password) and its text returned.
+async fn database_status(state: &AdminState) -> Result<(), String> {
+    let mut last = state.0.probe.lock().await;
+    if let Some((at, outcome)) = last.as_ref() {
+        if at.elapsed() < state.0.config.limits.health_cache_ttl {
+            return outcome.clone();
+        }
+    }
+    let outcome = match tokio::time::timeout(HEALTH_PROBE_TIMEOUT, database_ok(state)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "no answer within {}",
+            humantime::format_duration(HEALTH_PROBE_TIMEOUT)
+        )),
+    };
+    if let Err(e) = &outcome {
+        state.log(&log_line(
+            "warn",
+            "health: database unreachable",
+            json!({ "error": e }),
+        ));
+    }
+    *last = Some((Instant::now(), outcome.clone()));
+    outcome
+}
+
 async fn database_ok(state: &AdminState) -> Result<(), Error> {
     let config = crate::db::config_from(state.0.config.database_url.as_deref())?;
-    let db = tokio::time::timeout(Duration::from_secs(5), crate::db::Db::connect(&config))
-        .await
-        .map_err(|_| Error::Other("timed out connecting".into()))??;
+    let db = crate::db::Db::connect(&config).await?;
     db.simple("SELECT 1").await?;
     Ok(())
 }
@@ -383,6 +575,9 @@ async fn dry_run(
     if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
         return r;
     }
+    let Ok(_permit) = state.0.db_requests.acquire().await else {
+        return shutting_down();
+    };
     match crate::plan(&state.target()).await {
         Err(e) => error_response(&e),
         Ok(outcome) => {
@@ -418,9 +613,17 @@ async fn migrate(
         return r;
     }
     let opts = online_options(state.0.config.apply.clone(), online_requested(uri.query()));
-    // The apply runs in a task of its own: a client that goes away does not cut it in half.
+    let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
+        return shutting_down();
+    };
+    // The apply runs in a task of its own: a client that goes away, or a
+    // request timeout, does not cut it in half.
     let task_state = state.clone();
-    let task = tokio::spawn(async move { run_apply(&task_state, &opts).await });
+    let task = tokio::spawn(async move {
+        let response = run_apply(&task_state, &opts).await;
+        drop(permit);
+        response
+    });
     match task.await {
         Ok(r) => r,
         Err(e) => error(
@@ -435,13 +638,17 @@ fn ms(d: Duration) -> String {
     format!("{}ms", d.as_millis())
 }
 
+fn shutting_down() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Shutting down: no new apply is started",
+        json!({}),
+    )
+}
+
 async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
     let Ok(_guard) = state.0.applying.try_read() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Shutting down: no new apply is started",
-            json!({}),
-        );
+        return shutting_down();
     };
     let started = Instant::now();
     let result = crate::apply_target(&state.target(), opts, &mut |_| {}).await;
@@ -475,7 +682,14 @@ async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
             )
                 .into_response()
         }
-        Err(e) => apply_error_response(&e),
+        Err(e) => {
+            state.log(&log_line(
+                "warn",
+                "migrate failed",
+                json!({ "error": e.to_string() }),
+            ));
+            apply_error_response(&e)
+        }
     }
 }
 
@@ -553,7 +767,7 @@ pub async fn boot(state: &AdminState) {
         return;
     }
     state.log("[BOOT] Running migrations (RUN_MIGRATIONS_ON_BOOT=true)");
-    *state.0.boot.lock().expect("boot status") = BootStatus::Running;
+    *lock(&state.0.boot) = BootStatus::Running;
     let _guard = state.0.applying.read().await;
     let status =
         match crate::apply_target(&state.target(), &state.0.config.apply, &mut |_| {}).await {
@@ -574,10 +788,14 @@ pub async fn boot(state: &AdminState) {
                 BootStatus::Failed(reason)
             }
         };
-    *state.0.boot.lock().expect("boot status") = status;
+    *lock(&state.0.boot) = status;
 }
 
-/// Serve until `shutdown` resolves; then let an apply in progress finish.
+/// Serve the admin routes on `listener` until `shutdown` resolves: run the boot
+/// migration first, then accept connections under `state`'s [`Limits`] (header
+/// read timeout, keep-alive idle timeout, connection cap); at `shutdown`, stop
+/// accepting, let the requests in progress answer, and let an apply in
+/// progress commit or roll back. Errors: the listener's address cannot be read.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AdminState,
@@ -590,11 +808,222 @@ pub async fn serve(
         json!({ "addr": addr.to_string() }),
     ));
     boot(&state).await;
-    axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let limits = state.0.config.limits.clone();
+    let service = hyper_util::service::TowerToHyperService::new(router(state.clone()));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(MAX_HEADER_BYTES.max(8192))
+        .max_headers(MAX_HEADERS);
+    let connections = Arc::new(Connections::default());
+    // Every connection task holds a receiver: `closed()` is when all have ended.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection gone before it was
+                    // taken: pause briefly rather than spin, and go on.
+                    if !matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) {
+                        connections.warn(&state, "accept failed", &e.to_string());
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        let Some((id, activity, evicted)) = connections.admit(limits.max_connections) else {
+            connections.warn(
+                &state,
+                "connection limit reached and every connection has a request in progress; new connection closed",
+                &format!("{} connections", limits.max_connections),
+            );
+            drop(stream);
+            continue;
+        };
+        let connections = connections.clone();
+        let service = service.clone();
+        let http = http.clone();
+        let idle_timeout = limits.keep_alive_idle_timeout;
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let _registered = Registered(connections, id);
+            let counted = {
+                let activity = activity.clone();
+                hyper::service::service_fn(move |req| {
+                    let busy = Busy::begin(activity.clone());
+                    let answer = hyper::service::Service::call(&service, req);
+                    async move {
+                        let response = answer.await;
+                        drop(busy);
+                        response
+                    }
+                })
+            };
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), counted);
+            let mut conn = std::pin::pin!(conn);
+            let mut evicted = std::pin::pin!(evicted);
+            let mut closing = false;
+            loop {
+                let idle_check = activity.idle_deadline(idle_timeout);
+                tokio::select! {
+                    // Done, or failed (a header timeout, a malformed request, the client gone).
+                    _ = conn.as_mut() => break,
+                    // Closed to make room: no request was in progress.
+                    _ = evicted.as_mut(), if !closing => break,
+                    // Shutting down: a request in progress gets its answer; a
+                    // connection waiting for one (or for the rest of one) is closed now.
+                    _ = stopped.changed(), if !closing => {
+                        if activity.in_flight() == 0 {
+                            break;
+                        }
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    _ = tokio::time::sleep_until(idle_check), if !closing => {
+                        if activity.idle_for().is_some_and(|d| d >= idle_timeout) {
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(stopped);
+    stop.closed().await;
     state.drain().await;
     Ok(())
+}
+
+/// How long the accept loop pauses after an error such as running out of file descriptors.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+/// The least time between two log lines about refused or failed connections.
+const CONNECTION_WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// An open connection's activity, and the sender that closes it.
+type OpenConnection = (Arc<Activity>, tokio::sync::oneshot::Sender<()>);
+
+/// The open connections, oldest first, each with its activity and the sender
+/// that closes it.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<BTreeMap<u64, OpenConnection>>,
+    next_id: std::sync::atomic::AtomicU64,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+impl Connections {
+    /// Register a new connection: its id, activity and the receiver that
+    /// closes it. At `max` open, the oldest with no request in progress is
+    /// closed to make room; None when every one has a request in progress.
+    fn admit(
+        &self,
+        max: usize,
+    ) -> Option<(u64, Arc<Activity>, tokio::sync::oneshot::Receiver<()>)> {
+        let mut open = lock(&self.open);
+        while open.len() >= max {
+            let oldest_idle = open
+                .iter()
+                .find(|(_, (activity, _))| activity.in_flight() == 0)
+                .map(|(id, _)| *id)?;
+            if let Some((_, close)) = open.remove(&oldest_idle) {
+                let _ = close.send(());
+            }
+        }
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let activity = Arc::new(Activity::new());
+        let (close, closed) = tokio::sync::oneshot::channel();
+        open.insert(id, (activity.clone(), close));
+        Some((id, activity, closed))
+    }
+
+    /// A warning about connections, at most once per [`CONNECTION_WARNING_INTERVAL`].
+    fn warn(&self, state: &AdminState, msg: &str, detail: &str) {
+        let mut last = lock(&self.last_warning);
+        if last.is_some_and(|at| at.elapsed() < CONNECTION_WARNING_INTERVAL) {
+            return;
+        }
+        *last = Some(Instant::now());
+        state.log(&log_line("warn", msg, json!({ "detail": detail })));
+    }
+}
+
+/// Takes a connection out of [`Connections`] when its task ends.
+struct Registered(Arc<Connections>, u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        lock(&self.0.open).remove(&self.1);
+    }
+}
+
+/// A connection's requests in progress, and when the last one began or ended.
+struct Activity {
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// None until a request has been answered.
+    last_answered: Mutex<Option<Instant>>,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            last_answered: Mutex::new(None),
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How long the connection has been idle since its last answer: None while
+    /// a request is in progress or before the first (the header read timeout
+    /// covers that wait).
+    fn idle_for(&self) -> Option<Duration> {
+        if self.in_flight() > 0 {
+            return None;
+        }
+        lock(&self.last_answered).map(|at| at.elapsed())
+    }
+
+    /// When to look again whether the connection has been idle for `timeout`.
+    fn idle_deadline(&self, timeout: Duration) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        match self.idle_for() {
+            Some(idle) => now + timeout.saturating_sub(idle),
+            None => now + timeout,
+        }
+    }
+}
+
+/// A request in progress on a connection, from its headers to its answer.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn begin(activity: Arc<Activity>) -> Busy {
+        activity
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        *lock(&self.0.last_answered) = Some(Instant::now());
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[cfg(test)]
@@ -614,9 +1043,30 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(
             presented_token(&h, Some("a=1&token=x%2By")),
-            Some("x+y".into())
+            Some(b"x+y".to_vec())
         );
+        // Any bytes: a `%` before a multi-byte character, a lone `%`, invalid UTF-8.
+        assert_eq!(
+            presented_token(&h, Some("token=%a\u{e9}")),
+            Some("%a\u{e9}".as_bytes().to_vec())
+        );
+        assert_eq!(presented_token(&h, Some("token=%")), Some(b"%".to_vec()));
+        assert_eq!(
+            presented_token(&h, Some("token=%ff%c3")),
+            Some(vec![0xff, 0xc3])
+        );
+        assert_eq!(presented_token(&h, Some("online=1")), None);
         h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
-        assert_eq!(presented_token(&h, None), Some("secret".into()));
+        assert_eq!(presented_token(&h, None), Some(b"secret".to_vec()));
+        h.insert(header::AUTHORIZATION, "bearer  secret ".parse().unwrap());
+        assert_eq!(presented_token(&h, None), Some(b"secret".to_vec()));
+    }
+
+    #[test]
+    fn online_from_the_query() {
+        assert!(online_requested(Some("online=true")));
+        assert!(online_requested(Some("token=x&online=%31")));
+        assert!(!online_requested(Some("online=%")));
+        assert!(!online_requested(None));
     }
 }

@@ -26,9 +26,9 @@ pub enum Command {
     History(HistoryArgs),
     /// The CI guard: refuse destructive edits of the schema files
     Check(CheckArgs),
-    /// Admin HTTP endpoints: health, dry-run and migrate (ADMIN_TOKEN, RUN_MIGRATIONS_ON_BOOT, PORT)
     /// Write the live schema as TOML files, one per table, to adopt an existing database.
     Dump(DumpArgs),
+    /// Admin HTTP endpoints: health, dry-run and migrate (ADMIN_TOKEN, RUN_MIGRATIONS_ON_BOOT, PORT)
     Serve(ServeArgs),
 }
 
@@ -48,10 +48,24 @@ pub struct DumpArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Binds 0.0.0.0:$PORT by default (every interface, as platforms that give PORT require). \
+Health needs no token and answers only status, timestamp, env, migrationsEnabled and database (\"ok\"/\"error\"). \
+A request's headers must arrive within 10s; an idle kept-alive connection is closed after 5s; \
+a request is answered within 60s (migrate: 600s, the apply going on if it takes longer); \
+at most 512 connections, 16 KiB of headers and a 16 KiB body. See \"Running `serve` in production\" in the README."
+)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub conn: Conn,
     /// Address to listen on; default 0.0.0.0:$PORT, else 0.0.0.0:8080
+    ///
+    /// The default binds every interface: platforms such as Replit, Heroku or a
+    /// container runtime give the port in PORT and route outside traffic to it
+    /// on all interfaces, so a loopback-only server would be unreachable there.
+    /// The endpoints are then open to whoever can reach the port: health needs
+    /// no token (and shows no connection details), the others need ADMIN_TOKEN.
+    /// Give --listen 127.0.0.1:PORT to serve only this machine.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
 }
@@ -218,6 +232,33 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_help_states_the_admin_limits() {
+        use reconcile::admin;
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_help()
+            .to_string();
+        let secs = |d: std::time::Duration| format!("{}s", d.as_secs());
+        for stated in [
+            secs(admin::HEADER_READ_TIMEOUT),
+            secs(admin::KEEP_ALIVE_IDLE_TIMEOUT),
+            secs(admin::REQUEST_TIMEOUT),
+            secs(admin::MIGRATE_REQUEST_TIMEOUT),
+            format!("at most {} connections", admin::MAX_CONNECTIONS),
+            format!("{} KiB of headers", admin::MAX_HEADER_BYTES / 1024),
+            format!("{} KiB body", admin::MAX_REQUEST_BODY / 1024),
+            "0.0.0.0:$PORT".to_string(),
+        ] {
+            assert!(
+                help.contains(&stated),
+                "serve --help does not say {stated:?}: {help}"
+            );
+        }
     }
 
     #[test]

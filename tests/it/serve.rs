@@ -27,6 +27,11 @@ struct Reply {
 
 impl Server {
     fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
+        Server::start_with(db, env, None)
+    }
+
+    /// As `start`, the server limited to `max_open_files` file descriptors when given.
+    fn start_with(db: &TestDb, env: &[(&str, &str)], max_open_files: Option<u64>) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -49,6 +54,22 @@ impl Server {
         .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(n) = max_open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let limit = libc::rlimit {
+                        rlim_cur: n as libc::rlim_t,
+                        rlim_max: n as libc::rlim_t,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
         }
         let mut child = cmd.spawn().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
@@ -104,6 +125,15 @@ impl Server {
         }
     }
 
+    /// Send `bytes` as they are, and read until the server closes the
+    /// connection or `wait` passes: what came back, and whether it closed.
+    fn raw(&self, bytes: &[u8], wait: Duration) -> (Vec<u8>, bool) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream.set_read_timeout(Some(wait)).unwrap();
+        stream.write_all(bytes).unwrap();
+        read_until_closed(&mut stream)
+    }
+
     fn get(&self, path: &str) -> Reply {
         self.request("GET", path, &[])
     }
@@ -132,6 +162,33 @@ impl Server {
         }
         logs
     }
+}
+
+/// Read until the server closes the connection (or resets it) or the read
+/// timeout passes: what came back, and whether it closed.
+fn read_until_closed(stream: &mut TcpStream) -> (Vec<u8>, bool) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (got, true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (got, true),
+            Err(_) => return (got, false),
+        }
+    }
+}
+
+/// The status and JSON body of a raw HTTP/1.1 answer.
+fn parse_answer(raw: &[u8]) -> (u16, Value) {
+    let raw = String::from_utf8_lossy(raw);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 #[test]
@@ -329,7 +386,7 @@ fn boot_with_and_without_migrations() {
             == ["t"]),
         "boot did not apply"
     );
-    assert!(wait_for(10, || s.get("/__admin/health").body
+    assert!(wait_for(10, || s.with_token("GET", "/__admin/health").body
         ["bootMigration"]["status"]
         == "applied"));
     let r = s.get("/__admin/health");
@@ -350,10 +407,10 @@ fn a_failed_boot_migration_is_logged_and_the_server_still_starts() {
         &db,
         &[("ADMIN_TOKEN", TOKEN), ("RUN_MIGRATIONS_ON_BOOT", "true")],
     );
-    assert!(wait_for(30, || s.get("/__admin/health").body
+    assert!(wait_for(30, || s.with_token("GET", "/__admin/health").body
         ["bootMigration"]["status"]
         == "failed"));
-    let r = s.get("/__admin/health");
+    let r = s.with_token("GET", "/__admin/health");
     assert_eq!(r.status, 200);
     assert_eq!(r.body["status"], "degraded");
     assert!(
@@ -522,5 +579,328 @@ fn migrate_online_answers_its_phases() {
         ),
         ["online:1", "online:2", "online:3"]
     );
+    s.stop();
+}
+
+#[test]
+fn a_query_token_of_any_bytes_is_a_401_not_a_panic() {
+    let db = TestDb::new("serve_token_bytes");
+    let s = Server::start(&db, &[("ADMIN_TOKEN", TOKEN)]);
+    // A `%` and a hex digit before a multi-byte character (security case 03),
+    // lone and doubled `%`, bytes that are not UTF-8, in the token and elsewhere.
+    for query in [
+        &b"token=%a\xc3\xa9"[..],
+        b"token=%",
+        b"token=%%",
+        b"token=%e9",
+        b"token=%ff%fe%c3",
+        b"token=\xc3\xa9%a",
+        b"online=%a\xc3\xa9&token=%a\xc3\xa9",
+    ] {
+        for method in ["GET /__admin/migrate/dry-run?", "POST /__admin/migrate?"] {
+            let mut req = method.as_bytes().to_vec();
+            req.extend_from_slice(query);
+            req.extend_from_slice(
+                b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            );
+            let (raw, closed) = s.raw(&req, Duration::from_secs(10));
+            let shown = String::from_utf8_lossy(&req).into_owned();
+            assert!(closed, "{shown}: no answer");
+            let (status, body) = parse_answer(&raw);
+            // A request line the HTTP parser refuses is a 400 before any handler runs.
+            if status == 400 {
+                continue;
+            }
+            assert_eq!(status, 401, "{shown}: {}", String::from_utf8_lossy(&raw));
+            assert_eq!(
+                body,
+                serde_json::json!({"success": false, "error": "Invalid admin token"}),
+                "{shown}"
+            );
+        }
+    }
+    // Health ignores a token it cannot read, and answers.
+    let (raw, _) = s.raw(
+        b"GET /__admin/health?token=%a\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert_eq!(
+        parse_answer(&raw).0,
+        200,
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    let logs = s.stop();
+    assert!(
+        !logs.iter().any(|l| l.contains("panicked")),
+        "a handler panicked: {logs:?}"
+    );
+}
+
+#[test]
+fn a_half_sent_request_is_closed_within_the_header_timeout() {
+    let db = TestDb::new("serve_header_timeout");
+    let s = Server::start(
+        &db,
+        &[
+            ("ADMIN_TOKEN", TOKEN),
+            ("RECONCILE_HEADER_READ_TIMEOUT", "1s"),
+        ],
+    );
+    // Nothing sent, part of a request line, a header without its end.
+    for sent in [
+        &b""[..],
+        b"GET /__admin/heal",
+        b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n",
+    ] {
+        let started = std::time::Instant::now();
+        let (_, closed) = s.raw(sent, Duration::from_secs(10));
+        let took = started.elapsed();
+        assert!(
+            closed,
+            "{:?}: still open after {took:?}",
+            String::from_utf8_lossy(sent)
+        );
+        assert!(took < Duration::from_secs(5), "closed only after {took:?}");
+    }
+    // A header trickled a byte at a time: the timeout counts from the start,
+    // not from the last byte.
+    let mut stream = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for b in b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nX-Slow: abcdefghijklmnopqrstuvwxyz0123456789\r\n".iter().cycle() {
+        if started.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        if stream.write_all(&[*b]).is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 64];
+        match stream.read(&mut buf) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let took = started.elapsed();
+    assert!(closed, "a trickled header was still open after {took:?}");
+    assert!(took < Duration::from_secs(5), "closed only after {took:?}");
+    // A whole request is still answered.
+    assert_eq!(s.get("/__admin/health").status, 200);
+    s.stop();
+}
+
+#[test]
+fn held_half_open_connections_do_not_stop_health() {
+    let db = TestDb::new("serve_held");
+    // 128 file descriptors for the server, at most 32 of them connections;
+    // the held connections would time out only after a minute.
+    let s = Server::start_with(
+        &db,
+        &[
+            ("ADMIN_TOKEN", TOKEN),
+            ("RECONCILE_MAX_CONNECTIONS", "32"),
+            ("RECONCILE_HEADER_READ_TIMEOUT", "60s"),
+        ],
+        Some(128),
+    );
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        let Ok(mut c) = TcpStream::connect(("127.0.0.1", s.port)) else {
+            break;
+        };
+        let _ = c.write_all(b"GET /");
+        held.push(c);
+    }
+    assert_eq!(held.len(), 300, "the listener stopped taking connections");
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..3 {
+        let (raw, closed) = s.raw(
+            b"GET /__admin/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(5),
+        );
+        assert!(closed, "health did not answer while connections are held");
+        let (status, body) = parse_answer(&raw);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&raw));
+        assert_eq!(body["database"], "ok", "{body}");
+    }
+    // The oldest held connections were closed to make room.
+    let mut oldest = held.remove(0);
+    oldest
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    assert!(
+        read_until_closed(&mut oldest).1,
+        "the oldest half-open connection is still open"
+    );
+    drop(held);
+    s.stop();
+}
+
+#[test]
+fn a_flood_of_health_calls_holds_at_most_one_database_connection() {
+    let db = TestDb::new("serve_health_flood");
+    let s = Server::start(&db, &[("ADMIN_TOKEN", TOKEN)]);
+    let observer = Session::open(&db.url);
+    let sessions = || -> u64 {
+        observer
+            .value("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = sessions();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (most_at_once, answers) = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                most = most.max(observer.reconcile_sessions(""));
+            }
+            most
+        });
+        let callers: Vec<_> = (0..32)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..10)
+                        .map(|_| s.get("/__admin/health"))
+                        .collect::<Vec<Reply>>()
+                })
+            })
+            .collect();
+        let answers: Vec<Reply> = callers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        (watcher.join().unwrap(), answers)
+    });
+    assert_eq!(answers.len(), 320);
+    for r in &answers {
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["database"], "ok", "{}", r.body);
+    }
+    assert!(
+        most_at_once <= 1,
+        "{most_at_once} health connections at once"
+    );
+    // Sessions are counted when their statistics reach the server (at the latest when they end).
+    std::thread::sleep(Duration::from_millis(1500));
+    let opened = sessions() - before;
+    assert!(
+        opened <= 3,
+        "320 health calls opened {opened} database sessions"
+    );
+    s.stop();
+}
+
+#[test]
+fn health_without_the_token_shows_no_connection_details() {
+    let db = TestDb::new("serve_health_private");
+    let s = Server::start(
+        &db,
+        &[
+            ("ADMIN_TOKEN", TOKEN),
+            ("RUN_MIGRATIONS_ON_BOOT", "true"),
+            (
+                "DATABASE_URL",
+                "postgres://billing_admin:pw-hunter2@127.0.0.1:1/billing_prod",
+            ),
+        ],
+    );
+    for r in [
+        s.get("/__admin/health"),
+        s.request(
+            "GET",
+            "/__admin/health",
+            &[(
+                "Authorization",
+                "Bearer wrong-token-wrong-token-wrong-token",
+            )],
+        ),
+    ] {
+        assert_eq!(r.status, 200);
+        // SPEC §5's shape, nothing more.
+        let mut keys: Vec<&str> = r
+            .body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "database",
+                "env",
+                "migrationsEnabled",
+                "status",
+                "timestamp"
+            ],
+            "{}",
+            r.body
+        );
+        assert_eq!(r.body["database"], "error");
+        assert_eq!(r.body["status"], "degraded");
+        let text = r.body.to_string();
+        for secret in ["billing", "127.0.0.1", "port", "user", "hunter2", "refused"] {
+            assert!(!text.contains(secret), "health shows {secret:?}: {text}");
+        }
+    }
+    // The token holder sees why; the log has it too, never the password.
+    let r = s.with_token("GET", "/__admin/health");
+    assert!(
+        r.body["databaseError"]
+            .as_str()
+            .is_some_and(|e| e.contains("billing_prod")),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["bootMigration"]["status"], "failed", "{}", r.body);
+    let logs = s.stop();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("health: database unreachable") && l.contains("billing_prod")),
+        "{logs:?}"
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("hunter2")),
+        "the password is in the logs: {logs:?}"
+    );
+}
+
+#[test]
+fn sigterm_does_not_wait_for_half_sent_requests() {
+    let db = TestDb::new("serve_sigterm_idle");
+    let mut s = Server::start(
+        &db,
+        &[
+            ("ADMIN_TOKEN", TOKEN),
+            ("RECONCILE_HEADER_READ_TIMEOUT", "60s"),
+        ],
+    );
+    let _silent = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let mut half = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    half.write_all(b"GET /__admin/hea").unwrap();
+    assert_eq!(s.get("/__admin/health").status, 200);
+    let started = std::time::Instant::now();
+    let _ = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status();
+    let exited = wait_for(10, || matches!(s.child.try_wait(), Ok(Some(_))));
+    let took = started.elapsed();
+    assert!(exited, "still running {took:?} after SIGTERM");
+    assert!(took < Duration::from_secs(5), "exited only after {took:?}");
     s.stop();
 }
