@@ -29,6 +29,10 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: about the whole file (it cannot be read).
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -298,10 +302,18 @@ impl Errors {
     }
 }
 
+/// The largest schema file read, in bytes (16 MiB): a file that says it is
+/// smaller and is not (a device, a file growing while it is read) is still
+/// read no further than one byte past this.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Load every `*.toml` under `dir` (recursively, in path order) and merge them.
+/// Only regular files are read (a symbolic link to one is fine), each up to
+/// [`MAX_FILE_BYTES`]; a FIFO, a device or a socket named `*.toml` is refused.
 pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
     let mut files = Vec::new();
-    if let Err(e) = collect_toml(dir, &mut files) {
+    let mut walked = std::collections::HashSet::new();
+    if let Err(e) = collect_toml(dir, &mut files, &mut walked) {
         return Err(LoadError(vec![Diagnostic {
             file: dir.display().to_string(),
             line: 0,
@@ -314,35 +326,133 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
     // (kept: parsed first), then again when its tables are built: thousands of
     // files are never all held at once.
     let texts = par::map(&files, |f| {
-        std::fs::read_to_string(f).map(|text| may_define_more_than_tables(&text).then_some(text))
+        read_schema_file(f).map(|text| may_define_more_than_tables(&text).then_some(text))
     });
     let mut pending = Vec::with_capacity(files.len());
+    let mut refused = Vec::new();
     for (f, text) in files.into_iter().zip(texts) {
         let shown = f.display().to_string();
         match text {
             Ok(Some(text)) => pending.push(Pending::Text(Source::new(shown, text))),
             Ok(None) => pending.push(Pending::Unread(shown, f)),
-            Err(e) => return Err(LoadError(vec![cannot_read(shown, &e)])),
+            Err(why) => refused.push(cannot_read(shown, &why)),
         }
+    }
+    if !refused.is_empty() {
+        return Err(LoadError(refused));
     }
     load_pending(pending)
 }
 
-fn cannot_read(file: String, e: &std::io::Error) -> Diagnostic {
+fn cannot_read(file: String, why: &str) -> Diagnostic {
     Diagnostic {
         file,
         line: 0,
         column: 0,
-        message: format!("cannot read: {e}"),
+        message: format!("cannot read this schema file: {why}"),
     }
 }
 
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The text of one schema file, or why it is refused: only a regular file
+/// (after following symbolic links) of at most [`MAX_FILE_BYTES`] bytes of UTF-8.
+/// The file is opened without blocking (a FIFO would wait for a writer) and
+/// its type is checked on the opened handle, so that it cannot be swapped
+/// between the check and the read.
+fn read_schema_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(format!(
+            "it is {}, not a regular file; expected a regular TOML file",
+            file_kind(&meta)
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 (invalid byte at offset {}); expected a UTF-8 TOML file",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn too_big(len: u64) -> String {
+    format!(
+        "it is larger than the limit of {MAX_FILE_BYTES} bytes (16 MiB) per schema file (at least {len} bytes); split it into several files"
+    )
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Every `*.toml` under `dir`, recursively. A symbolic link to a directory is
+/// followed, but each directory is walked once (`walked`: device and inode),
+/// so a link to a parent is no loop.
+fn collect_toml(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    walked: &mut std::collections::HashSet<(u64, u64)>,
+) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(dir)?;
+        if !walked.insert((meta.dev(), meta.ino())) {
+            return Ok(());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = &walked;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect_toml(&path, out)?;
+        let ty = entry.file_type()?;
+        // A link is a directory when what it points to is one (a dangling
+        // link is not: named `*.toml`, it is reported when it is read).
+        let is_dir =
+            ty.is_dir() || (ty.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()));
+        if is_dir {
+            collect_toml(&path, out, walked)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
             out.push(path);
         }
@@ -769,7 +879,7 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
             }
             Pending::Unread(shown, path) => {
                 let text =
-                    std::fs::read_to_string(&path).map_err(|e| cannot_read(shown.clone(), &e))?;
+                    read_schema_file(&path).map_err(|why| cannot_read(shown.clone(), &why))?;
                 if may_define_more_than_tables(&text) {
                     return Err(Diagnostic {
                         file: shown,
@@ -1702,5 +1812,56 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
         write("d.toml", "[tables.v\n");
         let e = load_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("d.toml:1:"), "{e}");
+    }
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_no_more_than_the_limit() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let base = "[tables.t.columns]\nid = { type = \"int\" }\n";
+        std::fs::write(dir.path().join("base.toml"), base).unwrap();
+        // A FIFO named *.toml: refused at once (no writer ever comes).
+        let fifo = dir.path().join("x.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_path_buf();
+        std::thread::spawn(move || tx.send(load_dir(&d).map(|_| ()).unwrap_err().to_string()));
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a FIFO does not block the loader");
+        assert!(e.contains("x.toml: ") && e.contains("FIFO"), "{e}");
+        std::fs::remove_file(&fifo).unwrap();
+        // A link to /dev/zero: refused, not read.
+        symlink("/dev/zero", dir.path().join("z.toml")).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("z.toml: ") && e.contains("character device"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("z.toml")).unwrap();
+        // A link to a regular file is read.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(
+            other.path().join("u.toml"),
+            "[tables.u.columns]\nid = { type = \"int\" }\n",
+        )
+        .unwrap();
+        symlink(other.path().join("u.toml"), dir.path().join("u.toml")).unwrap();
+        // A link to a parent directory is walked once, not in a loop.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
+        let cat = load_dir(dir.path()).unwrap();
+        assert_eq!(cat.tables.len(), 2);
+        // A file over the limit: refused with its size, not read whole.
+        let big = std::fs::File::create(dir.path().join("big.toml")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("big.toml: ") && e.contains("16 MiB"), "{e}");
+        std::fs::remove_file(dir.path().join("big.toml")).unwrap();
+        // Not UTF-8.
+        std::fs::write(dir.path().join("bin.toml"), b"a = \"\xff\"\n").unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("bin.toml: ") && e.contains("not UTF-8"), "{e}");
     }
 }
