@@ -522,15 +522,52 @@ fn may_define_more_than_tables(text: &str) -> bool {
 }
 
 fn parse_file(src: &Source) -> Result<RawFile, Diagnostic> {
-    toml::from_str::<RawFile>(&src.text).map_err(|e| {
-        let o = src.origin(e.span().unwrap_or(0..0));
+    let at = |span: std::ops::Range<usize>, message: String| {
+        let o = src.origin(span);
         Diagnostic {
             file: o.file.to_string(),
             line: o.line,
             column: o.column,
-            message: toml_message(&e),
+            message,
         }
-    })
+    };
+    let doc = toml::de::DeTable::parse(&src.text)
+        .map_err(|e| at(e.span().unwrap_or(0..0), toml_message(&e)))?;
+    if let Some(span) = first_nul(&doc) {
+        return Err(at(
+            span,
+            "this string holds a NUL character (\\u0000), which PostgreSQL cannot store in any name, value or text; expected a string without it".into(),
+        ));
+    }
+    RawFile::deserialize(toml::de::Deserializer::from(doc))
+        .map_err(|e| at(e.span().unwrap_or(0..0), toml_message(&e)))
+}
+
+/// The span of the first key or string of the document that holds a NUL
+/// character (only an escape can write one). Every string of the files
+/// reaches PostgreSQL (as a name, a value, SQL or the recorded files), and its
+/// protocol cannot carry a NUL. Walked with a stack: nesting is not recursion.
+fn first_nul(doc: &Spanned<toml::de::DeTable<'_>>) -> Option<std::ops::Range<usize>> {
+    use toml::de::DeValue;
+    let mut stack: Vec<&Spanned<DeValue<'_>>> = Vec::new();
+    let mut tables = vec![doc.get_ref()];
+    loop {
+        for table in tables.drain(..) {
+            for (k, v) in table.iter() {
+                if k.get_ref().contains('\0') {
+                    return Some(k.span());
+                }
+                stack.push(v);
+            }
+        }
+        let v = stack.pop()?;
+        match v.get_ref() {
+            DeValue::String(s) if s.contains('\0') => return Some(v.span()),
+            DeValue::Array(a) => stack.extend(a.iter()),
+            DeValue::Table(t) => tables.push(t),
+            _ => {}
+        }
+    }
 }
 
 fn toml_message(e: &toml::de::Error) -> String {
@@ -808,8 +845,20 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
             }
             let e = e.get_ref();
             let mut values: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::with_capacity(e.values.len());
             for v in &e.values {
-                if values.contains(v.get_ref()) {
+                if v.get_ref().len() > names::MAX_IDENT_BYTES {
+                    errors.at(
+                        &src.origin(v.span()),
+                        format!(
+                            "enum `{name}`: the value `{}` is {} bytes long; PostgreSQL allows at most {} bytes in an enum label",
+                            v.get_ref(),
+                            v.get_ref().len(),
+                            names::MAX_IDENT_BYTES
+                        ),
+                    );
+                }
+                if !seen.insert(v.get_ref().as_str()) {
                     errors.at(
                         &src.origin(v.span()),
                         format!("enum `{name}` lists the value `{}` twice", v.get_ref()),
@@ -1101,11 +1150,28 @@ fn build_table(
         .foreign_keys
         .reserve_exact(on_columns(|c| c.references.is_some()) + raw.foreign_keys.len());
 
+    // Reported once, at the first column too many.
+    if let Some((k, _)) = raw.columns.get_index(MAX_COLUMNS) {
+        errors.at(
+            &src.origin(k.span()),
+            format!(
+                "table `{name}` has {} columns; PostgreSQL allows at most {MAX_COLUMNS} in a table (this is column {})",
+                raw.columns.len(),
+                MAX_COLUMNS + 1
+            ),
+        );
+    }
+    // Each column's place in `table.columns`, by name: one lookup per use,
+    // not a scan of every column (a table may have many).
+    let mut columns = Columns {
+        table: &name,
+        at: HashMap::with_capacity(raw.columns.len()),
+    };
     for (ckey, c) in &raw.columns {
         let co = src.origin(ckey.span());
         let cname = ckey.get_ref().clone();
         let rc = c.get_ref();
-        if table.column(&cname).is_some() {
+        if columns.at.contains_key(cname.as_str()) {
             errors.at(
                 &co,
                 format!("column `{cname}` is defined twice in table `{name}`"),
@@ -1238,6 +1304,7 @@ fn build_table(
                 format!("`on_delete` / `on_update` on column `{cname}` need `references`"),
             );
         }
+        columns.at.insert(ckey.get_ref(), table.columns.len());
         table.columns.push(col);
     }
 
@@ -1252,7 +1319,7 @@ fn build_table(
         if !pk_columns.is_empty() {
             errors.at(&po, format!("table `{name}` declares its primary key twice: on the table and with `primary_key = true` on column `{}`", pk_columns[0].0));
         }
-        check_columns_exist(&table, &cols, &po, "primary key", errors);
+        columns.check(&cols, &po, "primary key", errors);
         pk = Some(Key {
             origin: Some(po),
             ..Key::new(pk_name, cols)
@@ -1266,9 +1333,15 @@ fn build_table(
         });
     }
     if let Some(k) = &pk {
+        too_many_keys(
+            k.columns.len(),
+            k.origin.as_ref(),
+            &format!("primary key `{}`", k.name),
+            errors,
+        );
         for c in &k.columns {
-            if let Some(col) = table.columns.iter_mut().find(|x| &x.name == c) {
-                col.not_null = true;
+            if let Some(&i) = columns.at.get(c.as_str()) {
+                table.columns[i].not_null = true;
             }
         }
     }
@@ -1290,11 +1363,12 @@ fn build_table(
                 ..Key::new(ukey.get_ref().clone(), columns.clone())
             },
         };
-        check_columns_exist(
-            &table,
-            &key.columns,
-            &src.origin(u.span()),
-            "unique constraint",
+        let co = src.origin(u.span());
+        columns.check(&key.columns, &co, "unique constraint", errors);
+        too_many_keys(
+            key.columns.len(),
+            Some(&co),
+            &format!("unique constraint `{}`", key.name),
             errors,
         );
         if key.columns.is_empty() {
@@ -1321,7 +1395,13 @@ fn build_table(
     for (fkey, fk) in &raw.foreign_keys {
         let fo = src.origin(fkey.span());
         let f = fk.get_ref();
-        check_columns_exist(&table, &f.columns, &fo, "foreign key", errors);
+        columns.check(&f.columns, &fo, "foreign key", errors);
+        too_many_keys(
+            f.columns.len(),
+            Some(&fo),
+            &format!("foreign key `{}`", fkey.get_ref()),
+            errors,
+        );
         match parse_reference(f.references.get_ref()) {
             Ok((ref_table, ref_columns)) => {
                 if ref_columns.len() != f.columns.len() {
@@ -1366,8 +1446,7 @@ fn build_table(
                     match parse_index_key(entry) {
                         Ok(key) => {
                             if let IndexKeyPart::Column(c) = &key.part {
-                                check_columns_exist(
-                                    &table,
+                                columns.check(
                                     std::slice::from_ref(c),
                                     &co,
                                     &format!("index `{}`", ikey.get_ref()),
@@ -1418,8 +1497,13 @@ fn build_table(
                 m
             }
         };
-        check_columns_exist(
-            &table,
+        too_many_keys(
+            keys.len() + ri.include.len(),
+            Some(&io),
+            &format!("index `{}` (keys and include)", ikey.get_ref()),
+            errors,
+        );
+        columns.check(
             &ri.include,
             &io,
             &format!("index `{}` include", ikey.get_ref()),
@@ -1511,23 +1595,41 @@ fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     Ok(parsed)
 }
 
-fn check_columns_exist(
-    table: &Table,
-    cols: &[String],
-    o: &Origin,
-    what: &str,
-    errors: &mut Errors,
-) {
-    for c in cols {
-        if table.column(c).is_none() {
-            errors.at(
-                o,
-                format!(
-                    "{what} of table `{}` names column `{c}`, which the table does not have",
-                    table.name
-                ),
-            );
+/// The most columns a table can have (PostgreSQL's MaxHeapAttributeNumber).
+pub const MAX_COLUMNS: usize = 1600;
+/// The most columns an index, a key or a foreign key can have (INDEX_MAX_KEYS).
+pub const MAX_INDEX_KEYS: usize = 32;
+
+/// The columns of a table being built, by name.
+struct Columns<'a> {
+    table: &'a QualName,
+    at: HashMap<&'a str, usize>,
+}
+
+impl Columns<'_> {
+    /// Report each of `cols` that the table does not have.
+    fn check(&self, cols: &[String], o: &Origin, what: &str, errors: &mut Errors) {
+        for c in cols {
+            if !self.at.contains_key(c.as_str()) {
+                errors.at(
+                    o,
+                    format!(
+                        "{what} of table `{}` names column `{c}`, which the table does not have",
+                        self.table
+                    ),
+                );
+            }
         }
+    }
+}
+
+/// PostgreSQL refuses an index or constraint on more than `MAX_INDEX_KEYS` columns.
+fn too_many_keys(n: usize, o: Option<&Origin>, what: &str, errors: &mut Errors) {
+    if let (true, Some(o)) = (n > MAX_INDEX_KEYS, o) {
+        errors.at(
+            o,
+            format!("{what} has {n} columns; PostgreSQL allows at most {MAX_INDEX_KEYS}"),
+        );
     }
 }
 
@@ -1573,9 +1675,23 @@ fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
             }
         }
     };
+    for e in cat.extensions.values() {
+        long(&e.name, "extension", &e.origin);
+    }
     for e in cat.enums.values() {
         long(&e.name.name, "enum", &e.origin);
         long(&e.name.schema, "schema", &e.origin);
+    }
+    for d in cat.domains.values() {
+        long(&d.name.name, "domain", &d.origin);
+        long(&d.name.schema, "schema", &d.origin);
+        for c in &d.checks {
+            long(&c.name, "constraint", &c.origin);
+        }
+    }
+    for q in cat.sequences.values() {
+        long(&q.name.name, "sequence", &q.origin);
+        long(&q.name.schema, "schema", &q.origin);
     }
     for t in cat.tables.values() {
         long(&t.name.name, "table", &t.origin);
@@ -1863,5 +1979,136 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
         std::fs::write(dir.path().join("bin.toml"), b"a = \"\xff\"\n").unwrap();
         let e = load_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("bin.toml: ") && e.contains("not UTF-8"), "{e}");
+    }
+    #[test]
+    fn what_postgresql_cannot_accept_is_refused_with_file_line_and_column() {
+        let cols = |n: usize| {
+            (0..n)
+                .map(|i| format!("\"c{i}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let table = |n: usize| {
+            let mut t = String::from("[tables.t.columns]\n");
+            for i in 0..n {
+                t.push_str(&format!("c{i} = {{ type = \"int\" }}\n"));
+            }
+            t
+        };
+        let t33 = table(33);
+        let line = t33.lines().count() + 2;
+        for (extra, what) in [
+            (
+                format!("[tables.t]\nprimary_key = [{}]\n", cols(33)),
+                "primary key `t_pkey` has 33 columns",
+            ),
+            (
+                format!("[tables.t.unique]\nu = [{}]\n", cols(33)),
+                "unique constraint `u` has 33 columns",
+            ),
+            (
+                format!(
+                    "[tables.t.foreign_keys]\nf = {{ columns = [{}], references = \"t({})\" }}\n",
+                    cols(33),
+                    (0..33)
+                        .map(|i| format!("c{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "foreign key `f` has 33 columns",
+            ),
+            (
+                format!(
+                    "[tables.t.indexes]\ni = {{ columns = [{}], include = [\"c0\"] }}\n",
+                    cols(32)
+                ),
+                "index `i` (keys and include) has 33 columns",
+            ),
+        ] {
+            let e = err(&[("t.toml", &format!("{t33}{extra}"))]);
+            assert!(
+                e.contains(&format!("t.toml:{line}:"))
+                    && e.contains(what)
+                    && e.contains("at most 32"),
+                "{e}"
+            );
+        }
+        // 32 is fine.
+        load(&[(
+            "t.toml",
+            &format!(
+                "{}[tables.t.indexes]\ni = {{ columns = [{}] }}\n",
+                table(32),
+                cols(32)
+            ),
+        )])
+        .unwrap();
+        // 1,600 columns are fine; more are one error, at the first column too many.
+        load(&[("t.toml", &table(MAX_COLUMNS))]).unwrap();
+        let e = err(&[("t.toml", &table(5000))]);
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(
+            e.starts_with("t.toml:1602:1: table `t` has 5000 columns"),
+            "{e}"
+        );
+        // Names PostgreSQL would cut.
+        let long = "x".repeat(64);
+        for (text, what) in [
+            (format!("extensions = [\"{long}\"]\n"), "extension name"),
+            (format!("[domains.{long}]\ntype = \"int\"\n"), "domain name"),
+            (
+                format!("[domains.d]\ntype = \"int\"\nchecks = {{ {long} = \"VALUE > 0\" }}\n"),
+                "constraint name",
+            ),
+            (format!("[sequences.{long}]\n"), "sequence name"),
+        ] {
+            let e = err(&[("t.toml", &text)]);
+            assert!(e.contains(what) && e.contains("64 bytes"), "{e}");
+        }
+        // Enum labels: up to 63 bytes (the empty label is one PostgreSQL takes).
+        let e = err(&[(
+            "t.toml",
+            &format!(
+                "[enums.e]\nvalues = [\"\", \"{}\", \"{long}\"]\n",
+                "v".repeat(63)
+            ),
+        )]);
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("64 bytes long") && e.lines().count() == 1,
+            "{e}"
+        );
+        // NUL, wherever it is (keys, values, arrays, nested tables).
+        for text in [
+            "[enums.e]\nvalues = [\"a\", \"b\\u0000\"]\n",
+            "[tables.t.columns]\n\"i\\u0000d\" = { type = \"int\" }\n",
+            "[tables.t.columns]\nid = { type = \"int\", check = \"id <> 0\\U00000000\" }\n",
+            "extensions = [\"\\u0000\"]\n",
+        ] {
+            let e = err(&[("t.toml", text)]);
+            assert!(
+                e.starts_with("t.toml:2:") || e.starts_with("t.toml:1:"),
+                "{e}"
+            );
+            assert!(e.contains("NUL"), "{e}");
+        }
+        // Dollar quotes as PostgreSQL reads them; parameters never.
+        for ok in ["$$x$$", "$a1$x$a1$", "$_$x$_$", "$é$x$é$"] {
+            load(&[(
+                "t.toml",
+                &format!("[tables.t.columns]\ns = {{ type = \"text\", default = \"{ok}\" }}\n"),
+            )])
+            .unwrap();
+        }
+        for (bad, what) in [
+            ("$1$x$1$", "dollar-quote tag `$1$`"),
+            ("$1", "`$1` is a parameter"),
+            ("length($2)", "`$2` is a parameter"),
+        ] {
+            let e = err(&[(
+                "t.toml",
+                &format!("[tables.t.columns]\ns = {{ type = \"text\", default = \"{bad}\" }}\n"),
+            )]);
+            assert!(e.starts_with("t.toml:2:") && e.contains(what), "{e}");
+        }
     }
 }
