@@ -25,6 +25,10 @@ pub fn parse_one(sql: &str) -> Result<Ast, String> {
 /// Parse a comma-separated list of expressions (an index's `expression`).
 pub fn parse_list(sql: &str) -> Result<Vec<Ast>, String> {
     let dialect = PostgreSqlDialect {};
+    // Only `$` starts what sqlparser reads differently from PostgreSQL.
+    if sql.contains('$') {
+        check_dollar_tokens(&dialect, sql)?;
+    }
     let mut parser = Parser::new(&dialect)
         .try_with_sql(sql)
         .map_err(|e| clean_parser_error(&e.to_string()))?;
@@ -39,6 +43,44 @@ pub fn parse_list(sql: &str) -> Result<Vec<Ast>, String> {
         ));
     }
     Ok(list)
+}
+
+/// Refuse what sqlparser reads but PostgreSQL's lexer would not read the same
+/// way: a dollar-quote tag that is not `$` + an identifier that does not start
+/// with a digit + `$` (`$1$...$1$`), and parameters (`$1`), which no schema
+/// expression can have.
+fn check_dollar_tokens(dialect: &PostgreSqlDialect, sql: &str) -> Result<(), String> {
+    let tokens = sqlparser::tokenizer::Tokenizer::new(dialect, sql)
+        .tokenize()
+        .map_err(|e| clean_parser_error(&e.to_string()))?;
+    for t in tokens {
+        match t {
+            Token::DollarQuotedString(q) => {
+                if let Some(tag) = q.tag.as_deref().filter(|t| !is_dollar_tag(t)) {
+                    return Err(format!(
+                        "bad dollar-quote tag `${tag}$`: expected `$$` or `$` + letters, digits and `_`, not starting with a digit, + `$`"
+                    ));
+                }
+            }
+            Token::Placeholder(p) if p.starts_with('$') => {
+                return Err(format!(
+                    "`{p}` is a parameter, which an expression of the files cannot have; for text write it in single quotes"
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A tag PostgreSQL reads in `$tag$`: a letter, `_` or a non-ASCII
+/// character, then also digits (its lexer's `dolq_start` and `dolq_cont`).
+fn is_dollar_tag(tag: &str) -> bool {
+    let ok = |c: char, first: bool| {
+        c.is_ascii_alphabetic() || c == '_' || !c.is_ascii() || (!first && c.is_ascii_digit())
+    };
+    let mut chars = tag.chars();
+    chars.next().is_some_and(|c| ok(c, true)) && chars.all(|c| ok(c, false))
 }
 
 fn clean_parser_error(e: &str) -> String {

@@ -29,6 +29,10 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0: about the whole file (it cannot be read).
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -298,10 +302,18 @@ impl Errors {
     }
 }
 
+/// The largest schema file read, in bytes (16 MiB): a file that says it is
+/// smaller and is not (a device, a file growing while it is read) is still
+/// read no further than one byte past this.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Load every `*.toml` under `dir` (recursively, in path order) and merge them.
+/// Only regular files are read (a symbolic link to one is fine), each up to
+/// [`MAX_FILE_BYTES`]; a FIFO, a device or a socket named `*.toml` is refused.
 pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
     let mut files = Vec::new();
-    if let Err(e) = collect_toml(dir, &mut files) {
+    let mut walked = std::collections::HashSet::new();
+    if let Err(e) = collect_toml(dir, &mut files, &mut walked) {
         return Err(LoadError(vec![Diagnostic {
             file: dir.display().to_string(),
             line: 0,
@@ -314,35 +326,133 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
     // (kept: parsed first), then again when its tables are built: thousands of
     // files are never all held at once.
     let texts = par::map(&files, |f| {
-        std::fs::read_to_string(f).map(|text| may_define_more_than_tables(&text).then_some(text))
+        read_schema_file(f).map(|text| may_define_more_than_tables(&text).then_some(text))
     });
     let mut pending = Vec::with_capacity(files.len());
+    let mut refused = Vec::new();
     for (f, text) in files.into_iter().zip(texts) {
         let shown = f.display().to_string();
         match text {
             Ok(Some(text)) => pending.push(Pending::Text(Source::new(shown, text))),
             Ok(None) => pending.push(Pending::Unread(shown, f)),
-            Err(e) => return Err(LoadError(vec![cannot_read(shown, &e)])),
+            Err(why) => refused.push(cannot_read(shown, &why)),
         }
+    }
+    if !refused.is_empty() {
+        return Err(LoadError(refused));
     }
     load_pending(pending)
 }
 
-fn cannot_read(file: String, e: &std::io::Error) -> Diagnostic {
+fn cannot_read(file: String, why: &str) -> Diagnostic {
     Diagnostic {
         file,
         line: 0,
         column: 0,
-        message: format!("cannot read: {e}"),
+        message: format!("cannot read this schema file: {why}"),
     }
 }
 
-fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The text of one schema file, or why it is refused: only a regular file
+/// (after following symbolic links) of at most [`MAX_FILE_BYTES`] bytes of UTF-8.
+/// The file is opened without blocking (a FIFO would wait for a writer) and
+/// its type is checked on the opened handle, so that it cannot be swapped
+/// between the check and the read.
+fn read_schema_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(format!(
+            "it is {}, not a regular file; expected a regular TOML file",
+            file_kind(&meta)
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "it is not UTF-8 (invalid byte at offset {}); expected a UTF-8 TOML file",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn too_big(len: u64) -> String {
+    format!(
+        "it is larger than the limit of {MAX_FILE_BYTES} bytes (16 MiB) per schema file (at least {len} bytes); split it into several files"
+    )
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+/// Every `*.toml` under `dir`, recursively. A symbolic link to a directory is
+/// followed, but each directory is walked once (`walked`: device and inode),
+/// so a link to a parent is no loop.
+fn collect_toml(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    walked: &mut std::collections::HashSet<(u64, u64)>,
+) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(dir)?;
+        if !walked.insert((meta.dev(), meta.ino())) {
+            return Ok(());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = &walked;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            collect_toml(&path, out)?;
+        let ty = entry.file_type()?;
+        // A link is a directory when what it points to is one (a dangling
+        // link is not: named `*.toml`, it is reported when it is read).
+        let is_dir =
+            ty.is_dir() || (ty.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_dir()));
+        if is_dir {
+            collect_toml(&path, out, walked)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
             out.push(path);
         }
@@ -412,15 +522,52 @@ fn may_define_more_than_tables(text: &str) -> bool {
 }
 
 fn parse_file(src: &Source) -> Result<RawFile, Diagnostic> {
-    toml::from_str::<RawFile>(&src.text).map_err(|e| {
-        let o = src.origin(e.span().unwrap_or(0..0));
+    let at = |span: std::ops::Range<usize>, message: String| {
+        let o = src.origin(span);
         Diagnostic {
             file: o.file.to_string(),
             line: o.line,
             column: o.column,
-            message: toml_message(&e),
+            message,
         }
-    })
+    };
+    let doc = toml::de::DeTable::parse(&src.text)
+        .map_err(|e| at(e.span().unwrap_or(0..0), toml_message(&e)))?;
+    if let Some(span) = first_nul(&doc) {
+        return Err(at(
+            span,
+            "this string holds a NUL character (\\u0000), which PostgreSQL cannot store in any name, value or text; expected a string without it".into(),
+        ));
+    }
+    RawFile::deserialize(toml::de::Deserializer::from(doc))
+        .map_err(|e| at(e.span().unwrap_or(0..0), toml_message(&e)))
+}
+
+/// The span of the first key or string of the document that holds a NUL
+/// character (only an escape can write one). Every string of the files
+/// reaches PostgreSQL (as a name, a value, SQL or the recorded files), and its
+/// protocol cannot carry a NUL. Walked with a stack: nesting is not recursion.
+fn first_nul(doc: &Spanned<toml::de::DeTable<'_>>) -> Option<std::ops::Range<usize>> {
+    use toml::de::DeValue;
+    let mut stack: Vec<&Spanned<DeValue<'_>>> = Vec::new();
+    let mut tables = vec![doc.get_ref()];
+    loop {
+        for table in tables.drain(..) {
+            for (k, v) in table.iter() {
+                if k.get_ref().contains('\0') {
+                    return Some(k.span());
+                }
+                stack.push(v);
+            }
+        }
+        let v = stack.pop()?;
+        match v.get_ref() {
+            DeValue::String(s) if s.contains('\0') => return Some(v.span()),
+            DeValue::Array(a) => stack.extend(a.iter()),
+            DeValue::Table(t) => tables.push(t),
+            _ => {}
+        }
+    }
 }
 
 fn toml_message(e: &toml::de::Error) -> String {
@@ -698,8 +845,20 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
             }
             let e = e.get_ref();
             let mut values: Vec<String> = Vec::new();
+            let mut seen = std::collections::HashSet::with_capacity(e.values.len());
             for v in &e.values {
-                if values.contains(v.get_ref()) {
+                if v.get_ref().len() > names::MAX_IDENT_BYTES {
+                    errors.at(
+                        &src.origin(v.span()),
+                        format!(
+                            "enum `{name}`: the value `{}` is {} bytes long; PostgreSQL allows at most {} bytes in an enum label",
+                            v.get_ref(),
+                            v.get_ref().len(),
+                            names::MAX_IDENT_BYTES
+                        ),
+                    );
+                }
+                if !seen.insert(v.get_ref().as_str()) {
                     errors.at(
                         &src.origin(v.span()),
                         format!("enum `{name}` lists the value `{}` twice", v.get_ref()),
@@ -769,7 +928,7 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
             }
             Pending::Unread(shown, path) => {
                 let text =
-                    std::fs::read_to_string(&path).map_err(|e| cannot_read(shown.clone(), &e))?;
+                    read_schema_file(&path).map_err(|why| cannot_read(shown.clone(), &why))?;
                 if may_define_more_than_tables(&text) {
                     return Err(Diagnostic {
                         file: shown,
@@ -991,11 +1150,28 @@ fn build_table(
         .foreign_keys
         .reserve_exact(on_columns(|c| c.references.is_some()) + raw.foreign_keys.len());
 
+    // Reported once, at the first column too many.
+    if let Some((k, _)) = raw.columns.get_index(MAX_COLUMNS) {
+        errors.at(
+            &src.origin(k.span()),
+            format!(
+                "table `{name}` has {} columns; PostgreSQL allows at most {MAX_COLUMNS} in a table (this is column {})",
+                raw.columns.len(),
+                MAX_COLUMNS + 1
+            ),
+        );
+    }
+    // Each column's place in `table.columns`, by name: one lookup per use,
+    // not a scan of every column (a table may have many).
+    let mut columns = Columns {
+        table: &name,
+        at: HashMap::with_capacity(raw.columns.len()),
+    };
     for (ckey, c) in &raw.columns {
         let co = src.origin(ckey.span());
         let cname = ckey.get_ref().clone();
         let rc = c.get_ref();
-        if table.column(&cname).is_some() {
+        if columns.at.contains_key(cname.as_str()) {
             errors.at(
                 &co,
                 format!("column `{cname}` is defined twice in table `{name}`"),
@@ -1128,6 +1304,7 @@ fn build_table(
                 format!("`on_delete` / `on_update` on column `{cname}` need `references`"),
             );
         }
+        columns.at.insert(ckey.get_ref(), table.columns.len());
         table.columns.push(col);
     }
 
@@ -1142,7 +1319,7 @@ fn build_table(
         if !pk_columns.is_empty() {
             errors.at(&po, format!("table `{name}` declares its primary key twice: on the table and with `primary_key = true` on column `{}`", pk_columns[0].0));
         }
-        check_columns_exist(&table, &cols, &po, "primary key", errors);
+        columns.check(&cols, &po, "primary key", errors);
         pk = Some(Key {
             origin: Some(po),
             ..Key::new(pk_name, cols)
@@ -1156,9 +1333,15 @@ fn build_table(
         });
     }
     if let Some(k) = &pk {
+        too_many_keys(
+            k.columns.len(),
+            k.origin.as_ref(),
+            &format!("primary key `{}`", k.name),
+            errors,
+        );
         for c in &k.columns {
-            if let Some(col) = table.columns.iter_mut().find(|x| &x.name == c) {
-                col.not_null = true;
+            if let Some(&i) = columns.at.get(c.as_str()) {
+                table.columns[i].not_null = true;
             }
         }
     }
@@ -1180,11 +1363,12 @@ fn build_table(
                 ..Key::new(ukey.get_ref().clone(), columns.clone())
             },
         };
-        check_columns_exist(
-            &table,
-            &key.columns,
-            &src.origin(u.span()),
-            "unique constraint",
+        let co = src.origin(u.span());
+        columns.check(&key.columns, &co, "unique constraint", errors);
+        too_many_keys(
+            key.columns.len(),
+            Some(&co),
+            &format!("unique constraint `{}`", key.name),
             errors,
         );
         if key.columns.is_empty() {
@@ -1211,7 +1395,13 @@ fn build_table(
     for (fkey, fk) in &raw.foreign_keys {
         let fo = src.origin(fkey.span());
         let f = fk.get_ref();
-        check_columns_exist(&table, &f.columns, &fo, "foreign key", errors);
+        columns.check(&f.columns, &fo, "foreign key", errors);
+        too_many_keys(
+            f.columns.len(),
+            Some(&fo),
+            &format!("foreign key `{}`", fkey.get_ref()),
+            errors,
+        );
         match parse_reference(f.references.get_ref()) {
             Ok((ref_table, ref_columns)) => {
                 if ref_columns.len() != f.columns.len() {
@@ -1256,8 +1446,7 @@ fn build_table(
                     match parse_index_key(entry) {
                         Ok(key) => {
                             if let IndexKeyPart::Column(c) = &key.part {
-                                check_columns_exist(
-                                    &table,
+                                columns.check(
                                     std::slice::from_ref(c),
                                     &co,
                                     &format!("index `{}`", ikey.get_ref()),
@@ -1308,8 +1497,13 @@ fn build_table(
                 m
             }
         };
-        check_columns_exist(
-            &table,
+        too_many_keys(
+            keys.len() + ri.include.len(),
+            Some(&io),
+            &format!("index `{}` (keys and include)", ikey.get_ref()),
+            errors,
+        );
+        columns.check(
             &ri.include,
             &io,
             &format!("index `{}` include", ikey.get_ref()),
@@ -1401,23 +1595,41 @@ fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     Ok(parsed)
 }
 
-fn check_columns_exist(
-    table: &Table,
-    cols: &[String],
-    o: &Origin,
-    what: &str,
-    errors: &mut Errors,
-) {
-    for c in cols {
-        if table.column(c).is_none() {
-            errors.at(
-                o,
-                format!(
-                    "{what} of table `{}` names column `{c}`, which the table does not have",
-                    table.name
-                ),
-            );
+/// The most columns a table can have (PostgreSQL's MaxHeapAttributeNumber).
+pub const MAX_COLUMNS: usize = 1600;
+/// The most columns an index, a key or a foreign key can have (INDEX_MAX_KEYS).
+pub const MAX_INDEX_KEYS: usize = 32;
+
+/// The columns of a table being built, by name.
+struct Columns<'a> {
+    table: &'a QualName,
+    at: HashMap<&'a str, usize>,
+}
+
+impl Columns<'_> {
+    /// Report each of `cols` that the table does not have.
+    fn check(&self, cols: &[String], o: &Origin, what: &str, errors: &mut Errors) {
+        for c in cols {
+            if !self.at.contains_key(c.as_str()) {
+                errors.at(
+                    o,
+                    format!(
+                        "{what} of table `{}` names column `{c}`, which the table does not have",
+                        self.table
+                    ),
+                );
+            }
         }
+    }
+}
+
+/// PostgreSQL refuses an index or constraint on more than `MAX_INDEX_KEYS` columns.
+fn too_many_keys(n: usize, o: Option<&Origin>, what: &str, errors: &mut Errors) {
+    if let (true, Some(o)) = (n > MAX_INDEX_KEYS, o) {
+        errors.at(
+            o,
+            format!("{what} has {n} columns; PostgreSQL allows at most {MAX_INDEX_KEYS}"),
+        );
     }
 }
 
@@ -1463,9 +1675,23 @@ fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
             }
         }
     };
+    for e in cat.extensions.values() {
+        long(&e.name, "extension", &e.origin);
+    }
     for e in cat.enums.values() {
         long(&e.name.name, "enum", &e.origin);
         long(&e.name.schema, "schema", &e.origin);
+    }
+    for d in cat.domains.values() {
+        long(&d.name.name, "domain", &d.origin);
+        long(&d.name.schema, "schema", &d.origin);
+        for c in &d.checks {
+            long(&c.name, "constraint", &c.origin);
+        }
+    }
+    for q in cat.sequences.values() {
+        long(&q.name.name, "sequence", &q.origin);
+        long(&q.name.schema, "schema", &q.origin);
     }
     for t in cat.tables.values() {
         long(&t.name.name, "table", &t.origin);
@@ -1702,5 +1928,187 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
         write("d.toml", "[tables.v\n");
         let e = load_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("d.toml:1:"), "{e}");
+    }
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_no_more_than_the_limit() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let base = "[tables.t.columns]\nid = { type = \"int\" }\n";
+        std::fs::write(dir.path().join("base.toml"), base).unwrap();
+        // A FIFO named *.toml: refused at once (no writer ever comes).
+        let fifo = dir.path().join("x.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_path_buf();
+        std::thread::spawn(move || tx.send(load_dir(&d).map(|_| ()).unwrap_err().to_string()));
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a FIFO does not block the loader");
+        assert!(e.contains("x.toml: ") && e.contains("FIFO"), "{e}");
+        std::fs::remove_file(&fifo).unwrap();
+        // A link to /dev/zero: refused, not read.
+        symlink("/dev/zero", dir.path().join("z.toml")).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("z.toml: ") && e.contains("character device"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("z.toml")).unwrap();
+        // A link to a regular file is read.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(
+            other.path().join("u.toml"),
+            "[tables.u.columns]\nid = { type = \"int\" }\n",
+        )
+        .unwrap();
+        symlink(other.path().join("u.toml"), dir.path().join("u.toml")).unwrap();
+        // A link to a parent directory is walked once, not in a loop.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        symlink(dir.path(), dir.path().join("sub/loop")).unwrap();
+        let cat = load_dir(dir.path()).unwrap();
+        assert_eq!(cat.tables.len(), 2);
+        // A file over the limit: refused with its size, not read whole.
+        let big = std::fs::File::create(dir.path().join("big.toml")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("big.toml: ") && e.contains("16 MiB"), "{e}");
+        std::fs::remove_file(dir.path().join("big.toml")).unwrap();
+        // Not UTF-8.
+        std::fs::write(dir.path().join("bin.toml"), b"a = \"\xff\"\n").unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("bin.toml: ") && e.contains("not UTF-8"), "{e}");
+    }
+    #[test]
+    fn what_postgresql_cannot_accept_is_refused_with_file_line_and_column() {
+        let cols = |n: usize| {
+            (0..n)
+                .map(|i| format!("\"c{i}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let table = |n: usize| {
+            let mut t = String::from("[tables.t.columns]\n");
+            for i in 0..n {
+                t.push_str(&format!("c{i} = {{ type = \"int\" }}\n"));
+            }
+            t
+        };
+        let t33 = table(33);
+        let line = t33.lines().count() + 2;
+        for (extra, what) in [
+            (
+                format!("[tables.t]\nprimary_key = [{}]\n", cols(33)),
+                "primary key `t_pkey` has 33 columns",
+            ),
+            (
+                format!("[tables.t.unique]\nu = [{}]\n", cols(33)),
+                "unique constraint `u` has 33 columns",
+            ),
+            (
+                format!(
+                    "[tables.t.foreign_keys]\nf = {{ columns = [{}], references = \"t({})\" }}\n",
+                    cols(33),
+                    (0..33)
+                        .map(|i| format!("c{i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "foreign key `f` has 33 columns",
+            ),
+            (
+                format!(
+                    "[tables.t.indexes]\ni = {{ columns = [{}], include = [\"c0\"] }}\n",
+                    cols(32)
+                ),
+                "index `i` (keys and include) has 33 columns",
+            ),
+        ] {
+            let e = err(&[("t.toml", &format!("{t33}{extra}"))]);
+            assert!(
+                e.contains(&format!("t.toml:{line}:"))
+                    && e.contains(what)
+                    && e.contains("at most 32"),
+                "{e}"
+            );
+        }
+        // 32 is fine.
+        load(&[(
+            "t.toml",
+            &format!(
+                "{}[tables.t.indexes]\ni = {{ columns = [{}] }}\n",
+                table(32),
+                cols(32)
+            ),
+        )])
+        .unwrap();
+        // 1,600 columns are fine; more are one error, at the first column too many.
+        load(&[("t.toml", &table(MAX_COLUMNS))]).unwrap();
+        let e = err(&[("t.toml", &table(5000))]);
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(
+            e.starts_with("t.toml:1602:1: table `t` has 5000 columns"),
+            "{e}"
+        );
+        // Names PostgreSQL would cut.
+        let long = "x".repeat(64);
+        for (text, what) in [
+            (format!("extensions = [\"{long}\"]\n"), "extension name"),
+            (format!("[domains.{long}]\ntype = \"int\"\n"), "domain name"),
+            (
+                format!("[domains.d]\ntype = \"int\"\nchecks = {{ {long} = \"VALUE > 0\" }}\n"),
+                "constraint name",
+            ),
+            (format!("[sequences.{long}]\n"), "sequence name"),
+        ] {
+            let e = err(&[("t.toml", &text)]);
+            assert!(e.contains(what) && e.contains("64 bytes"), "{e}");
+        }
+        // Enum labels: up to 63 bytes (the empty label is one PostgreSQL takes).
+        let e = err(&[(
+            "t.toml",
+            &format!(
+                "[enums.e]\nvalues = [\"\", \"{}\", \"{long}\"]\n",
+                "v".repeat(63)
+            ),
+        )]);
+        assert!(
+            e.starts_with("t.toml:2:") && e.contains("64 bytes long") && e.lines().count() == 1,
+            "{e}"
+        );
+        // NUL, wherever it is (keys, values, arrays, nested tables).
+        for text in [
+            "[enums.e]\nvalues = [\"a\", \"b\\u0000\"]\n",
+            "[tables.t.columns]\n\"i\\u0000d\" = { type = \"int\" }\n",
+            "[tables.t.columns]\nid = { type = \"int\", check = \"id <> 0\\U00000000\" }\n",
+            "extensions = [\"\\u0000\"]\n",
+        ] {
+            let e = err(&[("t.toml", text)]);
+            assert!(
+                e.starts_with("t.toml:2:") || e.starts_with("t.toml:1:"),
+                "{e}"
+            );
+            assert!(e.contains("NUL"), "{e}");
+        }
+        // Dollar quotes as PostgreSQL reads them; parameters never.
+        for ok in ["$$x$$", "$a1$x$a1$", "$_$x$_$", "$é$x$é$"] {
+            load(&[(
+                "t.toml",
+                &format!("[tables.t.columns]\ns = {{ type = \"text\", default = \"{ok}\" }}\n"),
+            )])
+            .unwrap();
+        }
+        for (bad, what) in [
+            ("$1$x$1$", "dollar-quote tag `$1$`"),
+            ("$1", "`$1` is a parameter"),
+            ("length($2)", "`$2` is a parameter"),
+        ] {
+            let e = err(&[(
+                "t.toml",
+                &format!("[tables.t.columns]\ns = {{ type = \"text\", default = \"{bad}\" }}\n"),
+            )]);
+            assert!(e.starts_with("t.toml:2:") && e.contains(what), "{e}");
+        }
     }
 }

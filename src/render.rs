@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::diff::{Change, CommentTarget, Constraint};
-use crate::model::{Column, Domain, ForeignKey, Index, QualName, Sequence, Table, TableStats};
+use crate::model::{Column, Domain, ForeignKey, Index, Key, QualName, Sequence, Table, TableStats};
 use crate::names::{quote_ident, quote_literal};
 
 /// One statement of a plan, with what it costs a busy table.
@@ -231,8 +231,20 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     let new_names: HashSet<&QualName> = new_tables.iter().map(|t| &t.name).collect();
     let mut created: BTreeSet<QualName> = BTreeSet::new();
     for t in order_by_references(&new_tables) {
-        let (stmt, deferred) = create_table(t, &new_names, &created);
+        let (stmt, deferred, apart) = create_table(t, &new_names, &created);
         out.push(stmt);
+        for k in apart {
+            out.push(Statement::new(
+                format!("add-constraint:{}.{}", t.name, k.name),
+                format!(
+                    "ALTER TABLE {} ADD {}",
+                    t.name.sql(),
+                    constraint_sql(&Constraint::Unique(k.clone()))
+                ),
+                Some(&t.name),
+                "ACCESS EXCLUSIVE",
+            ));
+        }
         created.insert(t.name.clone());
         late_fks.extend(deferred.into_iter().map(|fk| (t.name.clone(), fk, None)));
         for i in &t.indexes {
@@ -650,21 +662,35 @@ fn order_by_references<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
     out
 }
 
-fn create_table(
-    t: &Table,
+/// `CREATE TABLE` with its columns and constraints; the foreign keys to new
+/// tables not created yet; and the unique constraints to add after it, apart
+/// (see below).
+fn create_table<'t>(
+    t: &'t Table,
     new_tables: &HashSet<&QualName>,
     created: &BTreeSet<QualName>,
-) -> (Statement, Vec<ForeignKey>) {
+) -> (Statement, Vec<ForeignKey>, Vec<&'t Key>) {
     let mut lines: Vec<String> = t.columns.iter().map(column_def).collect();
+    // Inside one CREATE TABLE, PostgreSQL keeps a single index for a primary
+    // key and unique constraints on the same columns (the first, renamed to
+    // a later one's name): the catalog would never match the files. Such a
+    // unique constraint is added after the table, with its own index.
+    let mut inline_columns: HashSet<&[String]> = HashSet::new();
     if let Some(pk) = &t.primary_key {
         lines.push(format!(
             "CONSTRAINT {} PRIMARY KEY {}",
             quote_ident(&pk.name),
             pk.body()
         ));
+        inline_columns.insert(&pk.columns);
     }
+    let mut apart = Vec::new();
     for u in &t.uniques {
-        lines.push(constraint_sql(&Constraint::Unique(u.clone())));
+        if inline_columns.insert(&u.columns) {
+            lines.push(constraint_sql(&Constraint::Unique(u.clone())));
+        } else {
+            apart.push(u);
+        }
     }
     for c in &t.checks {
         lines.push(constraint_sql(&Constraint::Check(c.clone())));
@@ -697,6 +723,7 @@ fn create_table(
             "ACCESS EXCLUSIVE",
         ),
         deferred,
+        apart,
     )
 }
 
