@@ -338,9 +338,8 @@ async fn in_transactions(
 /// lock waits for: a deadlock (40P01). Gives up after
 /// `opts.wait_for_other_apply`, naming the holder.
 async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, bool), ApplyError> {
-    let started = Instant::now();
+    let mut wait = LockWait::new();
     let mut online_seen = false;
-    let mut pause = Duration::from_millis(20);
     loop {
         db.begin("").await?;
         // Behind a pooler in transaction mode, the server process is only ours
@@ -368,15 +367,7 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
         }
         online_seen |= field(2) == Some("t");
         db.execute("ROLLBACK").await?;
-        if started.elapsed() >= opts.wait_for_other_apply {
-            return Err(ApplyError::Busy {
-                waited: opts.wait_for_other_apply,
-                holders: lock_holders(db).await,
-            });
-        }
-        tokio::time::sleep(pause.min(opts.wait_for_other_apply.saturating_sub(started.elapsed())))
-            .await;
-        pause = (pause * 2).min(LOCK_POLL_MAX);
+        wait.pause(db, opts).await?;
     }
 }
 
@@ -386,8 +377,7 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
 /// statement of its own, outside any transaction), so a concurrent build of
 /// the online apply that holds the lock never waits for us.
 async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyError> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(20);
+    let mut wait = LockWait::new();
     loop {
         let rows = db
             .simple(&format!(
@@ -408,15 +398,40 @@ async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyErr
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(db.backend_pid));
         }
-        if started.elapsed() >= opts.wait_for_other_apply {
+        wait.pause(db, opts).await?;
+    }
+}
+
+/// The pauses between tries for the apply lock: 20 ms, doubling up to
+/// `LOCK_POLL_MAX`, for `opts.wait_for_other_apply` in all.
+struct LockWait {
+    started: Instant,
+    next: Duration,
+}
+
+impl LockWait {
+    fn new() -> LockWait {
+        LockWait {
+            started: Instant::now(),
+            next: Duration::from_millis(20),
+        }
+    }
+
+    /// Sleep before the next try (holding no transaction), or give up with
+    /// `ApplyError::Busy`, naming the holders, once the wait is over.
+    async fn pause(&mut self, db: &Db, opts: &ApplyOptions) -> Result<(), ApplyError> {
+        let left = opts
+            .wait_for_other_apply
+            .saturating_sub(self.started.elapsed());
+        if left.is_zero() {
             return Err(ApplyError::Busy {
                 waited: opts.wait_for_other_apply,
                 holders: lock_holders(db).await,
             });
         }
-        tokio::time::sleep(pause.min(opts.wait_for_other_apply.saturating_sub(started.elapsed())))
-            .await;
-        pause = (pause * 2).min(LOCK_POLL_MAX);
+        tokio::time::sleep(self.next.min(left)).await;
+        self.next = (self.next * 2).min(LOCK_POLL_MAX);
+        Ok(())
     }
 }
 
