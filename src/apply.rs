@@ -26,11 +26,12 @@ pub const ONLINE_KEY: i64 = LOCK_KEY + 1;
 const LOCK_POLL_MAX: Duration = Duration::from_secs(1);
 
 /// `pg_locks` shows a bigint advisory key as its high half in `classid`, its
-/// low half in `objid`, and `objsubid = 1`: the condition that finds `key`.
-fn advisory_key_condition(key: i64) -> String {
+/// low half in `objid`, and `objsubid = 1`: the condition that finds `key`
+/// in the `pg_locks` row called `row`.
+fn advisory_key_condition(row: &str, key: i64) -> String {
     let k = key as u64;
     format!(
-        "locktype = 'advisory' AND classid = {} AND objid = {} AND objsubid = 1",
+        "{row}.locktype = 'advisory' AND {row}.classid = {} AND {row}.objid = {} AND {row}.objsubid = 1",
         k >> 32,
         k & 0xffff_ffff
     )
@@ -347,8 +348,8 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
         let rows = db
             .simple(&format!(
                 "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({LOCK_KEY}), \
-                   EXISTS (SELECT FROM pg_catalog.pg_locks WHERE {} AND granted)",
-                advisory_key_condition(ONLINE_KEY)
+                   EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE {} AND l.granted)",
+                advisory_key_condition("l", ONLINE_KEY)
             ))
             .await;
         let row = match rows {
@@ -445,10 +446,10 @@ async fn lock_holders(db: &Db) -> String {
                         coalesce(nullif(a.application_name, ''), 'no application name'), \
                         CASE WHEN o.pid IS NULL THEN 'apply' ELSE 'apply --online' END), ', ') \
                  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
-                 LEFT JOIN pg_catalog.pg_locks o ON o.pid = l.pid AND o.{} AND o.granted \
-                 WHERE l.{} AND l.granted",
-                advisory_key_condition(ONLINE_KEY).replace(" AND ", " AND o."),
-                advisory_key_condition(LOCK_KEY).replace(" AND ", " AND l."),
+                 LEFT JOIN pg_catalog.pg_locks o ON o.pid = l.pid AND {} AND o.granted \
+                 WHERE {} AND l.granted",
+                advisory_key_condition("o", ONLINE_KEY),
+                advisory_key_condition("l", LOCK_KEY),
             ))
             .await;
         db.execute("ROLLBACK").await?;
@@ -608,25 +609,23 @@ fn check_locked_plan(plan: &Plan, opts: &ApplyOptions) -> Result<(), ApplyError>
     Ok(())
 }
 
-/// `lock_timeout`, `statement_timeout` and `search_path` for this transaction.
+/// `lock_timeout` and `statement_timeout` for this transaction (the other
+/// settings were pinned by `Db::begin`).
 async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError> {
     db.execute(&format!(
-        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'; SET LOCAL search_path = public{}",
+        "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'{}",
         interval(opts.lock_timeout),
         interval(opts.statement_timeout),
-        check_client(db, "LOCAL "),
+        check_client(db, "LOCAL ").map_or(String::new(), |c| format!("; {c}")),
     ))
     .await
 }
 
 /// If this process dies while a statement waits, the server notices within a
 /// second (PostgreSQL 14+) instead of when the wait ends.
-fn check_client(db: &Db, scope: &str) -> String {
-    if db.server_version >= 140000 {
-        format!("; SET {scope}client_connection_check_interval = '1s'")
-    } else {
-        String::new()
-    }
+fn check_client(db: &Db, scope: &str) -> Option<String> {
+    (db.server_version >= 140000)
+        .then(|| format!("SET {scope}client_connection_check_interval = '1s'"))
 }
 
 /// Run one step; its duration, and its error if it failed.
@@ -723,8 +722,10 @@ async fn online_locked(
     let plan = crate::plan_with(db, desired).await?;
     on_event(Event::Locked(&plan));
     check_locked_plan(&plan, opts)?;
-    db.execute(&format!("SET search_path = public{}", check_client(db, "")))
-        .await?;
+    // (The other settings were pinned for the session by `online`.)
+    if let Some(check) = check_client(db, "") {
+        db.execute(&check).await?;
+    }
     let mut timings = Vec::new();
     let mut done = Vec::new();
     for phase in schedule(&plan, true) {

@@ -72,20 +72,7 @@ pub async fn record(
 /// a read-only transaction of its own, with the session settings pinned.
 pub async fn read(db: &Db, limit: i64) -> Result<Vec<Entry>, SqlError> {
     db.begin("READ ONLY").await?;
-    let rows = read_rows(db, limit).await;
-    db.execute("ROLLBACK").await?;
-    parse(rows?)
-}
-
-async fn read_rows(db: &Db, limit: i64) -> Result<Vec<Vec<Option<String>>>, SqlError> {
-    // The history table may be missing: ask first, so the transaction stays usable.
-    let exists = db
-        .simple("SELECT to_regclass('_reconcile.history') IS NOT NULL")
-        .await?;
-    if crate::db::first_value(&exists) != Some("t") {
-        return Ok(Vec::new());
-    }
-    db
+    let rows = db
         .simple(&format!(
             "SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') FROM ( \
                SELECT id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS \"appliedAt\", \
@@ -93,7 +80,17 @@ async fn read_rows(db: &Db, limit: i64) -> Result<Vec<Vec<Option<String>>>, SqlE
                       duration_ms AS \"durationMs\", tool_version AS \"toolVersion\" \
                FROM _reconcile.history ORDER BY id DESC LIMIT {limit}) x"
         ))
-        .await
+        .await;
+    // Ends the transaction, failed or not.
+    db.execute("ROLLBACK").await?;
+    match rows {
+        Ok(rows) => parse(rows),
+        // No history table yet: nothing was ever applied.
+        Err(e) if e.code.as_deref() == Some("42P01") || e.code.as_deref() == Some("3F000") => {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn parse(rows: Vec<Vec<Option<String>>>) -> Result<Vec<Entry>, SqlError> {
