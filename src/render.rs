@@ -236,11 +236,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         for k in apart {
             out.push(Statement::new(
                 format!("add-constraint:{}.{}", t.name, k.name),
-                format!(
-                    "ALTER TABLE {} ADD {}",
-                    t.name.sql(),
-                    constraint_sql(&Constraint::Unique(k.clone()))
-                ),
+                add_constraint_sql(&t.name, &Constraint::Unique(k.clone())),
                 Some(&t.name),
                 "ACCESS EXCLUSIVE",
             ));
@@ -372,11 +368,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                 stats,
             } => {
                 let id = format!("add-constraint:{table}.{}", constraint.name());
-                let sql = format!(
-                    "ALTER TABLE {} ADD {}",
-                    table.sql(),
-                    constraint_sql(constraint)
-                );
+                let sql = add_constraint_sql(table, constraint);
                 let s = match constraint {
                     // The files want it to check new rows only.
                     _ if !constraint.validated() => {
@@ -421,11 +413,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
     for (table, fk, stats) in late_fks {
-        let sql = format!(
-            "ALTER TABLE {} ADD {}",
-            table.sql(),
-            constraint_sql(&Constraint::ForeignKey(fk.clone()))
-        );
+        let sql = add_constraint_sql(&table, &Constraint::ForeignKey(fk.clone()));
         let mut s = Statement::new(
             format!("add-foreign-key:{table}.{}", fk.name),
             sql.clone(),
@@ -771,6 +759,11 @@ fn default_sql(d: &crate::model::Expr) -> String {
         ) => d.sql.clone(),
         _ => format!("({})", d.sql),
     }
+}
+
+/// `ALTER TABLE <table> ADD <constraint>`.
+fn add_constraint_sql(table: &QualName, c: &Constraint) -> String {
+    format!("ALTER TABLE {} ADD {}", table.sql(), constraint_sql(c))
 }
 
 pub fn constraint_sql(c: &Constraint) -> String {
