@@ -25,13 +25,15 @@ pub fn parse_one(sql: &str) -> Result<Ast, String> {
 /// Parse a comma-separated list of expressions (an index's `expression`).
 pub fn parse_list(sql: &str) -> Result<Vec<Ast>, String> {
     let dialect = PostgreSqlDialect {};
+    // Tokenized once, for the check and the parser (as `try_with_sql` does).
+    let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| clean_parser_error(&e.to_string()))?;
     // Only `$` starts what sqlparser reads differently from PostgreSQL.
     if sql.contains('$') {
-        check_dollar_tokens(&dialect, sql)?;
+        check_dollar_tokens(tokens.iter().map(|t| &t.token))?;
     }
-    let mut parser = Parser::new(&dialect)
-        .try_with_sql(sql)
-        .map_err(|e| clean_parser_error(&e.to_string()))?;
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let list = parser
         .parse_comma_separated(Parser::parse_expr)
         .map_err(|e| clean_parser_error(&e.to_string()))?;
@@ -49,10 +51,7 @@ pub fn parse_list(sql: &str) -> Result<Vec<Ast>, String> {
 /// way: a dollar-quote tag that is not `$` + an identifier that does not start
 /// with a digit + `$` (`$1$...$1$`), and parameters (`$1`), which no schema
 /// expression can have.
-fn check_dollar_tokens(dialect: &PostgreSqlDialect, sql: &str) -> Result<(), String> {
-    let tokens = sqlparser::tokenizer::Tokenizer::new(dialect, sql)
-        .tokenize()
-        .map_err(|e| clean_parser_error(&e.to_string()))?;
+fn check_dollar_tokens<'a>(tokens: impl Iterator<Item = &'a Token>) -> Result<(), String> {
     for t in tokens {
         match t {
             Token::DollarQuotedString(q) => {

@@ -1333,12 +1333,14 @@ fn build_table(
         });
     }
     if let Some(k) = &pk {
-        too_many_keys(
-            k.columns.len(),
-            k.origin.as_ref(),
-            &format!("primary key `{}`", k.name),
-            errors,
-        );
+        if let Some(o) = &k.origin {
+            too_many_keys(
+                k.columns.len(),
+                o,
+                || format!("primary key `{}`", k.name),
+                errors,
+            );
+        }
         for c in &k.columns {
             if let Some(&i) = columns.at.get(c.as_str()) {
                 table.columns[i].not_null = true;
@@ -1367,8 +1369,8 @@ fn build_table(
         columns.check(&key.columns, &co, "unique constraint", errors);
         too_many_keys(
             key.columns.len(),
-            Some(&co),
-            &format!("unique constraint `{}`", key.name),
+            &co,
+            || format!("unique constraint `{}`", key.name),
             errors,
         );
         if key.columns.is_empty() {
@@ -1398,8 +1400,8 @@ fn build_table(
         columns.check(&f.columns, &fo, "foreign key", errors);
         too_many_keys(
             f.columns.len(),
-            Some(&fo),
-            &format!("foreign key `{}`", fkey.get_ref()),
+            &fo,
+            || format!("foreign key `{}`", fkey.get_ref()),
             errors,
         );
         match parse_reference(f.references.get_ref()) {
@@ -1499,8 +1501,8 @@ fn build_table(
         };
         too_many_keys(
             keys.len() + ri.include.len(),
-            Some(&io),
-            &format!("index `{}` (keys and include)", ikey.get_ref()),
+            &io,
+            || format!("index `{}` (keys and include)", ikey.get_ref()),
             errors,
         );
         columns.check(
@@ -1624,11 +1626,16 @@ impl Columns<'_> {
 }
 
 /// PostgreSQL refuses an index or constraint on more than `MAX_INDEX_KEYS` columns.
-fn too_many_keys(n: usize, o: Option<&Origin>, what: &str, errors: &mut Errors) {
-    if let (true, Some(o)) = (n > MAX_INDEX_KEYS, o) {
+/// More than PostgreSQL's INDEX_MAX_KEYS columns in a key or index: an error
+/// at `o`, naming `what()` (only built when reported).
+fn too_many_keys(n: usize, o: &Origin, what: impl FnOnce() -> String, errors: &mut Errors) {
+    if n > MAX_INDEX_KEYS {
         errors.at(
             o,
-            format!("{what} has {n} columns; PostgreSQL allows at most {MAX_INDEX_KEYS}"),
+            format!(
+                "{} has {n} columns; PostgreSQL allows at most {MAX_INDEX_KEYS}",
+                what()
+            ),
         );
     }
 }
