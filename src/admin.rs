@@ -89,20 +89,24 @@ impl Default for Limits {
     }
 }
 
+/// An environment variable's value, unless it is unset or empty.
+fn env_var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
 impl Limits {
     /// The defaults, with `RECONCILE_HEADER_READ_TIMEOUT` (a duration such as
     /// `500ms` or `30s`) and `RECONCILE_MAX_CONNECTIONS` (a positive number) in
     /// place of theirs when set; an unreadable value is reported on stderr and ignored.
     pub fn from_env() -> Limits {
         let mut limits = Limits::default();
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        if let Some(v) = var("RECONCILE_HEADER_READ_TIMEOUT") {
+        if let Some(v) = env_var("RECONCILE_HEADER_READ_TIMEOUT") {
             match humantime::parse_duration(&v) {
                 Ok(d) if !d.is_zero() => limits.header_read_timeout = d,
                 _ => eprintln!("warning: ignoring RECONCILE_HEADER_READ_TIMEOUT={v:?}: not a duration such as 10s"),
             }
         }
-        if let Some(v) = var("RECONCILE_MAX_CONNECTIONS") {
+        if let Some(v) = env_var("RECONCILE_MAX_CONNECTIONS") {
             match v.parse::<usize>() {
                 Ok(n) if n > 0 => limits.max_connections = n,
                 _ => eprintln!(
@@ -135,18 +139,17 @@ impl AdminConfig {
     /// Read the configuration from the environment (SPEC §5), with `schema_dir`
     /// and `database_url` (None: `DATABASE_URL`, then the libpq variables) as given.
     pub fn from_env(schema_dir: PathBuf, database_url: Option<String>) -> AdminConfig {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         AdminConfig {
             schema_dir,
             database_url,
-            token: var("ADMIN_TOKEN"),
-            env_name: var("APP_ENV")
-                .or_else(|| var("NODE_ENV"))
+            token: env_var("ADMIN_TOKEN"),
+            env_name: env_var("APP_ENV")
+                .or_else(|| env_var("NODE_ENV"))
                 .unwrap_or_else(|| "development".into()),
-            migrations_on_boot: var("RUN_MIGRATIONS_ON_BOOT").is_some_and(|v| is_true(&v)),
+            migrations_on_boot: env_var("RUN_MIGRATIONS_ON_BOOT").is_some_and(|v| is_true(&v)),
             apply: online_options(
                 ApplyOptions::default(),
-                var("RECONCILE_ONLINE").is_some_and(|v| is_true(&v)),
+                env_var("RECONCILE_ONLINE").is_some_and(|v| is_true(&v)),
             ),
             limits: Limits::from_env(),
         }
@@ -328,8 +331,8 @@ async fn log_requests(State(state): State<AdminState>, req: Request, next: Next)
     response
 }
 
-/// A body larger than [`Limits::max_request_body`] is refused (413, or an error
-/// reading it past the limit); a request that takes longer than its timeout is
+/// A body declared larger than [`Limits::max_request_body`] is refused (413;
+/// the endpoints read no body); a request that takes longer than its timeout is
 /// answered 503.
 async fn limit_requests(State(state): State<AdminState>, req: Request, next: Next) -> Response {
     let limits = &state.0.config.limits;
@@ -354,8 +357,6 @@ async fn limit_requests(State(state): State<AdminState>, req: Request, next: Nex
     } else {
         limits.request_timeout
     };
-    let max_body = limits.max_request_body;
-    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, max_body)));
     match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(response) => response,
         Err(_) if migrate => error(
@@ -438,13 +439,7 @@ fn refuse_unauthorized(
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Option<Response> {
-    let Some(expected) = state
-        .0
-        .config
-        .token
-        .as_deref()
-        .filter(|t| t.len() >= MIN_TOKEN_LEN)
-    else {
+    if configured_token(state).is_none() {
         return Some(error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
@@ -453,15 +448,33 @@ fn refuse_unauthorized(
             ),
             json!({}),
         ));
-    };
-    match presented_token(headers, query) {
-        Some(t) if constant_time_eq(&t, expected.as_bytes()) => None,
-        _ => Some(error(
+    }
+    if token_accepted(state, headers, query) {
+        None
+    } else {
+        Some(error(
             StatusCode::UNAUTHORIZED,
             "Invalid admin token",
             json!({}),
-        )),
+        ))
     }
+}
+
+/// ADMIN_TOKEN, when it is long enough to be used.
+fn configured_token(state: &AdminState) -> Option<&str> {
+    state
+        .0
+        .config
+        .token
+        .as_deref()
+        .filter(|t| t.len() >= MIN_TOKEN_LEN)
+}
+
+/// Whether the request presents the configured token (compared in constant time).
+fn token_accepted(state: &AdminState, headers: &HeaderMap, query: Option<&str>) -> bool {
+    configured_token(state).is_some_and(|expected| {
+        presented_token(headers, query).is_some_and(|t| constant_time_eq(&t, expected.as_bytes()))
+    })
 }
 
 /// SPEC §5's health: `status`, `timestamp`, `env`, `migrationsEnabled` and
@@ -482,7 +495,7 @@ async fn health(
         "migrationsEnabled": state.0.config.migrations_on_boot,
         "database": if database.is_ok() { "ok" } else { "error" },
     });
-    if refuse_unauthorized(&state, &headers, uri.query()).is_some() {
+    if !token_accepted(&state, &headers, uri.query()) {
         return (StatusCode::OK, Json(body)).into_response();
     }
     if let Err(e) = database {
