@@ -93,8 +93,11 @@ fn northwind_twin_converges() {
 /// Planned against a database loaded from the corpus's own schema.sql with
 /// psql, the hand-written twin shows no difference.
 fn no_false_difference(name: &str) {
+    let Some(corpus) = corpus() else {
+        return;
+    };
     let db = TestDb::new(name);
-    db.load_file(&corpus().join(name).join("schema.sql"));
+    db.load_file(&corpus.join(name).join("schema.sql"));
     let (code, plan) = plan_json(&repo().join("fixtures").join(name), &db);
     assert_eq!(code, 0, "{plan:#}");
     assert_eq!(
