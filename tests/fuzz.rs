@@ -44,6 +44,28 @@ fn finishes<T: Send + std::fmt::Debug + Clone + 'static>(input: T, f: fn(T)) {
     }
 }
 
+/// Every value `s` generates, through `f` under `finishes`.
+fn never_panics<S>(s: S, f: fn(S::Value))
+where
+    S: Strategy,
+    S::Value: Send + Clone + 'static,
+{
+    runner()
+        .run(&s, |v| {
+            finishes(v, f);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Files named `f0.toml`, `f1.toml`, … in order.
+fn named(v: Vec<String>) -> Vec<(String, String)> {
+    v.into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("f{i}.toml"), t))
+        .collect()
+}
+
 fn load_files(files: Vec<(String, String)>) {
     match load::load_sources(files) {
         Ok(_) => {}
@@ -153,44 +175,14 @@ fn value() -> impl Strategy<Value = String> {
 
 /// A key of the format (most of the time) or a random name.
 fn key() -> impl Strategy<Value = String> {
-    let known = prop::sample::select(vec![
-        "type",
-        "not_null",
-        "default",
-        "primary_key",
-        "unique",
-        "references",
-        "on_delete",
-        "on_update",
-        "check",
-        "identity",
-        "generated",
-        "comment",
-        "deprecated",
-        "collation",
-        "columns",
-        "expression",
-        "where",
-        "using",
-        "include",
-        "nulls_not_distinct",
-        "values",
-        "name",
-        "expr",
-        "not_valid",
-        "deferrable",
-        "initially_deferred",
-        "partition_by",
-        "start",
-        "increment",
-        "min_value",
-        "max_value",
-        "cache",
-        "cycle",
-        "owned_by",
-        "checks",
-        "extensions",
-    ])
+    let known = prop::sample::select(
+        COLUMN_KEYS
+            .iter()
+            .chain(INDEX_KEYS.iter().filter(|k| **k != "unique"))
+            .chain(OTHER_KEYS)
+            .copied()
+            .collect::<Vec<_>>(),
+    )
     .prop_map(str::to_string);
     prop_oneof![4 => known, 1 => name().prop_map(|n| quoted(&n))]
 }
@@ -213,6 +205,26 @@ fn header() -> impl Strategy<Value = String> {
         Just(String::new()),
     ]
 }
+
+/// Keys of the format that are neither a column's nor an index's.
+const OTHER_KEYS: &[&str] = &[
+    "values",
+    "name",
+    "expr",
+    "not_valid",
+    "deferrable",
+    "initially_deferred",
+    "partition_by",
+    "start",
+    "increment",
+    "min_value",
+    "max_value",
+    "cache",
+    "cycle",
+    "owned_by",
+    "checks",
+    "extensions",
+];
 
 /// A near-valid schema file: sections of the format with keys and values of it.
 fn schema_file() -> impl Strategy<Value = String> {
@@ -265,21 +277,30 @@ fn value_for(key: &'static str) -> BoxedStrategy<String> {
     prop_oneof![9 => right, 1 => value()].boxed()
 }
 
-/// An inline table of some of `keys`, each with a value for it.
-fn inline(keys: Vec<&'static str>) -> impl Strategy<Value = String> {
+/// `key = value` lines for some of `keys`, each with a value for it.
+fn fields(keys: Vec<&'static str>) -> impl Strategy<Value = Vec<String>> {
     prop::sample::subsequence(keys.clone(), 0..keys.len().min(6))
         .prop_flat_map(|ks| {
             let vals: Vec<BoxedStrategy<String>> = ks.iter().map(|k| value_for(k)).collect();
             (Just(ks), vals)
         })
         .prop_map(|(ks, vs)| {
-            let body: Vec<String> = ks
-                .iter()
+            ks.iter()
                 .zip(vs)
                 .map(|(k, v)| format!("{k} = {v}"))
-                .collect();
-            format!("{{ {} }}", body.join(", "))
+                .collect()
         })
+}
+
+/// An inline table of some of `keys`, each with a value for it.
+fn inline(keys: Vec<&'static str>) -> impl Strategy<Value = String> {
+    fields(keys).prop_map(|lines| format!("{{ {} }}", lines.join(", ")))
+}
+
+/// A `[kind.name]` section of some of `keys`, each with a value for it.
+fn section(kind: &'static str, keys: Vec<&'static str>) -> impl Strategy<Value = String> {
+    (name(), fields(keys))
+        .prop_map(move |(n, lines)| format!("[{kind}.{}]\n{}\n", quoted(&n), lines.join("\n")))
 }
 
 const COLUMN_KEYS: &[&str] = &[
@@ -370,20 +391,13 @@ fn structured_file() -> impl Strategy<Value = String> {
         });
     let other = prop_oneof![
         (name(), cols()).prop_map(|(n, v)| format!("[enums.{}]\nvalues = {v}\n", quoted(&n))),
-        (
-            name(),
-            inline(vec!["type", "not_null", "default", "check", "comment"])
-        )
-            .prop_map(|(n, t)| format!(
-                "[domains.{}]\n{}\n",
-                quoted(&n),
-                t.trim_start_matches('{')
-                    .trim_end_matches('}')
-                    .replace(", ", "\n")
-            )),
-        (
-            name(),
-            inline(vec![
+        section(
+            "domains",
+            vec!["type", "not_null", "default", "check", "comment"]
+        ),
+        section(
+            "sequences",
+            vec![
                 "type",
                 "start",
                 "increment",
@@ -392,15 +406,8 @@ fn structured_file() -> impl Strategy<Value = String> {
                 "cache",
                 "cycle",
                 "owned_by"
-            ])
-        )
-            .prop_map(|(n, t)| format!(
-                "[sequences.{}]\n{}\n",
-                quoted(&n),
-                t.trim_start_matches('{')
-                    .trim_end_matches('}')
-                    .replace(", ", "\n")
-            )),
+            ]
+        ),
         prop::collection::vec(sqlish(), 0..3).prop_map(|e| format!(
             "extensions = [{}]\n",
             e.iter().map(|e| quoted(e)).collect::<Vec<_>>().join(", ")
@@ -485,57 +492,35 @@ fn the_valid_example_loads() {
 
 #[test]
 fn the_loader_never_panics_on_random_text() {
-    runner()
-        .run(
-            &"\\PC{0,200}|[\\[\\]{}=\",.a-z0-9 \n\\\\$'()]{0,200}",
-            |text| {
-                finishes(vec![("f.toml".to_string(), text)], load_files);
-                Ok(())
-            },
-        )
-        .unwrap();
+    never_panics(
+        "\\PC{0,200}|[\\[\\]{}=\",.a-z0-9 \n\\\\$'()]{0,200}"
+            .prop_map(|text| vec![("f.toml".to_string(), text)]),
+        load_files,
+    );
 }
 
 #[test]
 fn the_loader_never_panics_on_near_valid_files() {
-    let files = prop::collection::vec(schema_file(), 1..4);
-    runner()
-        .run(&files, |files| {
-            let named = files
-                .into_iter()
-                .enumerate()
-                .map(|(i, t)| (format!("f{i}.toml"), t))
-                .collect();
-            finishes(named, load_files);
-            Ok(())
-        })
-        .unwrap();
+    never_panics(
+        prop::collection::vec(schema_file(), 1..4).prop_map(named),
+        load_files,
+    );
 }
 
 #[test]
 fn the_loader_never_panics_on_files_in_the_shape_of_the_format() {
-    let files = prop::collection::vec(structured_file(), 1..3);
-    runner()
-        .run(&files, |files| {
-            let named = files
-                .into_iter()
-                .enumerate()
-                .map(|(i, t)| (format!("f{i}.toml"), t))
-                .collect();
-            finishes(named, load_files);
-            Ok(())
-        })
-        .unwrap();
+    never_panics(
+        prop::collection::vec(structured_file(), 1..3).prop_map(named),
+        load_files,
+    );
 }
 
 #[test]
 fn the_loader_never_panics_on_edited_valid_files() {
-    runner()
-        .run(&mutated(), |text| {
-            finishes(vec![("t.toml".to_string(), text)], load_files);
-            Ok(())
-        })
-        .unwrap();
+    never_panics(
+        mutated().prop_map(|text| vec![("t.toml".to_string(), text)]),
+        load_files,
+    );
 }
 
 #[test]
@@ -569,18 +554,11 @@ fn use_text(s: String) {
 
 #[test]
 fn types_expressions_and_names_never_panic() {
-    runner()
-        .run(&"\\PC{0,40}|[a-z0-9_ ()\\[\\],.'\"$:-]{0,40}", |s| {
-            finishes(s, use_text);
-            Ok(())
-        })
-        .unwrap();
-    runner()
-        .run(&(sqlish(), sqlish(), sqlish()), |(a, b, c)| {
-            finishes(format!("{a} {b}{c}"), use_text);
-            Ok(())
-        })
-        .unwrap();
+    never_panics("\\PC{0,40}|[a-z0-9_ ()\\[\\],.'\"$:-]{0,40}", use_text);
+    never_panics(
+        (sqlish(), sqlish(), sqlish()).prop_map(|(a, b, c)| format!("{a} {b}{c}")),
+        use_text,
+    );
 }
 
 // ---- connection strings ----
@@ -677,22 +655,7 @@ fn keywords() -> impl Strategy<Value = String> {
 
 #[test]
 fn the_connection_string_parser_never_panics() {
-    runner()
-        .run(&"\\PC{0,80}", |s| {
-            finishes(s, use_conninfo);
-            Ok(())
-        })
-        .unwrap();
-    runner()
-        .run(&url(), |s| {
-            finishes(s, use_conninfo);
-            Ok(())
-        })
-        .unwrap();
-    runner()
-        .run(&keywords(), |s| {
-            finishes(s, use_conninfo);
-            Ok(())
-        })
-        .unwrap();
+    never_panics("\\PC{0,80}", use_conninfo);
+    never_panics(url(), use_conninfo);
+    never_panics(keywords(), use_conninfo);
 }

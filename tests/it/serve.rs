@@ -110,12 +110,7 @@ impl Server {
         stream.write_all(req.as_bytes()).unwrap();
         let mut raw = String::new();
         stream.read_to_string(&mut raw).unwrap();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let (status, head, body) = split_answer(&raw);
         let body = serde_json::from_str(body)
             .unwrap_or_else(|e| panic!("{method} {path}: body is not JSON ({e}): {raw}"));
         Reply {
@@ -146,11 +141,16 @@ impl Server {
         )
     }
 
-    /// Stop with SIGTERM and check that the token never reached a log line.
-    fn stop(mut self) -> Vec<String> {
+    /// Send the server SIGTERM (without waiting for it to exit).
+    fn sigterm(&self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
+    }
+
+    /// Stop with SIGTERM and check that the token never reached a log line.
+    fn stop(mut self) -> Vec<String> {
+        self.sigterm();
         let _ = self.child.wait();
         std::thread::sleep(Duration::from_millis(100));
         let logs = self.logs();
@@ -179,15 +179,21 @@ fn read_until_closed(stream: &mut TcpStream) -> (Vec<u8>, bool) {
     }
 }
 
-/// The status and JSON body of a raw HTTP/1.1 answer.
-fn parse_answer(raw: &[u8]) -> (u16, Value) {
-    let raw = String::from_utf8_lossy(raw);
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+/// The status (0 when there is none), head and body of a raw HTTP/1.1 answer.
+fn split_answer(raw: &str) -> (u16, &str, &str) {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    (status, head, body)
+}
+
+/// The status and JSON body (null when it is not JSON) of a raw HTTP/1.1 answer.
+fn parse_answer(raw: &[u8]) -> (u16, Value) {
+    let raw = String::from_utf8_lossy(raw);
+    let (status, _, body) = split_answer(&raw);
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
@@ -451,7 +457,6 @@ fn sigterm_lets_an_apply_in_progress_finish() {
     let blocker = Session::open(&db.url);
     blocker.exec("BEGIN; LOCK TABLE tenants IN ROW EXCLUSIVE MODE");
     let s = Server::start(&db, &[("ADMIN_TOKEN", TOKEN)]);
-    let pid = s.child.id().to_string();
     let reply = std::thread::scope(|scope| {
         let pending = scope.spawn(|| s.with_token("POST", "/__admin/migrate"));
         let observer = Session::open(&db.url);
@@ -460,7 +465,7 @@ fn sigterm_lets_an_apply_in_progress_finish() {
             .value("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reconcile' AND datname = current_database() AND wait_event_type = 'Lock'")
             == Some("1".into())
         }));
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        s.sigterm();
         std::thread::sleep(Duration::from_millis(300));
         blocker.exec("ROLLBACK");
         pending.join().unwrap()
@@ -679,17 +684,9 @@ fn a_half_sent_request_is_closed_within_the_header_timeout() {
             closed = true;
             break;
         }
-        let mut buf = [0u8; 64];
-        match stream.read(&mut buf) {
-            Ok(0) => {
-                closed = true;
-                break;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
-                closed = true;
-                break;
-            }
-            _ => {}
+        if read_until_closed(&mut stream).1 {
+            closed = true;
+            break;
         }
     }
     let took = started.elapsed();
@@ -895,9 +892,7 @@ fn sigterm_does_not_wait_for_half_sent_requests() {
     half.write_all(b"GET /__admin/hea").unwrap();
     assert_eq!(s.get("/__admin/health").status, 200);
     let started = std::time::Instant::now();
-    let _ = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status();
+    s.sigterm();
     let exited = wait_for(10, || matches!(s.child.try_wait(), Ok(Some(_))));
     let took = started.elapsed();
     assert!(exited, "still running {took:?} after SIGTERM");
