@@ -125,8 +125,8 @@ pub struct HistoryArgs {
     /// Connection URL or keyword string; default DATABASE_URL, then PGHOST, PGPORT, ...
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
-    /// How many entries
-    #[arg(long, default_value_t = 20)]
+    /// How many entries, newest first (0 or more)
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
     pub limit: i64,
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,

@@ -114,20 +114,24 @@ fn a_held_lock_makes_apply_give_up_within_the_lock_timeout() {
 
     let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n"));
     let t = Instant::now();
-    let r = apply(v2.path(), &db, &["--lock-timeout", "1s"]);
+    let r = apply(v2.path(), &db, &["--lock-timeout", "300ms"]);
     let elapsed = t.elapsed();
     blocker.exec("ROLLBACK");
 
     assert_eq!(r.code, 1, "{r}");
     assert!(
-        elapsed >= Duration::from_secs(1),
+        elapsed >= Duration::from_millis(300),
         "gave up before the lock timeout: {elapsed:?}"
     );
+    // Well under the default (5 s): the value given is the one used.
     assert!(
-        elapsed < Duration::from_secs(6),
-        "took {elapsed:?} with a 1s lock timeout"
+        elapsed < Duration::from_millis(3500),
+        "took {elapsed:?} with a 300ms lock timeout"
     );
-    assert!(r.stderr.contains("lock timeout"), "{r}");
+    assert!(
+        r.stderr.contains("lock timeout: `ALTER TABLE public.people ADD COLUMN nickname text` waited longer than 300ms"),
+        "{r}"
+    );
     assert!(
         r.stderr
             .contains(&format!("blocked by pid {}", blocker.pid)),
@@ -136,6 +140,102 @@ fn a_held_lock_makes_apply_give_up_within_the_lock_timeout() {
     assert!(r.stderr.contains("our session: pid"), "{r}");
     assert_eq!(db.schema_snapshot(), before, "the schema changed");
     assert_eq!(db.history_count(), 1);
+}
+
+/// `--statement-timeout` is the one the statements run under: with no lock
+/// timeout, a statement waiting for a lock is cancelled by it, and nothing of
+/// the plan stays. (Without it the statement would wait for the blocker, which
+/// lets go after 10 s, and then succeed.)
+#[test]
+fn a_statement_past_the_statement_timeout_is_cancelled_and_nothing_stays() {
+    let db = TestDb::new("statement_timeout");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    let before = db.schema_snapshot();
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN; LOCK TABLE people IN ACCESS SHARE MODE");
+    let v2 = schema_of(&format!(
+        "{BASE}nickname = {{ type = \"text\" }}\n\n[tables.pets.columns]\nid = {{ type = \"bigint\" }}\n"
+    ));
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let (r, elapsed) = std::thread::scope(|s| {
+        let blocker = &blocker;
+        s.spawn(move || {
+            let _ = finished.recv_timeout(Duration::from_secs(10));
+            blocker.exec("ROLLBACK");
+        });
+        let t = Instant::now();
+        let r = apply(
+            v2.path(),
+            &db,
+            &["--lock-timeout", "0", "--statement-timeout", "400ms"],
+        );
+        let _ = done.send(());
+        (r, t.elapsed())
+    });
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stderr
+            .contains("canceling statement due to statement timeout"),
+        "{r}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "ran until the blocker let go: {elapsed:?}\n{r}"
+    );
+    assert_eq!(db.schema_snapshot(), before, "part of the plan stays");
+    assert_eq!(db.history_count(), 1);
+}
+
+/// An event trigger that drops every index as it is created: the plan runs
+/// without an error, but the result is not what the files say.
+const UNDO_EVERY_INDEX: &str = r#"
+CREATE FUNCTION public.undo_index() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT * FROM pg_catalog.pg_event_trigger_ddl_commands()
+           WHERE command_tag OPERATOR(pg_catalog.=) 'CREATE INDEX' LOOP
+    EXECUTE pg_catalog.format('DROP INDEX %s', r.object_identity);
+  END LOOP;
+END
+$f$;
+CREATE EVENT TRIGGER undo_index ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+  EXECUTE FUNCTION public.undo_index();
+"#;
+
+/// Verification before COMMIT: once the statements ran, the catalog is read
+/// again and compared with the files; a difference rolls everything back
+/// (the column added with the index too) and records no history.
+#[test]
+fn a_result_that_differs_from_the_files_is_rolled_back_before_commit() {
+    let db = TestDb::new("verify");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    db.sql(UNDO_EVERY_INDEX);
+    let before = db.schema_snapshot();
+    let v2 = schema_of(&format!(
+        "{BASE}nickname = {{ type = \"text\" }}\n\n[tables.people.indexes]\nidx_people_name = {{ columns = [\"name\"] }}\n"
+    ));
+    let r = apply(v2.path(), &db, &[]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stderr
+            .contains("after applying, the database still differs from the files (1 statement(s), 0 refusal(s))"),
+        "{r}"
+    );
+    assert!(r.stderr.contains("rolled back"), "{r}");
+    assert_eq!(db.schema_snapshot(), before, "the unverified plan stayed");
+    assert_eq!(db.history_count(), 1, "the unverified plan was recorded");
+
+    // Online, each phase commits as it goes: the same check runs at the end
+    // and says what stayed.
+    let r = apply(v2.path(), &db, &["--online"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stderr
+            .contains("after applying, the database still differs from the files (1 statement(s), 0 refusal(s))"),
+        "{r}"
+    );
 }
 
 #[test]

@@ -375,3 +375,88 @@ fn against_a_database_it_fails_as_plan_would() {
         "unmanaged objects are reported, not refused:\n{r}"
     );
 }
+
+/// `reconcile check` run in `dir` (paths relative to it).
+fn check_in(dir: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .current_dir(dir)
+        .arg("check")
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `check --from DIR`: the old side read from a directory (a checkout of the
+/// base, a release's files), judged by the same rules as `--base`, with each
+/// finding placed in the file that shows it: a removal in the old files, a
+/// change in the new ones.
+#[test]
+fn from_a_directory_judges_like_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |side: &str, text: &str| {
+        std::fs::create_dir_all(dir.path().join(side)).unwrap();
+        std::fs::write(dir.path().join(side).join("people.toml"), text).unwrap();
+    };
+    write("old", V1);
+    write(
+        "new",
+        &to_bigint(V1).replace("old_field = { type = \"text\" }\n", ""),
+    );
+    let r = check_in(dir.path(), &["--schema", "new", "--from", "old"]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(
+        r.stdout.starts_with("Schema check against dir old\n"),
+        "{r}"
+    );
+    assert!(
+        r.stdout
+            .contains("R001 drop: column people.old_field (old/people.toml:13:1)"),
+        "{r}"
+    );
+    assert!(
+        r.stdout
+            .contains("R003 type change: column people.age (new/people.toml:11:1)"),
+        "{r}"
+    );
+    assert!(r.stdout.contains("Summary: 2 refused"), "{r}");
+
+    let r = check_in(
+        dir.path(),
+        &["--schema", "new", "--from", "old", "--format", "json"],
+    );
+    assert_eq!(r.code, 3, "{r}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["base"], "dir old");
+    let rules: Vec<&str> = v["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["R001", "R003"], "{r}");
+
+    // An additive change passes; the same files on both sides too.
+    write(
+        "new",
+        &V1.replace(
+            "old_field = { type = \"text\" }\n",
+            "old_field = { type = \"text\" }\nemail = { type = \"text\" }\n",
+        ),
+    );
+    let r = check_in(dir.path(), &["--schema", "new", "--from", "old"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("+ add-column:people.email"), "{r}");
+    let r = check_in(dir.path(), &["--schema", "old", "--from", "old"]);
+    assert_eq!(r.code, 0, "{r}");
+
+    // A directory that is not there is an input error that names it.
+    let r = check_in(dir.path(), &["--schema", "new", "--from", "nowhere"]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stderr.contains("nowhere"), "{r}");
+}

@@ -6,6 +6,7 @@ mod check;
 mod connect;
 mod dump;
 mod harness;
+mod history;
 mod introspect;
 mod online;
 mod plan;

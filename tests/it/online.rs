@@ -595,3 +595,69 @@ fn a_plain_apply_leaves_an_unfinished_online_apply_to_apply_online() {
     assert_eq!(r.code, 0, "{r}");
     assert_converged(v2.path(), &db);
 }
+
+/// The session holding `key` (as `pg_locks` shows a bigint advisory key: its
+/// high half in `classid`, its low half in `objid`), in `mode`, and what it runs.
+fn advisory_holders(observer: &Session, key: i64, mode: &str) -> Vec<String> {
+    let k = key as u64;
+    observer
+        .value(&format!(
+            "SELECT coalesce(string_agg(a.query, ' | '), '') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {} AND l.objid = {} AND l.objsubid = 1 \
+             AND l.mode = '{mode}' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            k >> 32,
+            k & 0xffff_ffff
+        ))
+        .unwrap_or_default()
+        .split(" | ")
+        .filter(|q| !q.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// SPEC: every phase of an online apply runs under the advisory lock, held
+/// for the whole apply. While phase 2 waits (its concurrent build waits for
+/// an old snapshot), the session that builds holds the apply lock, nobody
+/// else can take it, and it is given back at the end.
+#[test]
+fn the_apply_lock_is_held_by_the_online_apply_while_phase_2_waits() {
+    let db = busy_db("online_lock_held", 1000);
+    let blocker = Session::open(&db.url);
+    blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
+    let observer = Session::open(&db.url);
+    let v2 = schema_of(&grown());
+    let online = spawn(&[
+        "apply",
+        "--schema",
+        v2.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+        "--online",
+    ]);
+    let online = wait_or_kill(
+        online,
+        30,
+        || {
+            observer.reconcile_sessions(
+                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+            ) == 1
+        },
+        || "the online apply never waited in phase 2".to_string(),
+    );
+    let exclusive = advisory_holders(&observer, reconcile::apply::LOCK_KEY, "ExclusiveLock");
+    let shared = advisory_holders(&observer, reconcile::apply::ONLINE_KEY, "ShareLock");
+    let free = observer.apply_lock_is_free();
+    blocker.exec("ROLLBACK");
+    let online = crate::harness::Run::from(online.wait_with_output().unwrap());
+    assert_eq!(online.code, 0, "{online}");
+    assert_eq!(exclusive.len(), 1, "apply lock holders: {exclusive:?}");
+    assert!(
+        exclusive[0].starts_with("CREATE INDEX CONCURRENTLY")
+            || exclusive[0].starts_with("CREATE UNIQUE INDEX CONCURRENTLY"),
+        "the apply lock is not held by the session that builds: {exclusive:?}"
+    );
+    assert_eq!(shared, exclusive, "the online key's holders");
+    assert!(!free, "another session took the apply lock during phase 2");
+    assert!(observer.apply_lock_is_free(), "the lock outlived the apply");
+    assert_converged(v2.path(), &db);
+}
