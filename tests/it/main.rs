@@ -10,5 +10,6 @@ mod history;
 mod introspect;
 mod online;
 mod plan;
+mod quoting;
 mod security;
 mod serve;

@@ -141,16 +141,25 @@ impl Server {
         )
     }
 
-    /// Send the server SIGTERM (without waiting for it to exit).
+    /// Send the server SIGTERM (without waiting for it to exit); the
+    /// signal must be delivered (the server is still running).
     fn sigterm(&self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill(2) with a pid of our own child and a valid signal.
+        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert_eq!(
+            sent,
+            0,
+            "SIGTERM not sent: {}",
+            std::io::Error::last_os_error()
+        );
     }
 
     /// Stop with SIGTERM and check that the token never reached a log line.
     fn stop(mut self) -> Vec<String> {
-        self.sigterm();
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.sigterm();
+        }
         let _ = self.child.wait();
         std::thread::sleep(Duration::from_millis(100));
         let logs = self.logs();
@@ -474,6 +483,15 @@ fn sigterm_lets_an_apply_in_progress_finish() {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body["result"]["executed"].as_array().unwrap().len() > 1);
     assert_eq!(db.history_count(), 2);
+    // The signal arrived: once the request has its answer, the server exits
+    // by itself, cleanly.
+    let mut s = s;
+    assert!(
+        wait_for(10, || matches!(s.child.try_wait(), Ok(Some(_)))),
+        "the server still runs after SIGTERM and its last answer"
+    );
+    let status = s.child.try_wait().unwrap().unwrap();
+    assert!(status.success(), "{status:?}");
     s.stop();
 }
 
