@@ -114,3 +114,15 @@ fn history_with_a_negative_limit_is_an_input_error() {
     assert_eq!(r.code, 2, "{r}");
     assert!(r.stderr.contains("--limit"), "{r}");
 }
+
+/// A history table that cannot be read (here: one of another shape under our
+/// name) is an error that says why, never "nothing applied".
+#[test]
+fn an_unreadable_history_is_an_error_not_an_empty_history() {
+    let db = TestDb::new("history_unreadable");
+    db.sql("CREATE SCHEMA _reconcile; CREATE TABLE _reconcile.history (id bigint)");
+    let r = history(&db, &[]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stderr.contains("applied_at"), "{r}");
+    assert!(!r.stdout.contains("No applied plans"), "{r}");
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Mutation testing of the safety-critical code with cargo-mutants: each
+# mutant (a `&&` made `||`, a function that returns a default, ...) is built
+# and the tests that cover its file are run; a mutant that no test notices
+# ("missed") is a promise without a test. Not run in CI: it takes an hour or
+# more on two cores.
+#
+#   scripts/mutants.sh                 # every group below
+#   scripts/mutants.sh apply names     # some of them
+#
+# Groups (file, functions, tests run):
+#   apply    src/apply.rs (all)                       lib + it: apply online history security serve
+#   names    src/names.rs quoting (quote_*, printed_literal)   lib + it: quoting cases
+#   admin    src/admin.rs token check                 lib + it: serve
+#   rules    src/rules/*.rs                           lib + it: check cases
+#   history  src/history.rs                           lib + it: history apply online
+#
+# DATABASE_URL: the server the tests use; unset, scripts/with-postgres.sh
+# starts a throwaway one. MUTANTS_JOBS (default 1): mutants built and tested
+# at once. cargo-mutants is installed from crates.io when missing. Reports:
+# mutants.out/<group>/ (outcomes.json, missed.txt, caught.txt, unviable.txt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! cargo mutants --version >/dev/null 2>&1; then
+  cargo install cargo-mutants --locked
+fi
+if [ -z "${DATABASE_URL:-}" ]; then
+  exec scripts/with-postgres.sh "$0" "$@"
+fi
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(apply names admin rules history)
+
+run_group() {
+  local group=$1
+  shift
+  echo "== $group"
+  mkdir -p "mutants.out/$group"
+  # Exit 2 (missed mutants) and 3 (timeouts) are reported below; any other
+  # failure (the tests fail without a mutant, a bad argument) stops here.
+  local code=0
+  cargo mutants --no-shuffle -j "${MUTANTS_JOBS:-1}" --output "mutants.out/$group" "$@" || code=$?
+  if [ "$code" != 0 ] && [ "$code" != 2 ] && [ "$code" != 3 ]; then
+    echo "cargo mutants failed (exit $code)" >&2
+    exit "$code"
+  fi
+  local out="mutants.out/$group/mutants.out"
+  for k in caught missed timeout unviable; do
+    local n=0
+    [ -f "$out/$k.txt" ] && n=$(wc -l <"$out/$k.txt")
+    printf '  %-9s %s\n' "$k" "$n"
+  done
+  if [ -s "$out/missed.txt" ]; then
+    echo "  missed:"
+    sed 's/^/    /' "$out/missed.txt"
+  fi
+}
+
+for g in "${groups[@]}"; do
+  case $g in
+    apply) run_group apply -f src/apply.rs \
+      -- --lib --test it -- apply online history security serve ;;
+    names) run_group names -f src/names.rs -F 'quote_' -F 'printed_literal' \
+      -- --lib --test it -- names quoting cases ;;
+    admin) run_group admin -f src/admin.rs -F 'token' \
+      -- --lib --test it -- admin serve ;;
+    rules) run_group rules -f 'src/rules/*.rs' \
+      -- --lib --test it -- rules check cases ;;
+    history) run_group history -f src/history.rs \
+      -- --lib --test it -- history apply online ;;
+    *) echo "unknown group: $g (apply, names, admin, rules, history)" >&2; exit 2 ;;
+  esac
+done
