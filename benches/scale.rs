@@ -1,19 +1,35 @@
 //! Speed at scale: plan and apply from 10 to 5,000 tables, against a real
-//! PostgreSQL, next to the floor (the same catalog statements sent by psql
-//! alone, and reading + parsing the TOML alone). Run it with
+//! PostgreSQL, next to the floor: the same work without reconcile's extras.
+//! Run it with
 //!
 //!     scripts/with-postgres.sh cargo bench --bench scale
 //!
 //! (`DATABASE_URL` set: that server; else a throwaway cluster). `BENCH_SIZES`
 //! (`10,100,1000,5000` by default) and `BENCH_RUNS` (5) change what it measures.
-//! Times are the median of the runs; memory is the plan process's peak RSS.
+//!
+//! The floor of a plan, measured in this process: the schema files read and
+//! parsed (TOML only) on another thread while one connection is opened and
+//! reconcile's catalog statements (`reconcile::introspect::queries`) are sent in
+//! one round trip, in a REPEATABLE READ transaction, as `plan` sends them; every
+//! row is received and dropped (nothing decoded, nothing printed). The floor of
+//! an apply to an empty database: the same, then the plan's statements and
+//! COMMIT on that connection. Both sides count one connection (TCP connect,
+//! startup, authentication); reconcile's figures also count starting its
+//! process, which the floor does not (the header prints what that costs).
+//!
+//! Each run measures every figure once, one after the other, so a ratio is
+//! taken within a run; the table prints the median of the runs (of the ratios
+//! too), and memory as the peak RSS over the runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+use tokio_postgres::{NoTls, SimpleQueryMessage};
+
 mod common;
-use common::{psql, psql_file, statements_in, with_database};
+use common::{psql, psql_file, psql_value, statements_in, with_database};
 
 fn main() {
     let Ok(admin_url) = std::env::var("DATABASE_URL") else {
@@ -39,57 +55,66 @@ fn main() {
         .build()
         .expect("a tokio runtime");
 
-    println!("No-op plan against a database that matches; floor = catalog statements via psql + TOML read and parse.");
-    println!("Times in ms (median of {runs} runs), memory in MiB (peak RSS of the process).");
+    let server = psql_value(
+        &admin_url,
+        "SELECT current_setting('server_version') || ', ssl=' || current_setting('ssl') \
+         || ', fsync=' || current_setting('fsync')",
+    );
+    let start = median(
+        &(0..runs)
+            .map(|_| {
+                timed(|| {
+                    let ok = Command::new(bin)
+                        .arg("--version")
+                        .output()
+                        .is_ok_and(|o| o.status.success());
+                    assert!(ok, "reconcile --version failed");
+                })
+            })
+            .collect::<Vec<_>>(),
+    );
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("reconcile plan and apply at scale, next to the floor: the same work without reconcile's extras.");
+    println!(
+        "PostgreSQL {server}; {cores} cores on this machine. Every time is the median of {runs} run(s), in ms; \
+         a ratio is the median of the runs' ratios (each run's reconcile time over the same run's floor); \
+         RSS is the peak over the runs, in MiB."
+    );
+    println!(
+        "Floor (in this process, one connection: TCP connect + startup + authentication, counted as in reconcile's times): \
+         catalog = reconcile's catalog statements sent in one round trip in a REPEATABLE READ transaction, \
+         every row received and dropped; TOML = the files read and parsed, nothing more; \
+         floor = both at once (TOML on another thread), as `plan` overlaps them; \
+         apply floor = that on an empty database (`apply` reads the files first, then connects), \
+         then the plan's statements and COMMIT on the same connection."
+    );
+    println!(
+        "reconcile's times are the wall time of its process, start to exit; starting it alone \
+         (`reconcile --version`) takes {} ms, which no floor counts.",
+        ms(start)
+    );
     println!();
-    println!("| tables | no-op plan | RSS | queries | floor: catalog (psql) | floor: TOML | load (ours) | plan / floor | plan, 1 missing column | apply, empty db | floor | apply RSS |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut rows = Vec::new();
+    println!("| tables | no-op plan | floor | plan / floor | floor: catalog | floor: TOML | catalog rows | load (ours) | statements sent | plan RSS | plan, 1 missing column | apply, empty db | apply floor | apply / floor | apply RSS |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &n in &sizes {
         eprintln!("[bench] {n} tables: generating and loading");
         let dir = work.path().join(n.to_string());
         let (schema, schema_plus, sql) = generate(&dir, n);
-        let db_a = format!("bench_{n}_a_{}", std::process::id());
-        let db_b = format!("bench_{n}_b_{}", std::process::id());
+        let pid = std::process::id();
+        let db_a = format!("bench_{n}_a_{pid}");
         psql(&admin_url, &format!("CREATE DATABASE {db_a}"));
-        psql(&admin_url, &format!("CREATE DATABASE {db_b}"));
         let url_a = with_database(&admin_url, &db_a);
-        let url_b = with_database(&admin_url, &db_b);
         psql_file(&url_a, &sql);
         // A database in steady state: its tables and the catalog analyzed, as
         // autovacuum leaves them (a freshly loaded catalog gets poor plans).
         psql(&url_a, "VACUUM ANALYZE");
 
-        // The floor: the catalog statements alone, through psql.
         let version = runtime.block_on(server_version(&url_a));
-        let catalog_sql = dir.join("catalog.sql");
         let statements = reconcile::introspect::queries(version);
-        std::fs::write(
-            &catalog_sql,
-            format!("BEGIN;\n{};\nROLLBACK;\n", statements.join(";\n")),
-        )
-        .unwrap();
-        let floor_catalog = median(runs, || timed(|| psql_file(&url_a, &catalog_sql)));
-        // ... and reading and parsing the TOML alone.
-        let floor_toml = median(runs, || timed(|| parse_toml_only(&schema)));
-        let load = median(runs, || {
-            timed(|| {
-                reconcile::load::load_dir(&schema).expect("the generated files load");
-            })
-        });
-
-        // No-op plan: wall time and peak memory of the binary; statements sent, in-process.
-        let mut rss = 0;
-        let noop = median(runs, || {
-            let (t, kb, out) = run(bin, &["plan", "--format", "json"], &schema, &url_a);
-            assert_eq!(
-                statements_in(&out),
-                0,
-                "{n} tables: the no-op plan is not empty"
-            );
-            rss = rss.max(kb);
-            t
-        });
+        let catalog = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ;\n{};\nROLLBACK",
+            statements.join(";\n")
+        );
         let sent = runtime
             .block_on(reconcile::plan(&reconcile::Target {
                 schema_dir: schema.clone(),
@@ -97,39 +122,203 @@ fn main() {
             }))
             .expect("plan in-process")
             .statements_sent;
-        let one_column = median(runs, || {
+
+        eprintln!("[bench] {n} tables: plan, {runs} run(s)");
+        let mut plan = Runs::default();
+        let mut rows = 0;
+        for _ in 0..runs {
+            let (t, fetched) = runtime
+                .block_on(floor(&url_a, None, &catalog, None))
+                .expect("the catalog statements run");
+            plan.floor_catalog.push(t);
+            rows = fetched;
+            plan.floor_toml.push(timed(|| parse_toml_only(&schema)));
+            let (floor_t, _) = runtime
+                .block_on(floor(&url_a, Some(&schema), &catalog, None))
+                .expect("the catalog statements run");
+            plan.floor.push(floor_t);
+            plan.load.push(timed(|| {
+                reconcile::load::load_dir(&schema).expect("the generated files load");
+            }));
+            let (t, kb, out) = run(bin, &["plan", "--format", "json"], &schema, &url_a);
+            assert_eq!(
+                statements_in(&out),
+                0,
+                "{n} tables: the no-op plan is not empty"
+            );
+            plan.rss = plan.rss.max(kb);
+            plan.ratio.push(t.as_secs_f64() / floor_t.as_secs_f64());
+            plan.noop.push(t);
             let (t, _, out) = run(bin, &["plan", "--format", "json"], &schema_plus, &url_a);
             assert_eq!(statements_in(&out), 1, "{n} tables: one missing column");
-            t
-        });
-        // One transaction: at thousands of tables it can exceed the server's lock
-        // table (max_locks_per_transaction); then the figure says so.
-        let (apply, apply_rss) = match try_run(bin, &["apply"], &schema, &url_b) {
-            Ok((t, kb, _)) => (ms(t), format!("{:.1}", kb as f64 / 1024.0)),
+            plan.one_column.push(t);
+        }
+        psql(&admin_url, &format!("DROP DATABASE {db_a} WITH (FORCE)"));
+
+        eprintln!("[bench] {n} tables: apply to an empty database, {runs} run(s)");
+        let apply = apply_runs(&runtime, &admin_url, bin, &schema, &catalog, n, runs);
+
+        println!(
+            "| {n:>5} | {:>8} | {:>8} | {:>5.2}x | {:>8} | {:>8} | {rows:>7} | {:>8} | {sent:>5} | {:>6.1} | {:>8} | {} |",
+            ms(median(&plan.noop)),
+            ms(median(&plan.floor)),
+            median_f64(&plan.ratio),
+            ms(median(&plan.floor_catalog)),
+            ms(median(&plan.floor_toml)),
+            ms(median(&plan.load)),
+            plan.rss as f64 / 1024.0,
+            ms(median(&plan.one_column)),
+            apply,
+        );
+    }
+}
+
+/// One size's plan figures, one entry per run.
+#[derive(Default)]
+struct Runs {
+    floor_catalog: Vec<Duration>,
+    floor_toml: Vec<Duration>,
+    floor: Vec<Duration>,
+    load: Vec<Duration>,
+    noop: Vec<Duration>,
+    ratio: Vec<f64>,
+    one_column: Vec<Duration>,
+    /// Peak over the runs, KiB.
+    rss: i64,
+}
+
+/// `runs` times: `reconcile apply` to a fresh empty database, then the floor
+/// (the catalog statements and the plan's statements over one connection) to
+/// another. The table's last four cells: apply, its floor, their ratio, RSS;
+/// "failed" when a run failed (e.g. past the server's lock table, at thousands
+/// of tables in one transaction).
+fn apply_runs(
+    runtime: &tokio::runtime::Runtime,
+    admin_url: &str,
+    bin: &str,
+    schema: &Path,
+    catalog: &str,
+    n: usize,
+    runs: usize,
+) -> String {
+    let pid = std::process::id();
+    let fresh = |what: &str, run: usize| {
+        let db = format!("bench_{n}_{what}{run}_{pid}");
+        psql(admin_url, &format!("CREATE DATABASE {db}"));
+        (with_database(admin_url, &db), db)
+    };
+    let drop_db = |db: &str| psql(admin_url, &format!("DROP DATABASE {db} WITH (FORCE)"));
+
+    // The statements an apply to an empty database runs, as its plan lists them.
+    let (url, db) = fresh("e", 0);
+    let (_, _, out) = run(bin, &["plan", "--format", "json"], schema, &url);
+    drop_db(&db);
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
+    let ddl: Vec<&str> = plan["statements"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .map(|s| s["sql"].as_str().expect("a statement's sql"))
+        .collect();
+    let ddl = format!("{};\nCOMMIT", ddl.join(";\n"));
+    // The catalog statements in the same transaction, committed after the plan's.
+    let catalog = catalog
+        .strip_suffix("ROLLBACK")
+        .expect("the catalog batch ends with ROLLBACK");
+
+    let (mut apply, mut floor_t, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rss = 0;
+    for r in 0..runs {
+        let (url, db) = fresh("b", r);
+        let applied = try_run(bin, &["apply"], schema, &url);
+        drop_db(&db);
+        let (t, kb) = match applied {
+            Ok((t, kb, _)) => (t, kb),
             Err(e) => {
                 eprintln!("[bench] {n} tables: {e}");
-                ("failed".to_string(), "-".to_string())
+                return "failed | - | - | -".into();
             }
         };
-
-        psql(&admin_url, &format!("DROP DATABASE {db_a} WITH (FORCE)"));
-        psql(&admin_url, &format!("DROP DATABASE {db_b} WITH (FORCE)"));
-        let floor = floor_catalog + floor_toml;
-        rows.push(format!(
-            "| {n:>5} | {:>8} | {:>6.1} | {sent:>7} | {:>8} | {:>8} | {:>8} | {:>5.2}x | {:>8} | {:>8} | {:>8} | {:>6} |",
-            ms(noop),
-            rss as f64 / 1024.0,
-            ms(floor_catalog),
-            ms(floor_toml),
-            ms(load),
-            noop.as_secs_f64() / floor.as_secs_f64(),
-            ms(one_column),
-            apply,
-            ms(floor),
-            apply_rss,
-        ));
-        println!("{}", rows.last().unwrap());
+        let (url, db) = fresh("f", r);
+        let floored = runtime.block_on(floor(&url, Some(schema), catalog, Some(&ddl)));
+        // The floor did the work: the database now matches the files (checked once).
+        if r == 0 && floored.is_ok() {
+            let (_, _, out) = run(bin, &["plan", "--format", "json"], schema, &url);
+            assert_eq!(
+                statements_in(&out),
+                0,
+                "{n} tables: the apply floor left work"
+            );
+        }
+        drop_db(&db);
+        let f = match floored {
+            Ok((f, _)) => f,
+            Err(e) => {
+                eprintln!("[bench] {n} tables: the apply floor failed: {e}");
+                return format!("{} | failed | - | -", ms(t));
+            }
+        };
+        rss = rss.max(kb);
+        ratio.push(t.as_secs_f64() / f.as_secs_f64());
+        apply.push(t);
+        floor_t.push(f);
     }
+    format!(
+        "{:>8} | {:>8} | {:>5.2}x | {:>6.1}",
+        ms(median(&apply)),
+        ms(median(&floor_t)),
+        median_f64(&ratio),
+        rss as f64 / 1024.0
+    )
+}
+
+/// The floor, timed from before connecting to after the connection closed:
+/// `toml` (when given) read and parsed on another thread while one connection
+/// is opened and `catalog` is sent in one round trip, each row received and
+/// dropped; then, once both are done, `then` (when given) on that connection.
+/// Its time and the rows received, or the server's error.
+async fn floor(
+    url: &str,
+    toml: Option<&Path>,
+    catalog: &str,
+    then: Option<&str>,
+) -> Result<(Duration, usize), String> {
+    let t = Instant::now();
+    let parsing = toml.map(|dir| {
+        let dir = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || parse_toml_only(&dir))
+    });
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|e| e.to_string())?;
+    let connection = tokio::spawn(connection);
+    let mut rows = fetch_and_drop(&client, catalog).await?;
+    if let Some(parsing) = parsing {
+        parsing.await.expect("the TOML parses");
+    }
+    if let Some(sql) = then {
+        rows += fetch_and_drop(&client, sql).await?;
+    }
+    drop(client);
+    let _ = connection.await;
+    Ok((t.elapsed(), rows))
+}
+
+/// Send `sql` (statements separated by `;`) in one round trip; each row is
+/// received and dropped. How many rows came back.
+async fn fetch_and_drop(client: &tokio_postgres::Client, sql: &str) -> Result<usize, String> {
+    let stream = client
+        .simple_query_raw(sql)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut stream = std::pin::pin!(stream);
+    let mut rows = 0;
+    while let Some(message) = stream.next().await {
+        if let SimpleQueryMessage::Row(_) = message.map_err(|e| e.to_string())? {
+            rows += 1;
+        }
+    }
+    Ok(rows)
 }
 
 fn ms(d: Duration) -> String {
@@ -142,10 +331,22 @@ fn timed(f: impl FnOnce()) -> Duration {
     t.elapsed()
 }
 
-fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    let mut v: Vec<Duration> = (0..runs).map(|_| f()).collect();
-    v.sort();
-    v[v.len() / 2]
+/// The median (of an even count, the mean of the two middle values).
+fn median(v: &[Duration]) -> Duration {
+    Duration::from_secs_f64(median_f64(
+        &v.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
+    ))
+}
+
+fn median_f64(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len().is_multiple_of(2) {
+        (v[mid - 1] + v[mid]) / 2.0
+    } else {
+        v[mid]
+    }
 }
 
 /// Run the binary; its wall time, peak RSS in KiB (from wait4), and stdout.
