@@ -40,7 +40,7 @@ run_group() {
   # Exit 2 (missed mutants) and 3 (timeouts) are reported below; any other
   # failure (the tests fail without a mutant, a bad argument) stops here.
   local code=0
-  cargo mutants --no-shuffle -j "${MUTANTS_JOBS:-1}" --output "mutants.out/$group" "$@" || code=$?
+  cargo mutants --no-shuffle --copy-target true -j "${MUTANTS_JOBS:-1}" --output "mutants.out/$group" "$@" || code=$?
   if [ "$code" != 0 ] && [ "$code" != 2 ] && [ "$code" != 3 ]; then
     echo "cargo mutants failed (exit $code)" >&2
     exit "$code"

@@ -431,9 +431,14 @@ impl LockWait {
             });
         }
         tokio::time::sleep(self.next.min(left)).await;
-        self.next = (self.next * 2).min(LOCK_POLL_MAX);
+        self.next = next_poll(self.next);
         Ok(())
     }
+}
+
+/// The pause after `pause`: twice as long, at most `LOCK_POLL_MAX`.
+fn next_poll(pause: Duration) -> Duration {
+    (pause * 2).min(LOCK_POLL_MAX)
 }
 
 /// The server processes holding the apply lock, described for an error.
@@ -1047,4 +1052,120 @@ pub async fn find_blockers(db: &Db, table: &str) -> Result<Vec<Blocker>, SqlErro
         .await;
     db.execute("ROLLBACK").await?;
     Ok(serde_json::from_str(first_value(&rows?).unwrap_or("[]")).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_is_whole_milliseconds_and_zero_is_no_limit() {
+        assert_eq!(interval(Duration::ZERO), "0");
+        assert_eq!(interval(Duration::from_micros(10)), "1ms");
+        assert_eq!(interval(Duration::from_millis(300)), "300ms");
+        assert_eq!(interval(Duration::from_secs(1 << 40)), "2147483647ms");
+    }
+
+    #[test]
+    fn backoff_doubles_and_keeps_a_random_half() {
+        let base = Duration::from_millis(100);
+        for _ in 0..100 {
+            for (n, full) in [(1u32, 100u64), (2, 200), (3, 400), (6, 3200)] {
+                let wait = backoff(base, n);
+                assert!(
+                    wait >= Duration::from_millis(full / 2) && wait <= Duration::from_millis(full),
+                    "attempt {n}: {wait:?}"
+                );
+            }
+            // At most 30 s, whatever the attempt.
+            let wait = backoff(base, 40);
+            assert!(
+                wait >= Duration::from_secs(15) && wait <= Duration::from_secs(30),
+                "{wait:?}"
+            );
+        }
+        let waits: std::collections::HashSet<Duration> =
+            (0..50).map(|_| backoff(base, 3)).collect();
+        assert!(waits.len() > 1, "no jitter: {waits:?}");
+    }
+
+    #[test]
+    fn the_lock_poll_doubles_up_to_its_maximum() {
+        assert_eq!(
+            next_poll(Duration::from_millis(20)),
+            Duration::from_millis(40)
+        );
+        assert_eq!(next_poll(Duration::from_millis(600)), LOCK_POLL_MAX);
+        assert_eq!(next_poll(LOCK_POLL_MAX), LOCK_POLL_MAX);
+    }
+
+    /// "reco" and "ncil": the halves of the key as `pg_locks` shows them.
+    #[test]
+    fn advisory_key_condition_splits_the_key_as_pg_locks_does() {
+        assert_eq!(
+            advisory_key_condition("l", LOCK_KEY),
+            "l.locktype = 'advisory' AND l.classid = 1919247215 AND l.objid = 1852008812 AND l.objsubid = 1"
+        );
+        assert_eq!(ONLINE_KEY - LOCK_KEY, 1);
+        assert!(advisory_key_condition("o", ONLINE_KEY).contains("o.objid = 1852008813"));
+    }
+
+    #[test]
+    fn outcome_says_what_stays() {
+        assert_eq!(outcome(&[]), "rolled back, nothing was applied");
+        assert_eq!(
+            outcome(&["a".into(), "b".into()]),
+            "2 step(s) committed before it stay (a, b); once the cause is fixed, running apply again finishes the job"
+        );
+    }
+
+    fn step(lock: &'static str) -> Step {
+        Step {
+            id: "x".into(),
+            sql: "SELECT 1".into(),
+            table: Some("public.t".into()),
+            lock,
+            builds_index: None,
+        }
+    }
+
+    /// A step that blocks writes waits no longer than the lock timeout; one
+    /// that lets writes through may wait and run as long as the statement timeout.
+    #[test]
+    fn timeouts_follow_the_lock_a_step_takes() {
+        let opts = ApplyOptions {
+            lock_timeout: Duration::from_millis(300),
+            statement_timeout: Duration::from_secs(60),
+            ..ApplyOptions::default()
+        };
+        assert_eq!(
+            timeouts_sql(
+                &[step("SHARE UPDATE EXCLUSIVE"), step("ACCESS EXCLUSIVE")],
+                &opts,
+                "LOCAL "
+            ),
+            "SET LOCAL lock_timeout = '300ms'; SET LOCAL statement_timeout = '60000ms'"
+        );
+        assert_eq!(
+            timeouts_sql(&[step("SHARE UPDATE EXCLUSIVE")], &opts, ""),
+            "SET lock_timeout = '60000ms'; SET statement_timeout = '0'"
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_error() {
+        let busy = ApplyError::Busy {
+            waited: Duration::from_secs(1),
+            holders: "pid 1".into(),
+        };
+        assert_eq!(busy.exit_code(), 1);
+        let usage = ApplyError::Other(Error::Usage("bad".into()));
+        assert_eq!(usage.exit_code(), 2);
+        let stopped = ApplyError::Stopped {
+            error: Error::Usage("bad".into()),
+            committed: vec!["a".into()],
+        };
+        assert_eq!(stopped.exit_code(), 2);
+        assert_eq!(ApplyError::OnlineUnfinished { remaining: 1 }.exit_code(), 1);
+    }
 }
