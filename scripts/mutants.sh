@@ -9,7 +9,10 @@
 #   scripts/mutants.sh apply names     # some of them
 #
 # Groups (file, functions, tests run):
-#   apply    src/apply.rs (all)                       lib + it: apply online history security serve
+#   apply    src/apply.rs: what takes the locks, sets the timeouts, runs,
+#            verifies and records (the error texts, the pooler probe and the
+#            blocker lookup are left out: tests/it/connect.rs covers the probe
+#            through PgBouncer)                 lib + it: apply online history security serve
 #   names    src/names.rs quoting (quote_*, printed_literal)   lib + it: quoting cases
 #   admin    src/admin.rs token check                 lib + it: serve
 #   rules    src/rules/*.rs                           lib + it: check cases
@@ -60,6 +63,7 @@ run_group() {
 for g in "${groups[@]}"; do
   case $g in
     apply) run_group apply -f src/apply.rs \
+      -F '^apply|in_transactions|take_transaction_lock|take_session_lock|LockWait|next_poll|locked_transaction|check_locked_plan|set_local_timeouts|interval|run_step|online|timeouts_sql|run_group|record_steps|with_retries|backoff|exit_code' \
       -- --lib --test it -- apply online history security serve ;;
     names) run_group names -f src/names.rs -F 'quote_' -F 'printed_literal' \
       -- --lib --test it -- names quoting cases ;;
