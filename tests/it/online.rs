@@ -267,6 +267,7 @@ fn a_held_lock_is_retried_with_backoff_then_the_blocker_is_named() {
     let blocker = Session::open(&db.url);
     blocker.exec("BEGIN; LOCK TABLE leads IN ACCESS SHARE MODE");
     let v2 = schema_of(&grown());
+    let started = std::time::Instant::now();
     let r = apply(
         v2.path(),
         &db,
@@ -278,8 +279,17 @@ fn a_held_lock_is_retried_with_backoff_then_the_blocker_is_named() {
             "3",
         ],
     );
+    let took = started.elapsed();
     blocker.exec("ROLLBACK");
     assert_eq!(r.code, 1, "{r}");
+    // Three waits of 200 ms and two pauses of at most 0.5 s and 1 s: each
+    // attempt waits the value given (with the online default of 1 s, the
+    // waits alone would take 3 s and more).
+    assert!(
+        took >= std::time::Duration::from_millis(600)
+            && took < std::time::Duration::from_millis(3500),
+        "took {took:?}\n{r}"
+    );
     assert!(
         r.stdout.contains("(attempt 1 of 3)") && r.stdout.contains("(attempt 2 of 3)"),
         "no retries shown\n{r}"
