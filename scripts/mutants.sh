@@ -20,7 +20,8 @@
 #
 # DATABASE_URL: the server the tests use; unset, scripts/with-postgres.sh
 # starts a throwaway one. MUTANTS_JOBS (default 1): mutants built and tested
-# at once. cargo-mutants is installed from crates.io when missing. Reports:
+# at once, each in a copy of the tree; MUTANTS_IN_PLACE=1: in this tree, one
+# at a time (see run_group). cargo-mutants is installed from crates.io when missing. Reports:
 # mutants.out/<group>/ (outcomes.json, missed.txt, caught.txt, unviable.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,11 +43,14 @@ run_group() {
   mkdir -p "mutants.out/$group"
   # Exit 2 (missed mutants) and 3 (timeouts) are reported below; any other
   # failure (the tests fail without a mutant, a bad argument) stops here.
+  # In a copy of the tree (the default), target/ is copied along; with
+  # MUTANTS_IN_PLACE=1 the mutants are made in this tree itself, one at a
+  # time, and built incrementally: faster, for a clone or worktree of its own
+  # that nobody edits meanwhile.
+  local how=(--copy-target true -j "${MUTANTS_JOBS:-1}")
+  [ -n "${MUTANTS_IN_PLACE:-}" ] && how=(--in-place)
   local code=0
-  # target/ is copied to each build directory, and lints are not capped
-  # (capping them would change every crate's flags): only this crate is
-  # built again for the baseline.
-  cargo mutants --no-shuffle --cap-lints false --copy-target true -j "${MUTANTS_JOBS:-1}" --output "mutants.out/$group" "$@" || code=$?
+  cargo mutants --no-shuffle --cap-lints false "${how[@]}" --output "mutants.out/$group" "$@" || code=$?
   if [ "$code" != 0 ] && [ "$code" != 2 ] && [ "$code" != 3 ]; then
     echo "cargo mutants failed (exit $code)" >&2
     exit "$code"
