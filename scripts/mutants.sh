@@ -43,11 +43,11 @@ run_group() {
   mkdir -p "mutants.out/$group"
   # Exit 2 (missed mutants) and 3 (timeouts) are reported below; any other
   # failure (the tests fail without a mutant, a bad argument) stops here.
-  # In a copy of the tree (the default), target/ is copied along; with
+  # In copies of the tree (the default), each built from scratch; with
   # MUTANTS_IN_PLACE=1 the mutants are made in this tree itself, one at a
   # time, and built incrementally: faster, for a clone or worktree of its own
   # that nobody edits meanwhile.
-  local how=(--copy-target true -j "${MUTANTS_JOBS:-1}")
+  local how=(-j "${MUTANTS_JOBS:-1}")
   [ -n "${MUTANTS_IN_PLACE:-}" ] && how=(--in-place)
   local code=0
   cargo mutants --no-shuffle --cap-lints false "${how[@]}" --output "mutants.out/$group" "$@" || code=$?
