@@ -1043,6 +1043,22 @@ impl Drop for Busy {
 mod tests {
     use super::*;
 
+    /// `?online=true` (or RECONCILE_ONLINE) gives apply --online's options,
+    /// its shorter lock timeout included, as the command line does.
+    #[test]
+    fn online_options_take_the_online_lock_timeout() {
+        let online = online_options(ApplyOptions::default(), true);
+        assert!(online.online);
+        assert_eq!(online.lock_timeout, crate::apply::ONLINE_LOCK_TIMEOUT);
+        assert_ne!(
+            ApplyOptions::default().lock_timeout,
+            crate::apply::ONLINE_LOCK_TIMEOUT
+        );
+        let plain = online_options(ApplyOptions::default(), false);
+        assert!(!plain.online);
+        assert_eq!(plain.lock_timeout, ApplyOptions::default().lock_timeout);
+    }
+
     #[test]
     fn constant_time_comparison() {
         assert!(constant_time_eq(b"abc", b"abc"));
