@@ -123,9 +123,10 @@ fn a_held_lock_makes_apply_give_up_within_the_lock_timeout() {
         elapsed >= Duration::from_millis(300),
         "gave up before the lock timeout: {elapsed:?}"
     );
-    // Well under the default (5 s): the value given is the one used.
+    // Under the default (5 s), with 4 s left for a slow machine to start
+    // and plan: the value given is the one used.
     assert!(
-        elapsed < Duration::from_millis(3500),
+        elapsed < Duration::from_millis(4500),
         "took {elapsed:?} with a 300ms lock timeout"
     );
     assert!(
