@@ -54,4 +54,30 @@ mod tests {
         };
         assert!(check(&change).is_none());
     }
+
+    /// Each way PostgreSQL fills the existing rows counts as a default.
+    #[test]
+    fn identity_generated_and_serial_fill_the_rows() {
+        let fills: [fn(&mut Column); 3] = [
+            |c| c.identity = Some(crate::model::Identity::Always),
+            |c| c.generated = Some(Box::new(crate::expr::from_catalog("1"))),
+            |c| {
+                c.serial = Some(Box::new(crate::model::Serial {
+                    keyword: "serial",
+                    sequence: QualName::new("public", "t_n_seq"),
+                }))
+            },
+        ];
+        for fill in fills {
+            let mut column = Column::new("n", "integer");
+            column.not_null = true;
+            fill(&mut column);
+            let change = Change::AddColumn {
+                table: QualName::new("public", "t"),
+                column,
+                stats: None,
+            };
+            assert!(check(&change).is_none());
+        }
+    }
 }
