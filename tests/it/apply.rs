@@ -398,3 +398,40 @@ fn a_refused_change_runs_nothing_not_even_the_allowed_part() {
     assert_eq!(db.schema_snapshot(), before);
     assert!(!has_history_table(&db));
 }
+
+/// The enum values a plan uses are committed first, then the lock is taken
+/// again for the rest; if the database changed in between (here: an event
+/// trigger that creates a table when the enum is altered), the rest is not
+/// what was checked, and nothing more runs.
+#[test]
+fn a_database_changed_after_the_enum_values_stops_the_rest() {
+    let db = TestDb::new("enum_then_changed");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    db.sql(
+        "CREATE FUNCTION public.meddle() RETURNS event_trigger LANGUAGE plpgsql AS \
+         $f$BEGIN CREATE TABLE IF NOT EXISTS public.surprise (id bigint); END$f$; \
+         CREATE EVENT TRIGGER meddle ON ddl_command_end WHEN TAG IN ('ALTER TYPE') \
+         EXECUTE FUNCTION public.meddle()",
+    );
+    let v2 = schema_of(&format!(
+        "{}\nlabel = {{ type = \"mood\", default = \"'meh'\" }}\n\n[tables.surprise.columns]\nid = {{ type = \"bigint\" }}\n",
+        BASE.replace(
+            r#"values = ["happy", "sad"]"#,
+            r#"values = ["happy", "meh", "sad"]"#
+        )
+    ));
+    let r = apply(v2.path(), &db, &[]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stderr
+            .contains("the database changed while the lock was released after the enum values"),
+        "{r}"
+    );
+    assert!(r.stderr.contains("add-enum-value:mood.meh"), "{r}");
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'people'::regclass AND attname = 'label'"),
+        ["0"],
+        "the rest ran"
+    );
+}
