@@ -435,3 +435,55 @@ fn a_database_changed_after_the_enum_values_stops_the_rest() {
         "the rest ran"
     );
 }
+
+/// Another apply holds the apply lock longer than this one waits
+/// (`wait_for_other_apply`, here 1 s through the library): it gives up
+/// with `Busy`, naming the holder, and runs nothing.
+#[test]
+fn an_apply_that_waits_too_long_for_the_lock_gives_up_naming_the_holder() {
+    let db = TestDb::new("busy");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    let before = db.schema_snapshot();
+    let holder = Session::open(&db.url);
+    holder.exec(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({})",
+        reconcile::apply::LOCK_KEY
+    ));
+    let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n"));
+    let target = reconcile::Target {
+        schema_dir: v2.path().to_path_buf(),
+        database_url: Some(db.url.clone()),
+    };
+    let opts = reconcile::apply::ApplyOptions {
+        wait_for_other_apply: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // An apply that never gives up gets the lock after 15 s, and applies.
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let (result, waited) = std::thread::scope(|s| {
+        let holder = &holder;
+        s.spawn(move || {
+            let _ = finished.recv_timeout(Duration::from_secs(15));
+            holder.exec("ROLLBACK");
+        });
+        let t = Instant::now();
+        let result = rt.block_on(reconcile::apply_target(&target, &opts, &mut |_| {}));
+        let _ = done.send(());
+        (result, t.elapsed())
+    });
+    match result {
+        Err(e @ reconcile::apply::ApplyError::Busy { .. }) => {
+            assert_eq!(e.exit_code(), 1);
+            assert!(
+                e.to_string()
+                    .contains(&format!("held by server process {} ", holder.pid)),
+                "the holder is not named: {e}"
+            );
+        }
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    assert!(waited >= Duration::from_secs(1), "gave up after {waited:?}");
+    assert_eq!(db.schema_snapshot(), before);
+}
