@@ -56,24 +56,9 @@ impl Repo {
     /// `reconcile check --base REV`, run from the repository.
     fn check(&self, base: &str, extra: &[&str]) -> Run {
         let schema = self.schema();
-        let mut args = vec![
-            "check",
-            "--schema",
-            schema.to_str().unwrap(),
-            "--base",
-            base,
-        ];
+        let mut args = vec!["--schema", schema.to_str().unwrap(), "--base", base];
         args.extend_from_slice(extra);
-        let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
-            .current_dir(self.path())
-            .args(&args)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        check_in(self.path(), &args)
     }
 }
 

@@ -80,6 +80,35 @@ fn history(db: &TestDb) -> Vec<String> {
     db.query("SELECT mode || ':' || coalesce(phase::text, '-') FROM _reconcile.history ORDER BY id")
 }
 
+/// `apply --online` of `schema` (with `extra` arguments), returned once its
+/// concurrent build waits in phase 2 (for an old snapshot held elsewhere).
+fn spawn_online_until_phase_2(
+    db: &TestDb,
+    schema: &Path,
+    observer: &Session,
+    extra: &[&str],
+) -> std::process::Child {
+    let mut args = vec![
+        "apply",
+        "--online",
+        "--schema",
+        schema.to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ];
+    args.extend_from_slice(extra);
+    wait_or_kill(
+        spawn(&args),
+        30,
+        || {
+            observer.reconcile_sessions(
+                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
+            ) == 1
+        },
+        || "the online apply never waited in phase 2".to_string(),
+    )
+}
+
 #[test]
 fn online_apply_runs_three_phases_and_converges() {
     let db = busy_db("online_converges", 2000);
@@ -197,26 +226,8 @@ fn an_online_apply_killed_between_phases_is_finished_by_the_next() {
     blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
     let observer = Session::open(&db.url);
     let v2 = schema_of(&grown());
-    let child = spawn(&[
-        "apply",
-        "--online",
-        "--schema",
-        v2.path().to_str().unwrap(),
-        "--database-url",
-        &db.url,
-        "--lock-timeout",
-        "60s",
-    ]);
-    let mut child = wait_or_kill(
-        child,
-        30,
-        || {
-            observer.reconcile_sessions(
-                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
-            ) == 1
-        },
-        || "the apply never waited in phase 2".to_string(),
-    );
+    let mut child =
+        spawn_online_until_phase_2(&db, v2.path(), &observer, &["--lock-timeout", "60s"]);
     // Phase 1 is committed: the column is there, the foreign key not yet validated.
     assert_eq!(
         observer.value("SELECT count(*) FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'note'"),
@@ -521,34 +532,14 @@ fn online_apply_in_phase_2_and_a_plain_apply_waiting(
     blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
     let observer = Session::open(&db.url);
     let v2 = schema_of(&grown());
-    let args = |online: bool| {
-        let mut a = vec![
-            "apply".to_string(),
-            "--schema".into(),
-            v2.path().to_str().unwrap().into(),
-            "--database-url".into(),
-            db.url.clone(),
-        ];
-        if online {
-            a.push("--online".into());
-        }
-        a
-    };
-    fn as_strs(a: &[String]) -> Vec<&str> {
-        a.iter().map(String::as_str).collect()
-    }
-    let online = spawn(&as_strs(&args(true)));
-    let online = wait_or_kill(
-        online,
-        30,
-        || {
-            observer.reconcile_sessions(
-                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
-            ) == 1
-        },
-        || "the online apply never waited in phase 2".to_string(),
-    );
-    let plain = spawn(&as_strs(&args(false)));
+    let online = spawn_online_until_phase_2(&db, v2.path(), &observer, &[]);
+    let plain = spawn(&[
+        "apply",
+        "--schema",
+        v2.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+    ]);
     // Past PostgreSQL's deadlock_timeout (1 s), with the plain apply waiting
     // for the apply lock all along.
     std::thread::sleep(std::time::Duration::from_millis(2500));
@@ -634,24 +625,7 @@ fn the_apply_lock_is_held_by_the_online_apply_while_phase_2_waits() {
     blocker.exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class");
     let observer = Session::open(&db.url);
     let v2 = schema_of(&grown());
-    let online = spawn(&[
-        "apply",
-        "--schema",
-        v2.path().to_str().unwrap(),
-        "--database-url",
-        &db.url,
-        "--online",
-    ]);
-    let online = wait_or_kill(
-        online,
-        30,
-        || {
-            observer.reconcile_sessions(
-                " AND query LIKE 'CREATE %INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'",
-            ) == 1
-        },
-        || "the online apply never waited in phase 2".to_string(),
-    );
+    let online = spawn_online_until_phase_2(&db, v2.path(), &observer, &[]);
     let exclusive = advisory_holders(&observer, reconcile::apply::LOCK_KEY, "ExclusiveLock");
     let shared = advisory_holders(&observer, reconcile::apply::ONLINE_KEY, "ShareLock");
     let free = observer.apply_lock_is_free();
