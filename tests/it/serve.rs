@@ -155,6 +155,16 @@ impl Server {
         );
     }
 
+    /// The server's exit status, if it exits within `secs`.
+    fn exit_within(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let mut status = None;
+        wait_for(secs, || {
+            status = self.child.try_wait().ok().flatten();
+            status.is_some()
+        });
+        status
+    }
+
     /// Stop with SIGTERM and check that the token never reached a log line.
     fn stop(mut self) -> Vec<String> {
         if matches!(self.child.try_wait(), Ok(None)) {
@@ -486,11 +496,9 @@ fn sigterm_lets_an_apply_in_progress_finish() {
     // The signal arrived: once the request has its answer, the server exits
     // by itself, cleanly.
     let mut s = s;
-    assert!(
-        wait_for(10, || matches!(s.child.try_wait(), Ok(Some(_)))),
-        "the server still runs after SIGTERM and its last answer"
-    );
-    let status = s.child.try_wait().unwrap().unwrap();
+    let status = s
+        .exit_within(10)
+        .expect("the server still runs after SIGTERM and its last answer");
     assert!(status.success(), "{status:?}");
     s.stop();
 }
@@ -911,9 +919,9 @@ fn sigterm_does_not_wait_for_half_sent_requests() {
     assert_eq!(s.get("/__admin/health").status, 200);
     let started = std::time::Instant::now();
     s.sigterm();
-    let exited = wait_for(10, || matches!(s.child.try_wait(), Ok(Some(_))));
+    let exited = s.exit_within(10);
     let took = started.elapsed();
-    assert!(exited, "still running {took:?} after SIGTERM");
+    assert!(exited.is_some(), "still running {took:?} after SIGTERM");
     assert!(took < Duration::from_secs(5), "exited only after {took:?}");
     s.stop();
 }
