@@ -1,7 +1,8 @@
 //! `apply --online` (SPEC §4) against a real PostgreSQL: the three phases
 //! converge, a failed concurrent build and a killed apply are finished by the
 //! next apply, a held lock is retried then named, enum values used in the same
-//! plan apply in both modes, and the hazards of a plan in text and JSON.
+//! plan apply in both modes, the hazards of a plan in text and JSON, and an
+//! error outside any step names what stays committed.
 
 use std::path::Path;
 
@@ -642,4 +643,58 @@ fn the_apply_lock_is_held_by_the_online_apply_while_phase_2_waits() {
     assert!(!free, "another session took the apply lock during phase 2");
     assert!(observer.apply_lock_is_free(), "the lock outlived the apply");
     assert_converged(v2.path(), &db);
+}
+
+/// An online apply of `grown()` through the library whose history rows are
+/// refused by a trigger once their statements match `pattern`: the error
+/// comes from outside any step (the history row), after or before a commit.
+fn online_apply_with_history_refused(prefix: &str, pattern: &str) -> reconcile::apply::ApplyError {
+    let db = busy_db(prefix, 100);
+    db.sql(&format!(
+        "CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.statements::text LIKE '{pattern}' THEN RAISE EXCEPTION 'history refused'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_history BEFORE INSERT ON _reconcile.history \
+         FOR EACH ROW EXECUTE FUNCTION refuse_history()"
+    ));
+    let v2 = schema_of(&grown());
+    let target = reconcile::Target {
+        schema_dir: v2.path().to_path_buf(),
+        database_url: Some(db.url.clone()),
+    };
+    let opts = reconcile::apply::ApplyOptions {
+        online: true,
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let result = rt.block_on(reconcile::apply_target(&target, &opts, &mut |_| {}));
+    let e = result.expect_err("the history trigger let the apply through");
+    assert_eq!(e.exit_code(), 1, "{e}");
+    assert!(e.to_string().contains("history refused"), "{e}");
+    e
+}
+
+#[test]
+fn an_online_apply_stopped_outside_a_step_names_what_stays_committed() {
+    use reconcile::apply::ApplyError;
+    // After phase 1 committed and the first concurrent build ran: both stay,
+    // and the error says so.
+    match online_apply_with_history_refused("online_stopped_after", "%CONCURRENTLY%") {
+        ApplyError::Stopped { committed, .. } => {
+            assert!(
+                committed.contains(&"add-column:leads.note".to_string())
+                    && committed.iter().any(|id| id.starts_with("create-index:")),
+                "{committed:?}"
+            );
+        }
+        other => panic!("expected Stopped naming the committed steps, got {other:?}"),
+    }
+    // In phase 1's transaction, before anything committed: the SQL error
+    // itself, with its SQLSTATE for the caller (the admin endpoint answers it).
+    match online_apply_with_history_refused("online_stopped_before", "%NOT VALID%") {
+        ApplyError::Other(reconcile::Error::Sql(sql)) => {
+            assert_eq!(sql.code.as_deref(), Some("P0001"), "{sql:?}")
+        }
+        other => panic!("expected the SQL error as it is, got {other:?}"),
+    }
 }
