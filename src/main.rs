@@ -10,6 +10,23 @@ use reconcile::apply::{ApplyOptions, Event};
 use reconcile::error::exit;
 use reconcile::{report, Target};
 
+/// `print!` to standard output, where a reader that went away (`| head`)
+/// ends the output quietly: no panic, and the exit code stays the command's.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` with the quiet end of `out!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse_from(cli::normalize_args(std::env::args()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -38,10 +55,10 @@ async fn run(cli: Cli) -> u8 {
                 Ok(outcome) => {
                     let plan = &outcome.plan;
                     match args.format {
-                        Format::Text => print!("{}", report::text(plan, &outcome.target)),
-                        Format::Json => println!("{}", report::json(plan)),
+                        Format::Text => out!("{}", report::text(plan, &outcome.target)),
+                        Format::Json => outln!("{}", report::json(plan)),
                         Format::Sql => {
-                            print!("{}", report::sql(plan));
+                            out!("{}", report::sql(plan));
                             for f in &plan.refused {
                                 eprint!("{}", report::finding_text(f));
                             }
@@ -128,9 +145,9 @@ async fn check(args: cli::CheckArgs) -> u8 {
         Err(e) => fail(&e),
         Ok(report) => {
             match args.format {
-                cli::CheckFormat::Text => print!("{}", report::check_text(&report)),
-                cli::CheckFormat::Json => println!("{}", report::check_json(&report)),
-                cli::CheckFormat::Github => print!("{}", report::check_github(&report)),
+                cli::CheckFormat::Text => out!("{}", report::check_text(&report)),
+                cli::CheckFormat::Json => outln!("{}", report::check_json(&report)),
+                cli::CheckFormat::Github => out!("{}", report::check_github(&report)),
             }
             if report.refused.is_empty() {
                 exit::OK
@@ -162,25 +179,23 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
     let mut in_parts = opts.online;
     let mut printer = |e: Event<'_>| match e {
         Event::Planned(plan) => {
-            print!("{}", report::text(plan, "the database"));
+            out!("{}", report::text(plan, "the database"));
             first_hash = plan.plan_hash.clone();
         }
         Event::Locked(plan) => {
             if plan.plan_hash != first_hash {
-                println!(
-                    "\nThe database changed before the lock was ours; the plan under the lock:"
-                );
-                print!("{}", report::text(plan, "the database (under the lock)"));
+                outln!("\nThe database changed before the lock was ours; the plan under the lock:");
+                out!("{}", report::text(plan, "the database (under the lock)"));
             }
             if plan.statements.is_empty() {
             } else if opts.online {
-                println!(
+                outln!(
                     "\nApplying online (lock_timeout {}, up to {} attempt(s) per step):",
                     timeout_text(opts.lock_timeout),
                     opts.lock_attempts
                 );
             } else {
-                println!(
+                outln!(
                     "\nApplying {} statement(s) in one transaction (lock_timeout {}):",
                     plan.statements.len(),
                     timeout_text(opts.lock_timeout)
@@ -191,7 +206,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             // Without --online, phases show only when enum values go first.
             in_parts |= phase.number == 0;
             if in_parts {
-                println!(
+                outln!(
                     "  phase {}: {} ({} step(s))",
                     phase.number,
                     phase.title(),
@@ -200,7 +215,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             }
         }
         Event::Executed { id, duration, .. } => {
-            println!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
+            outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
         }
         Event::Retry {
             id,
@@ -212,7 +227,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 .iter()
                 .map(|b| format!("pid {} ({}, holds {})", b.pid, b.state, b.lock_mode))
                 .collect();
-            println!(
+            outln!(
                 "  lock timeout on {id} (attempt {attempt} of {}){}; trying again in {:.1}s",
                 opts.lock_attempts,
                 if by.is_empty() {
@@ -227,9 +242,9 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
     match reconcile::apply_target(&target, &opts, &mut printer).await {
         Ok(applied) => {
             if applied.timings.is_empty() {
-                println!("\nNothing to apply: the database matches the files.");
+                outln!("\nNothing to apply: the database matches the files.");
             } else {
-                println!(
+                outln!(
                     "\nApplied {} statement(s){} in {:.1}ms; plan hash {}; recorded in {}.",
                     applied.timings.len(),
                     if applied.mode == "online" {
@@ -256,9 +271,9 @@ async fn history(args: cli::HistoryArgs) -> u8 {
         Ok(entries) => {
             match args.format {
                 cli::HistoryFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&entries).expect("json"))
+                    outln!("{}", serde_json::to_string_pretty(&entries).expect("json"))
                 }
-                cli::HistoryFormat::Text => print!("{}", report::history(&entries)),
+                cli::HistoryFormat::Text => out!("{}", report::history(&entries)),
             }
             exit::OK
         }
@@ -282,7 +297,7 @@ async fn dump(args: cli::DumpArgs) -> u8 {
     {
         Err(e) => fail(&e),
         Ok(d) => {
-            print!("{}", report::dump_text(&d, &args.out));
+            out!("{}", report::dump_text(&d, &args.out));
             eprint!("{}", report::dump_unmanaged(&d.unmanaged));
             exit::OK
         }
