@@ -450,7 +450,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
     }
 
     match (&desired.primary_key, &live.primary_key) {
-        (Some(d), Some(l)) if d.name == l.name && d.columns == l.columns => {}
+        (Some(d), Some(l)) if d.name == l.name && d.body() == l.body() => {}
         (Some(d), l) => changes.push(Change::ChangePrimaryKey {
             table: tname.clone(),
             desired: d.clone(),
@@ -613,7 +613,7 @@ fn backs_unique(i: &Index, k: &Key) -> bool {
     i.unique
         && i.method == "btree"
         && i.predicate.is_none()
-        && i.include.is_empty()
+        && i.include == k.include
         && i.nulls_not_distinct == k.nulls_not_distinct
         && i.keys.len() == k.columns.len()
         && i.keys.iter().zip(&k.columns).all(|(ik, c)| {

@@ -374,23 +374,34 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     // Constraints with PostgreSQL's own names go on their column, as people write them.
     if let Some(pk) = &t.primary_key {
         let implicit = pk.name == names::pkey_name(tname);
+        let plain = pk.include.is_empty() && !pk.deferrable;
         match pk.columns.as_slice() {
-            [c] if implicit => inline.entry(c).or_default().primary_key = true,
-            cols if implicit => {
+            [c] if implicit && plain => inline.entry(c).or_default().primary_key = true,
+            cols if implicit && plain => {
                 let _ = writeln!(out, "primary_key = {}", list(cols));
             }
             cols => {
-                let _ = writeln!(
-                    out,
-                    "primary_key = {}",
-                    inline_table(&[("name", string(&pk.name)), ("columns", list(cols))])
-                );
+                let mut f = Vec::new();
+                if !implicit {
+                    f.push(("name", string(&pk.name)));
+                }
+                f.push(("columns", list(cols)));
+                if !pk.include.is_empty() {
+                    f.push(("include", list(&pk.include)));
+                }
+                if pk.deferrable {
+                    f.push(("deferrable", "true".into()));
+                }
+                if pk.initially_deferred {
+                    f.push(("initially_deferred", "true".into()));
+                }
+                let _ = writeln!(out, "primary_key = {}", inline_table(&f));
             }
         }
     }
     let mut uniques = Vec::new();
     for u in &t.uniques {
-        let plain = !u.deferrable && !u.nulls_not_distinct;
+        let plain = !u.deferrable && !u.nulls_not_distinct && u.include.is_empty();
         match u.columns.as_slice() {
             [c] if plain
                 && u.name == names::unique_name(tname, std::slice::from_ref(c))
@@ -420,6 +431,8 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
         match fk.columns.as_slice() {
             [c] if fk.name == names::fkey_name(tname, std::slice::from_ref(c))
                 && !fk.deferrable
+                && !fk.match_full
+                && fk.on_delete_columns.is_empty()
                 && fk.validated
                 && inline
                     .get(c.as_str())
@@ -454,6 +467,9 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
         let _ = writeln!(out, "\n{}", header("tables", &t.name, Some("unique")));
         for u in uniques {
             let mut f = vec![("columns", list(&u.columns))];
+            if !u.include.is_empty() {
+                f.push(("include", list(&u.include)));
+            }
             if u.deferrable {
                 f.push(("deferrable", "true".into()));
             }
@@ -492,8 +508,15 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
                     string(&reference(&fk.ref_table, &fk.ref_columns)),
                 ),
             ];
+            if fk.match_full {
+                f.push(("match", string("full")));
+            }
             if fk.on_delete != FkAction::NoAction {
-                f.push(("on_delete", string(action(fk.on_delete))));
+                let mut a = action(fk.on_delete).to_string();
+                if !fk.on_delete_columns.is_empty() {
+                    a.push_str(&format!(" ({})", fk.on_delete_columns.join(", ")));
+                }
+                f.push(("on_delete", string(&a)));
             }
             if fk.on_update != FkAction::NoAction {
                 f.push(("on_update", string(action(fk.on_update))));

@@ -97,10 +97,13 @@ fn q_columns() -> String {
 
 /// One row per constraint (`RawConstraint::from_row`).
 fn q_constraints(pg15: bool) -> String {
-    let nulls_not_distinct = if pg15 {
-        "coalesce((SELECT ix.indnullsnotdistinct FROM pg_index ix WHERE ix.indexrelid = co.conindid AND co.contype = 'u'), false)"
+    let (nulls_not_distinct, del_set_cols) = if pg15 {
+        (
+            "coalesce((SELECT ix.indnullsnotdistinct FROM pg_index ix WHERE ix.indexrelid = co.conindid AND co.contype = 'u'), false)",
+            "co.confdelsetcols",
+        )
     } else {
-        "false"
+        ("false", "NULL::int2[]")
     };
     format!(
         "SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS kind, \
@@ -114,6 +117,10 @@ fn q_constraints(pg15: bool) -> String {
                   co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
                   co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
                   co.conislocal AS local, {nulls_not_distinct} AS nulls_not_distinct, \
+                  CASE WHEN co.contype IN ('p', 'u') THEN ARRAY(SELECT k.num FROM pg_index ix, \
+                        unnest(ix.indkey::int2[]) WITH ORDINALITY k(num, ord) \
+                        WHERE ix.indexrelid = co.conindid AND k.ord > ix.indnkeyatts ORDER BY k.ord) END AS included, \
+                  co.confmatchtype::text AS match_type, {del_set_cols} AS del_set_cols, \
                   CASE WHEN co.contype = 'c' THEN pg_get_expr(co.conbin, co.conrelid, true) END AS expr, \
                   CASE WHEN co.contype = 'x' THEN pg_get_constraintdef(co.oid, true) END AS definition \
            FROM pg_constraint co \
@@ -344,6 +351,12 @@ struct RawConstraint {
     validated: bool,
     local: bool,
     nulls_not_distinct: bool,
+    /// A key's INCLUDE columns (attribute numbers).
+    included: Option<Vec<i16>>,
+    /// pg_constraint.confmatchtype: `f` full, `s` simple.
+    match_type: char,
+    /// pg_constraint.confdelsetcols (PostgreSQL 15).
+    del_set_cols: Option<Vec<i16>>,
     expr: Option<String>,
     definition: Option<String>,
 }
@@ -626,7 +639,7 @@ impl RawColumn {
 
 impl RawConstraint {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, expr, definition] =
+        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, included, match_type, del_set_cols, expr, definition] =
             fields(&row)?;
         Ok(RawConstraint {
             rel: number(rel)?,
@@ -645,6 +658,9 @@ impl RawConstraint {
             validated: boolean(validated)?,
             local: boolean(local)?,
             nulls_not_distinct: boolean(nulls_not_distinct)?,
+            included: numbers(included)?,
+            match_type: code(match_type)?,
+            del_set_cols: numbers(del_set_cols)?,
             expr: optional(expr),
             definition: optional(definition),
         })
@@ -897,6 +913,14 @@ impl Reader {
                 .collect(),
             (_, ref_columns) => ref_columns.unwrap_or_default(),
         };
+        let names = |nums: &Option<Vec<i16>>| -> Vec<String> {
+            nums.iter()
+                .flatten()
+                .filter_map(|k| self.column_name(c.rel, *k))
+                .collect()
+        };
+        let include = names(&c.included);
+        let on_delete_columns = names(&c.del_set_cols);
         let table = &mut self.rels[r].table;
         match c.kind {
             'p' => {
@@ -906,6 +930,7 @@ impl Reader {
                     deferrable: c.deferrable,
                     initially_deferred: c.deferred,
                     nulls_not_distinct: false,
+                    include,
                     origin: None,
                 })
             }
@@ -917,6 +942,7 @@ impl Reader {
                     deferrable: c.deferrable,
                     initially_deferred: c.deferred,
                     nulls_not_distinct: c.nulls_not_distinct,
+                    include,
                     origin: None,
                 },
             ),
@@ -940,7 +966,9 @@ impl Reader {
                     ),
                     ref_columns,
                     on_delete: FkAction::from_catalog(c.on_delete.encode_utf8(&mut [0; 4])),
+                    on_delete_columns,
                     on_update: FkAction::from_catalog(c.on_update.encode_utf8(&mut [0; 4])),
+                    match_full: c.match_type == 'f',
                     deferrable: c.deferrable,
                     initially_deferred: c.deferred,
                     validated: c.validated,

@@ -117,28 +117,67 @@ struct RawTable {
     comment: Option<String>,
     deprecated: Option<String>,
     partition_by: Option<Spanned<String>>,
-    primary_key: Option<Spanned<RawPrimaryKey>>,
+    primary_key: Option<Spanned<ShortOrFull<Vec<String>, RawPrimaryKeyFull>>>,
     #[serde(default)]
     columns: IndexMap<Spanned<String>, Spanned<RawColumn>>,
     #[serde(default)]
     indexes: IndexMap<Spanned<String>, Spanned<RawIndex>>,
     #[serde(default)]
-    unique: IndexMap<Spanned<String>, Spanned<RawUnique>>,
+    unique: IndexMap<Spanned<String>, Spanned<ShortOrFull<Vec<String>, RawUniqueFull>>>,
     #[serde(default)]
-    checks: IndexMap<Spanned<String>, Spanned<RawCheck>>,
+    checks: IndexMap<Spanned<String>, Spanned<ShortOrFull<String, RawCheckFull>>>,
     #[serde(default)]
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
 }
 
-/// A named check: its expression, or `{ expr = "...", not_valid = true }` for
-/// a constraint that checks new rows only (added `NOT VALID`, never validated).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawCheck {
-    Expr(String),
-    Full(RawCheckFull),
+/// A value written short (a string or a list) or in full (an inline table),
+/// told apart by its TOML kind. Unlike an untagged enum, an error inside the
+/// full form (an unknown key) is reported as such, at its place.
+enum ShortOrFull<S, F> {
+    Short(S),
+    Full(F),
 }
 
+/// What a full form's short form is, for the error on a value of neither kind.
+trait FullForm {
+    const EXPECTING: &'static str;
+}
+
+impl<'de, S: Deserialize<'de>, F: Deserialize<'de> + FullForm> Deserialize<'de>
+    for ShortOrFull<S, F>
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer, StrDeserializer};
+        struct Visitor<S, F>(std::marker::PhantomData<(S, F)>);
+        impl<'de, S: Deserialize<'de>, F: Deserialize<'de> + FullForm> serde::de::Visitor<'de>
+            for Visitor<S, F>
+        {
+            type Value = ShortOrFull<S, F>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(F::EXPECTING)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                S::deserialize(StrDeserializer::new(v)).map(ShortOrFull::Short)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                S::deserialize(SeqAccessDeserializer::new(a)).map(ShortOrFull::Short)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                F::deserialize(MapAccessDeserializer::new(a)).map(ShortOrFull::Full)
+            }
+        }
+        d.deserialize_any(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// A named check in full: `{ expr = "...", not_valid = true }` for a
+/// constraint that checks new rows only (added `NOT VALID`, never validated).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCheckFull {
@@ -147,27 +186,48 @@ struct RawCheckFull {
     not_valid: bool,
 }
 
-/// A named unique constraint: its columns, or `{ columns = [...], deferrable = true, ... }`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawUnique {
-    Columns(Vec<String>),
-    Full {
-        columns: Vec<String>,
-        #[serde(default)]
-        deferrable: bool,
-        #[serde(default)]
-        initially_deferred: bool,
-        #[serde(default)]
-        nulls_not_distinct: bool,
-    },
+impl FullForm for RawCheckFull {
+    const EXPECTING: &'static str =
+        "a SQL expression in a string, or { expr = \"...\", not_valid = true }";
 }
 
+/// A named unique constraint in full (short: its columns).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum RawPrimaryKey {
-    Columns(Vec<String>),
-    Named { name: String, columns: Vec<String> },
+#[serde(deny_unknown_fields)]
+struct RawUniqueFull {
+    columns: Vec<String>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    deferrable: bool,
+    #[serde(default)]
+    initially_deferred: bool,
+    #[serde(default)]
+    nulls_not_distinct: bool,
+}
+
+impl FullForm for RawUniqueFull {
+    const EXPECTING: &'static str = "a list of columns, or { columns = [...], include = [...], \
+         deferrable = true, initially_deferred = true, nulls_not_distinct = true }";
+}
+
+/// A table's primary key in full (short: its columns).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrimaryKeyFull {
+    name: Option<String>,
+    columns: Vec<String>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    deferrable: bool,
+    #[serde(default)]
+    initially_deferred: bool,
+}
+
+impl FullForm for RawPrimaryKeyFull {
+    const EXPECTING: &'static str = "a list of columns, or { name = \"...\", columns = [...], \
+         include = [...], deferrable = true, initially_deferred = true }";
 }
 
 #[derive(Deserialize)]
@@ -227,6 +287,9 @@ struct RawForeignKey {
     references: Spanned<String>,
     on_delete: Option<Spanned<String>>,
     on_update: Option<Spanned<String>>,
+    /// `full` or `simple` (the default).
+    #[serde(rename = "match")]
+    match_type: Option<Spanned<String>>,
     #[serde(default)]
     deferrable: bool,
     #[serde(default)]
@@ -578,16 +641,6 @@ fn toml_message(e: &toml::de::Error) -> String {
     if m.contains("did not match any variant of untagged enum RawDefault") {
         return "bad default: expected a SQL expression in a string, or a number or boolean".into();
     }
-    if m.contains("untagged enum RawUnique") {
-        return "bad unique constraint: expected a list of columns, or { columns = [...], deferrable = true, initially_deferred = true, nulls_not_distinct = true }".into();
-    }
-    if m.contains("untagged enum RawCheck") {
-        return "bad check: expected a SQL expression in a string, or { expr = \"...\", not_valid = true }".into();
-    }
-    if m.contains("untagged enum RawPrimaryKey") {
-        return "bad primary_key: expected a list of columns, or { name = \"...\", columns = [...] }"
-            .into();
-    }
     m
 }
 
@@ -619,19 +672,112 @@ fn parse_reference(s: &str) -> Result<(QualName, Vec<String>), String> {
     Ok((qualified(table), cols))
 }
 
+/// `on_delete` / `on_update`: the action, without the column list of
+/// `set null (col, ...)` (see `fk_action_columns`).
 fn fk_action(errors: &mut Errors, src: &Source, v: &Option<Spanned<String>>) -> FkAction {
     match v {
         None => FkAction::NoAction,
-        Some(s) => FkAction::parse(s.get_ref()).unwrap_or_else(|| {
+        Some(s) => {
+            let action = s.get_ref().split('(').next().unwrap_or_default();
+            FkAction::parse(action).unwrap_or_else(|| {
+                errors.at(
+                    &src.origin(s.span()),
+                    format!(
+                        "unknown action `{}`: expected cascade, restrict, set null, set default or no action",
+                        s.get_ref()
+                    ),
+                );
+                FkAction::NoAction
+            })
+        }
+    }
+}
+
+/// `on_update`: an action, which takes no column list (PostgreSQL has none for ON UPDATE).
+fn fk_update_action(errors: &mut Errors, src: &Source, v: &Option<Spanned<String>>) -> FkAction {
+    if let Some(s) = v.as_ref().filter(|s| s.get_ref().contains('(')) {
+        errors.at(
+            &src.origin(s.span()),
+            format!(
+                "bad on_update `{}`: a column list is for on_delete only (ON DELETE SET NULL (column, ...))",
+                s.get_ref()
+            ),
+        );
+        return FkAction::NoAction;
+    }
+    fk_action(errors, src, v)
+}
+
+/// The columns of `set null (col, ...)` / `set default (col, ...)` in an
+/// `on_delete` (PostgreSQL 15): each one of the foreign key's own columns.
+/// An `on_update` has no column list, which `fk_action` reports.
+fn fk_action_columns(
+    errors: &mut Errors,
+    src: &Source,
+    v: &Option<Spanned<String>>,
+    fk_columns: &[String],
+) -> Vec<String> {
+    let Some(s) = v else {
+        return Vec::new();
+    };
+    let Some((action, rest)) = s.get_ref().split_once('(') else {
+        return Vec::new();
+    };
+    let at = src.origin(s.span());
+    if !matches!(
+        FkAction::parse(action),
+        Some(FkAction::SetNull | FkAction::SetDefault)
+    ) {
+        errors.at(
+            &at,
+            format!(
+                "bad action `{}`: only set null and set default take a column list",
+                s.get_ref()
+            ),
+        );
+        return Vec::new();
+    }
+    let Some(list) = rest.trim_end().strip_suffix(')') else {
+        errors.at(
+            &at,
+            format!(
+                "bad action `{}`: expected `set null (column, ...)`",
+                s.get_ref()
+            ),
+        );
+        return Vec::new();
+    };
+    let columns: Vec<String> = list.split(',').map(|c| c.trim().to_string()).collect();
+    for c in &columns {
+        if !fk_columns.contains(c) {
             errors.at(
-                &src.origin(s.span()),
+                &at,
                 format!(
-                    "unknown action `{}`: expected cascade, restrict, set null, set default or no action",
-                    s.get_ref()
+                    "column `{c}` of `{}` is not a column of the foreign key ({})",
+                    s.get_ref(),
+                    fk_columns.join(", ")
                 ),
             );
-            FkAction::NoAction
-        }),
+        }
+    }
+    columns
+}
+
+/// `match = "full"` or `"simple"` (PostgreSQL does not implement MATCH PARTIAL).
+fn fk_match_full(errors: &mut Errors, src: &Source, v: &Option<Spanned<String>>) -> bool {
+    let Some(s) = v else {
+        return false;
+    };
+    match s.get_ref().trim().to_ascii_lowercase().as_str() {
+        "full" => true,
+        "simple" => false,
+        _ => {
+            errors.at(
+                &src.origin(s.span()),
+                format!("unknown match `{}`: expected full or simple", s.get_ref()),
+            );
+            false
+        }
     }
 }
 
@@ -1290,7 +1436,14 @@ fn build_table(
                     ref_table,
                     ref_columns,
                     on_delete: fk_action(errors, src, &rc.on_delete),
-                    on_update: fk_action(errors, src, &rc.on_update),
+                    on_delete_columns: fk_action_columns(
+                        errors,
+                        src,
+                        &rc.on_delete,
+                        std::slice::from_ref(&cname),
+                    ),
+                    on_update: fk_update_action(errors, src, &rc.on_update),
+                    match_full: false,
                     deferrable: false,
                     initially_deferred: false,
                     validated: true,
@@ -1312,17 +1465,26 @@ fn build_table(
     let mut pk: Option<Key> = None;
     if let Some(p) = &raw.primary_key {
         let po = src.origin(p.span());
-        let (pk_name, cols) = match p.get_ref() {
-            RawPrimaryKey::Columns(c) => (names::pkey_name(&tname), c.clone()),
-            RawPrimaryKey::Named { name, columns } => (name.clone(), columns.clone()),
+        let key = match p.get_ref() {
+            ShortOrFull::Short(c) => Key::new(names::pkey_name(&tname), c.clone()),
+            ShortOrFull::Full(f) => Key {
+                include: f.include.clone(),
+                deferrable: f.deferrable || f.initially_deferred,
+                initially_deferred: f.initially_deferred,
+                ..Key::new(
+                    f.name.clone().unwrap_or_else(|| names::pkey_name(&tname)),
+                    f.columns.clone(),
+                )
+            },
         };
         if !pk_columns.is_empty() {
             errors.at(&po, format!("table `{name}` declares its primary key twice: on the table and with `primary_key = true` on column `{}`", pk_columns[0].0));
         }
-        columns.check(&cols, &po, "primary key", errors);
+        columns.check(&key.columns, &po, "primary key", errors);
+        columns.check(&key.include, &po, "primary key's INCLUDE", errors);
         pk = Some(Key {
             origin: Some(po),
-            ..Key::new(pk_name, cols)
+            ..key
         });
     } else if pk_columns.len() > 1 {
         errors.at(&pk_columns[1].1, format!("more than one column of `{name}` says `primary_key = true`; for a composite key write `primary_key = [{}]` on the table", pk_columns.iter().map(|(c, _)| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")));
@@ -1352,21 +1514,18 @@ fn build_table(
     for (ukey, u) in &raw.unique {
         let uo = src.origin(ukey.span());
         let mut key = match u.get_ref() {
-            RawUnique::Columns(cols) => Key::new(ukey.get_ref().clone(), cols.clone()),
-            RawUnique::Full {
-                columns,
-                deferrable,
-                initially_deferred,
-                nulls_not_distinct,
-            } => Key {
-                deferrable: *deferrable || *initially_deferred,
-                initially_deferred: *initially_deferred,
-                nulls_not_distinct: *nulls_not_distinct,
-                ..Key::new(ukey.get_ref().clone(), columns.clone())
+            ShortOrFull::Short(cols) => Key::new(ukey.get_ref().clone(), cols.clone()),
+            ShortOrFull::Full(f) => Key {
+                deferrable: f.deferrable || f.initially_deferred,
+                initially_deferred: f.initially_deferred,
+                nulls_not_distinct: f.nulls_not_distinct,
+                include: f.include.clone(),
+                ..Key::new(ukey.get_ref().clone(), f.columns.clone())
             },
         };
         let co = src.origin(u.span());
         columns.check(&key.columns, &co, "unique constraint", errors);
+        columns.check(&key.include, &co, "unique constraint's INCLUDE", errors);
         too_many_keys(
             key.columns.len(),
             &co,
@@ -1381,8 +1540,8 @@ fn build_table(
     }
     for (ckey, chk) in &raw.checks {
         let (expr, not_valid) = match chk.get_ref() {
-            RawCheck::Expr(e) => (e, false),
-            RawCheck::Full(RawCheckFull { expr, not_valid }) => (expr, *not_valid),
+            ShortOrFull::Short(e) => (e, false),
+            ShortOrFull::Full(RawCheckFull { expr, not_valid }) => (expr, *not_valid),
         };
         let expr = Spanned::new(chk.span(), expr.clone());
         if let Some(e) = parse_expr_at(errors, src, &expr, "check") {
@@ -1423,7 +1582,9 @@ fn build_table(
                     ref_table,
                     ref_columns,
                     on_delete: fk_action(errors, src, &f.on_delete),
-                    on_update: fk_action(errors, src, &f.on_update),
+                    on_delete_columns: fk_action_columns(errors, src, &f.on_delete, &f.columns),
+                    on_update: fk_update_action(errors, src, &f.on_update),
+                    match_full: fk_match_full(errors, src, &f.match_type),
                     deferrable: f.deferrable || f.initially_deferred,
                     initially_deferred: f.initially_deferred,
                     validated: !f.not_valid,
@@ -1863,6 +2024,30 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
         )]);
         assert!(e.starts_with("s/t.toml:2:"), "{e}");
         assert!(e.contains("unknown key `nul`"), "{e}");
+
+        // In the full form of a short-or-full value, too, at the key.
+        let cols = "[tables.t.columns]\nid = { type = \"int\" }\n";
+        for (text, key) in [
+            (
+                "[tables.t]\nprimary_key = { columns = [\"id\"], inclde = [] }\n",
+                "2:35: unknown key `inclde`",
+            ),
+            (
+                "[tables.t.checks]\nc = { expr = \"id > 0\", not_vaild = true }\n",
+                "2:24: unknown key `not_vaild`",
+            ),
+            (
+                "[tables.t.unique]\nu = { columns = [\"id\"], nulls = true }\n",
+                "2:25: unknown key `nulls`",
+            ),
+            (
+                "[tables.t.unique]\nu = 5\n",
+                "2:5: invalid type: integer `5`, expected a list of columns",
+            ),
+        ] {
+            let e = err(&[("t.toml", &format!("{text}{cols}"))]);
+            assert!(e.starts_with(&format!("t.toml:{key}")), "{e}");
+        }
 
         let e = err(&[("t.toml", "[tables.t.columns]\nid = { type = \"integr\" }\n")]);
         assert!(e.starts_with("t.toml:2:15: unknown type `integr`"), "{e}");

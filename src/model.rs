@@ -385,11 +385,13 @@ impl Key {
             deferrable: false,
             initially_deferred: false,
             nulls_not_distinct: false,
+            include: Vec::new(),
             origin: None,
         }
     }
 
-    /// `[NULLS NOT DISTINCT ](cols)[ DEFERRABLE[ INITIALLY DEFERRED]]`, after UNIQUE or PRIMARY KEY.
+    /// `[NULLS NOT DISTINCT ](cols)[ INCLUDE (cols)][ DEFERRABLE[ INITIALLY DEFERRED]]`,
+    /// after UNIQUE or PRIMARY KEY (CREATE TABLE's `table_constraint`).
     pub fn body(&self) -> String {
         let mut s = format!(
             "{}({})",
@@ -400,6 +402,12 @@ impl Key {
             },
             crate::names::quote_list(&self.columns)
         );
+        if !self.include.is_empty() {
+            s.push_str(&format!(
+                " INCLUDE ({})",
+                crate::names::quote_list(&self.include)
+            ));
+        }
         if self.deferrable {
             s.push_str(" DEFERRABLE");
             if self.initially_deferred {
@@ -419,6 +427,9 @@ pub struct Key {
     pub initially_deferred: bool,
     /// `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15).
     pub nulls_not_distinct: bool,
+    /// Columns stored in the constraint's index but not part of the key
+    /// (`INCLUDE (...)`, PostgreSQL 11; pg_index.indkey past indnkeyatts).
+    pub include: Vec<String>,
     pub origin: Option<Origin>,
 }
 
@@ -440,6 +451,7 @@ pub enum FkAction {
 }
 
 impl FkAction {
+    /// `cascade`, `set null`, ... in any case and spacing.
     pub fn parse(s: &str) -> Option<FkAction> {
         let norm: Vec<String> = s.split_whitespace().map(|w| w.to_lowercase()).collect();
         match norm.join(" ").as_str() {
@@ -479,7 +491,13 @@ pub struct ForeignKey {
     pub ref_table: QualName,
     pub ref_columns: Vec<String>,
     pub on_delete: FkAction,
+    /// The columns `ON DELETE SET NULL (...)` / `SET DEFAULT (...)` sets
+    /// (PostgreSQL 15, pg_constraint.confdelsetcols); empty: all of them.
+    pub on_delete_columns: Vec<String>,
     pub on_update: FkAction,
+    /// `MATCH FULL` (pg_constraint.confmatchtype `f`); otherwise MATCH SIMPLE,
+    /// the default (PostgreSQL does not implement MATCH PARTIAL).
+    pub match_full: bool,
     pub deferrable: bool,
     pub initially_deferred: bool,
     pub validated: bool,
@@ -495,6 +513,9 @@ impl ForeignKey {
             self.ref_table.sql(),
             crate::names::quote_list(&self.ref_columns)
         );
+        if self.match_full {
+            s.push_str(" MATCH FULL");
+        }
         if self.on_update != FkAction::NoAction {
             s.push_str(" ON UPDATE ");
             s.push_str(self.on_update.sql());
@@ -502,6 +523,12 @@ impl ForeignKey {
         if self.on_delete != FkAction::NoAction {
             s.push_str(" ON DELETE ");
             s.push_str(self.on_delete.sql());
+            if !self.on_delete_columns.is_empty() {
+                s.push_str(&format!(
+                    " ({})",
+                    crate::names::quote_list(&self.on_delete_columns)
+                ));
+            }
         }
         if self.deferrable {
             s.push_str(" DEFERRABLE");

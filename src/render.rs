@@ -543,10 +543,15 @@ fn deferrable_sql(deferrable: bool, initially_deferred: bool) -> &'static str {
 /// The index a unique constraint is built from online.
 fn unique_index_sql(table: &QualName, k: &crate::model::Key) -> String {
     format!(
-        "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}){}",
+        "CREATE UNIQUE INDEX CONCURRENTLY {} ON {} ({}){}{}",
         quote_ident(&k.name),
         table.sql(),
         crate::names::quote_list(&k.columns),
+        if k.include.is_empty() {
+            String::new()
+        } else {
+            format!(" INCLUDE ({})", crate::names::quote_list(&k.include))
+        },
         if k.nulls_not_distinct {
             " NULLS NOT DISTINCT"
         } else {

@@ -3,7 +3,6 @@
 
 use super::{Finding, RuleId};
 use crate::diff::Change;
-use crate::names::quote_list;
 
 pub const SAFE_PATH: &str = "Keep the primary key as it is; add a unique constraint (or a unique index) on the new key columns instead, and switch the code to it.";
 
@@ -16,13 +15,7 @@ pub fn check(change: &Change) -> Option<Finding> {
     else {
         return None;
     };
-    let show = |k: &crate::model::Key| {
-        format!(
-            "CONSTRAINT {} PRIMARY KEY ({})",
-            k.name,
-            quote_list(&k.columns)
-        )
-    };
+    let show = |k: &crate::model::Key| format!("CONSTRAINT {} PRIMARY KEY {}", k.name, k.body());
     Some(Finding {
         rule: RuleId::R008,
         object: format!("primary key of {table}"),

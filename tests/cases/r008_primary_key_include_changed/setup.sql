@@ -1,0 +1,1 @@
+CREATE TABLE member (id bigint PRIMARY KEY, score integer);
