@@ -14,14 +14,30 @@ use crate::expr;
 use crate::introspect::{index_from_raw, index_json_query, KeyContext, Names, RawIndex};
 use crate::model::{Catalog, IndexKeyPart, QualName};
 use crate::names::quote_ident;
-use crate::render::index_sql;
+use crate::render::{create_domain, index_sql};
 
 /// What a probe asks PostgreSQL to print.
 enum Probe {
-    Default { table: QualName, column: String },
-    Generated { table: QualName, column: String },
-    Check { table: QualName, name: String },
-    Index { table: QualName, name: String },
+    Default {
+        table: QualName,
+        column: String,
+    },
+    Generated {
+        table: QualName,
+        column: String,
+    },
+    Check {
+        table: QualName,
+        name: String,
+    },
+    Index {
+        table: QualName,
+        name: String,
+    },
+    /// A domain's default and checks, on a temporary domain of its definition.
+    Domain {
+        name: QualName,
+    },
 }
 
 const PREFIX: &str = "reconcile_probe_";
@@ -113,6 +129,24 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
             tables.push(name);
         }
     }
+    for (name, d) in &desired.domains {
+        let Some(l) = live.domains.get(name) else {
+            continue;
+        };
+        if d.definition(true) != l.definition(true) {
+            let k = probes.len();
+            let probe = crate::model::Domain {
+                name: QualName::new("pg_temp", format!("{PREFIX}dom_{k}")),
+                comment: None,
+                ..d.clone()
+            };
+            probes.push((
+                0,
+                Probe::Domain { name: name.clone() },
+                create_domain(&probe),
+            ));
+        }
+    }
     if probes.is_empty() {
         return Ok(());
     }
@@ -151,7 +185,12 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
                      JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE {filter}), \
            'checks', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'name', co.conname, 'expr', pg_get_expr(co.conbin, co.conrelid, true))), '[]') \
                       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'c' AND {filter}), \
-           'indexes', ({}))",
+           'indexes', ({}), \
+           'domains', (SELECT coalesce(json_agg(json_build_object('name', t.typname, 'default', t.typdefault, \
+                          'checks', (SELECT coalesce(json_agg(json_build_array(co.conname, pg_get_expr(co.conbin, 0, true))), '[]') \
+                                     FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c'))), '[]') \
+                       FROM pg_type t WHERE t.typnamespace = pg_my_temp_schema() AND t.typtype = 'd' AND t.typname LIKE '{PREFIX}dom\\_%'), \
+           'default_opclasses', (SELECT coalesce(json_agg(oid::int8), '[]') FROM pg_opclass WHERE opcdefault))",
         index_json_query(
             &format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"),
             true,
@@ -170,6 +209,14 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         exprs: Vec<PrintedExpr>,
         checks: Vec<PrintedCheck>,
         indexes: Vec<RawIndex>,
+        default_opclasses: Vec<i64>,
+        domains: Vec<PrintedDomain>,
+    }
+    #[derive(Deserialize)]
+    struct PrintedDomain {
+        name: String,
+        default: Option<String>,
+        checks: Vec<(String, String)>,
     }
     #[derive(Deserialize)]
     struct PrintedExpr {
@@ -189,6 +236,11 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         hint: None,
         statement: None,
     })?;
+    let domains: HashMap<String, PrintedDomain> = printed
+        .domains
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
     let exprs: HashMap<(String, String), String> = printed
         .exprs
         .into_iter()
@@ -198,6 +250,22 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         .checks
         .into_iter()
         .map(|c| (c.name, c.expr))
+        .collect();
+    // Which keys of each probe index have their type's default operator class
+    // (PostgreSQL then prints none, whatever the files named).
+    let defaults: std::collections::HashSet<i64> = printed.default_opclasses.into_iter().collect();
+    let default_keys: HashMap<String, Vec<bool>> = printed
+        .indexes
+        .iter()
+        .map(|i| {
+            (
+                i.name().to_string(),
+                i.opclass_oids()
+                    .iter()
+                    .map(|o| defaults.contains(o))
+                    .collect(),
+            )
+        })
         .collect();
     let indexes: HashMap<String, crate::model::Index> = printed
         .indexes
@@ -247,13 +315,36 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
                     }
                 }
             }
+            Probe::Domain { name } => {
+                let (Some(p), Some(d)) = (
+                    domains.get(&format!("{PREFIX}dom_{k}")),
+                    desired.domains.get_mut(name),
+                ) else {
+                    continue;
+                };
+                if let (Some(dd), Some(pd)) = (d.default.as_mut(), &p.default) {
+                    dd.key = expr::from_catalog(pd).key;
+                }
+                for c in &mut d.checks {
+                    if let Some((_, e)) = p.checks.iter().find(|(n, _)| n == &c.name) {
+                        c.expr.key = expr::from_catalog(e).key;
+                    }
+                }
+            }
             Probe::Index { table, name } => {
-                if let Some(p) = indexes.get(&format!("{PREFIX}idx_{k}")) {
+                let probe = format!("{PREFIX}idx_{k}");
+                if let Some(p) = indexes.get(&probe) {
                     if let Some(i) = desired
                         .tables
                         .get_mut(table)
                         .and_then(|t| t.indexes.iter_mut().find(|i| &i.name == name))
                     {
+                        let defaults = default_keys.get(&probe).map_or(&[][..], Vec::as_slice);
+                        for (dk, is_default) in i.keys.iter_mut().zip(defaults) {
+                            if *is_default {
+                                dk.opclass = None;
+                            }
+                        }
                         for (dk, pk) in i.keys.iter_mut().zip(&p.keys) {
                             if let (IndexKeyPart::Expression(de), IndexKeyPart::Expression(pe)) =
                                 (&mut dk.part, &pk.part)

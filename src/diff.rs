@@ -260,6 +260,12 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
         match live.domains.get(name) {
             None => changes.push(Change::CreateDomain { domain: d.clone() }),
             Some(l) => {
+                // A collation is compared when the files give one; left out,
+                // the database's stays (ALTER DOMAIN cannot change it).
+                let d = &Domain {
+                    collation: d.collation.clone().or_else(|| l.collation.clone()),
+                    ..d.clone()
+                };
                 if d.definition(true) != l.definition(true) {
                     changes.push(Change::ChangeDomain {
                         desired: d.clone(),

@@ -282,6 +282,9 @@ fn write_enum(out: &mut String, e: &EnumType) {
 fn write_domain(out: &mut String, d: &Domain, types: &TypeNames) {
     let _ = writeln!(out, "\n{}", header("domains", &d.name, None));
     let _ = writeln!(out, "type = {}", string(&types.spell(&d.ty)));
+    if let Some(c) = &d.collation {
+        let _ = writeln!(out, "collation = {}", string(&c.to_string()));
+    }
     if d.not_null {
         let _ = writeln!(out, "not_null = true");
     }

@@ -184,6 +184,9 @@ fn q_domains() -> String {
         "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
            SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS type, \
                   t.typnotnull AS not_null, t.typdefault AS default, obj_description(t.oid, 'pg_type') AS comment, \
+                  (SELECT json_build_array(cn.nspname, co.collname) FROM pg_collation co \
+                     JOIN pg_namespace cn ON cn.oid = co.collnamespace JOIN pg_type bt ON bt.oid = t.typbasetype \
+                     WHERE co.oid = t.typcollation AND t.typcollation <> bt.typcollation) AS collation, \
                   coalesce((SELECT json_agg(json_build_array(co.conname, pg_get_expr(co.conbin, 0, true)) ORDER BY co.conname) \
                             FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c'), '[]') AS checks \
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
@@ -314,6 +317,8 @@ struct RawDomain {
     not_null: bool,
     default: Option<String>,
     comment: Option<String>,
+    /// (schema, name) of a collation other than the base type's.
+    collation: Option<(String, String)>,
     checks: Vec<(String, String)>,
 }
 
@@ -1161,6 +1166,9 @@ impl Reader {
             let domain = Domain {
                 name: name.clone(),
                 ty: d.ty,
+                collation: d
+                    .collation
+                    .map(|(schema, name)| ObjName::from_catalog(&schema, &name)),
                 not_null: d.not_null,
                 default: d.default.as_deref().map(|e| exprs.get(e)),
                 checks: d
@@ -1324,6 +1332,17 @@ fn standalone_sequences(
     }
     for s in standalone {
         cat.sequences.insert(s.name.clone(), s);
+    }
+}
+
+impl RawIndex {
+    /// The index's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+    /// The operator class of each key column (pg_index.indclass).
+    pub(crate) fn opclass_oids(&self) -> &[i64] {
+        &self.opclasses
     }
 }
 

@@ -79,6 +79,7 @@ struct RawFile {
 struct RawDomain {
     #[serde(rename = "type")]
     ty: Spanned<String>,
+    collation: Option<Spanned<String>>,
     #[serde(default)]
     not_null: bool,
     default: Option<Spanned<RawDefault>>,
@@ -1193,6 +1194,7 @@ fn build_domain(
     Some(Domain {
         name,
         ty: parsed.canonical,
+        collation: raw.collation.as_ref().map(|c| ObjName::parse(c.get_ref())),
         not_null: raw.not_null,
         default: raw
             .default

@@ -190,6 +190,8 @@ pub struct Domain {
     pub name: QualName,
     /// Canonical base type.
     pub ty: String,
+    /// A collation other than the base type's (`COLLATE "C"`).
+    pub collation: Option<ObjName>,
     pub not_null: bool,
     pub default: Option<Expr>,
     pub checks: Vec<Check>,
@@ -201,6 +203,10 @@ impl Domain {
     /// The definition as compared and shown in a diff.
     pub fn definition(&self, key: bool) -> String {
         let mut s = self.ty.clone();
+        if let Some(c) = &self.collation {
+            s.push_str(" COLLATE ");
+            s.push_str(&c.sql());
+        }
         if let Some(d) = &self.default {
             s.push_str(" DEFAULT ");
             s.push_str(if key { &d.key } else { &d.sql });

@@ -577,8 +577,12 @@ fn mark_enum_values_used(out: &mut [Statement], added: &[String]) {
 }
 
 /// `CREATE DOMAIN name AS type [DEFAULT expr] [NOT NULL] [CONSTRAINT c CHECK (expr)]...`
-fn create_domain(d: &Domain) -> String {
+pub(crate) fn create_domain(d: &Domain) -> String {
     let mut sql = format!("CREATE DOMAIN {} AS {}", d.name.sql(), d.ty);
+    if let Some(c) = &d.collation {
+        sql.push_str(" COLLATE ");
+        sql.push_str(&c.sql());
+    }
     if let Some(def) = &d.default {
         sql.push_str(" DEFAULT ");
         sql.push_str(&default_sql(def));

@@ -1,0 +1,1 @@
+CREATE DOMAIN us_zip AS varchar(10) COLLATE "C";
