@@ -84,6 +84,16 @@ const SIMPLE: &[(&str, &str)] = &[
     ("tstzmultirange", "tstzmultirange"),
     ("datemultirange", "datemultirange"),
     ("pg_lsn", "pg_lsn"),
+    ("refcursor", "refcursor"),
+    ("gtsvector", "gtsvector"),
+    ("pg_ndistinct", "pg_ndistinct"),
+    ("pg_dependencies", "pg_dependencies"),
+    ("pg_mcv_list", "pg_mcv_list"),
+    ("pg_brin_bloom_summary", "pg_brin_bloom_summary"),
+    (
+        "pg_brin_minmax_multi_summary",
+        "pg_brin_minmax_multi_summary",
+    ),
     ("pg_snapshot", "pg_snapshot"),
     ("txid_snapshot", "txid_snapshot"),
     ("bpchar", "bpchar"),
@@ -123,7 +133,24 @@ pub const EXTENSION_TYPES: &[(&str, &str)] = &[
     ("issn", "isn"),
     ("ean13", "isn"),
     ("seg", "seg"),
-    ("gtsvector", "pg_catalog"),
+];
+
+/// The fields an interval may be limited to (`interval day to second`), as
+/// PostgreSQL's grammar has them; a precision goes only after `second`.
+const INTERVAL_FIELDS: &[&str] = &[
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "year to month",
+    "day to hour",
+    "day to minute",
+    "day to second",
+    "hour to minute",
+    "hour to second",
+    "minute to second",
 ];
 
 /// Split `name(mods)[]...` into its parts. Returns (base, modifiers, array dimensions).
@@ -207,6 +234,24 @@ pub fn parse_type(ty: &str) -> Result<ParsedType, String> {
         }
     };
     let canonical = match lower.as_str() {
+        fields if fields.starts_with("interval ") => {
+            let fields = &fields["interval ".len()..];
+            if !INTERVAL_FIELDS.contains(&fields) {
+                return Err(format!(
+                    "bad interval fields `{fields}` in type `{ty}`: expected one of {}",
+                    INTERVAL_FIELDS.join(", ")
+                ));
+            }
+            match &mods {
+                Some(_) if !fields.ends_with("second") => {
+                    return Err(format!(
+                        "type `{ty}`: an interval's precision goes only after `second`"
+                    ))
+                }
+                Some(p) => format!("interval {fields}({p})"),
+                None => format!("interval {fields}"),
+            }
+        }
         "timestamptz" | "timestamp with time zone" => {
             timelike("timestamp", &mods, "with time zone")
         }
@@ -372,6 +417,20 @@ mod tests {
         assert_eq!(canon("auth.factor_type"), "auth.factor_type");
         assert_eq!(canon("public.mood"), "mood");
         assert_eq!(canon("\"Mood\""), "\"Mood\"");
+    }
+
+    #[test]
+    fn interval_fields_as_format_type_prints_them() {
+        assert_eq!(
+            canon("INTERVAL DAY TO SECOND(2)"),
+            "interval day to second(2)"
+        );
+        assert_eq!(canon("interval  year to month"), "interval year to month");
+        assert_eq!(canon("interval hour[]"), "interval hour[]");
+        assert_eq!(canon("interval second (3)"), "interval second(3)");
+        assert_eq!(canon("interval(3)"), "interval(3)");
+        assert!(parse_type("interval day to hour(2)").is_err());
+        assert!(parse_type("interval week").is_err());
     }
 
     #[test]

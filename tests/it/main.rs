@@ -13,3 +13,4 @@ mod plan;
 mod quoting;
 mod security;
 mod serve;
+mod types;
