@@ -472,6 +472,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
         (None, None) => {}
     }
 
+    let textual = |c: &str| is_textual(desired, c) && is_textual(live, c);
     let desired_cons: Vec<Constraint> = constraints_of(desired);
     let live_cons: Vec<Constraint> = constraints_of(live);
     for d in &desired_cons {
@@ -504,9 +505,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 })
             }
             Some(l) => {
-                if std::mem::discriminant(d) != std::mem::discriminant(l)
-                    || d.compare_key() != l.compare_key()
-                {
+                if !same_constraint(d, l, &textual) {
                     changes.push(Change::ChangeConstraint {
                         table: tname.clone(),
                         desired: d.clone(),
@@ -556,7 +555,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 });
             }
             Some(l) => {
-                if d.compare_key() != l.compare_key() {
+                if !same_index(d, l, &textual) {
                     changes.push(Change::ChangeIndex {
                         table: tname.clone(),
                         desired: d.clone(),
@@ -611,6 +610,46 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
             }
         }
     }
+}
+
+/// Whether column `c` of `t` is `text` or `varchar`, whose cast to text is a no-op.
+fn is_textual(t: &Table, c: &str) -> bool {
+    t.column(c).is_some_and(|c| {
+        c.ty == "text" || (c.ty.starts_with("character varying") && !c.ty.ends_with(']'))
+    })
+}
+
+/// Two constraints of one name define the same thing (checks: see `expr::equivalent_keys`).
+fn same_constraint(d: &Constraint, l: &Constraint, textual: &dyn Fn(&str) -> bool) -> bool {
+    match (d, l) {
+        (Constraint::Check(a), Constraint::Check(b)) => {
+            crate::expr::equivalent_keys(&a.expr.key, &b.expr.key, textual)
+        }
+        _ => {
+            std::mem::discriminant(d) == std::mem::discriminant(l)
+                && d.compare_key() == l.compare_key()
+        }
+    }
+}
+
+/// Two indexes of one name are the same index (expressions: see `expr::equivalent_keys`).
+fn same_index(d: &Index, l: &Index, textual: &dyn Fn(&str) -> bool) -> bool {
+    if d.compare_key() == l.compare_key() {
+        return true;
+    }
+    let loose = |i: &Index| {
+        let mut i = i.clone();
+        if let Some(p) = i.predicate.as_mut() {
+            p.key = crate::expr::loose_key(&p.key, textual);
+        }
+        for k in &mut i.keys {
+            if let crate::model::IndexKeyPart::Expression(e) = &mut k.part {
+                e.key = crate::expr::loose_key(&e.key, textual);
+            }
+        }
+        i.compare_key()
+    };
+    loose(d) == loose(l)
 }
 
 /// Whether `ALTER TABLE ... ADD CONSTRAINT k UNIQUE USING INDEX i` would give

@@ -178,6 +178,25 @@ pub fn normalize_ast(mut ast: Ast) -> String {
             let replacement = match e {
                 Ast::Nested(inner) => Some((**inner).clone()),
                 Ast::Cast { expr, .. } if is_literal(expr) => Some((**expr).clone()),
+                // `x IN (a, b)` is `x = ANY (ARRAY[a, b])`, and `NOT IN` is
+                // `<> ALL (...)`; with one item, `x = a` and `x <> a`:
+                // PostgreSQL stores and prints them so.
+                Ast::In {
+                    expr,
+                    target: ast::InTarget::List(list),
+                    negated,
+                    global: false,
+                } => {
+                    let sql = match list.as_slice() {
+                        [one] => format!("{expr} {} {one}", if *negated { "<>" } else { "=" }),
+                        _ => {
+                            let items: Vec<String> = list.iter().map(|i| i.to_string()).collect();
+                            let op = if *negated { "<> ALL" } else { "= ANY" };
+                            format!("{expr} {op} (ARRAY[{}])", items.join(", "))
+                        }
+                    };
+                    parse_one(&sql).ok()
+                }
                 Ast::UnaryOp {
                     op: UnaryOperator::Minus,
                     expr,
@@ -250,12 +269,52 @@ fn is_literal(e: &Ast) -> bool {
     match e {
         Ast::Value(_) => true,
         Ast::Nested(inner) => is_literal(inner),
+        // An array of literals, whose casts PostgreSQL moves between the
+        // array and its elements (`ARRAY['a'::varchar]::text[]` read back is
+        // `ARRAY[('a'::varchar)::text]`).
+        Ast::Array(a) => a.elem.iter().all(is_literal),
         Ast::UnaryOp {
             op: UnaryOperator::Minus,
             expr,
         } => matches!(**expr, Ast::Value(_)),
         _ => false,
     }
+}
+
+/// Whether two keys of one table's expressions are equal once casts to text
+/// of the columns that `textual` says are `text` or `varchar` are dropped
+/// (`(status)::text` on a varchar column: binary coercible, so a no-op that
+/// PostgreSQL prints in some forms and not in others). For comparing files
+/// with files, where no PostgreSQL prints both sides.
+pub fn equivalent_keys(a: &str, b: &str, textual: &dyn Fn(&str) -> bool) -> bool {
+    a == b || loose_key(a, textual) == loose_key(b, textual)
+}
+
+/// A key without the casts that `equivalent_keys` drops.
+pub fn loose_key(key: &str, textual: &dyn Fn(&str) -> bool) -> String {
+    let Ok(mut ast) = parse_one(key) else {
+        return key.to_string();
+    };
+    let _ = ast::visit_expressions_mut(&mut ast, |e| {
+        if let Ast::Cast {
+            expr, data_type, ..
+        } = e
+        {
+            let to_text = matches!(
+                data_type,
+                ast::DataType::Text
+                    | ast::DataType::Varchar(_)
+                    | ast::DataType::CharacterVarying(_)
+            );
+            if let Ast::Identifier(id) = &**expr {
+                if to_text && textual(&id.value) {
+                    *e = (**expr).clone();
+                }
+            }
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    ast.to_string()
 }
 
 fn looks_numeric(s: &str) -> bool {
@@ -291,6 +350,36 @@ mod tests {
         assert_eq!(key("now()"), from_catalog("CURRENT_TIMESTAMP").key);
         assert_ne!(key("now()"), from_catalog("CURRENT_DATE").key);
         assert_ne!(key("1"), key("2"));
+    }
+
+    #[test]
+    fn in_lists_and_casts_of_arrays_as_postgresql_moves_them() {
+        // On a text column; on a varchar one, and that read back once more.
+        let written = key("status IN ('a', 'b')");
+        let text = from_catalog("(status = ANY (ARRAY['a'::text, 'b'::text]))").key;
+        let varchar =
+            from_catalog("((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))").key;
+        let reread =
+            from_catalog("((status)::text = ANY (ARRAY[('a'::character varying)::text, ('b'::character varying)::text]))").key;
+        assert_eq!(written, text);
+        assert_eq!(varchar, reread);
+        let textual = |c: &str| c == "status";
+        assert!(equivalent_keys(&written, &varchar, &textual));
+        assert!(!equivalent_keys(&written, &varchar, &|_| false));
+        assert_eq!(
+            key("s NOT IN ('a', 'b')"),
+            from_catalog("(s <> ALL (ARRAY['a'::text, 'b'::text]))").key
+        );
+        assert_eq!(key("s NOT IN ('a')"), from_catalog("(s <> 'a'::text)").key);
+        assert_eq!(key("s IN (1)"), key("s = 1"));
+        assert_ne!(key("s IN ('a')"), key("s NOT IN ('a')"));
+        assert_ne!(key("s IN ('a', 'b')"), key("s IN ('a', 'c')"));
+        // A cast of a column is kept where the column is not text.
+        assert!(!equivalent_keys(
+            &key("n::text = '1'"),
+            &key("n = 1"),
+            &|c: &str| c == "s"
+        ));
     }
 
     #[test]

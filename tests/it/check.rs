@@ -445,3 +445,47 @@ fn from_a_directory_judges_like_base() {
     assert_eq!(r.code, 2, "{r}");
     assert!(r.stderr.contains("nowhere"), "{r}");
 }
+
+/// Without a database: a check and an index predicate as PostgreSQL prints
+/// them after a restore (`status::text = ANY (ARRAY[...::text])` on a
+/// varchar column) equal the `IN (...)` the files write; other values do not.
+#[test]
+fn equivalent_rewrites_are_no_change_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |side: &str, check: &str, predicate: &str| {
+        std::fs::create_dir_all(dir.path().join(side)).unwrap();
+        std::fs::write(
+            dir.path().join(side).join("job.toml"),
+            format!(
+                "[tables.job.columns]\nid = {{ type = \"bigint\", primary_key = true }}\n\
+                 status = {{ type = \"varchar(20)\", not_null = true, check = \"{check}\" }}\n\
+                 run_at = {{ type = \"timestamptz\" }}\n\n\
+                 [tables.job.indexes]\njob_open_idx = {{ columns = [\"run_at\"], where = \"{predicate}\" }}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write(
+        "restored",
+        "status::text = ANY (ARRAY['pending'::character varying::text, 'done'::character varying::text])",
+        "(status)::text = ANY ((ARRAY['pending'::character varying])::text[])",
+    );
+    write(
+        "natural",
+        "status IN ('pending', 'done')",
+        "status IN ('pending')",
+    );
+    write(
+        "other",
+        "status IN ('pending', 'gone')",
+        "status IN ('done')",
+    );
+    for (from, to) in [("restored", "natural"), ("natural", "restored")] {
+        let r = check_in(dir.path(), &["--schema", to, "--from", from]);
+        assert_eq!(r.code, 0, "{from} -> {to}: {r}");
+    }
+    let r = check_in(dir.path(), &["--schema", "other", "--from", "restored"]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stdout.contains("constraint job_status_check"), "{r}");
+    assert!(r.stdout.contains("index job_open_idx"), "{r}");
+}
