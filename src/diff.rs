@@ -99,6 +99,12 @@ pub enum Change {
     CreateSequence {
         sequence: Sequence,
     },
+    /// A sequence whose type, options or owner differ (ALTER SEQUENCE; its
+    /// current value is never touched).
+    AlterSequence {
+        desired: Sequence,
+        live: Sequence,
+    },
     CreateTable {
         table: Table,
     },
@@ -138,6 +144,12 @@ pub enum Change {
         column: Column,
     },
     ChangeIdentity {
+        table: QualName,
+        column: Column,
+        live: Column,
+    },
+    /// The options of an identity column's sequence differ.
+    SetIdentityOptions {
         table: QualName,
         column: Column,
         live: Column,
@@ -215,6 +227,7 @@ impl Change {
             | Change::SetNotNull { table, .. }
             | Change::DropNotNull { table, .. }
             | Change::ChangeIdentity { table, .. }
+            | Change::SetIdentityOptions { table, .. }
             | Change::ChangeGenerated { table, .. }
             | Change::ChangePrimaryKey { table, .. }
             | Change::AddConstraint { table, .. }
@@ -283,14 +296,21 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             }
         }
     }
-    // Sequences are created when missing; their settings are not compared
-    // (`nextval` moves them, and a restart is never what a deploy wants).
+    // Sequences are created when missing, and altered when their type,
+    // options or owner differ; their current value is never compared (`nextval`
+    // moves it, and a restart is never what a deploy wants).
     for (name, s) in &desired.sequences {
         match live.sequences.get(name) {
             None => changes.push(Change::CreateSequence {
                 sequence: s.clone(),
             }),
             Some(l) => {
+                if s.ty != l.ty || s.options != l.options || s.owned_by != l.owned_by {
+                    changes.push(Change::AlterSequence {
+                        desired: s.clone(),
+                        live: l.clone(),
+                    });
+                }
                 if let Some(c) = &s.comment {
                     if l.comment.as_ref() != Some(c) {
                         changes.push(Change::SetComment {
@@ -699,6 +719,12 @@ fn diff_column(
     }
     if d.identity != l.identity {
         changes.push(Change::ChangeIdentity {
+            table: t(),
+            column: d.clone(),
+            live: l.clone(),
+        });
+    } else if d.identity.is_some() && d.identity_options != l.identity_options {
+        changes.push(Change::SetIdentityOptions {
             table: t(),
             column: d.clone(),
             live: l.clone(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{
     Catalog, Column, Domain, EnumType, FkAction, Index, IndexKey, IndexKeyPart, ObjName, QualName,
-    Sequence, Table, UnmanagedObject,
+    SeqOptions, Sequence, Table, UnmanagedObject,
 };
 use crate::names;
 
@@ -316,19 +316,8 @@ fn write_sequence(out: &mut String, s: &Sequence) {
     if let Some(t) = &s.ty {
         let _ = writeln!(out, "type = {}", string(t));
     }
-    for (k, v) in [
-        ("start", s.start),
-        ("increment", s.increment),
-        ("min_value", s.min_value),
-        ("max_value", s.max_value),
-        ("cache", s.cache),
-    ] {
-        if let Some(v) = v {
-            let _ = writeln!(out, "{k} = {v}");
-        }
-    }
-    if s.cycle {
-        let _ = writeln!(out, "cycle = true");
+    for (k, v) in seq_option_fields(&s.options) {
+        let _ = writeln!(out, "{k} = {v}");
     }
     if let Some((t, c)) = &s.owned_by {
         let _ = writeln!(out, "owned_by = {}", string(&format!("{t}.{c}")));
@@ -336,6 +325,24 @@ fn write_sequence(out: &mut String, s: &Sequence) {
     if let Some(c) = &s.comment {
         let _ = writeln!(out, "comment = {}", string(c));
     }
+}
+
+/// The keys of sequence options that are not the default (`start = 1000`, `cycle = true`).
+fn seq_option_fields(o: &SeqOptions) -> Vec<(&'static str, String)> {
+    let mut f: Vec<(&str, String)> = [
+        ("start", o.start),
+        ("increment", o.increment),
+        ("min_value", o.min_value),
+        ("max_value", o.max_value),
+        ("cache", o.cache),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v.to_string())))
+    .collect();
+    if o.cycle {
+        f.push(("cycle", "true".into()));
+    }
+    f
 }
 
 fn action(a: FkAction) -> &'static str {
@@ -564,7 +571,14 @@ fn column_fields(t: &Table, c: &Column, i: Option<&Inline>, types: &TypeNames) -
         }
     }
     if let Some(id) = c.identity {
-        f.push(("identity", string(id.word())));
+        match &c.identity_options {
+            None => f.push(("identity", string(id.word()))),
+            Some(o) => {
+                let mut fields = vec![("generated", string(id.word()))];
+                fields.extend(seq_option_fields(o));
+                f.push(("identity", inline_table(&fields)));
+            }
+        }
     }
     if let Some(g) = &c.generated {
         f.push(("generated", string(&g.sql)));

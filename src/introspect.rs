@@ -15,8 +15,8 @@ use crate::db::{Db, SqlError};
 use crate::expr;
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
-    Index, IndexKey, IndexKeyPart, Key, ObjName, QualName, Sequence, Serial, Table, TableStats,
-    UnmanagedObject,
+    Index, IndexKey, IndexKeyPart, Key, ObjName, QualName, SeqOptions, Sequence, Serial, Table,
+    TableStats, UnmanagedObject,
 };
 
 /// Our own schema (the history table); never part of a diff.
@@ -196,22 +196,21 @@ fn q_domains() -> String {
     )
 }
 
-/// Sequences not made for an identity column, with the column that owns them;
-/// one row each (`RawSequence::from_row`).
+/// Sequences, with the column that owns them (by OWNED BY, or as its
+/// identity sequence); one row each (`RawSequence::from_row`).
 fn q_sequences() -> String {
     format!(
         "SELECT n.nspname AS schema, c.relname AS name, format_type(s.seqtypid, NULL) AS type, \
                   s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value, \
                   s.seqcache AS cache, s.seqcycle AS cycle, ds.description AS comment, \
-                  o.rel AS owner_rel, o.num AS owner_num, o.col AS owner_column \
+                  o.rel AS owner_rel, o.num AS owner_num, o.col AS owner_column, coalesce(o.identity, false) AS identity \
            FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
-           LEFT JOIN LATERAL (SELECT d.refobjid::int8 AS rel, a.attnum AS num, a.attname AS col FROM pg_depend d \
-                  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+           LEFT JOIN LATERAL (SELECT d.refobjid::int8 AS rel, a.attnum AS num, a.attname AS col, d.deptype = 'i' AS identity \
+                  FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
                   WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
-                    AND d.deptype = 'a' LIMIT 1) o ON true \
-           WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')"
+                    AND d.deptype IN ('a', 'i') LIMIT 1) o ON true \
+           WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}"
     )
 }
 
@@ -334,6 +333,8 @@ struct RawSequence {
     cycle: bool,
     comment: Option<String>,
     owner_rel: Option<i64>,
+    /// The sequence of an identity column (the owner).
+    identity: bool,
     owner_num: Option<i16>,
     owner_column: Option<String>,
 }
@@ -601,8 +602,20 @@ impl RawTable {
 }
 
 impl RawSequence {
+    /// The options as read (normalize them for the type).
+    fn options(&self) -> SeqOptions {
+        SeqOptions {
+            start: Some(self.start),
+            increment: Some(self.increment),
+            min_value: Some(self.min_value),
+            max_value: Some(self.max_value),
+            cache: Some(self.cache),
+            cycle: self.cycle,
+        }
+    }
+
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [schema, name, ty, start, increment, min_value, max_value, cache, cycle, comment, owner_rel, owner_num, owner_column] =
+        let [schema, name, ty, start, increment, min_value, max_value, cache, cycle, comment, owner_rel, owner_num, owner_column, identity] =
             fields(&row)?;
         Ok(RawSequence {
             schema: text(schema)?,
@@ -618,6 +631,7 @@ impl RawSequence {
             owner_rel: owner_rel.map(|v| number(Some(v))).transpose()?,
             owner_num: owner_num.map(|v| number(Some(v))).transpose()?,
             owner_column: optional(owner_column),
+            identity: boolean(identity)?,
         })
     }
 }
@@ -1076,17 +1090,14 @@ impl Reader {
                 },
             );
         }
-        // The sequence each column owns (what `serial` makes, or OWNED BY).
-        let owned_sequences: HashMap<(i64, i16), (&str, &str)> = sequences
+        // The sequence each column owns (what `serial` makes, or OWNED BY),
+        // or its identity sequence, whose options go with the column.
+        let owned_sequences: HashMap<(i64, i16), &RawSequence> = sequences
             .iter()
-            .filter_map(|s| {
-                Some((
-                    (s.owner_rel?, s.owner_num?),
-                    (s.schema.as_str(), s.name.as_str()),
-                ))
-            })
+            .filter_map(|s| Some(((s.owner_rel?, s.owner_num?), s)))
             .collect();
-        for (&(oid, attnum), &(seq_schema, seq)) in &owned_sequences {
+        for (&(oid, attnum), &s) in &owned_sequences {
+            let (seq_schema, seq) = (s.schema.as_str(), s.name.as_str());
             let Some(rel) = by_oid.get(&oid).map(|&r| &mut rels[r]) else {
                 continue;
             };
@@ -1098,6 +1109,12 @@ impl Reader {
             }
             let table_name = &rel.table.name;
             let col = &mut rel.table.columns[at];
+            let options = s.options().normalized(&s.ty);
+            if s.identity {
+                col.identity_options =
+                    (options != SeqOptions::default()).then(|| Box::new(options));
+                continue;
+            }
             let Some(default) = &col.default else {
                 continue;
             };
@@ -1108,9 +1125,12 @@ impl Reader {
                 _ => None,
             };
             let sequence = QualName::new(seq_schema, seq);
-            // Exactly what `serial` makes: the implicit sequence name, NOT NULL.
+            // Exactly what `serial` makes: the implicit sequence name, NOT
+            // NULL, the default options (others keep it a sequence of its own).
             let implicit = sequence.schema == table_name.schema
-                && sequence.name == crate::names::sequence_name(&table_name.name, &col.name);
+                && sequence.name == crate::names::sequence_name(&table_name.name, &col.name)
+                && options == SeqOptions::default()
+                && s.ty == col.ty;
             if let (Some(keyword), true) = (
                 keyword,
                 implicit && col.not_null && default.sql == Serial::default_sql(&sequence),
@@ -1292,38 +1312,18 @@ fn standalone_sequences(
         .collect();
     let mut standalone = Vec::new();
     for s in sequences {
-        let name = QualName::new(s.schema, s.name);
-        if serials.contains(&name) {
+        let name = QualName::new(s.schema.clone(), s.name.clone());
+        if serials.contains(&name) || s.identity {
             continue;
         }
-        let (type_min, type_max) = match s.ty.as_str() {
-            "smallint" => (i16::MIN as i64, i16::MAX as i64),
-            "integer" => (i32::MIN as i64, i32::MAX as i64),
-            _ => (i64::MIN, i64::MAX),
-        };
-        let (min_default, max_default) = if s.increment > 0 {
-            (1, type_max)
-        } else {
-            (type_min, -1)
-        };
+        let options = s.options().normalized(&s.ty);
         let owned_by = match (s.owner_rel, s.owner_column) {
             (Some(rel), Some(col)) => by_oid.get(&rel).map(|t| (t.clone(), col)),
             _ => None,
         };
         standalone.push(Sequence {
             ty: (s.ty != "bigint").then_some(s.ty),
-            start: (s.start
-                != if s.increment > 0 {
-                    s.min_value
-                } else {
-                    s.max_value
-                })
-            .then_some(s.start),
-            increment: (s.increment != 1).then_some(s.increment),
-            min_value: (s.min_value != min_default).then_some(s.min_value),
-            max_value: (s.max_value != max_default).then_some(s.max_value),
-            cache: (s.cache != 1).then_some(s.cache),
-            cycle: s.cycle,
+            options,
             owned_by,
             comment: s.comment,
             origin: None,
@@ -1519,7 +1519,7 @@ mod tests {
         assert!(RawColumn::from_row(Row::new()).is_err());
         assert!(RawConstraint::from_row(row(19)).is_err());
         assert!(RawIndex::from_row(row(15)).is_err());
-        assert!(RawSequence::from_row(row(12)).is_err());
+        assert!(RawSequence::from_row(row(13)).is_err());
     }
 
     #[test]

@@ -12,7 +12,8 @@ use toml::Spanned;
 use crate::expr;
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
-    Index, IndexKey, IndexKeyPart, Key, ObjName, Origin, QualName, Sequence, Serial, Table,
+    Index, IndexKey, IndexKeyPart, Key, ObjName, Origin, QualName, SeqOptions, Sequence, Serial,
+    Table,
 };
 use crate::names;
 use crate::par;
@@ -212,6 +213,27 @@ impl FullForm for RawUniqueFull {
          deferrable = true, initially_deferred = true, nulls_not_distinct = true }";
 }
 
+/// An identity column in full, with the options of its sequence (short:
+/// `"always"` or `"by default"`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentityFull {
+    generated: String,
+    start: Option<i64>,
+    increment: Option<i64>,
+    min_value: Option<i64>,
+    max_value: Option<i64>,
+    cache: Option<i64>,
+    #[serde(default)]
+    cycle: bool,
+}
+
+impl FullForm for RawIdentityFull {
+    const EXPECTING: &'static str =
+        "\"always\", \"by default\", or { generated = \"always\", start = 1, \
+         increment = 1, min_value = 1, max_value = 1000, cache = 1, cycle = true }";
+}
+
 /// A table's primary key in full (short: its columns).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,7 +270,7 @@ struct RawColumn {
     on_delete: Option<Spanned<String>>,
     on_update: Option<Spanned<String>>,
     check: Option<Spanned<String>>,
-    identity: Option<Spanned<String>>,
+    identity: Option<Spanned<ShortOrFull<String, RawIdentityFull>>>,
     generated: Option<Spanned<String>>,
     comment: Option<String>,
     deprecated: Option<String>,
@@ -1249,15 +1271,19 @@ fn build_sequence(
                 None
             }
         });
-    Sequence {
-        name,
-        ty,
+    let options = SeqOptions {
         start: raw.start,
         increment: raw.increment,
         min_value: raw.min_value,
         max_value: raw.max_value,
         cache: raw.cache,
         cycle: raw.cycle,
+    }
+    .normalized(ty.as_deref().unwrap_or("bigint"));
+    Sequence {
+        name,
+        ty,
+        options,
         owned_by,
         comment: raw.comment.clone(),
         origin: Some(origin),
@@ -1361,8 +1387,27 @@ fn build_table(
         }
         if let Some(i) = &rc.identity {
             let io = src.origin(i.span());
-            col.identity = match i
-                .get_ref()
+            let word = match i.get_ref() {
+                ShortOrFull::Short(w) => w,
+                ShortOrFull::Full(f) => {
+                    if f.increment == Some(0) {
+                        errors.at(&io, "an identity sequence's increment cannot be 0");
+                    }
+                    let options = SeqOptions {
+                        start: f.start,
+                        increment: f.increment,
+                        min_value: f.min_value,
+                        max_value: f.max_value,
+                        cache: f.cache,
+                        cycle: f.cycle,
+                    }
+                    .normalized(&col.ty);
+                    col.identity_options =
+                        (options != SeqOptions::default()).then(|| Box::new(options));
+                    &f.generated
+                }
+            };
+            col.identity = match word
                 .to_ascii_lowercase()
                 .split_whitespace()
                 .collect::<Vec<_>>()

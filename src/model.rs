@@ -225,18 +225,114 @@ impl Domain {
     }
 }
 
-/// A sequence that no `serial` column stands for: one a default calls by name.
-#[derive(Clone, Debug)]
-pub struct Sequence {
-    pub name: QualName,
-    /// `smallint`, `integer` or `bigint` (the default).
-    pub ty: Option<String>,
+/// The options of a sequence (CREATE SEQUENCE's), each `None` (or false)
+/// where it is PostgreSQL's default for the sequence's type and direction,
+/// once `normalized`: equal options then mean equal sequences.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeqOptions {
     pub start: Option<i64>,
     pub increment: Option<i64>,
     pub min_value: Option<i64>,
     pub max_value: Option<i64>,
     pub cache: Option<i64>,
     pub cycle: bool,
+}
+
+impl SeqOptions {
+    /// The bounds of a sequence type (`smallint`, `integer`, else `bigint`).
+    fn type_bounds(ty: &str) -> (i64, i64) {
+        match ty {
+            "smallint" => (i16::MIN as i64, i16::MAX as i64),
+            "integer" => (i32::MIN as i64, i32::MAX as i64),
+            _ => (i64::MIN, i64::MAX),
+        }
+    }
+
+    /// Every option as PostgreSQL fills it in for a sequence of type `ty`
+    /// (CREATE SEQUENCE: MINVALUE 1 and the type's maximum ascending, the
+    /// type's minimum and -1 descending; START at MINVALUE, or MAXVALUE
+    /// descending; CACHE 1).
+    pub fn effective(&self, ty: &str) -> (i64, i64, i64, i64, i64) {
+        let increment = self.increment.unwrap_or(1);
+        let (type_min, type_max) = Self::type_bounds(ty);
+        let min = self
+            .min_value
+            .unwrap_or(if increment > 0 { 1 } else { type_min });
+        let max = self
+            .max_value
+            .unwrap_or(if increment > 0 { type_max } else { -1 });
+        let start = self.start.unwrap_or(if increment > 0 { min } else { max });
+        (start, increment, min, max, self.cache.unwrap_or(1))
+    }
+
+    /// The same options with every value that is the default for `ty` left out.
+    pub fn normalized(&self, ty: &str) -> SeqOptions {
+        let (start, increment, min, max, cache) = self.effective(ty);
+        let (type_min, type_max) = Self::type_bounds(ty);
+        let (min_default, max_default) = if increment > 0 {
+            (1, type_max)
+        } else {
+            (type_min, -1)
+        };
+        SeqOptions {
+            start: (start != if increment > 0 { min } else { max }).then_some(start),
+            increment: (increment != 1).then_some(increment),
+            min_value: (min != min_default).then_some(min),
+            max_value: (max != max_default).then_some(max),
+            cache: (cache != 1).then_some(cache),
+            cycle: self.cycle,
+        }
+    }
+
+    /// ` INCREMENT BY 10 START WITH 1000 ...`: what CREATE SEQUENCE (or an
+    /// identity column's `( ... )`) needs beyond the defaults.
+    pub fn create_sql(&self) -> String {
+        let mut sql = String::new();
+        let opts = [
+            ("INCREMENT BY", self.increment),
+            ("MINVALUE", self.min_value),
+            ("MAXVALUE", self.max_value),
+            ("START WITH", self.start),
+            ("CACHE", self.cache),
+        ];
+        for (word, v) in opts {
+            if let Some(v) = v {
+                sql.push_str(&format!(" {word} {v}"));
+            }
+        }
+        if self.cycle {
+            sql.push_str(" CYCLE");
+        }
+        sql
+    }
+
+    /// Every option spelled out, defaults included (`NO MINVALUE`), for
+    /// ALTER SEQUENCE or an identity column's `SET ...`: the result is these
+    /// options whatever the sequence had. START WITH changes what a RESTART
+    /// goes back to, never the current value.
+    pub fn alter_clauses(&self, ty: &str) -> Vec<String> {
+        let (start, increment, _, _, cache) = self.effective(ty);
+        vec![
+            format!("INCREMENT BY {increment}"),
+            self.min_value
+                .map_or("NO MINVALUE".into(), |v| format!("MINVALUE {v}")),
+            self.max_value
+                .map_or("NO MAXVALUE".into(), |v| format!("MAXVALUE {v}")),
+            format!("START WITH {start}"),
+            format!("CACHE {cache}"),
+            if self.cycle { "CYCLE" } else { "NO CYCLE" }.into(),
+        ]
+    }
+}
+
+/// A sequence that no `serial` column stands for: one a default calls by name.
+#[derive(Clone, Debug)]
+pub struct Sequence {
+    pub name: QualName,
+    /// `smallint`, `integer` or `bigint` (the default).
+    pub ty: Option<String>,
+    /// Normalized for the type.
+    pub options: SeqOptions,
     /// `table.column` (or `schema.table.column`) that owns it.
     pub owned_by: Option<(QualName, String)>,
     pub comment: Option<String>,
@@ -348,6 +444,9 @@ pub struct Column {
     pub not_null: bool,
     pub default: Option<Expr>,
     pub identity: Option<Identity>,
+    /// The options of an identity column's sequence, normalized for the
+    /// column's type (`None`: all default).
+    pub identity_options: Option<Box<SeqOptions>>,
     pub generated: Option<Box<Expr>>,
     pub serial: Option<Box<Serial>>,
     pub comment: Option<String>,
@@ -364,6 +463,7 @@ impl Column {
             not_null: false,
             default: None,
             identity: None,
+            identity_options: None,
             generated: None,
             serial: None,
             comment: None,

@@ -474,12 +474,39 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     out.push(c.online(2, id, sql, lock));
                 }
             }
+            Change::SetIdentityOptions { table, column, .. } => {
+                let ty = column.ty.as_str();
+                let options = column
+                    .identity_options
+                    .as_deref()
+                    .cloned()
+                    .unwrap_or_default();
+                let sets: Vec<String> = options
+                    .alter_clauses(ty)
+                    .into_iter()
+                    .map(|c| format!("SET {c}"))
+                    .collect();
+                out.push(Statement::new(
+                    format!("set-identity-options:{table}.{}", column.name),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} {}",
+                        table.sql(),
+                        quote_ident(&column.name),
+                        sets.join(" ")
+                    ),
+                    Some(table),
+                    "ACCESS EXCLUSIVE",
+                ));
+            }
             Change::SetComment { target, comment } => out.push(comment_stmt(target, comment)),
             _ => {}
         }
     }
     // A sequence owned by a column: once the column exists.
     for c in changes {
+        if let Change::AlterSequence { desired, live } = c {
+            out.push(alter_sequence(desired, live));
+        }
         if let Change::CreateSequence { sequence } = c {
             if let Some((table, column)) = &sequence.owned_by {
                 out.push(Statement::new(
@@ -600,26 +627,39 @@ pub(crate) fn create_domain(d: &Domain) -> String {
     sql
 }
 
+/// `ALTER SEQUENCE`: every option as the files say (the current value
+/// stays), its type and owner when they differ.
+fn alter_sequence(desired: &Sequence, live: &Sequence) -> Statement {
+    let ty = desired.ty.as_deref().unwrap_or("bigint");
+    let mut sql = format!("ALTER SEQUENCE {}", desired.name.sql());
+    if desired.ty != live.ty {
+        sql.push_str(&format!(" AS {ty}"));
+    }
+    for clause in desired.options.alter_clauses(ty) {
+        sql.push(' ');
+        sql.push_str(&clause);
+    }
+    if desired.owned_by != live.owned_by {
+        sql.push_str(" OWNED BY ");
+        sql.push_str(&match &desired.owned_by {
+            Some((t, c)) => format!("{}.{}", t.sql(), quote_ident(c)),
+            None => "NONE".into(),
+        });
+    }
+    Statement::new(
+        format!("alter-sequence:{}", desired.name),
+        sql,
+        None,
+        "SHARE ROW EXCLUSIVE",
+    )
+}
+
 fn create_sequence(s: &Sequence) -> String {
     let mut sql = format!("CREATE SEQUENCE {}", s.name.sql());
     if let Some(t) = &s.ty {
         sql.push_str(&format!(" AS {t}"));
     }
-    let opts = [
-        ("INCREMENT BY", s.increment),
-        ("MINVALUE", s.min_value),
-        ("MAXVALUE", s.max_value),
-        ("START WITH", s.start),
-        ("CACHE", s.cache),
-    ];
-    for (word, v) in opts {
-        if let Some(v) = v {
-            sql.push_str(&format!(" {word} {v}"));
-        }
-    }
-    if s.cycle {
-        sql.push_str(" CYCLE");
-    }
+    sql.push_str(&s.options.create_sql());
     sql
 }
 
@@ -735,6 +775,9 @@ pub fn column_def(c: &Column) -> String {
     if let Some(i) = c.identity {
         s.push(' ');
         s.push_str(i.sql());
+        if let Some(o) = &c.identity_options {
+            s.push_str(&format!(" ({})", o.create_sql().trim_start()));
+        }
     }
     if let Some(g) = &c.generated {
         s.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.sql));
