@@ -73,6 +73,16 @@ pub enum Change {
     },
     CreateExtension {
         name: String,
+        /// `WITH SCHEMA`, when the files name one.
+        schema: Option<String>,
+    },
+    /// An extension in another schema than the files name (moving it would
+    /// move every object it has, under the names that code uses).
+    ChangeExtensionSchema {
+        name: String,
+        desired: String,
+        live: String,
+        origin: Option<crate::model::Origin>,
     },
     CreateEnum {
         en: EnumType,
@@ -258,9 +268,24 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             changes.push(Change::CreateSchema { name: s.clone() });
         }
     }
-    for name in desired.extensions.keys() {
-        if !live.extensions.contains_key(name) {
-            changes.push(Change::CreateExtension { name: name.clone() });
+    for (name, e) in &desired.extensions {
+        match live.extensions.get(name) {
+            None => changes.push(Change::CreateExtension {
+                name: name.clone(),
+                schema: e.schema.clone(),
+            }),
+            Some(l) => {
+                if let (Some(d), Some(l)) = (&e.schema, &l.schema) {
+                    if d != l {
+                        changes.push(Change::ChangeExtensionSchema {
+                            name: name.clone(),
+                            desired: d.clone(),
+                            live: l.clone(),
+                            origin: e.origin.clone(),
+                        });
+                    }
+                }
+            }
         }
     }
     for (name, en) in &desired.enums {

@@ -28,9 +28,20 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     let mut out = Vec::new();
 
     let mut head = String::new();
-    let exts: Vec<&str> = cat.extensions.keys().map(String::as_str).collect();
+    // An extension outside public says where it is (CREATE EXTENSION puts
+    // it in public otherwise).
+    let exts: Vec<String> = cat
+        .extensions
+        .values()
+        .map(|e| match e.schema.as_deref() {
+            Some(s) if s != "public" => {
+                inline_table(&[("name", string(&e.name)), ("schema", string(s))])
+            }
+            _ => string(&e.name),
+        })
+        .collect();
     if !exts.is_empty() {
-        let _ = writeln!(head, "extensions = {}", list(&exts));
+        let _ = writeln!(head, "extensions = [{}]", exts.join(", "));
     }
     for e in cat.enums.values().filter(|e| keep(&e.name.schema)) {
         write_enum(&mut head, e);

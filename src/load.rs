@@ -64,7 +64,7 @@ impl fmt::Display for LoadError {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     #[serde(default)]
-    extensions: Vec<Spanned<String>>,
+    extensions: Vec<Spanned<ShortOrFull<String, RawExtensionFull>>>,
     #[serde(default)]
     enums: IndexMap<Spanned<String>, Spanned<RawEnum>>,
     #[serde(default)]
@@ -232,6 +232,20 @@ impl FullForm for RawIdentityFull {
     const EXPECTING: &'static str =
         "\"always\", \"by default\", or { generated = \"always\", start = 1, \
          increment = 1, min_value = 1, max_value = 1000, cache = 1, cycle = true }";
+}
+
+/// An extension in full: `{ name = "citext", schema = "extensions" }`, for one
+/// installed in a schema of its own (short: its name, where CREATE EXTENSION
+/// puts it by default).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtensionFull {
+    name: String,
+    schema: Option<String>,
+}
+
+impl FullForm for RawExtensionFull {
+    const EXPECTING: &'static str = "an extension's name, or { name = \"...\", schema = \"...\" }";
 }
 
 /// A table's primary key in full (short: its columns).
@@ -992,7 +1006,10 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     for &(src, raw) in &files {
         for ext in &raw.extensions {
             let o = src.origin(ext.span());
-            let name = ext.get_ref().clone();
+            let (name, schema) = match ext.get_ref() {
+                ShortOrFull::Short(n) => (n.clone(), None),
+                ShortOrFull::Full(f) => (f.name.clone(), f.schema.clone()),
+            };
             // Listing an extension in two files is harmless.
             if cat.extensions.contains_key(&name) {
                 continue;
@@ -1001,7 +1018,7 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 name.clone(),
                 Extension {
                     name,
-                    schema: None,
+                    schema,
                     origin: Some(o),
                 },
             );
@@ -1164,6 +1181,11 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     {
         if name.schema != "public" {
             cat.schemas.insert(name.schema.clone());
+        }
+    }
+    for schema in cat.extensions.values().filter_map(|e| e.schema.as_ref()) {
+        if schema != "public" && schema != "pg_catalog" {
+            cat.schemas.insert(schema.clone());
         }
     }
     Ok(cat)

@@ -135,10 +135,17 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
     for c in changes {
-        if let Change::CreateExtension { name } = c {
+        if let Change::CreateExtension { name, schema } = c {
             out.push(Statement::new(
                 format!("create-extension:{name}"),
-                format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(name)),
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {}{}",
+                    quote_ident(name),
+                    schema
+                        .as_ref()
+                        .map(|s| format!(" WITH SCHEMA {}", quote_ident(s)))
+                        .unwrap_or_default()
+                ),
                 None,
                 "none",
             ));

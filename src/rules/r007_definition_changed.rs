@@ -1,5 +1,5 @@
-//! R007 definition changed: an index, constraint, identity, generated expression
-//! or enum keeps its name but changes its definition.
+//! R007 definition changed: an index, constraint, identity, generated expression,
+//! enum, domain or extension's schema keeps its name but changes its definition.
 
 use super::{col_object, Finding, RuleId};
 use crate::diff::Change;
@@ -57,6 +57,17 @@ pub fn check(change: &Change) -> Option<Finding> {
                     format!("GENERATED ALWAYS AS ({}) STORED", g.sql)
                 }),
             column.origin.clone(),
+        ),
+        Change::ChangeExtensionSchema {
+            name,
+            desired,
+            live,
+            origin,
+        } => (
+            format!("extension {name}"),
+            format!("WITH SCHEMA {live}"),
+            format!("WITH SCHEMA {desired}"),
+            origin.clone(),
         ),
         Change::ChangeDomain { desired, live } => (
             format!("domain {}", desired.name),
