@@ -167,7 +167,7 @@ impl TypeNames {
             .enums
             .keys()
             .chain(cat.domains.keys())
-            .map(|n| (n.printed(), n.to_string()))
+            .map(|n| (n.printed(), n.key()))
             .collect();
         TypeNames { user }
     }
@@ -263,8 +263,8 @@ fn inline_table(fields: &[(&str, String)]) -> String {
 /// `[section.name]` with a qualified name as one key.
 fn header(section: &str, name: &QualName, sub: Option<&str>) -> String {
     match sub {
-        Some(s) => format!("[{section}.{}.{s}]", key(&name.to_string())),
-        None => format!("[{section}.{}]", key(&name.to_string())),
+        Some(s) => format!("[{section}.{}.{s}]", key(&name.key())),
+        None => format!("[{section}.{}]", key(&name.key())),
     }
 }
 
@@ -331,7 +331,11 @@ fn write_sequence(out: &mut String, s: &Sequence) {
         let _ = writeln!(out, "{k} = {v}");
     }
     if let Some((t, c)) = &s.owned_by {
-        let _ = writeln!(out, "owned_by = {}", string(&format!("{t}.{c}")));
+        let _ = writeln!(
+            out,
+            "owned_by = {}",
+            string(&format!("{}.{}", t.key(), crate::model::key_part(c)))
+        );
     }
     if let Some(c) = &s.comment {
         let _ = writeln!(out, "comment = {}", string(c));
@@ -368,7 +372,7 @@ fn action(a: FkAction) -> &'static str {
 
 /// `table(col, ...)`, qualified outside public.
 fn reference(t: &QualName, cols: &[String]) -> String {
-    format!("{t}({})", cols.join(", "))
+    format!("{}({})", t.key(), cols.join(", "))
 }
 
 /// What a column says of itself beyond its type (keys, check, reference).

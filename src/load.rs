@@ -681,12 +681,83 @@ fn toml_message(e: &toml::de::Error) -> String {
     m
 }
 
-/// Split `schema.name` (exact case; default schema public).
-fn qualified(s: &str) -> QualName {
-    match s.split_once('.') {
-        Some((schema, name)) => QualName::new(schema, name),
-        None => QualName::new("public", s),
+/// The parts of a dotted name of the files, in exact case: a part in double
+/// quotes is taken as written (`""` for a quote) and may hold dots.
+fn name_parts(s: &str) -> Result<Vec<String>, String> {
+    if !s.contains('"') {
+        return Ok(s.split('.').map(str::to_string).collect());
     }
+    let mut parts = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return Err(format!("unterminated quote in name `{s}`")),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' || c == '"' {
+                    break;
+                }
+                part.push(c);
+                chars.next();
+            }
+        }
+        parts.push(part);
+        match chars.next() {
+            None => return Ok(parts),
+            Some('.') => {}
+            Some(c) => {
+                return Err(format!(
+                    "unexpected `{c}` in name `{s}`: a quoted part ends the part, as in `\"my.schema\".t`"
+                ))
+            }
+        }
+    }
+}
+
+/// `name`, `schema.name`, or with a part that holds a dot in double quotes:
+/// `"v1.events"`, `"my.schema".t` (exact case; default schema public).
+fn qualified(s: &str) -> Result<QualName, String> {
+    let parts = name_parts(s)?;
+    if parts.iter().any(String::is_empty) {
+        return Err(format!(
+            "empty name in `{s}`: expected `name` or `schema.name`"
+        ));
+    }
+    match <[String; 1]>::try_from(parts) {
+        Ok([name]) => Ok(QualName::new("public", name)),
+        Err(parts) => match <[String; 2]>::try_from(parts) {
+            Ok([schema, name]) => Ok(QualName::new(schema, name)),
+            Err(_) => Err(format!(
+                "`{s}` has more than one dot outside quotes: expected `name` or `schema.name`; \
+                 write a name that holds a dot in double quotes, as in `\"v1.events\"` or `public.\"v1.events\"`"
+            )),
+        },
+    }
+}
+
+/// `table.column` or `schema.table.column` (quote-aware, see `name_parts`).
+fn owned_by(s: &str) -> Option<(QualName, String)> {
+    let mut parts = name_parts(s).ok()?;
+    let column = parts.pop()?;
+    let table = match parts.as_slice() {
+        [t] => QualName::new("public", t.clone()),
+        [schema, t] => QualName::new(schema.clone(), t.clone()),
+        _ => return None,
+    };
+    (!column.is_empty() && !table.name.is_empty() && !table.schema.is_empty())
+        .then_some((table, column))
 }
 
 /// `table(col, ...)` or `schema.table(col, ...)`.
@@ -706,7 +777,7 @@ fn parse_reference(s: &str) -> Result<(QualName, Vec<String>), String> {
     if table.is_empty() || cols.iter().any(|c| c.is_empty()) {
         return Err(format!("bad reference `{s}`: expected `table(column)`"));
     }
-    Ok((qualified(table), cols))
+    Ok((qualified(table)?, cols))
 }
 
 /// `on_delete` / `on_update`: the action, without the column list of
@@ -1025,7 +1096,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         }
         for (key, e) in &raw.enums {
             let o = src.origin(key.span());
-            let name = qualified(key.get_ref());
+            let name = match qualified(key.get_ref()) {
+                Ok(n) => n,
+                Err(m) => {
+                    errors.at(&o, m);
+                    continue;
+                }
+            };
             if errors.defined_twice(&o, "enum", &name, enum_origin.get(&name)) {
                 continue;
             }
@@ -1074,7 +1151,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     for &(src, raw) in &files {
         for (key, d) in &raw.domains {
             let o = src.origin(key.span());
-            let name = qualified(key.get_ref());
+            let name = match qualified(key.get_ref()) {
+                Ok(n) => n,
+                Err(m) => {
+                    errors.at(&o, m);
+                    continue;
+                }
+            };
             if errors.defined_twice(
                 &o,
                 "type",
@@ -1090,7 +1173,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         }
         for (key, q) in &raw.sequences {
             let o = src.origin(key.span());
-            let name = qualified(key.get_ref());
+            let name = match qualified(key.get_ref()) {
+                Ok(n) => n,
+                Err(m) => {
+                    errors.at(&o, m);
+                    continue;
+                }
+            };
             if errors.defined_twice(&o, "sequence", &name, sequence_origin.get(&name)) {
                 continue;
             }
@@ -1132,8 +1221,12 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         let tables: Vec<_> = raw.tables.into_iter().collect();
         Ok(par::map_owned(tables, |(key, t)| {
             let o = src.origin(key.span());
-            let name = qualified(key.get_ref());
             let mut found = Errors::default();
+            // A bad name is reported; the table is still read for its own errors.
+            let name = qualified(key.get_ref()).unwrap_or_else(|m| {
+                found.at(&o, m);
+                QualName::new("", key.get_ref().clone())
+            });
             let table = build_table(
                 cat_ref,
                 src,
@@ -1281,11 +1374,9 @@ fn build_sequence(
     let owned_by = raw
         .owned_by
         .as_ref()
-        .and_then(|o| match o.get_ref().rsplit_once('.') {
-            Some((table, column)) if !table.is_empty() && !column.is_empty() => {
-                Some((qualified(table), column.to_string()))
-            }
-            _ => {
+        .and_then(|o| match owned_by(o.get_ref()) {
+            Some(pair) => Some(pair),
+            None => {
                 errors.at(
                     &src.origin(o.span()),
                     format!("bad owned_by `{}`: expected `table.column`", o.get_ref()),
@@ -1805,7 +1896,7 @@ fn parse_default(errors: &mut Errors, dorigin: &Origin, d: &RawDefault) -> Optio
 fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     let base = ty.trim().trim_end_matches("[]").trim();
     let dims = if ty.trim().ends_with("[]") { "[]" } else { "" };
-    let exact = qualified(base);
+    let exact = qualified(base).unwrap_or_else(|_| QualName::new("", ""));
     if cat.enums.contains_key(&exact) || cat.domains.contains_key(&exact) {
         return Ok(types::ParsedType {
             canonical: format!("{}{dims}", exact.printed()),
@@ -2086,6 +2177,36 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
     }
 
     #[test]
+    fn names_with_a_dot_are_written_in_quotes() {
+        let q = |s: &str| qualified(s).map(|n| (n.schema, n.name));
+        assert_eq!(q("t"), Ok(("public".into(), "t".into())));
+        assert_eq!(q("Sales.Order"), Ok(("Sales".into(), "Order".into())));
+        assert_eq!(
+            q("\"v1.events\""),
+            Ok(("public".into(), "v1.events".into()))
+        );
+        assert_eq!(q("\"my.schema\".t"), Ok(("my.schema".into(), "t".into())));
+        assert_eq!(q("s.\"a\"\"b\""), Ok(("s".into(), "a\"b".into())));
+        assert!(q("a.b.c").is_err());
+        assert!(q("\"open").is_err());
+        assert!(q("a.").is_err());
+        assert!(q("\"a\"b").is_err());
+        assert_eq!(
+            owned_by("\"my.schema\".t.n"),
+            Some((QualName::new("my.schema", "t"), "n".into()))
+        );
+        // What dump writes reads back.
+        for n in [
+            QualName::new("public", "v1.events"),
+            QualName::new("my.schema", "t.x"),
+            QualName::new("s", "a\"b"),
+            QualName::new("Sales", "Order"),
+        ] {
+            assert_eq!(qualified(&n.key()), Ok(n.clone()), "{}", n.key());
+        }
+    }
+
+    #[test]
     fn errors_name_file_line_and_column() {
         let e = err(&[(
             "s/t.toml",
@@ -2160,8 +2281,8 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
             ("d.toml", "[tables.u.columns]\nm = { type = \"mo\" }\n"),
         ])
         .unwrap();
-        assert_eq!(cat.tables[&qualified("t")].columns[0].ty, "mood");
-        assert_eq!(cat.tables[&qualified("u")].columns[0].ty, "mo");
+        assert_eq!(cat.tables[&qualified("t").unwrap()].columns[0].ty, "mood");
+        assert_eq!(cat.tables[&qualified("u").unwrap()].columns[0].ty, "mo");
         // Files that are not TOML: each is reported, in file order, and nothing else.
         let e = err(&[
             ("a.toml", "[tables.t.columns]\ns = { type = \"nope\" }\n"),
@@ -2184,7 +2305,7 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
         write("b.toml", "[enums.mood]\nvalues = [\"ok\"]\n");
         write("c.toml", "[tables.u.columns]\nid = { type = \"int\" }\n");
         let cat = load_dir(dir.path()).unwrap();
-        assert_eq!(cat.tables[&qualified("t")].columns[0].ty, "mood");
+        assert_eq!(cat.tables[&qualified("t").unwrap()].columns[0].ty, "mood");
         assert_eq!(cat.tables.len(), 2);
         write("d.toml", "[tables.v\n");
         let e = load_dir(dir.path()).unwrap_err().to_string();

@@ -43,6 +43,29 @@ impl QualName {
 }
 
 /// How a person reads it: `appointments`, `auth.users`.
+/// A part of a name as the files write it: in double quotes (`""` for a
+/// quote) when it holds a dot or a double quote, or is empty; else as is.
+pub fn key_part(part: &str) -> String {
+    if part.is_empty() || part.contains(['.', '"']) {
+        format!("\"{}\"", part.replace('"', "\"\""))
+    } else {
+        part.to_string()
+    }
+}
+
+impl QualName {
+    /// As the files write it in a key or a reference: `name` in public, else
+    /// `schema.name`, each part as `key_part` writes it (`"v1.events"`,
+    /// `"my.schema".t`), so that it reads back as this name.
+    pub fn key(&self) -> String {
+        if self.schema == "public" {
+            key_part(&self.name)
+        } else {
+            format!("{}.{}", key_part(&self.schema), key_part(&self.name))
+        }
+    }
+}
+
 impl fmt::Display for QualName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.schema == "public" {
