@@ -140,6 +140,13 @@ pub enum Change {
         column: Column,
         live: Option<Expr>,
     },
+    /// An existing column without a default becomes `serial`: its sequence
+    /// is created, owned by it, set past the column's largest value, and
+    /// made its default.
+    MakeSerial {
+        table: QualName,
+        column: Column,
+    },
     DropDefault {
         table: QualName,
         column: Column,
@@ -233,6 +240,7 @@ impl Change {
             Change::AddColumn { table, .. }
             | Change::ChangeType { table, .. }
             | Change::SetDefault { table, .. }
+            | Change::MakeSerial { table, .. }
             | Change::DropDefault { table, .. }
             | Change::SetNotNull { table, .. }
             | Change::DropNotNull { table, .. }
@@ -773,6 +781,12 @@ fn diff_column(
                 column: d.clone(),
                 live: ld.clone(),
             }),
+            (Some(_), None) if d.serial.is_some() && l.serial.is_none() => {
+                changes.push(Change::MakeSerial {
+                    table: t(),
+                    column: d.clone(),
+                })
+            }
             (Some(dd), ld) if ld.as_ref().map(|e| &e.key) != Some(&dd.key) => {
                 changes.push(Change::SetDefault {
                     table: t(),

@@ -43,6 +43,26 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     if !exts.is_empty() {
         let _ = writeln!(head, "extensions = [{}]", exts.join(", "));
     }
+    // Schemas that no object written here lives in (empty, or holding only
+    // what the format does not manage): declared, so that they are created.
+    let implied: HashSet<&str> = cat
+        .tables
+        .keys()
+        .chain(cat.enums.keys())
+        .chain(cat.domains.keys())
+        .chain(cat.sequences.keys())
+        .map(|n| n.schema.as_str())
+        .chain(cat.extensions.values().filter_map(|e| e.schema.as_deref()))
+        .collect();
+    let bare: Vec<String> = cat
+        .schemas
+        .iter()
+        .filter(|s| keep(s) && *s != "public" && !implied.contains(s.as_str()))
+        .map(|s| string(s))
+        .collect();
+    if !bare.is_empty() {
+        let _ = writeln!(head, "schemas = [{}]", bare.join(", "));
+    }
     for e in cat.enums.values().filter(|e| keep(&e.name.schema)) {
         write_enum(&mut head, e);
     }
@@ -53,6 +73,13 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         write_sequence(&mut head, s);
     }
     let mut used: HashSet<String> = HashSet::new();
+    let nothing = head.is_empty() && !cat.tables.values().any(|t| keep(&t.name.schema));
+    if nothing {
+        // A schema with nothing in it is still a schema, which a file says.
+        head.push_str(
+            "# The database had nothing for the files to declare: a schema with nothing in it.\n",
+        );
+    }
     if !head.is_empty() {
         out.push(File {
             path: unique_path(&mut used, None, "_schema"),

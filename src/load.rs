@@ -65,6 +65,9 @@ impl fmt::Display for LoadError {
 struct RawFile {
     #[serde(default)]
     extensions: Vec<Spanned<ShortOrFull<String, RawExtensionFull>>>,
+    /// Schemas to exist even when no object of the files lives in them.
+    #[serde(default)]
+    schemas: Vec<Spanned<String>>,
     #[serde(default)]
     enums: IndexMap<Spanned<String>, Spanned<RawEnum>>,
     #[serde(default)]
@@ -422,6 +425,16 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
         }]));
     }
     files.sort();
+    if files.is_empty() {
+        return Err(LoadError(vec![Diagnostic {
+            file: dir.display().to_string(),
+            line: 0,
+            column: 0,
+            message: "no schema file (*.toml) here: a desired schema needs at least one; \
+                      for a schema with nothing in it, write an empty file (`schema.toml`)"
+                .into(),
+        }]));
+    }
     // Every file is read here to see whether it may define more than tables
     // (kept: parsed first), then again when its tables are built: thousands of
     // files are never all held at once.
@@ -616,9 +629,16 @@ fn load_pending(mut files: Vec<Pending>) -> Result<Catalog, LoadError> {
 /// enums, domains, sequences): their keys spelled out, or escapes in it (a
 /// quoted key may spell a name with escapes).
 fn may_define_more_than_tables(text: &str) -> bool {
-    ["extensions", "enums", "domains", "sequences", "\\"]
-        .iter()
-        .any(|k| text.contains(k))
+    [
+        "extensions",
+        "schemas",
+        "enums",
+        "domains",
+        "sequences",
+        "\\",
+    ]
+    .iter()
+    .any(|k| text.contains(k))
 }
 
 fn parse_file(src: &Source) -> Result<RawFile, Diagnostic> {
@@ -1093,6 +1113,20 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                     origin: Some(o),
                 },
             );
+        }
+        for schema in &raw.schemas {
+            let name = schema.get_ref();
+            if name.is_empty() || name.len() > names::MAX_IDENT_BYTES {
+                errors.at(
+                    &src.origin(schema.span()),
+                    format!(
+                        "bad schema name `{name}`: expected 1 to {} bytes",
+                        names::MAX_IDENT_BYTES
+                    ),
+                );
+            } else if name != "public" {
+                cat.schemas.insert(name.clone());
+            }
         }
         for (key, e) in &raw.enums {
             let o = src.origin(key.span());

@@ -316,6 +316,47 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     "ACCESS EXCLUSIVE",
                 ));
             }
+            Change::MakeSerial { table, column } => {
+                let seq = &column
+                    .serial
+                    .as_ref()
+                    .expect("MakeSerial is serial")
+                    .sequence;
+                let col = quote_ident(&column.name);
+                out.push(Statement::new(
+                    format!("create-sequence:{seq}"),
+                    format!(
+                        "CREATE SEQUENCE {} AS {} OWNED BY {}.{col}",
+                        seq.sql(),
+                        column.ty,
+                        table.sql()
+                    ),
+                    None,
+                    "none",
+                ));
+                out.push(Statement::new(
+                    format!("set-default:{table}.{}", column.name),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {col} SET DEFAULT {}",
+                        table.sql(),
+                        crate::model::Serial::default_sql(seq)
+                    ),
+                    Some(table),
+                    "ACCESS EXCLUSIVE",
+                ));
+                // Past the largest value already there (the table is locked
+                // by the statement above until the end of the transaction).
+                out.push(Statement::new(
+                    format!("sequence-setval:{seq}"),
+                    format!(
+                        "SELECT pg_catalog.setval({}, greatest(coalesce(max({col}), 0) + 1, 1), false) FROM {}",
+                        quote_literal(&seq.sql()),
+                        table.sql()
+                    ),
+                    Some(table),
+                    "ACCESS SHARE",
+                ));
+            }
             Change::DropNotNull { table, column } => out.push(Statement::new(
                 format!("drop-not-null:{table}.{}", column.name),
                 format!(

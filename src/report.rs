@@ -462,7 +462,7 @@ pub fn dump_text(d: &crate::Dumped, out: &std::path::Path) -> String {
         out.display(),
         d.files.len(),
         if counts.is_empty() {
-            "nothing to write".to_string()
+            "nothing to declare (a file that says so)".to_string()
         } else {
             counts.join(", ")
         }

@@ -5,6 +5,7 @@ mod cases;
 mod check;
 mod connect;
 mod dump;
+mod empty;
 mod harness;
 mod history;
 mod introspect;
