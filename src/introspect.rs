@@ -223,7 +223,7 @@ const Q_NAMES: &str = "SELECT json_build_object( \
                     FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace))";
 
 /// Objects the format does not manage, listed so a person sees them.
-fn q_unmanaged() -> String {
+fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
            SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' \
@@ -260,7 +260,56 @@ fn q_unmanaged() -> String {
            SELECT 'rule', r.rulename || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
-         ) x"
+           UNION ALL \
+           {settings} \
+         ) x",
+        settings = q_unmanaged_settings(pg14)
+    )
+}
+
+/// Settings of managed tables, columns, indexes and constraints that the
+/// format does not carry, one row each (kind, `<object>: <setting>`), so
+/// that `plan` and `dump` show them instead of losing them without a word:
+/// storage parameters, UNLOGGED, tablespaces, REPLICA IDENTITY, column
+/// storage, compression and statistics targets, comments on constraints.
+fn q_unmanaged_settings(pg14: bool) -> String {
+    let rel = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+    // attcompression is new in PostgreSQL 14.
+    let compression = if pg14 { "a.attcompression" } else { "''::\"char\"" };
+    format!(
+        "SELECT 'storage parameters', {rel} || ': ' || array_to_string(c.reloptions, ', ') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'i', 'I') AND NOT c.relispartition \
+           AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
+         UNION ALL \
+         SELECT 'unlogged table', {rel} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relpersistence = 'u' AND {table} \
+         UNION ALL \
+         SELECT 'tablespace', {rel} || ': ' || t.spcname \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace \
+         WHERE c.relkind IN ('r', 'p', 'i', 'I') AND NOT c.relispartition AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
+         UNION ALL \
+         SELECT 'replica identity', {rel} || ': ' || CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' \
+                ELSE 'using index ' || coalesce((SELECT i.indexrelid::regclass::text FROM pg_index i \
+                     WHERE i.indrelid = c.oid AND i.indisreplident), '?') END \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relreplident <> 'd' AND {table} \
+         UNION ALL \
+         SELECT 'column setting', {rel} || '.' || a.attname || ': ' || concat_ws(', ', \
+                CASE WHEN a.attstorage <> ty.typstorage THEN 'storage ' || CASE a.attstorage WHEN 'p' THEN 'plain' \
+                     WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END END, \
+                CASE WHEN {compression} <> '' THEN 'compression ' || CASE {compression} WHEN 'p' THEN 'pglz' ELSE 'lz4' END END, \
+                CASE WHEN a.attstattarget >= 0 THEN 'statistics ' || a.attstattarget END) \
+         FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid \
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND {table} \
+           AND (a.attstorage <> ty.typstorage OR {compression} <> '' OR a.attstattarget >= 0) \
+         UNION ALL \
+         SELECT 'comment on constraint', co.conname || ' on ' || {rel} \
+         FROM pg_constraint co JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass \
+         JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {table}",
+        table = table_filter()
     )
 }
 
@@ -735,7 +784,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
         q_columns(),
         q_constraints(pg15),
         q_indexes(pg15),
-        q_unmanaged(),
+        q_unmanaged(server_version >= 140000),
         q_domains(),
         q_sequences(),
     ]
