@@ -26,13 +26,21 @@ impl Constraint {
     pub fn definition(&self) -> String {
         match self {
             Constraint::Unique(k) => format!("UNIQUE {}", k.body()),
-            Constraint::Check(c) => format!("CHECK ({})", c.expr.sql),
+            Constraint::Check(c) => format!(
+                "CHECK ({}){}",
+                c.expr.sql,
+                if c.no_inherit { " NO INHERIT" } else { "" }
+            ),
             Constraint::ForeignKey(f) => f.definition(),
         }
     }
     fn compare_key(&self) -> String {
         match self {
-            Constraint::Check(c) => format!("CHECK ({})", c.expr.key),
+            Constraint::Check(c) => format!(
+                "CHECK ({}){}",
+                c.expr.key,
+                if c.no_inherit { " NO INHERIT" } else { "" }
+            ),
             other => other.definition(),
         }
     }
@@ -676,7 +684,8 @@ fn is_textual(t: &Table, c: &str) -> bool {
 fn same_constraint(d: &Constraint, l: &Constraint, textual: &dyn Fn(&str) -> bool) -> bool {
     match (d, l) {
         (Constraint::Check(a), Constraint::Check(b)) => {
-            crate::expr::equivalent_keys(&a.expr.key, &b.expr.key, textual)
+            a.no_inherit == b.no_inherit
+                && crate::expr::equivalent_keys(&a.expr.key, &b.expr.key, textual)
         }
         _ => {
             std::mem::discriminant(d) == std::mem::discriminant(l)

@@ -467,12 +467,16 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     let mut checks = Vec::new();
     for c in &t.checks {
         // A check that is not valid keeps the table-level form, which says so.
-        let col = t.columns.iter().filter(|_| c.validated).find(|col| {
-            c.name == names::check_name(tname, Some(&col.name))
-                && inline
-                    .get(col.name.as_str())
-                    .is_none_or(|i| i.check.is_none())
-        });
+        let col = t
+            .columns
+            .iter()
+            .filter(|_| c.validated && !c.no_inherit)
+            .find(|col| {
+                c.name == names::check_name(tname, Some(&col.name))
+                    && inline
+                        .get(col.name.as_str())
+                        .is_none_or(|i| i.check.is_none())
+            });
         match col {
             Some(col) => inline.entry(&col.name).or_default().check = Some(c.expr.sql.clone()),
             None => checks.push(c),
@@ -542,10 +546,17 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     if !checks.is_empty() {
         let _ = writeln!(out, "\n{}", header("tables", &t.name, Some("checks")));
         for c in checks {
-            let value = if c.validated {
+            let value = if c.validated && !c.no_inherit {
                 string(&c.expr.sql)
             } else {
-                inline_table(&[("expr", string(&c.expr.sql)), ("not_valid", "true".into())])
+                let mut f = vec![("expr", string(&c.expr.sql))];
+                if !c.validated {
+                    f.push(("not_valid", "true".into()));
+                }
+                if c.no_inherit {
+                    f.push(("no_inherit", "true".into()));
+                }
+                inline_table(&f)
             };
             let _ = writeln!(out, "{} = {value}", key(&c.name));
         }

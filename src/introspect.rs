@@ -116,7 +116,7 @@ fn q_constraints(pg15: bool) -> String {
                         JOIN pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.num ORDER BY k.ord) END AS ref_columns, \
                   co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
                   co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
-                  co.conislocal AS local, {nulls_not_distinct} AS nulls_not_distinct, \
+                  co.conislocal AS local, {nulls_not_distinct} AS nulls_not_distinct, co.connoinherit AS no_inherit, \
                   CASE WHEN co.contype IN ('p', 'u') THEN ARRAY(SELECT k.num FROM pg_index ix, \
                         unnest(ix.indkey::int2[]) WITH ORDINALITY k(num, ord) \
                         WHERE ix.indexrelid = co.conindid AND k.ord > ix.indnkeyatts ORDER BY k.ord) END AS included, \
@@ -273,9 +273,14 @@ fn q_unmanaged(pg14: bool) -> String {
 /// storage parameters, UNLOGGED, tablespaces, REPLICA IDENTITY, column
 /// storage, compression and statistics targets, comments on constraints.
 fn q_unmanaged_settings(pg14: bool) -> String {
-    let rel = "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+    let rel =
+        "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
     // attcompression is new in PostgreSQL 14.
-    let compression = if pg14 { "a.attcompression" } else { "''::\"char\"" };
+    let compression = if pg14 {
+        "a.attcompression"
+    } else {
+        "''::\"char\""
+    };
     format!(
         "SELECT 'storage parameters', {rel} || ': ' || array_to_string(c.reloptions, ', ') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -406,6 +411,8 @@ struct RawConstraint {
     validated: bool,
     local: bool,
     nulls_not_distinct: bool,
+    /// A check's NO INHERIT.
+    no_inherit: bool,
     /// A key's INCLUDE columns (attribute numbers).
     included: Option<Vec<i16>>,
     /// pg_constraint.confmatchtype: `f` full, `s` simple.
@@ -707,7 +714,7 @@ impl RawColumn {
 
 impl RawConstraint {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, included, match_type, del_set_cols, expr, definition] =
+        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, no_inherit, included, match_type, del_set_cols, expr, definition] =
             fields(&row)?;
         Ok(RawConstraint {
             rel: number(rel)?,
@@ -726,6 +733,7 @@ impl RawConstraint {
             validated: boolean(validated)?,
             local: boolean(local)?,
             nulls_not_distinct: boolean(nulls_not_distinct)?,
+            no_inherit: boolean(no_inherit)?,
             included: numbers(included)?,
             match_type: code(match_type)?,
             del_set_cols: numbers(del_set_cols)?,
@@ -1020,6 +1028,7 @@ impl Reader {
                     name: c.name,
                     expr: self.exprs.get(c.expr.as_deref().unwrap_or("")),
                     validated: c.validated,
+                    no_inherit: c.no_inherit,
                     origin: None,
                 },
             ),
@@ -1247,6 +1256,7 @@ impl Reader {
                         name,
                         expr: exprs.get(&e),
                         validated: true,
+                        no_inherit: false,
                         origin: None,
                     })
                     .collect(),

@@ -189,11 +189,14 @@ struct RawCheckFull {
     expr: String,
     #[serde(default)]
     not_valid: bool,
+    /// NO INHERIT: not passed on to inheriting tables.
+    #[serde(default)]
+    no_inherit: bool,
 }
 
 impl FullForm for RawCheckFull {
     const EXPECTING: &'static str =
-        "a SQL expression in a string, or { expr = \"...\", not_valid = true }";
+        "a SQL expression in a string, or { expr = \"...\", not_valid = true, no_inherit = true }";
 }
 
 /// A named unique constraint in full (short: its columns).
@@ -1347,6 +1350,7 @@ fn build_domain(
                 name: names::check_name(&name.name, None),
                 expr: e,
                 validated: true,
+                no_inherit: false,
                 origin: Some(src.origin(c.span())),
             });
         }
@@ -1357,6 +1361,7 @@ fn build_domain(
                 name: k.get_ref().clone(),
                 expr: e,
                 validated: true,
+                no_inherit: false,
                 origin: Some(src.origin(k.span())),
             });
         }
@@ -1617,6 +1622,7 @@ fn build_table(
                     name: names::check_name(&tname, Some(&cname)),
                     expr: e,
                     validated: true,
+                    no_inherit: false,
                     origin: Some(src.origin(chk.span())),
                 });
             }
@@ -1733,9 +1739,9 @@ fn build_table(
         table.uniques.push(key);
     }
     for (ckey, chk) in &raw.checks {
-        let (expr, not_valid) = match chk.get_ref() {
-            ShortOrFull::Short(e) => (e, false),
-            ShortOrFull::Full(RawCheckFull { expr, not_valid }) => (expr, *not_valid),
+        let (expr, not_valid, no_inherit) = match chk.get_ref() {
+            ShortOrFull::Short(e) => (e, false, false),
+            ShortOrFull::Full(f) => (&f.expr, f.not_valid, f.no_inherit),
         };
         let expr = Spanned::new(chk.span(), expr.clone());
         if let Some(e) = parse_expr_at(errors, src, &expr, "check") {
@@ -1743,6 +1749,7 @@ fn build_table(
                 name: ckey.get_ref().clone(),
                 expr: e,
                 validated: !not_valid,
+                no_inherit,
                 origin: Some(src.origin(ckey.span())),
             });
         }

@@ -567,6 +567,8 @@ pub struct Check {
     pub name: String,
     pub expr: Expr,
     pub validated: bool,
+    /// `NO INHERIT`: not passed on to the tables that inherit (pg_constraint.connoinherit).
+    pub no_inherit: bool,
     pub origin: Option<Origin>,
 }
 

@@ -122,6 +122,7 @@ mod tests {
                 name: "c".into(),
                 expr: crate::expr::from_catalog(e),
                 validated: true,
+                no_inherit: false,
                 origin: None,
             })
         };
