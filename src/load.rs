@@ -1462,6 +1462,15 @@ fn build_table(
     }
     let tname = name.name.clone();
     let mut pk_columns: Vec<(String, Origin)> = Vec::new();
+    // The constraint names of the table, for choosing implicit ones as
+    // PostgreSQL does (a taken name gets its label numbered: `_check1`).
+    let mut used_names: std::collections::HashSet<String> = raw
+        .checks
+        .keys()
+        .chain(raw.unique.keys())
+        .chain(raw.foreign_keys.keys())
+        .map(|k| k.get_ref().clone())
+        .collect();
     table.columns.reserve_exact(raw.columns.len());
     table.indexes.reserve_exact(raw.indexes.len());
     let on_columns =
@@ -1611,7 +1620,12 @@ fn build_table(
             table.uniques.push(Key {
                 origin: Some(co.clone()),
                 ..Key::new(
-                    names::unique_name(&tname, std::slice::from_ref(&cname)),
+                    names::choose(
+                        &tname,
+                        Some(&names::column_addition(std::slice::from_ref(&cname))),
+                        "key",
+                        &mut used_names,
+                    ),
                     vec![cname.clone()],
                 )
             });
@@ -1619,7 +1633,7 @@ fn build_table(
         if let Some(chk) = &rc.check {
             if let Some(e) = parse_expr_at(errors, src, chk, "check") {
                 table.checks.push(Check {
-                    name: names::check_name(&tname, Some(&cname)),
+                    name: names::choose(&tname, Some(&cname), "check", &mut used_names),
                     expr: e,
                     validated: true,
                     no_inherit: false,
@@ -1631,7 +1645,12 @@ fn build_table(
             let ro = src.origin(r.span());
             match parse_reference(r.get_ref()) {
                 Ok((ref_table, ref_columns)) => table.foreign_keys.push(ForeignKey {
-                    name: names::fkey_name(&tname, std::slice::from_ref(&cname)),
+                    name: names::choose(
+                        &tname,
+                        Some(&names::column_addition(std::slice::from_ref(&cname))),
+                        "fkey",
+                        &mut used_names,
+                    ),
                     columns: vec![cname.clone()],
                     ref_table,
                     ref_columns,

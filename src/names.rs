@@ -284,6 +284,26 @@ pub fn check_name(table: &str, column: Option<&str>) -> String {
     make_object_name(table, column, Some("check"))
 }
 
+/// An implicit name as PostgreSQL chooses it (ChooseConstraintName,
+/// ChooseRelationName): `make_object_name`, and while that name is taken
+/// (in `used`), the label numbered: `t_a_check`, then `t_a_check1`,
+/// `t_a_check2`... The name chosen is added to `used`.
+pub fn choose(
+    name1: &str,
+    name2: Option<&str>,
+    label: &str,
+    used: &mut std::collections::HashSet<String>,
+) -> String {
+    let mut name = make_object_name(name1, name2, Some(label));
+    let mut pass = 0;
+    while used.contains(&name) {
+        pass += 1;
+        name = make_object_name(name1, name2, Some(&format!("{label}{pass}")));
+    }
+    used.insert(name.clone());
+    name
+}
+
 pub fn sequence_name(table: &str, column: &str) -> String {
     make_object_name(table, Some(column), Some("seq"))
 }
@@ -291,6 +311,21 @@ pub fn sequence_name(table: &str, column: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_implicit_name_gets_its_label_numbered() {
+        let mut used = std::collections::HashSet::new();
+        assert_eq!(choose("t", Some("a"), "check", &mut used), "t_a_check");
+        assert_eq!(choose("t", Some("a"), "check", &mut used), "t_a_check1");
+        assert_eq!(choose("t", Some("a"), "check", &mut used), "t_a_check2");
+        // Cut to 63 bytes with the numbered label, as PostgreSQL does.
+        let long = "c".repeat(70);
+        let first = choose("t", Some(&long), "key", &mut used);
+        let second = choose("t", Some(&long), "key", &mut used);
+        assert_eq!(first.len(), 63);
+        assert_eq!(second.len(), 63);
+        assert!(second.ends_with("c_key1"), "{second}");
+    }
 
     #[test]
     fn quotes_only_when_needed() {
