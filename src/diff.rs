@@ -534,6 +534,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
     }
 
     let textual = |c: &str| is_textual(desired, c) && is_textual(live, c);
+    let column_type = |c: &str| desired.column(c).map(|c| c.ty.clone());
     let desired_cons: Vec<Constraint> = constraints_of(desired);
     let live_cons: Vec<Constraint> = constraints_of(live);
     for d in &desired_cons {
@@ -616,7 +617,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 });
             }
             Some(l) => {
-                if !same_index(d, l, &textual) {
+                if !same_index(d, l, &textual, &column_type) {
                     changes.push(Change::ChangeIndex {
                         table: tname.clone(),
                         desired: d.clone(),
@@ -695,12 +696,28 @@ fn same_constraint(d: &Constraint, l: &Constraint, textual: &dyn Fn(&str) -> boo
 }
 
 /// Two indexes of one name are the same index (expressions: see `expr::equivalent_keys`).
-fn same_index(d: &Index, l: &Index, textual: &dyn Fn(&str) -> bool) -> bool {
+fn same_index(
+    d: &Index,
+    l: &Index,
+    textual: &dyn Fn(&str) -> bool,
+    column_type: &dyn Fn(&str) -> Option<String>,
+) -> bool {
     if d.compare_key() == l.compare_key() {
         return true;
     }
     let loose = |i: &Index| {
         let mut i = i.clone();
+        // A type's default operator class named is the one left out.
+        let method = i.method.clone();
+        for k in &mut i.keys {
+            if let (crate::model::IndexKeyPart::Column(c), Some(o)) = (&k.part, &k.opclass) {
+                let default =
+                    column_type(c).and_then(|t| crate::types::default_opclass(&method, &t));
+                if o.schema.is_none() && default == Some(o.name.as_str()) {
+                    k.opclass = None;
+                }
+            }
+        }
         if let Some(p) = i.predicate.as_mut() {
             p.key = crate::expr::loose_key(&p.key, textual);
         }

@@ -178,6 +178,21 @@ pub fn normalize_ast(mut ast: Ast) -> String {
             let replacement = match e {
                 Ast::Nested(inner) => Some((**inner).clone()),
                 Ast::Cast { expr, .. } if is_literal(expr) => Some((**expr).clone()),
+                // `x BETWEEN a AND b` is `x >= a AND x <= b`, and NOT BETWEEN
+                // `x < a OR x > b`: PostgreSQL stores them so.
+                Ast::Between {
+                    expr,
+                    negated,
+                    low,
+                    high,
+                } => {
+                    let sql = if *negated {
+                        format!("({expr} < {low} OR {expr} > {high})")
+                    } else {
+                        format!("{expr} >= {low} AND {expr} <= {high}")
+                    };
+                    parse_one(&sql).ok()
+                }
                 // `x IN (a, b)` is `x = ANY (ARRAY[a, b])`, and `NOT IN` is
                 // `<> ALL (...)`; with one item, `x = a` and `x <> a`:
                 // PostgreSQL stores and prints them so.
@@ -350,6 +365,19 @@ mod tests {
         assert_eq!(key("now()"), from_catalog("CURRENT_TIMESTAMP").key);
         assert_ne!(key("now()"), from_catalog("CURRENT_DATE").key);
         assert_ne!(key("1"), key("2"));
+    }
+
+    #[test]
+    fn between_as_postgresql_stores_it() {
+        assert_eq!(
+            key("VALUE BETWEEN 0 AND 100"),
+            from_catalog("((VALUE >= (0)::numeric) AND (VALUE <= (100)::numeric))").key
+        );
+        assert_eq!(
+            key("n NOT BETWEEN 1 AND 2"),
+            from_catalog("((n < 1) OR (n > 2))").key
+        );
+        assert_ne!(key("n BETWEEN 1 AND 2"), key("n BETWEEN 1 AND 3"));
     }
 
     #[test]

@@ -153,6 +153,64 @@ const INTERVAL_FIELDS: &[&str] = &[
     "minute to second",
 ];
 
+/// The default operator class of a built-in type (canonical, modifiers
+/// allowed) for an index method (`btree`, `hash`, `gin`), as PostgreSQL 15's
+/// pg_opclass marks them: for comparing index keys where no database can
+/// say (an explicit default is no difference). `None` when not known here.
+pub fn default_opclass(method: &str, ty: &str) -> Option<&'static str> {
+    let base = ty.split('(').next().unwrap_or(ty).trim();
+    let base = match ty.find(')') {
+        // `timestamp(3) with time zone`: the words after the modifier count.
+        Some(c) if base != ty.trim() => {
+            let rest = ty[c + 1..].trim();
+            if rest.is_empty() || rest.ends_with("[]") {
+                base.to_string()
+            } else {
+                format!("{base} {rest}")
+            }
+        }
+        _ => base.to_string(),
+    };
+    let array = ty.trim().ends_with("[]");
+    match (method, array) {
+        ("gin", true) | ("btree", true) | ("hash", true) => return Some("array_ops"),
+        ("gin", false) => {
+            return match base.as_str() {
+                "jsonb" => Some("jsonb_ops"),
+                "tsvector" => Some("tsvector_ops"),
+                _ => None,
+            }
+        }
+        ("btree" | "hash", false) => {}
+        _ => return None,
+    }
+    Some(match base.as_str() {
+        "boolean" => "bool_ops",
+        "character" | "bpchar" => "bpchar_ops",
+        "bytea" => "bytea_ops",
+        "\"char\"" => "char_ops",
+        "date" => "date_ops",
+        "real" => "float4_ops",
+        "double precision" => "float8_ops",
+        "inet" | "cidr" => "inet_ops",
+        "smallint" => "int2_ops",
+        "integer" => "int4_ops",
+        "bigint" => "int8_ops",
+        "interval" => "interval_ops",
+        "jsonb" => "jsonb_ops",
+        "macaddr" => "macaddr_ops",
+        "numeric" => "numeric_ops",
+        "oid" => "oid_ops",
+        "text" | "character varying" => "text_ops",
+        "time without time zone" => "time_ops",
+        "time with time zone" => "timetz_ops",
+        "timestamp without time zone" => "timestamp_ops",
+        "timestamp with time zone" => "timestamptz_ops",
+        "uuid" => "uuid_ops",
+        _ => return None,
+    })
+}
+
 /// Split `name(mods)[]...` into its parts. Returns (base, modifiers, array dimensions).
 fn split(ty: &str) -> Result<(String, Option<String>, usize), String> {
     let mut s = ty.trim().to_string();

@@ -489,3 +489,38 @@ fn equivalent_rewrites_are_no_change_without_a_database() {
     assert!(r.stdout.contains("constraint job_status_check"), "{r}");
     assert!(r.stdout.contains("index job_open_idx"), "{r}");
 }
+
+/// Without a database: an index key's default operator class named or left
+/// out, and a domain check with BETWEEN or as PostgreSQL prints it, are the
+/// same; another operator class is not.
+#[test]
+fn default_operator_classes_and_between_are_no_change_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |side: &str, opclass: &str, check: &str| {
+        std::fs::create_dir_all(dir.path().join(side)).unwrap();
+        std::fs::write(
+            dir.path().join(side).join("doc.toml"),
+            format!(
+                "[domains.percent]\ntype = \"numeric(5,2)\"\ncheck = \"{check}\"\n\n\
+                 [tables.doc.columns]\nid = {{ type = \"int\", primary_key = true }}\n\
+                 name = {{ type = \"text\" }}\nshare = {{ type = \"percent\" }}\n\n\
+                 [tables.doc.indexes]\ndoc_name_idx = {{ columns = [\"name{opclass}\"] }}\n"
+            ),
+        )
+        .unwrap();
+    };
+    write("written", " text_ops", "VALUE BETWEEN 0 AND 100");
+    write(
+        "dumped",
+        "",
+        "VALUE >= 0::numeric AND VALUE <= 100::numeric",
+    );
+    write("other", " text_pattern_ops", "VALUE BETWEEN 0 AND 100");
+    for (from, to) in [("written", "dumped"), ("dumped", "written")] {
+        let r = check_in(dir.path(), &["--schema", to, "--from", from]);
+        assert_eq!(r.code, 0, "{from} -> {to}: {r}");
+    }
+    let r = check_in(dir.path(), &["--schema", "other", "--from", "dumped"]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stdout.contains("index doc_name_idx"), "{r}");
+}

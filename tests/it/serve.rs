@@ -17,6 +17,8 @@ struct Server {
     child: Child,
     port: u16,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The threads that read its stdout and stderr, which end at their end.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 struct Reply {
@@ -73,18 +75,24 @@ impl Server {
         }
         let mut child = cmd.spawn().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
         for stream in [
             Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>,
             Box::new(child.stdout.take().unwrap()),
         ] {
             let logs = logs.clone();
-            std::thread::spawn(move || {
+            readers.push(std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     logs.lock().unwrap().push(line);
                 }
-            });
+            }));
         }
-        let s = Server { child, port, logs };
+        let s = Server {
+            child,
+            port,
+            logs,
+            readers,
+        };
         assert!(
             wait_for(30, || TcpStream::connect(("127.0.0.1", port)).is_ok()),
             "the server did not start: {:?}",
@@ -171,7 +179,10 @@ impl Server {
             self.sigterm();
         }
         let _ = self.child.wait();
-        std::thread::sleep(Duration::from_millis(100));
+        // Every line it wrote, however slowly the readers run.
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
         let logs = self.logs();
         for l in &logs {
             assert!(

@@ -128,3 +128,45 @@ fn every_builtin_type_round_trips() {
         got
     );
 }
+
+/// `types::default_opclass`, which compares index keys where no database can
+/// say (`check --from`), names only operator classes that PostgreSQL itself
+/// treats as the type's default: an index built with it names none.
+#[test]
+fn the_default_operator_classes_we_know_are_postgresql_defaults() {
+    let db = TestDb::new("default_opclass");
+    let mut checked = 0;
+    for (ty, _) in builtin_types(&db) {
+        // Arrays of element types that have ordering operators (PostgreSQL
+        // refuses an array index over the others, whatever the class).
+        let mut of = vec![ty.clone()];
+        if let Ok(p) = reconcile::types::parse_type(&ty) {
+            if reconcile::types::default_opclass("btree", &p.canonical).is_some() {
+                of.push(format!("{ty}[]"));
+            }
+        }
+        for ty in of {
+            let canonical = match reconcile::types::parse_type(&ty) {
+                Ok(p) => p.canonical,
+                Err(_) => continue,
+            };
+            for method in ["btree", "hash", "gin"] {
+                let Some(opclass) = reconcile::types::default_opclass(method, &canonical) else {
+                    continue;
+                };
+                let def = db.query(&format!(
+                    "CREATE TEMP TABLE probe (c {canonical}); \
+                     CREATE INDEX probe_idx ON probe USING {method} (c {opclass}); \
+                     SELECT pg_get_indexdef('probe_idx'::regclass); DROP TABLE probe"
+                ));
+                assert!(
+                    def.iter()
+                        .any(|d| d.ends_with(&format!("USING {method} (c)"))),
+                    "{opclass} is not the default {method} operator class of {canonical}: {def:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} operator classes checked");
+}
