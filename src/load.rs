@@ -707,46 +707,7 @@ fn toml_message(e: &toml::de::Error) -> String {
 /// The parts of a dotted name of the files, in exact case: a part in double
 /// quotes is taken as written (`""` for a quote) and may hold dots.
 fn name_parts(s: &str) -> Result<Vec<String>, String> {
-    if !s.contains('"') {
-        return Ok(s.split('.').map(str::to_string).collect());
-    }
-    let mut parts = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        let mut part = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next() {
-                    Some('"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        part.push('"');
-                    }
-                    Some('"') => break,
-                    Some(c) => part.push(c),
-                    None => return Err(format!("unterminated quote in name `{s}`")),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == '.' || c == '"' {
-                    break;
-                }
-                part.push(c);
-                chars.next();
-            }
-        }
-        parts.push(part);
-        match chars.next() {
-            None => return Ok(parts),
-            Some('.') => {}
-            Some(c) => {
-                return Err(format!(
-                    "unexpected `{c}` in name `{s}`: a quoted part ends the part, as in `\"my.schema\".t`"
-                ))
-            }
-        }
-    }
+    types::ident_parts(s, false)
 }
 
 /// `name`, `schema.name`, or with a part that holds a dot in double quotes:

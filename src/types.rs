@@ -401,8 +401,24 @@ pub fn split_qualified(s: &str) -> Result<(String, String), String> {
 
 /// Split a dotted identifier path; double-quoted parts keep their case, others fold to lower case.
 pub fn split_ident_path(s: &str) -> Result<Vec<String>, String> {
+    let parts = ident_parts(s, true)?;
+    if parts.iter().any(String::is_empty) {
+        return Err(format!("empty name in `{s}`"));
+    }
+    Ok(parts)
+}
+
+/// The parts of a dotted name: a part in double quotes is taken as written
+/// (`""` for a quote) and may hold dots; the others are folded to lower case
+/// and trimmed as SQL does with `fold`, or kept exactly as written (the keys
+/// of the files) without. A part may be empty.
+pub fn ident_parts(s: &str, fold: bool) -> Result<Vec<String>, String> {
+    if !s.contains('"') && !fold {
+        return Ok(s.split('.').map(str::to_string).collect());
+    }
     let mut parts = Vec::new();
-    let mut chars = s.trim().chars().peekable();
+    let text = if fold { s.trim() } else { s };
+    let mut chars = text.chars().peekable();
     loop {
         let mut part = String::new();
         if chars.peek() == Some(&'"') {
@@ -420,22 +436,25 @@ pub fn split_ident_path(s: &str) -> Result<Vec<String>, String> {
             }
         } else {
             while let Some(&c) = chars.peek() {
-                if c == '.' {
+                if c == '.' || (!fold && c == '"') {
                     break;
                 }
-                part.push(c.to_ascii_lowercase());
+                part.push(if fold { c.to_ascii_lowercase() } else { c });
                 chars.next();
             }
-            part = part.trim().to_string();
-        }
-        if part.is_empty() {
-            return Err(format!("empty name in `{s}`"));
+            if fold {
+                part = part.trim().to_string();
+            }
         }
         parts.push(part);
         match chars.next() {
             Some('.') => continue,
             None => break,
-            Some(c) => return Err(format!("unexpected `{c}` in `{s}`")),
+            Some(c) => {
+                return Err(format!(
+                    "unexpected `{c}` in `{s}`: a quoted part ends the part, as in `\"my.schema\".t`"
+                ))
+            }
         }
     }
     Ok(parts)
