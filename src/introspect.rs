@@ -313,7 +313,36 @@ fn q_unmanaged_settings(pg14: bool) -> String {
          SELECT 'comment on constraint', co.conname || ' on ' || {rel} \
          FROM pg_constraint co JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass \
          JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE {table}",
+         WHERE {table} \
+         UNION ALL \
+         SELECT 'row level security', {rel} || ': ' || CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND {table} \
+         UNION ALL \
+         SELECT 'table access method', {rel} || ': ' || am.amname \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = c.relam \
+         WHERE am.amname <> 'heap' AND c.relkind = 'r' AND {table} \
+         UNION ALL \
+         SELECT 'column options', {rel} || '.' || a.attname || ': ' || array_to_string(a.attoptions, ', ') \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attoptions IS NOT NULL AND {table} \
+         UNION ALL \
+         SELECT 'clustered on index', {rel} || ': ' || ic.relname \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE i.indisclustered AND {table} \
+         UNION ALL \
+         SELECT 'extension version', e.extname || ': ' || e.extversion || ' (the default is ' || a.default_version || ')' \
+         FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname \
+         WHERE e.extversion IS DISTINCT FROM a.default_version AND e.extname <> 'plpgsql' \
+         UNION ALL \
+         SELECT 'comment on schema', n.nspname FROM pg_namespace n \
+         JOIN pg_description ds ON ds.objoid = n.oid AND ds.classoid = 'pg_namespace'::regclass \
+         WHERE {SCHEMA_FILTER} AND n.nspname <> 'public' \
+         UNION ALL \
+         SELECT 'domain constraint not valid', co.conname || ' on ' || CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END \
+         FROM pg_constraint co JOIN pg_type t ON t.oid = co.contypid JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE NOT co.convalidated AND {SCHEMA_FILTER}",
         table = table_filter()
     )
 }
