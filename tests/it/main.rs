@@ -10,6 +10,7 @@ mod harness;
 mod history;
 mod introspect;
 mod online;
+mod oracle;
 mod plan;
 mod quoting;
 mod security;
