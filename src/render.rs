@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::diff::{Change, CommentTarget, Constraint};
-use crate::model::{Column, Domain, ForeignKey, Index, Key, QualName, Sequence, Table, TableStats};
+use crate::model::{Column, Domain, ForeignKey, Index, QualName, Sequence, Table, TableStats};
 use crate::names::{quote_ident, quote_literal};
 
 /// One statement of a plan, with what it costs a busy table.
@@ -240,10 +240,14 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     for t in order_by_references(&new_tables) {
         let (stmt, deferred, apart) = create_table(t, &new_names, &created);
         out.push(stmt);
-        for k in apart {
+        for c in apart {
+            let mut sql = add_constraint_sql(&t.name, &c);
+            if !c.validated() {
+                sql.push_str(" NOT VALID");
+            }
             out.push(Statement::new(
-                format!("add-constraint:{}.{}", t.name, k.name),
-                add_constraint_sql(&t.name, &Constraint::Unique(k.clone())),
+                format!("add-constraint:{}.{}", t.name, c.name()),
+                sql,
                 Some(&t.name),
                 "ACCESS EXCLUSIVE",
             ));
@@ -468,7 +472,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             Some(&table),
             "SHARE ROW EXCLUSIVE",
         );
-        if !fk.validated && stats.is_some() {
+        if !fk.validated {
             s.sql.push_str(" NOT VALID");
         } else if let Some(stats) = stats {
             // On an existing table: its rows are checked; online, after the fact.
@@ -747,14 +751,15 @@ fn order_by_references<'a>(tables: &[&'a Table]) -> Vec<&'a Table> {
     out
 }
 
-/// `CREATE TABLE` with its columns and constraints; the foreign keys to new
-/// tables not created yet; and the unique constraints to add after it, apart
-/// (see below).
-fn create_table<'t>(
-    t: &'t Table,
+/// `CREATE TABLE` with its columns and constraints; the foreign keys to add
+/// after it (to new tables not created yet, or NOT VALID); and the other
+/// constraints to add after it, apart: unique constraints (see below) and
+/// checks that are NOT VALID, which CREATE TABLE would make valid.
+fn create_table(
+    t: &Table,
     new_tables: &HashSet<&QualName>,
     created: &BTreeSet<QualName>,
-) -> (Statement, Vec<ForeignKey>, Vec<&'t Key>) {
+) -> (Statement, Vec<ForeignKey>, Vec<Constraint>) {
     let mut lines: Vec<String> = t.columns.iter().map(column_def).collect();
     // Inside one CREATE TABLE, PostgreSQL keeps a single index for a primary
     // key and unique constraints on the same columns (the first, renamed to
@@ -774,17 +779,22 @@ fn create_table<'t>(
         if inline_columns.insert(&u.columns) {
             lines.push(constraint_sql(&Constraint::Unique(u.clone())));
         } else {
-            apart.push(u);
+            apart.push(Constraint::Unique(u.clone()));
         }
     }
     for c in &t.checks {
-        lines.push(constraint_sql(&Constraint::Check(c.clone())));
+        if c.validated {
+            lines.push(constraint_sql(&Constraint::Check(c.clone())));
+        } else {
+            apart.push(Constraint::Check(c.clone()));
+        }
     }
     let mut deferred = Vec::new();
     for fk in &t.foreign_keys {
-        let target_ready = fk.ref_table == t.name
-            || !new_tables.contains(&fk.ref_table)
-            || created.contains(&fk.ref_table);
+        let target_ready = fk.validated
+            && (fk.ref_table == t.name
+                || !new_tables.contains(&fk.ref_table)
+                || created.contains(&fk.ref_table));
         if target_ready {
             lines.push(constraint_sql(&Constraint::ForeignKey(fk.clone())));
         } else {

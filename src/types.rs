@@ -452,8 +452,8 @@ pub fn ident_parts(s: &str, fold: bool) -> Result<Vec<String>, String> {
             None => break,
             Some(c) => {
                 return Err(format!(
-                    "unexpected `{c}` in `{s}`: a quoted part ends the part, as in `\"my.schema\".t`"
-                ))
+                "unexpected `{c}` in `{s}`: a quoted part ends the part, as in `\"my.schema\".t`"
+            ))
             }
         }
     }
