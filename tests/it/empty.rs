@@ -5,7 +5,7 @@
 //! Also: an integer column made `serial` applies and numbers new rows past
 //! the old ones.
 
-use crate::harness::{apply, assert_replan_empty, plan_as, run, schema_of, TestDb};
+use crate::harness::{apply, assert_replan_empty, dump_dir, plan_as, schema_of, TestDb};
 
 #[test]
 fn a_directory_without_a_schema_file_is_an_input_error() {
@@ -24,18 +24,9 @@ fn a_directory_without_a_schema_file_is_an_input_error() {
 #[test]
 fn dump_of_a_database_with_nothing_to_declare_writes_a_file_that_says_so() {
     let db = TestDb::new("empty_dump");
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("schema");
-    let r = run(&[
-        "dump",
-        "--database-url",
-        &db.url,
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{r}");
+    let (_out, dir) = dump_dir(&db);
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-    assert_eq!(files.len(), 1, "{r}");
+    assert_eq!(files.len(), 1, "{files:?}");
     assert_replan_empty(&dir, &db);
 }
 
@@ -43,16 +34,7 @@ fn dump_of_a_database_with_nothing_to_declare_writes_a_file_that_says_so() {
 fn a_schema_without_managed_objects_is_declared_and_created() {
     let a = TestDb::new("bare_schema_a");
     a.sql("CREATE SCHEMA reporting; CREATE SCHEMA \"Audit Log\"; CREATE VIEW reporting.v AS SELECT 1 AS one");
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("schema");
-    let r = run(&[
-        "dump",
-        "--database-url",
-        &a.url,
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{r}");
+    let (_out, dir) = dump_dir(&a);
     let text = std::fs::read_to_string(dir.join("_schema.toml")).unwrap();
     assert!(
         text.contains("schemas = [\"Audit Log\", \"reporting\"]"),

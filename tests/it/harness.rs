@@ -473,6 +473,22 @@ pub fn schema_of(toml: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `reconcile dump` of a test database into a new directory `schema` of a
+/// temporary one (kept alive by the first value); the dump must succeed.
+pub fn dump_dir(db: &TestDb) -> (tempfile::TempDir, PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("schema");
+    let r = run(&[
+        "dump",
+        "--database-url",
+        &db.url,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    (out, dir)
+}
+
 /// `reconcile apply` of a schema to a test database, with extra arguments.
 pub fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
     let mut args = vec![

@@ -3,7 +3,7 @@
 //! empty database, re-plans empty, dumps, and the dump re-plans empty against
 //! its source and applies to another empty database, which re-plans empty.
 
-use crate::harness::{apply, assert_replan_empty, run, schema_of, TestDb};
+use crate::harness::{apply, assert_replan_empty, dump_dir, schema_of, TestDb};
 
 /// Modifiers and interval fields that `format_type` prints: each is a type
 /// of its own to the files.
@@ -105,16 +105,7 @@ fn every_builtin_type_round_trips() {
         .collect();
     assert_eq!(got, want);
 
-    let dumped = tempfile::tempdir().unwrap();
-    let out = dumped.path().join("schema");
-    let r = run(&[
-        "dump",
-        "--database-url",
-        &a.url,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{r}");
+    let (_dumped, out) = dump_dir(&a);
     assert_replan_empty(&out, &a);
     let b = TestDb::new("types_b");
     let r = apply(&out, &b, &[]);
