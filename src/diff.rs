@@ -233,6 +233,13 @@ pub enum Change {
         target: CommentTarget,
         comment: String,
     },
+    /// Row level security (or its FORCE) to switch as the files say;
+    /// `None` leaves that switch alone.
+    SetRowSecurity {
+        table: QualName,
+        enable: Option<bool>,
+        force: Option<bool>,
+    },
     /// In the database, not in the files: kept, never dropped (R001).
     Unmanaged {
         object: UnmanagedObject,
@@ -263,7 +270,8 @@ impl Change {
             | Change::AttachUniqueIndex { table, .. }
             | Change::ValidateConstraint { table, .. }
             | Change::ChangeIndex { table, .. }
-            | Change::ChangePartitioning { table, .. } => Some(table),
+            | Change::ChangePartitioning { table, .. }
+            | Change::SetRowSecurity { table, .. } => Some(table),
             Change::SetComment {
                 target:
                     CommentTarget::Table(t) | CommentTarget::Column(t, _) | CommentTarget::Index(t, _),
@@ -652,6 +660,47 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 table: Some(tname.clone()),
             });
         }
+    }
+
+    // Row level security: switched as the files say; where they say nothing,
+    // an enabled one is kept and listed.
+    let enable = desired
+        .row_level_security
+        .filter(|d| live.row_level_security != Some(*d));
+    let force = desired
+        .force_row_level_security
+        .filter(|d| live.force_row_level_security != Some(*d));
+    if enable.is_some() || force.is_some() {
+        changes.push(Change::SetRowSecurity {
+            table: tname.clone(),
+            enable,
+            force,
+        });
+    }
+    let kept: Vec<&str> = [
+        (
+            desired.row_level_security,
+            live.row_level_security,
+            "enabled",
+        ),
+        (
+            desired.force_row_level_security,
+            live.force_row_level_security,
+            "forced",
+        ),
+    ]
+    .into_iter()
+    .filter(|(d, l, _)| d.is_none() && *l == Some(true))
+    .map(|(.., w)| w)
+    .collect();
+    if !kept.is_empty() {
+        changes.push(Change::Unmanaged {
+            object: UnmanagedObject {
+                kind: "row level security".into(),
+                name: format!("{tname}: {}", kept.join(", ")),
+            },
+            table: Some(tname.clone()),
+        });
     }
 
     if let Some(c) = &desired.comment {

@@ -422,6 +422,12 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     if let Some(p) = &t.partition_by {
         let _ = writeln!(out, "partition_by = {}", string(&p.sql));
     }
+    if t.row_level_security == Some(true) {
+        let _ = writeln!(out, "row_level_security = true");
+    }
+    if t.force_row_level_security == Some(true) {
+        let _ = writeln!(out, "force_row_level_security = true");
+    }
 
     // Constraints with PostgreSQL's own names go on their column, as people write them.
     if let Some(pk) = &t.primary_key {

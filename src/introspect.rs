@@ -62,6 +62,7 @@ fn q_tables() -> String {
     format!(
         "SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, \
                   c.relispartition AS partition, ds.description AS comment, \
+                  c.relrowsecurity AS rls, c.relforcerowsecurity AS rls_forced, \
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
@@ -272,6 +273,7 @@ fn q_unmanaged(pg14: bool) -> String {
 /// that `plan` and `dump` show them instead of losing them without a word:
 /// storage parameters, UNLOGGED, tablespaces, REPLICA IDENTITY, column
 /// storage, compression and statistics targets, comments on constraints.
+/// (Row level security is the diff's: the files may say it.)
 fn q_unmanaged_settings(pg14: bool) -> String {
     let rel =
         "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
@@ -314,10 +316,6 @@ fn q_unmanaged_settings(pg14: bool) -> String {
          FROM pg_constraint co JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass \
          JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {table} \
-         UNION ALL \
-         SELECT 'row level security', {rel} || ': ' || CASE WHEN c.relforcerowsecurity THEN 'enabled, forced' ELSE 'enabled' END \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND {table} \
          UNION ALL \
          SELECT 'table access method', {rel} || ': ' || am.amname \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = c.relam \
@@ -368,6 +366,8 @@ struct RawTable {
     partition: bool,
     partition_by: Option<String>,
     comment: Option<String>,
+    rls: bool,
+    rls_forced: bool,
     rows: f64,
     bytes: i64,
     /// Columns, dropped ones too: room for the columns read.
@@ -670,7 +670,7 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 
 impl RawTable {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, partition_by, rows, bytes, natts] =
+        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts] =
             fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
@@ -678,6 +678,8 @@ impl RawTable {
             name: text(name)?,
             partition: boolean(partition)?,
             comment: optional(comment),
+            rls: boolean(rls)?,
+            rls_forced: boolean(rls_forced)?,
             partition_by: optional(partition_by),
             rows: number(rows)?,
             bytes: number(bytes)?,
@@ -924,6 +926,8 @@ impl Reader {
         let natts = usize::try_from(t.natts).unwrap_or(0);
         table.columns.reserve_exact(natts);
         table.comment = t.comment;
+        table.row_level_security = Some(t.rls);
+        table.force_row_level_security = Some(t.rls_forced);
         table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
         table.stats = Some(TableStats {
             rows: t.rows,
@@ -1604,6 +1608,7 @@ mod tests {
         let e = fields::<3>(&row(4)).unwrap_err();
         assert!(e.contains("4 columns where 3"), "{e}");
         assert!(RawTable::from_row(row(2)).is_err());
+        assert!(RawTable::from_row(row(9)).is_err());
         assert!(RawColumn::from_row(Row::new()).is_err());
         assert!(RawConstraint::from_row(row(19)).is_err());
         assert!(RawIndex::from_row(row(15)).is_err());

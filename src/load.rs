@@ -121,6 +121,8 @@ struct RawEnum {
 struct RawTable {
     comment: Option<String>,
     deprecated: Option<String>,
+    row_level_security: Option<bool>,
+    force_row_level_security: Option<bool>,
     partition_by: Option<Spanned<String>>,
     primary_key: Option<Spanned<ShortOrFull<Vec<String>, RawPrimaryKeyFull>>>,
     #[serde(default)]
@@ -1415,6 +1417,8 @@ fn build_table(
     table.origin = Some(origin.clone());
     table.comment = raw.comment.clone();
     table.deprecated = raw.deprecated.clone();
+    table.row_level_security = raw.row_level_security;
+    table.force_row_level_security = raw.force_row_level_security;
     if let Some(p) = &raw.partition_by {
         match expr::parse_partition_key(p.get_ref()) {
             Ok(e) => table.partition_by = Some(e),

@@ -388,6 +388,11 @@ pub struct Table {
     pub partition_by: Option<Expr>,
     pub comment: Option<String>,
     pub deprecated: Option<String>,
+    /// `ALTER TABLE ... ENABLE ROW LEVEL SECURITY` (pg_class.relrowsecurity);
+    /// from the files, `None` when they do not say (the database's stays).
+    pub row_level_security: Option<bool>,
+    /// `FORCE ROW LEVEL SECURITY` (relforcerowsecurity): the owner too.
+    pub force_row_level_security: Option<bool>,
     pub origin: Option<Origin>,
     pub stats: Option<TableStats>,
 }
@@ -405,6 +410,8 @@ impl Table {
             partition_by: None,
             comment: None,
             deprecated: None,
+            row_level_security: None,
+            force_row_level_security: None,
             origin: None,
             stats: None,
         }

@@ -252,6 +252,11 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                 "ACCESS EXCLUSIVE",
             ));
         }
+        out.extend(row_security(
+            &t.name,
+            t.row_level_security.filter(|e| *e),
+            t.force_row_level_security.filter(|f| *f),
+        ));
         created.insert(t.name.clone());
         late_fks.extend(deferred.into_iter().map(|fk| (t.name.clone(), fk, None)));
         for i in &t.indexes {
@@ -526,6 +531,11 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     out.push(c.online(2, id, sql, lock));
                 }
             }
+            Change::SetRowSecurity {
+                table,
+                enable,
+                force,
+            } => out.extend(row_security(table, *enable, *force)),
             Change::SetIdentityOptions { table, column, .. } => {
                 let ty = column.ty.as_str();
                 let options = column
@@ -677,6 +687,37 @@ pub(crate) fn create_domain(d: &Domain) -> String {
         ));
     }
     sql
+}
+
+/// `ALTER TABLE ... ENABLE/DISABLE ROW LEVEL SECURITY` and `... [NO] FORCE
+/// ROW LEVEL SECURITY`, for the switches given.
+fn row_security(table: &QualName, enable: Option<bool>, force: Option<bool>) -> Vec<Statement> {
+    let mut out = Vec::new();
+    if let Some(e) = enable {
+        out.push(Statement::new(
+            format!("row-level-security:{table}"),
+            format!(
+                "ALTER TABLE {} {} ROW LEVEL SECURITY",
+                table.sql(),
+                if e { "ENABLE" } else { "DISABLE" }
+            ),
+            Some(table),
+            "ACCESS EXCLUSIVE",
+        ));
+    }
+    if let Some(f) = force {
+        out.push(Statement::new(
+            format!("force-row-level-security:{table}"),
+            format!(
+                "ALTER TABLE {} {} ROW LEVEL SECURITY",
+                table.sql(),
+                if f { "FORCE" } else { "NO FORCE" }
+            ),
+            Some(table),
+            "ACCESS EXCLUSIVE",
+        ));
+    }
+    out
 }
 
 /// `ALTER SEQUENCE`: every option as the files say (the current value
