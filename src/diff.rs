@@ -70,6 +70,8 @@ pub enum CommentTarget {
     Enum(QualName),
     /// An index of a table (table, index name).
     Index(QualName, String),
+    /// A constraint of a table (table, constraint name).
+    Constraint(QualName, String),
     Sequence(QualName),
 }
 
@@ -274,7 +276,10 @@ impl Change {
             | Change::SetRowSecurity { table, .. } => Some(table),
             Change::SetComment {
                 target:
-                    CommentTarget::Table(t) | CommentTarget::Column(t, _) | CommentTarget::Index(t, _),
+                    CommentTarget::Table(t)
+                    | CommentTarget::Column(t, _)
+                    | CommentTarget::Index(t, _)
+                    | CommentTarget::Constraint(t, _),
                 ..
             } => Some(t),
             Change::Unmanaged { table, .. } => table.as_ref(),
@@ -701,6 +706,28 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
             },
             table: Some(tname.clone()),
         });
+    }
+
+    // Comments on constraints: set as the files say; one they leave out is
+    // kept and listed.
+    for (name, c) in &desired.constraint_comments {
+        if live.constraint_comments.get(name) != Some(c) {
+            changes.push(Change::SetComment {
+                target: CommentTarget::Constraint(tname.clone(), name.clone()),
+                comment: c.clone(),
+            });
+        }
+    }
+    for name in live.constraint_comments.keys() {
+        if !desired.constraint_comments.contains_key(name) {
+            changes.push(Change::Unmanaged {
+                object: UnmanagedObject {
+                    kind: "comment on constraint".into(),
+                    name: format!("{name} on {tname}"),
+                },
+                table: Some(tname.clone()),
+            });
+        }
     }
 
     if let Some(c) = &desired.comment {

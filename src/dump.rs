@@ -602,6 +602,16 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
             let _ = writeln!(out, "{} = {}", key(&fk.name), inline_table(&f));
         }
     }
+    if !t.constraint_comments.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            header("tables", &t.name, Some("constraint_comments"))
+        );
+        for (name, c) in &t.constraint_comments {
+            let _ = writeln!(out, "{} = {}", key(name), string(c));
+        }
+    }
     out
 }
 

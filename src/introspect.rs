@@ -118,6 +118,7 @@ fn q_constraints(pg15: bool) -> String {
                   co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update, \
                   co.condeferrable AS deferrable, co.condeferred AS deferred, co.convalidated AS validated, \
                   co.conislocal AS local, {nulls_not_distinct} AS nulls_not_distinct, co.connoinherit AS no_inherit, \
+                  obj_description(co.oid, 'pg_constraint') AS comment, \
                   CASE WHEN co.contype IN ('p', 'u') THEN ARRAY(SELECT k.num FROM pg_index ix, \
                         unnest(ix.indkey::int2[]) WITH ORDINALITY k(num, ord) \
                         WHERE ix.indexrelid = co.conindid AND k.ord > ix.indnkeyatts ORDER BY k.ord) END AS included, \
@@ -272,8 +273,8 @@ fn q_unmanaged(pg14: bool) -> String {
 /// format does not carry, one row each (kind, `<object>: <setting>`), so
 /// that `plan` and `dump` show them instead of losing them without a word:
 /// storage parameters, UNLOGGED, tablespaces, REPLICA IDENTITY, column
-/// storage, compression and statistics targets, comments on constraints.
-/// (Row level security is the diff's: the files may say it.)
+/// storage, compression and statistics targets. (Row level security and
+/// comments on constraints are the diff's: the files may say them.)
 fn q_unmanaged_settings(pg14: bool) -> String {
     let rel =
         "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
@@ -311,11 +312,6 @@ fn q_unmanaged_settings(pg14: bool) -> String {
          JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE a.attnum > 0 AND NOT a.attisdropped AND {table} \
            AND (a.attstorage <> ty.typstorage OR {compression} <> '' OR a.attstattarget >= 0) \
-         UNION ALL \
-         SELECT 'comment on constraint', co.conname || ' on ' || {rel} \
-         FROM pg_constraint co JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass \
-         JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE {table} \
          UNION ALL \
          SELECT 'table access method', {rel} || ': ' || am.amname \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = c.relam \
@@ -442,6 +438,7 @@ struct RawConstraint {
     nulls_not_distinct: bool,
     /// A check's NO INHERIT.
     no_inherit: bool,
+    comment: Option<String>,
     /// A key's INCLUDE columns (attribute numbers).
     included: Option<Vec<i16>>,
     /// pg_constraint.confmatchtype: `f` full, `s` simple.
@@ -745,7 +742,7 @@ impl RawColumn {
 
 impl RawConstraint {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, no_inherit, included, match_type, del_set_cols, expr, definition] =
+        let [rel, name, kind, keys, ref_schema, ref_table, ref_rel, ref_keys, ref_columns, on_delete, on_update, deferrable, deferred, validated, local, nulls_not_distinct, no_inherit, comment, included, match_type, del_set_cols, expr, definition] =
             fields(&row)?;
         Ok(RawConstraint {
             rel: number(rel)?,
@@ -765,6 +762,7 @@ impl RawConstraint {
             local: boolean(local)?,
             nulls_not_distinct: boolean(nulls_not_distinct)?,
             no_inherit: boolean(no_inherit)?,
+            comment: optional(comment),
             included: numbers(included)?,
             match_type: code(match_type)?,
             del_set_cols: numbers(del_set_cols)?,
@@ -1031,6 +1029,9 @@ impl Reader {
         let include = names(&c.included);
         let on_delete_columns = names(&c.del_set_cols);
         let table = &mut self.rels[r].table;
+        if let (Some(cm), 'p' | 'u' | 'c' | 'f') = (&c.comment, c.kind) {
+            table.constraint_comments.insert(c.name.clone(), cm.clone());
+        }
         match c.kind {
             'p' => {
                 table.primary_key = Some(Key {
@@ -1611,6 +1612,7 @@ mod tests {
         assert!(RawTable::from_row(row(9)).is_err());
         assert!(RawColumn::from_row(Row::new()).is_err());
         assert!(RawConstraint::from_row(row(19)).is_err());
+        assert!(RawConstraint::from_row(row(22)).is_err());
         assert!(RawIndex::from_row(row(15)).is_err());
         assert!(RawSequence::from_row(row(13)).is_err());
     }

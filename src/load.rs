@@ -123,6 +123,9 @@ struct RawTable {
     deprecated: Option<String>,
     row_level_security: Option<bool>,
     force_row_level_security: Option<bool>,
+    /// Comments on the table's constraints, by constraint name.
+    #[serde(default)]
+    constraint_comments: IndexMap<Spanned<String>, String>,
     partition_by: Option<Spanned<String>>,
     primary_key: Option<Spanned<ShortOrFull<Vec<String>, RawPrimaryKeyFull>>>,
     #[serde(default)]
@@ -1874,6 +1877,25 @@ fn build_table(
             valid: true,
             origin: Some(io),
         });
+    }
+    // Comments on constraints: each names one of the table's constraints.
+    for (name, comment) in &raw.constraint_comments {
+        let n = name.get_ref();
+        let known = table.primary_key.as_ref().is_some_and(|k| &k.name == n)
+            || table.uniques.iter().any(|k| &k.name == n)
+            || table.checks.iter().any(|c| &c.name == n)
+            || table.foreign_keys.iter().any(|f| &f.name == n);
+        if known {
+            table.constraint_comments.insert(n.clone(), comment.clone());
+        } else {
+            errors.at(
+                &src.origin(name.span()),
+                format!(
+                    "`constraint_comments` names constraint `{n}`, which table `{}` does not have",
+                    table.name
+                ),
+            );
+        }
     }
     table
 }

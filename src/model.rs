@@ -393,6 +393,9 @@ pub struct Table {
     pub row_level_security: Option<bool>,
     /// `FORCE ROW LEVEL SECURITY` (relforcerowsecurity): the owner too.
     pub force_row_level_security: Option<bool>,
+    /// Comments on the table's constraints (primary key, unique, check,
+    /// foreign key), by constraint name.
+    pub constraint_comments: std::collections::BTreeMap<String, String>,
     pub origin: Option<Origin>,
     pub stats: Option<TableStats>,
 }
@@ -412,6 +415,7 @@ impl Table {
             deprecated: None,
             row_level_security: None,
             force_row_level_security: None,
+            constraint_comments: std::collections::BTreeMap::new(),
             origin: None,
             stats: None,
         }

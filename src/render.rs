@@ -121,6 +121,9 @@ pub const MAY_FAIL: &str = "may fail on existing rows";
 pub fn render(changes: &[&Change]) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut late_fks = Vec::new();
+    // Comments on constraints: last, when every constraint exists (online,
+    // after phase 3, where a unique constraint is attached).
+    let mut late_comments = Vec::new();
     // The literals of enum values added to existing types, as statements quote them.
     let mut added_values = Vec::new();
 
@@ -279,6 +282,10 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                 ));
             }
         }
+        // Once every constraint of the table exists (some come last).
+        late_comments.extend(t.constraint_comments.iter().map(|(name, cm)| {
+            comment_stmt(&CommentTarget::Constraint(t.name.clone(), name.clone()), cm)
+        }));
     }
 
     // Existing tables: columns, defaults, nullability, constraints, indexes, comments.
@@ -560,6 +567,14 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     "ACCESS EXCLUSIVE",
                 ));
             }
+            Change::SetComment {
+                target: target @ CommentTarget::Constraint(..),
+                comment,
+            } => {
+                let c = comment_stmt(target, comment);
+                let (id, sql, lock) = (c.id.clone(), c.sql.clone(), c.lock);
+                late_comments.push(c.online(3, id, sql, lock));
+            }
             Change::SetComment { target, comment } => out.push(comment_stmt(target, comment)),
             _ => {}
         }
@@ -585,6 +600,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             }
         }
     }
+    out.extend(late_comments);
     mark_enum_values_used(&mut out, &added_values);
     out
 }
@@ -1015,6 +1031,17 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
                 "SHARE UPDATE EXCLUSIVE",
             )
         }
+        CommentTarget::Constraint(t, c) => Statement::new(
+            format!("constraint-comment:{t}.{c}"),
+            format!(
+                "COMMENT ON CONSTRAINT {} ON {} IS {}",
+                quote_ident(c),
+                t.sql(),
+                quote_literal(comment)
+            ),
+            Some(t),
+            "SHARE UPDATE EXCLUSIVE",
+        ),
         CommentTarget::Sequence(q) => Statement::new(
             format!("comment:{q}"),
             format!(

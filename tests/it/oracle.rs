@@ -568,7 +568,7 @@ fn comment_kind(
         "TRIGGER" if reported("trigger") => Some("trigger"),
         "POLICY" if reported("policy") => Some("policy"),
         "RULE" if reported("rule") => Some("rule"),
-        "CONSTRAINT" => Some("comments on constraints"),
+        "CONSTRAINT" if reported("comment on constraint") => Some("comments on constraints"),
         "SCHEMA" if named("schema", target) => Some("schema"),
         "SCHEMA" => Some("comments on schemas"),
         "INDEX" => indexes.get(&qualified(&e.schema, target)).copied(),
