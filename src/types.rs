@@ -158,20 +158,9 @@ const INTERVAL_FIELDS: &[&str] = &[
 /// pg_opclass marks them: for comparing index keys where no database can
 /// say (an explicit default is no difference). `None` when not known here.
 pub fn default_opclass(method: &str, ty: &str) -> Option<&'static str> {
-    let base = ty.split('(').next().unwrap_or(ty).trim();
-    let base = match ty.find(')') {
-        // `timestamp(3) with time zone`: the words after the modifier count.
-        Some(c) if base != ty.trim() => {
-            let rest = ty[c + 1..].trim();
-            if rest.is_empty() || rest.ends_with("[]") {
-                base.to_string()
-            } else {
-                format!("{base} {rest}")
-            }
-        }
-        _ => base.to_string(),
-    };
-    let array = ty.trim().ends_with("[]");
+    // `timestamp(3) with time zone[]`: the base without modifier and brackets.
+    let (base, _, dims) = split(ty).ok()?;
+    let array = dims > 0;
     match (method, array) {
         ("gin", true) | ("btree", true) | ("hash", true) => return Some("array_ops"),
         ("gin", false) => {
