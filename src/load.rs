@@ -715,38 +715,44 @@ fn name_parts(s: &str) -> Result<Vec<String>, String> {
     types::ident_parts(s, false)
 }
 
+/// The name of one part (`name`, public) or two (`schema.name`), none empty.
+fn name_of_parts(parts: &[String]) -> Option<QualName> {
+    if parts.iter().any(String::is_empty) {
+        return None;
+    }
+    match parts {
+        [name] => Some(QualName::new("public", name.clone())),
+        [schema, name] => Some(QualName::new(schema.clone(), name.clone())),
+        _ => None,
+    }
+}
+
 /// `name`, `schema.name`, or with a part that holds a dot in double quotes:
 /// `"v1.events"`, `"my.schema".t` (exact case; default schema public).
 fn qualified(s: &str) -> Result<QualName, String> {
     let parts = name_parts(s)?;
-    if parts.iter().any(String::is_empty) {
-        return Err(format!(
-            "empty name in `{s}`: expected `name` or `schema.name`"
-        ));
-    }
-    match <[String; 1]>::try_from(parts) {
-        Ok([name]) => Ok(QualName::new("public", name)),
-        Err(parts) => match <[String; 2]>::try_from(parts) {
-            Ok([schema, name]) => Ok(QualName::new(schema, name)),
-            Err(_) => Err(format!(
+    name_of_parts(&parts).ok_or_else(|| {
+        if parts.iter().any(String::is_empty) {
+            format!("empty name in `{s}`: expected `name` or `schema.name`")
+        } else {
+            format!(
                 "`{s}` has more than one dot outside quotes: expected `name` or `schema.name`; \
                  write a name that holds a dot in double quotes, as in `\"v1.events\"` or `public.\"v1.events\"`"
-            )),
-        },
-    }
+            )
+        }
+    })
+}
+
+/// `qualified`, its error reported at `o` (then `None`).
+fn qualified_at(errors: &mut Errors, o: &Origin, s: &str) -> Option<QualName> {
+    qualified(s).map_err(|m| errors.at(o, m)).ok()
 }
 
 /// `table.column` or `schema.table.column` (quote-aware, see `name_parts`).
 fn owned_by(s: &str) -> Option<(QualName, String)> {
     let mut parts = name_parts(s).ok()?;
-    let column = parts.pop()?;
-    let table = match parts.as_slice() {
-        [t] => QualName::new("public", t.clone()),
-        [schema, t] => QualName::new(schema.clone(), t.clone()),
-        _ => return None,
-    };
-    (!column.is_empty() && !table.name.is_empty() && !table.schema.is_empty())
-        .then_some((table, column))
+    let column = parts.pop().filter(|c| !c.is_empty())?;
+    Some((name_of_parts(&parts)?, column))
 }
 
 /// `table(col, ...)` or `schema.table(col, ...)`.
@@ -1099,12 +1105,8 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         }
         for (key, e) in &raw.enums {
             let o = src.origin(key.span());
-            let name = match qualified(key.get_ref()) {
-                Ok(n) => n,
-                Err(m) => {
-                    errors.at(&o, m);
-                    continue;
-                }
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
             };
             if errors.defined_twice(&o, "enum", &name, enum_origin.get(&name)) {
                 continue;
@@ -1154,12 +1156,8 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     for &(src, raw) in &files {
         for (key, d) in &raw.domains {
             let o = src.origin(key.span());
-            let name = match qualified(key.get_ref()) {
-                Ok(n) => n,
-                Err(m) => {
-                    errors.at(&o, m);
-                    continue;
-                }
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
             };
             if errors.defined_twice(
                 &o,
@@ -1176,12 +1174,8 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         }
         for (key, q) in &raw.sequences {
             let o = src.origin(key.span());
-            let name = match qualified(key.get_ref()) {
-                Ok(n) => n,
-                Err(m) => {
-                    errors.at(&o, m);
-                    continue;
-                }
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
             };
             if errors.defined_twice(&o, "sequence", &name, sequence_origin.get(&name)) {
                 continue;
