@@ -190,7 +190,9 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
                           'checks', (SELECT coalesce(json_agg(json_build_array(co.conname, pg_get_expr(co.conbin, 0, true))), '[]') \
                                      FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c'))), '[]') \
                        FROM pg_type t WHERE t.typnamespace = pg_my_temp_schema() AND t.typtype = 'd' AND t.typname LIKE '{PREFIX}dom\\_%'), \
-           'default_opclasses', (SELECT coalesce(json_agg(oid::int8), '[]') FROM pg_opclass WHERE opcdefault))",
+           'default_opclasses', (SELECT coalesce(json_agg(DISTINCT opc.oid::int8), '[]') FROM pg_opclass opc \
+                                 JOIN pg_index i ON opc.oid = ANY (i.indclass::oid[]) JOIN pg_class ic ON ic.oid = i.indexrelid \
+                                 WHERE opc.opcdefault AND ic.relnamespace = pg_my_temp_schema() AND ic.relname LIKE '{PREFIX}idx\\_%'))",
         index_json_query(
             &format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"),
             true,
@@ -252,7 +254,8 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         .map(|c| (c.name, c.expr))
         .collect();
     // Which keys of each probe index have their type's default operator class
-    // (PostgreSQL then prints none, whatever the files named).
+    // (PostgreSQL then prints none, whatever the files named); only the probe
+    // indexes' classes are read.
     let defaults: std::collections::HashSet<i64> = printed.default_opclasses.into_iter().collect();
     let default_keys: HashMap<String, Vec<bool>> = printed
         .indexes
