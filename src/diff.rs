@@ -26,21 +26,13 @@ impl Constraint {
     pub fn definition(&self) -> String {
         match self {
             Constraint::Unique(k) => format!("UNIQUE {}", k.body()),
-            Constraint::Check(c) => format!(
-                "CHECK ({}){}",
-                c.expr.sql,
-                if c.no_inherit { " NO INHERIT" } else { "" }
-            ),
+            Constraint::Check(c) => c.definition(false),
             Constraint::ForeignKey(f) => f.definition(),
         }
     }
     fn compare_key(&self) -> String {
         match self {
-            Constraint::Check(c) => format!(
-                "CHECK ({}){}",
-                c.expr.key,
-                if c.no_inherit { " NO INHERIT" } else { "" }
-            ),
+            Constraint::Check(c) => c.definition(true),
             other => other.definition(),
         }
     }
@@ -786,21 +778,24 @@ fn same_index(
         // A type's default operator class named is the one left out.
         let method = i.method.clone();
         for k in &mut i.keys {
-            if let (crate::model::IndexKeyPart::Column(c), Some(o)) = (&k.part, &k.opclass) {
-                let default =
-                    column_type(c).and_then(|t| crate::types::default_opclass(&method, &t));
-                if o.schema.is_none() && default == Some(o.name.as_str()) {
-                    k.opclass = None;
+            match &mut k.part {
+                crate::model::IndexKeyPart::Column(c) => {
+                    let default =
+                        column_type(c).and_then(|t| crate::types::default_opclass(&method, &t));
+                    if k.opclass
+                        .as_ref()
+                        .is_some_and(|o| o.schema.is_none() && default == Some(o.name.as_str()))
+                    {
+                        k.opclass = None;
+                    }
+                }
+                crate::model::IndexKeyPart::Expression(e) => {
+                    e.key = crate::expr::loose_key(&e.key, textual);
                 }
             }
         }
         if let Some(p) = i.predicate.as_mut() {
             p.key = crate::expr::loose_key(&p.key, textual);
-        }
-        for k in &mut i.keys {
-            if let crate::model::IndexKeyPart::Expression(e) = &mut k.part {
-                e.key = crate::expr::loose_key(&e.key, textual);
-            }
         }
         i.compare_key()
     };

@@ -542,12 +542,7 @@ impl Key {
             },
             crate::names::quote_list(&self.columns)
         );
-        if !self.include.is_empty() {
-            s.push_str(&format!(
-                " INCLUDE ({})",
-                crate::names::quote_list(&self.include)
-            ));
-        }
+        s.push_str(&include_sql(&self.include));
         if self.deferrable {
             s.push_str(" DEFERRABLE");
             if self.initially_deferred {
@@ -555,6 +550,15 @@ impl Key {
             }
         }
         s
+    }
+}
+
+/// ` INCLUDE (a, b)` of an index or a key's index; empty for no columns.
+pub fn include_sql(columns: &[String]) -> String {
+    if columns.is_empty() {
+        String::new()
+    } else {
+        format!(" INCLUDE ({})", crate::names::quote_list(columns))
     }
 }
 
@@ -581,6 +585,18 @@ pub struct Check {
     /// `NO INHERIT`: not passed on to the tables that inherit (pg_constraint.connoinherit).
     pub no_inherit: bool,
     pub origin: Option<Origin>,
+}
+
+impl Check {
+    /// `CHECK (expr)[ NO INHERIT]`: with `key`, the normalized expression (to
+    /// compare); without, the SQL to run.
+    pub fn definition(&self, key: bool) -> String {
+        format!(
+            "CHECK ({}){}",
+            if key { &self.expr.key } else { &self.expr.sql },
+            if self.no_inherit { " NO INHERIT" } else { "" }
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -732,12 +748,7 @@ impl Index {
     pub fn body(&self, key: bool) -> String {
         let keys: Vec<String> = self.keys.iter().map(|k| k.sql(key)).collect();
         let mut s = format!("({})", keys.join(", "));
-        if !self.include.is_empty() {
-            s.push_str(&format!(
-                " INCLUDE ({})",
-                crate::names::quote_list(&self.include)
-            ));
-        }
+        s.push_str(&include_sql(&self.include));
         if self.nulls_not_distinct {
             s.push_str(" NULLS NOT DISTINCT");
         }

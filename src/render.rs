@@ -652,11 +652,7 @@ fn unique_index_sql(table: &QualName, k: &crate::model::Key) -> String {
         quote_ident(&k.name),
         table.sql(),
         crate::names::quote_list(&k.columns),
-        if k.include.is_empty() {
-            String::new()
-        } else {
-            format!(" INCLUDE ({})", crate::names::quote_list(&k.include))
-        },
+        crate::model::include_sql(&k.include),
         if k.nulls_not_distinct {
             " NULLS NOT DISTINCT"
         } else {
@@ -708,32 +704,37 @@ pub(crate) fn create_domain(d: &Domain) -> String {
 /// `ALTER TABLE ... ENABLE/DISABLE ROW LEVEL SECURITY` and `... [NO] FORCE
 /// ROW LEVEL SECURITY`, for the switches given.
 fn row_security(table: &QualName, enable: Option<bool>, force: Option<bool>) -> Vec<Statement> {
-    let mut out = Vec::new();
-    if let Some(e) = enable {
-        out.push(Statement::new(
+    // (Each id spelled out: tests/it/quoting.rs reads the kinds from here.)
+    [
+        (
+            enable,
             format!("row-level-security:{table}"),
-            format!(
-                "ALTER TABLE {} {} ROW LEVEL SECURITY",
-                table.sql(),
-                if e { "ENABLE" } else { "DISABLE" }
-            ),
-            Some(table),
-            "ACCESS EXCLUSIVE",
-        ));
-    }
-    if let Some(f) = force {
-        out.push(Statement::new(
+            "ENABLE",
+            "DISABLE",
+        ),
+        (
+            force,
             format!("force-row-level-security:{table}"),
-            format!(
-                "ALTER TABLE {} {} ROW LEVEL SECURITY",
-                table.sql(),
-                if f { "FORCE" } else { "NO FORCE" }
-            ),
-            Some(table),
-            "ACCESS EXCLUSIVE",
-        ));
-    }
-    out
+            "FORCE",
+            "NO FORCE",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(switch, id, on, off)| {
+        switch.map(|s| {
+            Statement::new(
+                id,
+                format!(
+                    "ALTER TABLE {} {} ROW LEVEL SECURITY",
+                    table.sql(),
+                    if s { on } else { off }
+                ),
+                Some(table),
+                "ACCESS EXCLUSIVE",
+            )
+        })
+    })
+    .collect()
 }
 
 /// `ALTER SEQUENCE`: every option as the files say (the current value
