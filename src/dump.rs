@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::model::{
-    Catalog, Column, Domain, EnumType, FkAction, Index, IndexKey, IndexKeyPart, ObjName, QualName,
-    SeqOptions, Sequence, Table, UnmanagedObject,
+    Catalog, Column, Domain, EnumType, FkAction, Index, IndexKey, IndexKeyPart, Key, ObjName,
+    QualName, SeqOptions, Sequence, Table, UnmanagedObject,
 };
 use crate::names;
 
@@ -369,6 +369,25 @@ fn write_sequence(out: &mut String, s: &Sequence) {
     }
 }
 
+/// A primary key's or unique constraint's full form: its `columns`, then
+/// each option it has (`include`, `deferrable`, ...).
+fn key_fields(k: &Key) -> Vec<(&'static str, String)> {
+    let mut f = vec![("columns", list(&k.columns))];
+    if !k.include.is_empty() {
+        f.push(("include", list(&k.include)));
+    }
+    for (set, name) in [
+        (k.deferrable, "deferrable"),
+        (k.initially_deferred, "initially_deferred"),
+        (k.nulls_not_distinct, "nulls_not_distinct"),
+    ] {
+        if set {
+            f.push((name, "true".into()));
+        }
+    }
+    f
+}
+
 /// The keys of sequence options that are not the default (`start = 1000`, `cycle = true`).
 fn seq_option_fields(o: &SeqOptions) -> Vec<(&'static str, String)> {
     let mut f: Vec<(&str, String)> = [
@@ -438,21 +457,12 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
             cols if implicit && plain => {
                 let _ = writeln!(out, "primary_key = {}", list(cols));
             }
-            cols => {
+            _ => {
                 let mut f = Vec::new();
                 if !implicit {
                     f.push(("name", string(&pk.name)));
                 }
-                f.push(("columns", list(cols)));
-                if !pk.include.is_empty() {
-                    f.push(("include", list(&pk.include)));
-                }
-                if pk.deferrable {
-                    f.push(("deferrable", "true".into()));
-                }
-                if pk.initially_deferred {
-                    f.push(("initially_deferred", "true".into()));
-                }
+                f.extend(key_fields(pk));
                 let _ = writeln!(out, "primary_key = {}", inline_table(&f));
             }
         }
@@ -528,19 +538,7 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     if !uniques.is_empty() {
         let _ = writeln!(out, "\n{}", header("tables", &t.name, Some("unique")));
         for u in uniques {
-            let mut f = vec![("columns", list(&u.columns))];
-            if !u.include.is_empty() {
-                f.push(("include", list(&u.include)));
-            }
-            if u.deferrable {
-                f.push(("deferrable", "true".into()));
-            }
-            if u.initially_deferred {
-                f.push(("initially_deferred", "true".into()));
-            }
-            if u.nulls_not_distinct {
-                f.push(("nulls_not_distinct", "true".into()));
-            }
+            let f = key_fields(u);
             let value = if f.len() == 1 {
                 list(&u.columns)
             } else {
