@@ -376,6 +376,20 @@ fn check_in(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Write `text` as `dir/side/file`, the directory made when missing.
+fn write_side(dir: &Path, side: &str, file: &str, text: &str) {
+    std::fs::create_dir_all(dir.join(side)).unwrap();
+    std::fs::write(dir.join(side).join(file), text).unwrap();
+}
+
+/// `check --from a --schema b` and the other way round both find no change.
+fn assert_no_change_either_way(dir: &Path, a: &str, b: &str) {
+    for (from, to) in [(a, b), (b, a)] {
+        let r = check_in(dir, &["--schema", to, "--from", from]);
+        assert_eq!(r.code, 0, "{from} -> {to}: {r}");
+    }
+}
+
 /// `check --from DIR`: the old side read from a directory (a checkout of the
 /// base, a release's files), judged by the same rules as `--base`, with each
 /// finding placed in the file that shows it: a removal in the old files, a
@@ -383,10 +397,7 @@ fn check_in(dir: &Path, args: &[&str]) -> Run {
 #[test]
 fn from_a_directory_judges_like_base() {
     let dir = tempfile::tempdir().unwrap();
-    let write = |side: &str, text: &str| {
-        std::fs::create_dir_all(dir.path().join(side)).unwrap();
-        std::fs::write(dir.path().join(side).join("people.toml"), text).unwrap();
-    };
+    let write = |side: &str, text: &str| write_side(dir.path(), side, "people.toml", text);
     write("old", V1);
     write(
         "new",
@@ -453,17 +464,17 @@ fn from_a_directory_judges_like_base() {
 fn equivalent_rewrites_are_no_change_without_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let write = |side: &str, check: &str, predicate: &str| {
-        std::fs::create_dir_all(dir.path().join(side)).unwrap();
-        std::fs::write(
-            dir.path().join(side).join("job.toml"),
-            format!(
+        write_side(
+            dir.path(),
+            side,
+            "job.toml",
+            &format!(
                 "[tables.job.columns]\nid = {{ type = \"bigint\", primary_key = true }}\n\
                  status = {{ type = \"varchar(20)\", not_null = true, check = \"{check}\" }}\n\
                  run_at = {{ type = \"timestamptz\" }}\n\n\
                  [tables.job.indexes]\njob_open_idx = {{ columns = [\"run_at\"], where = \"{predicate}\" }}\n"
             ),
-        )
-        .unwrap();
+        );
     };
     write(
         "restored",
@@ -480,10 +491,7 @@ fn equivalent_rewrites_are_no_change_without_a_database() {
         "status IN ('pending', 'gone')",
         "status IN ('done', 'new')",
     );
-    for (from, to) in [("restored", "natural"), ("natural", "restored")] {
-        let r = check_in(dir.path(), &["--schema", to, "--from", from]);
-        assert_eq!(r.code, 0, "{from} -> {to}: {r}");
-    }
+    assert_no_change_either_way(dir.path(), "restored", "natural");
     let r = check_in(dir.path(), &["--schema", "other", "--from", "restored"]);
     assert_eq!(r.code, 3, "{r}");
     assert!(r.stdout.contains("constraint job_status_check"), "{r}");
@@ -497,17 +505,17 @@ fn equivalent_rewrites_are_no_change_without_a_database() {
 fn default_operator_classes_and_between_are_no_change_without_a_database() {
     let dir = tempfile::tempdir().unwrap();
     let write = |side: &str, opclass: &str, check: &str| {
-        std::fs::create_dir_all(dir.path().join(side)).unwrap();
-        std::fs::write(
-            dir.path().join(side).join("doc.toml"),
-            format!(
+        write_side(
+            dir.path(),
+            side,
+            "doc.toml",
+            &format!(
                 "[domains.percent]\ntype = \"numeric(5,2)\"\ncheck = \"{check}\"\n\n\
                  [tables.doc.columns]\nid = {{ type = \"int\", primary_key = true }}\n\
                  name = {{ type = \"text\" }}\nshare = {{ type = \"percent\" }}\n\n\
                  [tables.doc.indexes]\ndoc_name_idx = {{ columns = [\"name{opclass}\"] }}\n"
             ),
-        )
-        .unwrap();
+        );
     };
     write("written", " text_ops", "VALUE BETWEEN 0 AND 100");
     write(
@@ -516,10 +524,7 @@ fn default_operator_classes_and_between_are_no_change_without_a_database() {
         "VALUE >= 0::numeric AND VALUE <= 100::numeric",
     );
     write("other", " text_pattern_ops", "VALUE BETWEEN 0 AND 100");
-    for (from, to) in [("written", "dumped"), ("dumped", "written")] {
-        let r = check_in(dir.path(), &["--schema", to, "--from", from]);
-        assert_eq!(r.code, 0, "{from} -> {to}: {r}");
-    }
+    assert_no_change_either_way(dir.path(), "written", "dumped");
     let r = check_in(dir.path(), &["--schema", "other", "--from", "dumped"]);
     assert_eq!(r.code, 3, "{r}");
     assert!(r.stdout.contains("index doc_name_idx"), "{r}");
