@@ -224,13 +224,17 @@ const Q_NAMES: &str = "SELECT json_build_object( \
      'collations', (SELECT coalesce(json_object_agg(co.oid, json_build_array(n.nspname, co.collname)), '{}') \
                     FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace))";
 
+/// A relation `c` of schema `n` as plans name it: `t`, or `schema.t` outside public.
+const REL_NAME: &str =
+    "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+
 /// Objects the format does not manage, listed so a person sees them.
 fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
            SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' \
                     WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
-                  CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END AS name \
+                  {REL_NAME} AS name \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
              AND (c.relkind IN ('v', 'm', 'f', 'c') \
@@ -245,7 +249,7 @@ fn q_unmanaged(pg14: bool) -> String {
            WHERE {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                   AND d.objid = p.oid AND d.deptype = 'e') \
            UNION ALL \
-           SELECT 'trigger', t.tgname || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
+           SELECT 'trigger', t.tgname || ' on ' || {REL_NAME} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND {SCHEMA_FILTER} \
            UNION ALL \
@@ -255,11 +259,11 @@ fn q_unmanaged(pg14: bool) -> String {
            WHERE t.typtype = 'r' AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
                   WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
            UNION ALL \
-           SELECT 'policy', pol.polname || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
+           SELECT 'policy', pol.polname || ' on ' || {REL_NAME} \
            FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} \
            UNION ALL \
-           SELECT 'rule', r.rulename || ' on ' || CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END \
+           SELECT 'rule', r.rulename || ' on ' || {REL_NAME} \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
            UNION ALL \
@@ -276,8 +280,7 @@ fn q_unmanaged(pg14: bool) -> String {
 /// storage, compression and statistics targets. (Row level security and
 /// comments on constraints are the diff's: the files may say them.)
 fn q_unmanaged_settings(pg14: bool) -> String {
-    let rel =
-        "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
+    let rel = REL_NAME;
     // attcompression is new in PostgreSQL 14.
     let compression = if pg14 {
         "a.attcompression"
