@@ -26,12 +26,15 @@ pub const ONLINE_KEY: i64 = LOCK_KEY + 1;
 const LOCK_POLL_MAX: Duration = Duration::from_secs(1);
 
 /// `pg_locks` shows a bigint advisory key as its high half in `classid`, its
-/// low half in `objid`, and `objsubid = 1`: the condition that finds `key`
-/// in the `pg_locks` row called `row`.
+/// low half in `objid`, and `objsubid = 1`, with the database it belongs to
+/// (advisory locks are per database: the same key taken in another database
+/// is another lock): the condition that finds `key` of this database in the
+/// `pg_locks` row called `row`.
 fn advisory_key_condition(row: &str, key: i64) -> String {
     let k = key as u64;
     format!(
-        "{row}.locktype = 'advisory' AND {row}.classid = {} AND {row}.objid = {} AND {row}.objsubid = 1",
+        "{row}.locktype = 'advisory' AND {row}.classid = {} AND {row}.objid = {} AND {row}.objsubid = 1 \
+         AND {row}.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())",
         k >> 32,
         k & 0xffff_ffff
     )
@@ -1104,7 +1107,8 @@ mod tests {
     fn advisory_key_condition_splits_the_key_as_pg_locks_does() {
         assert_eq!(
             advisory_key_condition("l", LOCK_KEY),
-            "l.locktype = 'advisory' AND l.classid = 1919247215 AND l.objid = 1852008812 AND l.objsubid = 1"
+            "l.locktype = 'advisory' AND l.classid = 1919247215 AND l.objid = 1852008812 AND l.objsubid = 1 \
+             AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())"
         );
         assert_eq!(ONLINE_KEY - LOCK_KEY, 1);
         assert!(advisory_key_condition("o", ONLINE_KEY).contains("o.objid = 1852008813"));

@@ -450,6 +450,13 @@ fn an_apply_that_waits_too_long_for_the_lock_gives_up_naming_the_holder() {
         "BEGIN; SELECT pg_advisory_xact_lock({})",
         reconcile::apply::LOCK_KEY
     ));
+    // The same key held in another database is another lock: not named.
+    let other = TestDb::new("busy_other");
+    let elsewhere = Session::open(&other.url);
+    elsewhere.exec(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({})",
+        reconcile::apply::LOCK_KEY
+    ));
     let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n"));
     let target = reconcile::Target {
         schema_dir: v2.path().to_path_buf(),
@@ -480,6 +487,11 @@ fn an_apply_that_waits_too_long_for_the_lock_gives_up_naming_the_holder() {
                 e.to_string()
                     .contains(&format!("held by server process {} ", holder.pid)),
                 "the holder is not named: {e}"
+            );
+            assert!(
+                !e.to_string()
+                    .contains(&format!("server process {} ", elsewhere.pid)),
+                "a holder in another database is named: {e}"
             );
         }
         other => panic!("expected Busy, got {other:?}"),
