@@ -55,6 +55,33 @@ pub struct CheckReport {
     pub allowed: Vec<Allowed>,
     /// Only with a database: objects it has that the files do not.
     pub unmanaged: Vec<UnmanagedObject>,
+    /// What the comparison could not verify; it does not fail the check.
+    /// Without a database: each reference to a table outside the files
+    /// (`plan` checks those against the catalog).
+    pub notes: Vec<Note>,
+}
+
+/// Something the guard could not verify, with where the files say it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Note {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// A note for each reference of `files` to a table they do not define:
+/// without a database, nothing says whether it exists.
+fn unverified_references(files: &Catalog) -> Vec<Note> {
+    load::outside_references(files)
+        .into_iter()
+        .map(|(t, fk)| Note {
+            message: format!(
+                "foreign key `{}` of table `{}` references table `{}`, which is not in the files: it cannot be verified without a database (`plan` checks it against the catalog)",
+                fk.name, t.name, fk.ref_table
+            ),
+            origin: load::reference_origin(t, fk),
+        })
+        .collect()
 }
 
 /// Run the guard.
@@ -74,6 +101,7 @@ pub async fn check(schema_dir: &Path, base: &Base) -> Result<CheckReport, Error>
                 warnings,
                 allowed,
                 unmanaged: p.unmanaged,
+                notes: Vec::new(),
             })
         }
         Base::Dir(dir) => {
@@ -368,6 +396,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         warnings,
         allowed,
         unmanaged: Vec::new(),
+        notes: unverified_references(new),
     }
 }
 

@@ -72,7 +72,7 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         let live = read_catalog(&db).await?;
         let desired = loading.await?;
         trace("load (in parallel)", t);
-        Ok::<_, Error>(plan_against(&db, desired, live).await?)
+        plan_against(&db, desired, live).await
     }
     .await;
     db.execute("ROLLBACK").await?;
@@ -109,15 +109,15 @@ pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Er
     db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = plan_in_transaction(db, desired).await;
     db.execute("ROLLBACK").await?;
-    Ok(result?)
+    result
 }
 
 /// Read the catalog, let PostgreSQL print the files' expressions where needed,
 /// diff, classify and render; inside the caller's transaction.
-pub async fn plan_in_transaction(
-    db: &db::Db,
-    desired: &model::Catalog,
-) -> Result<Plan, db::SqlError> {
+///
+/// Errors: a reference of the files to a table outside them that the
+/// database lacks (`Error::Load`, exit 2); a failed statement (`Error::Sql`).
+pub async fn plan_in_transaction(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
     let live = read_catalog(db).await?;
     plan_against(db, desired.clone(), live).await
 }
@@ -130,11 +130,14 @@ async fn read_catalog(db: &db::Db) -> Result<model::Catalog, db::SqlError> {
 }
 
 /// The plan from `desired` to `live`, read in the caller's transaction.
+/// The files' references to tables outside them are checked against `live`
+/// first (`load::check_outside_references`).
 async fn plan_against(
     db: &db::Db,
     mut desired: model::Catalog,
     mut live: model::Catalog,
-) -> Result<Plan, db::SqlError> {
+) -> Result<Plan, Error> {
+    load::check_outside_references(&desired, &live)?;
     let t = std::time::Instant::now();
     canon::canonicalize(db, &mut desired, &live).await?;
     trace("canonicalize", t);

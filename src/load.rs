@@ -2021,8 +2021,10 @@ fn check_references(cat: &Catalog, errors: &mut Errors) {
                 .clone()
                 .or_else(|| t.origin.clone())
                 .expect("files have origins");
+            // A table outside the files (`auth.users`) is checked against
+            // the database when planning (`check_outside_references`).
             match cat.tables.get(&fk.ref_table) {
-                None => errors.at(&o, format!("foreign key `{}` of table `{}` references table `{}`, which no schema file defines", fk.name, t.name, fk.ref_table)),
+                None => {}
                 Some(target) => {
                     for c in &fk.ref_columns {
                         if target.column(c).is_none() {
@@ -2032,6 +2034,77 @@ fn check_references(cat: &Catalog, errors: &mut Errors) {
                 }
             }
         }
+    }
+}
+
+/// The foreign keys of `cat` that reference a table `cat` does not define
+/// (a table that exists in the database but not in the files, such as
+/// Supabase's `auth.users`), with their table, in file order.
+pub fn outside_references(cat: &Catalog) -> Vec<(&Table, &ForeignKey)> {
+    cat.tables
+        .values()
+        .flat_map(|t| t.foreign_keys.iter().map(move |fk| (t, fk)))
+        .filter(|(_, fk)| !cat.tables.contains_key(&fk.ref_table))
+        .collect()
+}
+
+/// Where a foreign key of the files was written: its own origin, else its table's.
+pub fn reference_origin(t: &Table, fk: &ForeignKey) -> Option<Origin> {
+    fk.origin.clone().or_else(|| t.origin.clone())
+}
+
+/// Check the references of `desired` to tables outside the files against
+/// the live catalog `live` (read before any `exclude` pattern is applied):
+/// the referenced table must exist there and have the referenced columns.
+/// Pure. Errors: one diagnostic per missing table or column, at the foreign
+/// key's file, line and column (an input error, exit 2).
+pub fn check_outside_references(desired: &Catalog, live: &Catalog) -> Result<(), LoadError> {
+    let mut errors = Errors::default();
+    for (t, fk) in outside_references(desired) {
+        let Some(o) = reference_origin(t, fk) else {
+            continue;
+        };
+        let reference = format!(
+            "{}({})",
+            fk.ref_table.key(),
+            fk.ref_columns
+                .iter()
+                .map(|c| crate::model::key_part(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        match live.tables.get(&fk.ref_table) {
+            None => errors.at(
+                &o,
+                format!(
+                    "foreign key `{}` of table `{}` references `{reference}`, but table `{}` is neither defined in the schema files nor present in the database; expected a table of the files, or one the database has",
+                    fk.name, t.name, fk.ref_table
+                ),
+            ),
+            Some(target) => {
+                for c in &fk.ref_columns {
+                    if target.column(c).is_none() {
+                        let has: Vec<&str> =
+                            target.columns.iter().map(|c| c.name.as_str()).collect();
+                        errors.at(
+                            &o,
+                            format!(
+                                "foreign key `{}` of table `{}` references `{reference}`, but table `{}` in the database has no column `{c}` (it has: {})",
+                                fk.name,
+                                t.name,
+                                fk.ref_table,
+                                has.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if errors.0.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadError(errors.0))
     }
 }
 
@@ -2298,17 +2371,65 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
             "{e}"
         );
 
-        let e = err(&[(
-            "t.toml",
-            "[tables.t.columns]\nx = { type = \"int\", references = \"nope(id)\" }\n",
-        )]);
-        assert!(e.contains("t.toml:2:") && e.contains("`nope`"), "{e}");
-
         let e = err(&[("t.toml", "[tables.t.columns]\nx = { type = \"int\" }\n[tables.t.indexes]\ni = { columns = [\"y\"] }\n")]);
         assert!(e.contains("t.toml:4:") && e.contains("column `y`"), "{e}");
 
         let e = err(&[("t.toml", "[tables.t\n")]);
         assert!(e.starts_with("t.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn references_outside_the_files_load_and_are_checked_against_the_database() {
+        let desired = load(&[(
+            "t.toml",
+            "[tables.t.columns]\nid = { type = \"int\", primary_key = true }\n\
+             a = { type = \"uuid\", references = \"auth.users(id)\" }\n\
+             b = { type = \"uuid\", references = \"auth.users(uid)\" }\n\
+             c = { type = \"int\", references = \"nope(id)\" }\n\
+             d = { type = \"int\", references = \"t(id)\" }\n",
+        )])
+        .unwrap();
+        let outside: Vec<String> = outside_references(&desired)
+            .iter()
+            .map(|(_, fk)| fk.name.clone())
+            .collect();
+        assert_eq!(outside, ["t_a_fkey", "t_b_fkey", "t_c_fkey"]);
+        let mut live = Catalog::default();
+        let mut users = Table::new(QualName::new("auth", "users"));
+        users.columns.push(Column::new("id", "uuid"));
+        users.columns.push(Column::new("email", "text"));
+        live.tables.insert(users.name.clone(), users);
+        let e = check_outside_references(&desired, &live)
+            .unwrap_err()
+            .to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            lines[0].starts_with("t.toml:4:")
+                && lines[0].contains("`auth.users(uid)`")
+                && lines[0].contains("no column `uid` (it has: id, email)"),
+            "{e}"
+        );
+        assert!(
+            lines[1].starts_with("t.toml:5:")
+                && lines[1].contains("table `nope` is neither defined in the schema files nor present in the database"),
+            "{e}"
+        );
+        // Only the reference to the files' own table, and to a table the database has.
+        let ok = load(&[(
+            "t.toml",
+            "[tables.t.columns]\nid = { type = \"int\", primary_key = true }\n\
+             a = { type = \"uuid\", references = \"auth.users(id)\" }\n",
+        )])
+        .unwrap();
+        assert!(check_outside_references(&ok, &live).is_ok());
+        // A reference to a table of the files is still checked when loading.
+        let e = err(&[(
+            "t.toml",
+            "[tables.t.columns]\nid = { type = \"int\", primary_key = true }\n\
+             x = { type = \"int\", references = \"t(nope)\" }\n",
+        )]);
+        assert!(e.contains("t.toml:3:") && e.contains("`t.nope`"), "{e}");
     }
 
     #[test]

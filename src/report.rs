@@ -352,6 +352,17 @@ pub fn check_text(r: &crate::check::CheckReport) -> String {
         }
     }
     out.push_str(&unmanaged_text(&r.unmanaged));
+    if !r.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes ({}):", r.notes.len());
+        for n in &r.notes {
+            let at = n
+                .origin
+                .as_ref()
+                .map(|o| format!("{o}: "))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  note: {at}{}", n.message);
+        }
+    }
     let _ = writeln!(
         out,
         "\nSummary: {} refused, {} warning(s), {} allowed change(s){}",
@@ -408,6 +419,15 @@ pub fn check_github(r: &crate::check::CheckReport) -> String {
             props.join(","),
             gh_data(&format!("{}: {}", w.id, w.message))
         );
+    }
+    for n in &r.notes {
+        let mut props = Vec::new();
+        if let Some(o) = &n.origin {
+            props.push(format!("file={}", gh_property(&o.file)));
+            props.push(format!("line={}", o.line));
+        }
+        props.push("title=not verified".to_string());
+        let _ = writeln!(out, "::notice {}::{}", props.join(","), gh_data(&n.message));
     }
     let _ = writeln!(
         out,

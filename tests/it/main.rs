@@ -11,6 +11,7 @@ mod history;
 mod introspect;
 mod online;
 mod oracle;
+mod outside;
 mod plan;
 mod quoting;
 mod security;
