@@ -119,6 +119,7 @@ fn main() {
             .block_on(reconcile::plan(&reconcile::Target {
                 schema_dir: schema.clone(),
                 database_url: Some(url_a.clone()),
+                exclude: Vec::new(),
             }))
             .expect("plan in-process")
             .statements_sent;

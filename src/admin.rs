@@ -258,6 +258,8 @@ impl AdminState {
         Target {
             schema_dir: self.0.config.schema_dir.clone(),
             database_url: self.0.config.database_url.clone(),
+            // The files' `exclude` key covers `serve`.
+            exclude: Vec::new(),
         }
     }
 

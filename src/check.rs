@@ -84,13 +84,22 @@ fn unverified_references(files: &Catalog) -> Vec<Note> {
         .collect()
 }
 
-/// Run the guard.
-pub async fn check(schema_dir: &Path, base: &Base) -> Result<CheckReport, Error> {
+/// Run the guard on the files of `schema_dir` against `base`, never
+/// considering what `exclude` (`--exclude`) or the files' `exclude` key
+/// match: such objects of the old files are left out of the comparison.
+/// Errors: invalid files (among them an object of the new files that a
+/// pattern excludes), git failures, and as `plan` against a database.
+pub async fn check(
+    schema_dir: &Path,
+    base: &Base,
+    exclude: &[crate::exclude::Pattern],
+) -> Result<CheckReport, Error> {
     match base {
         Base::Database(url) => {
             let outcome = crate::plan(&crate::Target {
                 schema_dir: schema_dir.to_path_buf(),
                 database_url: url.clone(),
+                exclude: exclude.to_vec(),
             })
             .await?;
             let p = outcome.plan;
@@ -105,8 +114,10 @@ pub async fn check(schema_dir: &Path, base: &Base) -> Result<CheckReport, Error>
             })
         }
         Base::Dir(dir) => {
-            let new = load::load_dir(schema_dir)?;
-            let old = load::load_dir(dir)?;
+            let mut new = load::load_dir(schema_dir)?;
+            load::add_exclude(&mut new, exclude)?;
+            let mut old = load::load_dir(dir)?;
+            crate::exclude::apply(&new.exclude, &mut old);
             Ok(compare_files(&old, &new, format!("dir {}", dir.display())))
         }
         Base::Git { rev, schema } => {
@@ -117,8 +128,10 @@ pub async fn check(schema_dir: &Path, base: &Base) -> Result<CheckReport, Error>
                 None => rel_new.clone(),
             };
             let old_files = files_at(&repo, rev, &rel_old)?;
-            let old = load::load_sources(old_files)?;
+            let mut old = load::load_sources(old_files)?;
             let mut new = load::load_dir(schema_dir)?;
+            load::add_exclude(&mut new, exclude)?;
+            crate::exclude::apply(&new.exclude, &mut old);
             // Name the new files as the repository does, like the old ones.
             let root = repo.clone();
             new.map_origins(&|f| {

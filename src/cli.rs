@@ -42,6 +42,8 @@ pub struct DumpArgs {
     /// Only this schema (repeatable); default: every schema but the system's.
     #[arg(long = "db-schema", value_name = "NAME")]
     pub db_schema: Vec<String>,
+    #[command(flatten)]
+    pub exclude: Exclude,
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
@@ -90,6 +92,8 @@ pub struct CheckArgs {
     pub database_url: Option<String>,
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    #[command(flatten)]
+    pub exclude: Exclude,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -118,6 +122,8 @@ pub struct ApplyArgs {
     /// With --online: how many times a step that timed out waiting for a lock is tried, with backoff
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub lock_attempts: u32,
+    #[command(flatten)]
+    pub exclude: Exclude,
 }
 
 #[derive(clap::Args, Debug)]
@@ -194,6 +200,16 @@ pub struct PlanArgs {
     /// Exit 4 when there are statements to run
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub exclude: Exclude,
+}
+
+/// `--exclude PATTERN`, repeatable (plan, apply, check, dump).
+#[derive(clap::Args, Debug)]
+pub struct Exclude {
+    /// Never consider what this pattern matches (repeatable): `drizzle.*` (a whole schema), `public.schema_migrations`, `tmp_*` (in public); `*` in a part is any characters, a name holding a dot goes in double quotes. Adds to the files' `exclude` key
+    #[arg(long = "exclude", value_name = "PATTERN", value_parser = reconcile::exclude::Pattern::parse)]
+    pub patterns: Vec<reconcile::exclude::Pattern>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

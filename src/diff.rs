@@ -380,6 +380,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
         object: UnmanagedObject {
             kind: kind.into(),
             name,
+            belongs_to: None,
         },
         table: None,
     };
@@ -467,6 +468,7 @@ fn diff_enum(desired: &EnumType, live: &EnumType, changes: &mut Vec<Change>) {
                 object: UnmanagedObject {
                     kind: "enum value".into(),
                     name: format!("{}.{v}", desired.name),
+                    belongs_to: None,
                 },
                 table: None,
             });
@@ -515,6 +517,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 object: UnmanagedObject {
                     kind: "column".into(),
                     name: format!("{tname}.{}", l.name),
+                    belongs_to: None,
                 },
                 table: Some(tname.clone()),
             });
@@ -532,6 +535,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
             object: UnmanagedObject {
                 kind: "constraint".into(),
                 name: format!("{} on {tname}", l.name),
+                belongs_to: None,
             },
             table: Some(tname.clone()),
         }),
@@ -594,6 +598,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 object: UnmanagedObject {
                     kind: "constraint".into(),
                     name: format!("{} on {tname}", l.name()),
+                    belongs_to: None,
                 },
                 table: Some(tname.clone()),
             });
@@ -653,6 +658,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 object: UnmanagedObject {
                     kind: "index".into(),
                     name: format!("{} on {tname}", l.name),
+                    belongs_to: None,
                 },
                 table: Some(tname.clone()),
             });
@@ -695,6 +701,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
             object: UnmanagedObject {
                 kind: "row level security".into(),
                 name: format!("{tname}: {}", kept.join(", ")),
+                belongs_to: None,
             },
             table: Some(tname.clone()),
         });
@@ -716,6 +723,7 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 object: UnmanagedObject {
                     kind: "comment on constraint".into(),
                     name: format!("{name} on {tname}"),
+                    belongs_to: None,
                 },
                 table: Some(tname.clone()),
             });

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use crate::db::{Db, SqlError};
 use crate::expr;
 use crate::model::{
-    Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
-    Index, IndexKey, IndexKeyPart, Key, ObjName, QualName, SeqOptions, Sequence, Serial, Table,
-    TableStats, UnmanagedObject,
+    BelongsTo, Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey,
+    Identity, Index, IndexKey, IndexKeyPart, Key, ObjName, QualName, SeqOptions, Sequence, Serial,
+    Table, TableStats, UnmanagedObject,
 };
 
 /// Our own schema (the history table); never part of a diff.
@@ -228,13 +228,22 @@ const Q_NAMES: &str = "SELECT json_build_object( \
 const REL_NAME: &str =
     "CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END";
 
-/// Objects the format does not manage, listed so a person sees them.
+/// What a relation `c` belongs to, for `exclude`, as `[schema, name]`: an
+/// index's table, a partition's root table, else `c` itself.
+const REL_BELONGS_TO: &str = "(SELECT json_build_array(bn.nspname, bc.relname) \
+     FROM pg_class bc JOIN pg_namespace bn ON bn.oid = bc.relnamespace \
+     WHERE bc.oid = (SELECT coalesce(pg_partition_root(r.oid), r.oid) FROM (SELECT coalesce( \
+         (SELECT x.indrelid FROM pg_index x WHERE x.indexrelid = c.oid), c.oid) AS oid) r))";
+
+/// Objects the format does not manage, listed so a person sees them; each
+/// with what it belongs to (`belongs_to`: `[schema, name]`, `[schema, null]`
+/// for a schema as a whole, or null), so that `exclude` takes it out.
 fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
            SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' \
                     WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
-                  {REL_NAME} AS name \
+                  {REL_NAME} AS name, {REL_BELONGS_TO} AS belongs_to \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
              AND (c.relkind IN ('v', 'm', 'f', 'c') \
@@ -244,26 +253,27 @@ fn q_unmanaged(pg14: bool) -> String {
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
-                  || '(' || pg_get_function_identity_arguments(p.oid) || ')' \
+                  || '(' || pg_get_function_identity_arguments(p.oid) || ')', json_build_array(n.nspname, p.proname) \
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
            WHERE {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                   AND d.objid = p.oid AND d.deptype = 'e') \
            UNION ALL \
-           SELECT 'trigger', t.tgname || ' on ' || {REL_NAME} \
+           SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND {SCHEMA_FILTER} \
            UNION ALL \
            SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'type' END, \
-                  CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END \
+                  CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END, \
+                  json_build_array(n.nspname, t.typname) \
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
            WHERE t.typtype = 'r' AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
                   WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
            UNION ALL \
-           SELECT 'policy', pol.polname || ' on ' || {REL_NAME} \
+           SELECT 'policy', pol.polname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} \
            UNION ALL \
-           SELECT 'rule', r.rulename || ' on ' || {REL_NAME} \
+           SELECT 'rule', r.rulename || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
            UNION ALL \
@@ -281,6 +291,7 @@ fn q_unmanaged(pg14: bool) -> String {
 /// comments on constraints are the diff's: the files may say them.)
 fn q_unmanaged_settings(pg14: bool) -> String {
     let rel = REL_NAME;
+    let of = REL_BELONGS_TO;
     // attcompression is new in PostgreSQL 14.
     let compression = if pg14 {
         "a.attcompression"
@@ -288,21 +299,21 @@ fn q_unmanaged_settings(pg14: bool) -> String {
         "''::\"char\""
     };
     format!(
-        "SELECT 'storage parameters', {rel} || ': ' || array_to_string(c.reloptions, ', ') \
+        "SELECT 'storage parameters', {rel} || ': ' || array_to_string(c.reloptions, ', '), {of} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'i', 'I') AND NOT c.relispartition \
            AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
          UNION ALL \
-         SELECT 'unlogged table', {rel} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         SELECT 'unlogged table', {rel}, {of} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relpersistence = 'u' AND {table} \
          UNION ALL \
-         SELECT 'tablespace', {rel} || ': ' || t.spcname \
+         SELECT 'tablespace', {rel} || ': ' || t.spcname, {of} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace \
          WHERE c.relkind IN ('r', 'p', 'i', 'I') AND NOT c.relispartition AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
          UNION ALL \
          SELECT 'replica identity', {rel} || ': ' || CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' \
                 ELSE 'using index ' || coalesce((SELECT i.indexrelid::regclass::text FROM pg_index i \
-                     WHERE i.indrelid = c.oid AND i.indisreplident), '?') END \
+                     WHERE i.indrelid = c.oid AND i.indisreplident), '?') END, {of} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relreplident <> 'd' AND {table} \
          UNION ALL \
@@ -310,34 +321,35 @@ fn q_unmanaged_settings(pg14: bool) -> String {
                 CASE WHEN a.attstorage <> ty.typstorage THEN 'storage ' || CASE a.attstorage WHEN 'p' THEN 'plain' \
                      WHEN 'e' THEN 'external' WHEN 'm' THEN 'main' ELSE 'extended' END END, \
                 CASE WHEN {compression} <> '' THEN 'compression ' || CASE {compression} WHEN 'p' THEN 'pglz' ELSE 'lz4' END END, \
-                CASE WHEN a.attstattarget >= 0 THEN 'statistics ' || a.attstattarget END) \
+                CASE WHEN a.attstattarget >= 0 THEN 'statistics ' || a.attstattarget END), {of} \
          FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid \
          JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE a.attnum > 0 AND NOT a.attisdropped AND {table} \
            AND (a.attstorage <> ty.typstorage OR {compression} <> '' OR a.attstattarget >= 0) \
          UNION ALL \
-         SELECT 'table access method', {rel} || ': ' || am.amname \
+         SELECT 'table access method', {rel} || ': ' || am.amname, {of} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = c.relam \
          WHERE am.amname <> 'heap' AND c.relkind = 'r' AND {table} \
          UNION ALL \
-         SELECT 'column options', {rel} || '.' || a.attname || ': ' || array_to_string(a.attoptions, ', ') \
+         SELECT 'column options', {rel} || '.' || a.attname || ': ' || array_to_string(a.attoptions, ', '), {of} \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attoptions IS NOT NULL AND {table} \
          UNION ALL \
-         SELECT 'clustered on index', {rel} || ': ' || ic.relname \
+         SELECT 'clustered on index', {rel} || ': ' || ic.relname, {of} \
          FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE i.indisclustered AND {table} \
          UNION ALL \
-         SELECT 'extension version', e.extname || ': ' || e.extversion || ' (the default is ' || a.default_version || ')' \
+         SELECT 'extension version', e.extname || ': ' || e.extversion || ' (the default is ' || a.default_version || ')', NULL::json \
          FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname \
          WHERE e.extversion IS DISTINCT FROM a.default_version AND e.extname <> 'plpgsql' \
          UNION ALL \
-         SELECT 'comment on schema', n.nspname FROM pg_namespace n \
+         SELECT 'comment on schema', n.nspname, json_build_array(n.nspname, NULL::text) FROM pg_namespace n \
          JOIN pg_description ds ON ds.objoid = n.oid AND ds.classoid = 'pg_namespace'::regclass \
          WHERE {SCHEMA_FILTER} AND n.nspname <> 'public' \
          UNION ALL \
-         SELECT 'domain constraint not valid', co.conname || ' on ' || CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END \
+         SELECT 'domain constraint not valid', co.conname || ' on ' || CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END, \
+                json_build_array(n.nspname, t.typname) \
          FROM pg_constraint co JOIN pg_type t ON t.oid = co.contypid JOIN pg_namespace n ON n.oid = t.typnamespace \
          WHERE NOT co.convalidated AND {SCHEMA_FILTER}",
         table = table_filter()
@@ -479,6 +491,8 @@ type SchemaName = (String, String);
 struct RawUnmanaged {
     kind: String,
     name: String,
+    /// `[schema, name]`, `[schema, null]` (a schema), or null.
+    belongs_to: Option<(String, Option<String>)>,
 }
 
 /// A row's fields by position, as text (NULL as `None`): a row as it
@@ -1004,6 +1018,7 @@ impl Reader {
                 UnmanagedObject {
                     kind: "inherited constraint".into(),
                     name,
+                    belongs_to: Some(BelongsTo::Object(self.rels[r].table.name.clone())),
                 },
             ));
             return;
@@ -1102,6 +1117,7 @@ impl Reader {
                     UnmanagedObject {
                         kind: "exclusion constraint".into(),
                         name,
+                        belongs_to: Some(BelongsTo::Object(table.name.clone())),
                     },
                 ));
             }
@@ -1274,6 +1290,10 @@ impl Reader {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,
                 name: u.name,
+                belongs_to: u.belongs_to.map(|(schema, name)| match name {
+                    Some(name) => BelongsTo::Object(QualName::new(schema, name)),
+                    None => BelongsTo::Schema(schema),
+                }),
             });
         }
         for d in domains {

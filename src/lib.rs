@@ -13,6 +13,7 @@ pub mod db;
 pub mod diff;
 pub mod dump;
 pub mod error;
+pub mod exclude;
 pub mod expr;
 pub mod history;
 pub mod introspect;
@@ -39,6 +40,8 @@ pub struct Target {
     pub schema_dir: PathBuf,
     /// `--database-url`; else `DATABASE_URL`; else the libpq variables.
     pub database_url: Option<String>,
+    /// `--exclude` patterns, beside the files' own `exclude` key.
+    pub exclude: Vec<exclude::Pattern>,
 }
 
 /// A computed plan and where it was computed.
@@ -70,7 +73,8 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
     db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = async {
         let live = read_catalog(&db).await?;
-        let desired = loading.await?;
+        let mut desired = loading.await?;
+        load::add_exclude(&mut desired, &target.exclude)?;
         trace("load (in parallel)", t);
         plan_against(&db, desired, live).await
     }
@@ -138,6 +142,10 @@ async fn plan_against(
     mut live: model::Catalog,
 ) -> Result<Plan, Error> {
     load::check_outside_references(&desired, &live)?;
+    // What the patterns exclude is never considered, on either side.
+    let patterns = std::mem::take(&mut desired.exclude);
+    exclude::apply(&patterns, &mut live);
+    exclude::apply(&patterns, &mut desired);
     let t = std::time::Instant::now();
     canon::canonicalize(db, &mut desired, &live).await?;
     trace("canonicalize", t);
@@ -212,7 +220,8 @@ pub async fn apply_target(
     opts: &apply::ApplyOptions,
     on_event: &mut (dyn FnMut(apply::Event<'_>) + Send),
 ) -> Result<apply::Applied, apply::ApplyError> {
-    let desired = load::load_dir(&target.schema_dir).map_err(Error::from)?;
+    let mut desired = load::load_dir(&target.schema_dir).map_err(Error::from)?;
+    load::add_exclude(&mut desired, &target.exclude).map_err(Error::from)?;
     let config = db::config_from(target.database_url.as_deref()).map_err(Error::from)?;
     let db = db::Db::connect(&config).await.map_err(Error::from)?;
     apply::apply(&db, desired, opts, on_event).await
@@ -229,12 +238,13 @@ pub struct Dumped {
 }
 
 /// Dump: read the catalog and write it as schema files under `out`
-/// (restricted to `schemas` when not empty). Nothing is written when a file
-/// exists, unless `force`.
+/// (restricted to `schemas` when not empty; without what `exclude` patterns
+/// match). Nothing is written when a file exists, unless `force`.
 pub async fn dump_target(
     database_url: Option<&str>,
     out: &std::path::Path,
     schemas: &[String],
+    exclude: &[exclude::Pattern],
     force: bool,
 ) -> Result<Dumped, Error> {
     let config = db::config_from(database_url)?;
@@ -243,7 +253,8 @@ pub async fn dump_target(
         .await?;
     let live = introspect::introspect(&db).await;
     db.execute("ROLLBACK").await?;
-    let live = live?;
+    let mut live = live?;
+    exclude::apply(exclude, &mut live);
     let files = dump::files(&live, schemas);
     dump::write(out, &files, force)?;
     let unmanaged = live

@@ -68,6 +68,9 @@ struct RawFile {
     /// Schemas to exist even when no object of the files lives in them.
     #[serde(default)]
     schemas: Vec<Spanned<String>>,
+    /// Patterns of what is never considered (see `exclude`).
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
     #[serde(default)]
     enums: IndexMap<Spanned<String>, Spanned<RawEnum>>,
     #[serde(default)]
@@ -640,6 +643,7 @@ fn may_define_more_than_tables(text: &str) -> bool {
     [
         "extensions",
         "schemas",
+        "exclude",
         "enums",
         "domains",
         "sequences",
@@ -1103,6 +1107,16 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 cat.schemas.insert(name.clone());
             }
         }
+        for pattern in &raw.exclude {
+            let o = src.origin(pattern.span());
+            match crate::exclude::Pattern::parse(pattern.get_ref()) {
+                Ok(mut p) => {
+                    p.origin = Some(o);
+                    cat.exclude.push(p);
+                }
+                Err(m) => errors.at(&o, m),
+            }
+        }
         for (key, e) in &raw.enums {
             let o = src.origin(key.span());
             let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
@@ -1261,6 +1275,9 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     check_references(&cat, errors);
     check_relation_names(&cat, errors);
     check_name_lengths(&cat, errors);
+    errors
+        .0
+        .extend(crate::exclude::conflicts(&cat, &cat.exclude));
 
     for name in cat
         .tables
@@ -2037,6 +2054,21 @@ fn check_references(cat: &Catalog, errors: &mut Errors) {
     }
 }
 
+/// Add the `--exclude` patterns to the files' own (`cat.exclude`).
+/// Errors: an object of the files that one of `patterns` excludes, at its
+/// file, line and column (an input error, exit 2).
+pub fn add_exclude(
+    cat: &mut Catalog,
+    patterns: &[crate::exclude::Pattern],
+) -> Result<(), LoadError> {
+    let found = crate::exclude::conflicts(cat, patterns);
+    if !found.is_empty() {
+        return Err(LoadError(found));
+    }
+    cat.exclude.extend(patterns.iter().cloned());
+    Ok(())
+}
+
 /// The foreign keys of `cat` that reference a table `cat` does not define
 /// (a table that exists in the database but not in the files, such as
 /// Supabase's `auth.users`), with their table, in file order.
@@ -2430,6 +2462,57 @@ idx_appointments_phone = { columns = ["tenant_id DESC"], where = "status = 'sche
              x = { type = \"int\", references = \"t(nope)\" }\n",
         )]);
         assert!(e.contains("t.toml:3:") && e.contains("`t.nope`"), "{e}");
+    }
+
+    #[test]
+    fn exclude_patterns_load_with_their_place_and_may_not_match_the_files() {
+        let cat = load(&[(
+            "a.toml",
+            "exclude = [\"drizzle.*\", 'public.\"v1.x\"']\n[tables.t.columns]\nid = { type = \"int\" }\n",
+        )])
+        .unwrap();
+        let shown: Vec<String> = cat.exclude.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "`drizzle.*` (at a.toml:1:12)",
+                "`public.\"v1.x\"` (at a.toml:1:25)"
+            ]
+        );
+        let e = err(&[("a.toml", "exclude = [\"a.b.c\"]\n")]);
+        assert!(
+            e.starts_with("a.toml:1:12: bad exclude pattern `a.b.c`: more than one dot"),
+            "{e}"
+        );
+        // Another file's table, enum, domain or sequence that a pattern matches.
+        let e = err(&[
+            ("a.toml", "exclude = [\"drizzle.*\", \"schema_migrations\"]\n"),
+            (
+                "b.toml",
+                "[enums.\"drizzle.kind\"]\nvalues = [\"a\"]\n[tables.schema_migrations.columns]\nv = { type = \"text\" }\n",
+            ),
+        ]);
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            e.contains("b.toml:3:9: table `schema_migrations` is defined in the schema files but excluded by `schema_migrations` (at a.toml:1:25)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("b.toml:1:8: enum `drizzle.kind` is defined in the schema files but excluded by `drizzle.*` (at a.toml:1:12)"),
+            "{e}"
+        );
+        // Patterns of --exclude: the same check, at the object's place.
+        let mut cat = cat;
+        let e = add_exclude(&mut cat, &[crate::exclude::Pattern::parse("t").unwrap()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("a.toml:2:9: table `t` is defined in the schema files but excluded by `t` (--exclude)"),
+            "{e}"
+        );
+        add_exclude(&mut cat, &[crate::exclude::Pattern::parse("u*").unwrap()]).unwrap();
+        assert_eq!(cat.exclude.len(), 3);
     }
 
     #[test]

@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> u8 {
             let target = Target {
                 schema_dir: args.conn.schema,
                 database_url: args.conn.database_url,
+                exclude: args.exclude.patterns,
             };
             match reconcile::plan(&target).await {
                 Err(e) => fail(&e),
@@ -141,7 +142,7 @@ async fn check(args: cli::CheckArgs) -> u8 {
         (_, Some(dir), _) => Base::Dir(dir),
         (_, _, url) => Base::Database(url),
     };
-    match reconcile::check::check(&args.schema, &base).await {
+    match reconcile::check::check(&args.schema, &base, &args.exclude.patterns).await {
         Err(e) => fail(&e),
         Ok(report) => {
             match args.format {
@@ -162,6 +163,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
     let target = Target {
         schema_dir: args.conn.schema,
         database_url: args.conn.database_url,
+        exclude: args.exclude.patterns,
     };
     let opts = ApplyOptions {
         lock_timeout: args.lock_timeout.unwrap_or(if args.online {
@@ -291,6 +293,7 @@ async fn dump(args: cli::DumpArgs) -> u8 {
         args.database_url.as_deref(),
         &args.out,
         &args.db_schema,
+        &args.exclude.patterns,
         args.force,
     )
     .await

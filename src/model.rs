@@ -146,6 +146,9 @@ pub struct Catalog {
     /// Objects of the live database that the format does not manage (views,
     /// functions, triggers, sequences that no column owns, ...). Empty for files.
     pub unmanaged: Vec<UnmanagedObject>,
+    /// The files' `exclude` patterns and those of `--exclude`: what is
+    /// never considered (`exclude::apply`). Empty for the catalog.
+    pub exclude: Vec<crate::exclude::Pattern>,
 }
 
 #[derive(Clone, Debug)]
@@ -813,4 +816,19 @@ pub struct UnmanagedObject {
     /// `table`, `column`, `index`, `constraint`, `enum value`, `view`, `function`, ...
     pub kind: String,
     pub name: String,
+    /// What it belongs to, for `exclude` (not shown): `None` when nothing
+    /// excludes it (an extension's version), or when it comes from the diff
+    /// (whose input is already filtered).
+    #[serde(skip)]
+    pub belongs_to: Option<BelongsTo>,
+}
+
+/// What an unmanaged object belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BelongsTo {
+    /// A schema as a whole (its comment).
+    Schema(String),
+    /// A named object of a schema: a table (for its triggers, policies,
+    /// settings, partitions, indexes), a view, a function, a type.
+    Object(QualName),
 }

@@ -461,6 +461,7 @@ fn an_apply_that_waits_too_long_for_the_lock_gives_up_naming_the_holder() {
     let target = reconcile::Target {
         schema_dir: v2.path().to_path_buf(),
         database_url: Some(db.url.clone()),
+        exclude: Vec::new(),
     };
     let opts = reconcile::apply::ApplyOptions {
         wait_for_other_apply: Duration::from_secs(1),

@@ -6,6 +6,7 @@ mod check;
 mod connect;
 mod dump;
 mod empty;
+mod exclude;
 mod harness;
 mod history;
 mod introspect;

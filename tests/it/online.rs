@@ -661,6 +661,7 @@ fn online_apply_with_history_refused(prefix: &str, pattern: &str) -> reconcile::
     let target = reconcile::Target {
         schema_dir: v2.path().to_path_buf(),
         database_url: Some(db.url.clone()),
+        exclude: Vec::new(),
     };
     let opts = reconcile::apply::ApplyOptions {
         online: true,

@@ -163,6 +163,7 @@ fn statements_for_noop_plan(n: usize) -> usize {
         .block_on(reconcile::plan(&reconcile::Target {
             schema_dir: dir.path().to_path_buf(),
             database_url: Some(db.url.clone()),
+            exclude: Vec::new(),
         }))
         .expect("plan");
     assert!(
