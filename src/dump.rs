@@ -19,7 +19,8 @@ pub struct File {
     pub text: String,
 }
 
-/// The files that describe `cat`, restricted to `schemas` when it is not empty.
+/// The files that describe `cat`, restricted to `schemas` when it is not empty,
+/// with `cat.exclude` (the patterns the dump applied) as the `exclude` key.
 /// Tables of `public` go to `<table>.toml`, of another schema to
 /// `<schema>/<table>.toml`; extensions, enums, domains and sequences to `_schema.toml`.
 pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
@@ -62,6 +63,11 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         .collect();
     if !bare.is_empty() {
         let _ = writeln!(head, "schemas = [{}]", bare.join(", "));
+    }
+    // The patterns the dump left out, so that the files keep leaving them out.
+    if !cat.exclude.is_empty() {
+        let patterns: Vec<String> = cat.exclude.iter().map(|p| string(&p.text)).collect();
+        let _ = writeln!(head, "exclude = [{}]", patterns.join(", "));
     }
     for e in cat.enums.values().filter(|e| keep(&e.name.schema)) {
         write_enum(&mut head, e);

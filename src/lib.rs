@@ -255,6 +255,7 @@ pub async fn dump_target(
     db.execute("ROLLBACK").await?;
     let mut live = live?;
     exclude::apply(exclude, &mut live);
+    live.exclude = exclude.to_vec();
     let files = dump::files(&live, schemas);
     dump::write(out, &files, force)?;
     let unmanaged = live

@@ -157,7 +157,16 @@ fn excluded_schemas_and_tables_never_appear_in_plan_apply_check_or_dump() {
     assert!(!mentions_other_tools(&r.stderr), "{r}");
     let mut files: Vec<String> = walk(&dumped);
     files.sort();
-    assert_eq!(files, ["users.toml"], "{r}");
+    assert_eq!(files, ["_schema.toml", "users.toml"], "{r}");
+    // The patterns are written, so that the dumped files keep leaving them out.
+    let head = std::fs::read_to_string(dumped.join("_schema.toml")).unwrap();
+    assert_eq!(
+        head,
+        "exclude = [\"drizzle.*\", \"public.schema_migrations\"]\n"
+    );
+    let shown = names_in_plan(&with_db("plan", &dumped, &db, &["--format", "json"]));
+    assert!(!mentions_other_tools(&shown), "{shown}");
+    assert_replan_empty(&dumped, &db);
     // Without the patterns, the same dump writes them.
     let out2 = tempfile::tempdir().unwrap();
     let dumped2 = out2.path().join("schema");

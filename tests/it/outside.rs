@@ -101,6 +101,14 @@ fn check_without_a_database_passes_and_says_it_cannot_verify_the_reference() {
         .unwrap()
         .contains("cannot be verified without a database"));
     assert_eq!(notes[0]["origin"]["line"], 3);
+    let r = check_from(schema.path(), "github");
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout.contains("::notice file=")
+            && r.stdout
+                .contains("line=3,title=not verified::foreign key `profiles_id_fkey`"),
+        "{r}"
+    );
     // A reference to a table of the files is verified: no note.
     let own = schema_of(
         "[tables.a.columns]\nid = { type = \"int\", primary_key = true }\n\
