@@ -29,11 +29,18 @@ struct Reply {
 
 impl Server {
     fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
-        Server::start_with(db, env, None)
+        Server::start_with(db, env, None, None)
     }
 
-    /// As `start`, the server limited to `max_open_files` file descriptors when given.
-    fn start_with(db: &TestDb, env: &[(&str, &str)], max_open_files: Option<u64>) -> Server {
+    /// As `start`, the server limited to `max_open_files` file descriptors
+    /// when given, serving the files of `schema` when given (else the
+    /// repository's `schema/`).
+    fn start_with(
+        db: &TestDb,
+        env: &[(&str, &str)],
+        max_open_files: Option<u64>,
+        schema: Option<&std::path::Path>,
+    ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -43,7 +50,10 @@ impl Server {
         cmd.args([
             "serve",
             "--schema",
-            repo().join("schema").to_str().unwrap(),
+            schema
+                .map_or_else(|| repo().join("schema"), std::path::Path::to_path_buf)
+                .to_str()
+                .unwrap(),
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
@@ -747,6 +757,7 @@ fn held_half_open_connections_do_not_stop_health() {
             ("RECONCILE_HEADER_READ_TIMEOUT", "60s"),
         ],
         Some(128),
+        None,
     );
     let mut held = Vec::new();
     for _ in 0..300 {
@@ -934,5 +945,64 @@ fn sigterm_does_not_wait_for_half_sent_requests() {
     let took = started.elapsed();
     assert!(exited.is_some(), "still running {took:?} after SIGTERM");
     assert!(took < Duration::from_secs(5), "exited only after {took:?}");
+    s.stop();
+}
+
+/// The files' `exclude` key and references to tables outside the files hold
+/// for `serve` as for `plan`: a table both defined and excluded is an
+/// invalid file (with its place), a reference to `auth.users` plans and
+/// migrates.
+#[test]
+fn serve_reads_the_exclude_key_and_checks_references_outside_the_files() {
+    let db = TestDb::new("serve_exclude");
+    db.sql(
+        "CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id serial PRIMARY KEY); \
+         CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY);",
+    );
+    let conflict = tempfile::tempdir().unwrap();
+    std::fs::write(
+        conflict.path().join("s.toml"),
+        "exclude = [\"drizzle.*\"]\n[tables.\"drizzle.__drizzle_migrations\".columns]\nid = { type = \"serial\", primary_key = true }\n",
+    )
+    .unwrap();
+    let s = Server::start_with(&db, &[("ADMIN_TOKEN", TOKEN)], None, Some(conflict.path()));
+    let r = s.with_token("GET", "/__admin/migrate/dry-run");
+    assert_eq!(r.status, 500, "{}", r.body);
+    let d = &r.body["diagnostics"][0];
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(2), Some(9)),
+        "{}",
+        r.body
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("excluded by `drizzle.*`"),
+        "{}",
+        r.body
+    );
+    s.stop();
+
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("s.toml"),
+        "exclude = [\"drizzle.*\"]\n[tables.profiles.columns]\nid = { type = \"uuid\", primary_key = true, references = \"auth.users(id)\" }\n",
+    )
+    .unwrap();
+    let s = Server::start_with(&db, &[("ADMIN_TOKEN", TOKEN)], None, Some(outside.path()));
+    let r = s.with_token("GET", "/__admin/migrate/dry-run");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["result"]["wouldExecute"],
+        serde_json::json!(["create-table:profiles"])
+    );
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        db.query("SELECT to_regclass('public.profiles') IS NOT NULL"),
+        ["t"]
+    );
     s.stop();
 }
