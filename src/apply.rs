@@ -531,6 +531,20 @@ async fn locked_transaction(
     }
     let phases = schedule(&plan, false);
     let Some(phase) = phases.first() else {
+        // Nothing to run, but the files changed (a new `deprecated` mark, a
+        // comment in a file): record the version, for later three-way plans.
+        if plan.files_changed() {
+            history::record(
+                db,
+                &plan.plan_hash,
+                "transaction",
+                None,
+                &[],
+                0,
+                Some(desired),
+            )
+            .await?;
+        }
         return Ok(Applied {
             plan,
             timings: Vec::new(),
@@ -581,6 +595,8 @@ async fn locked_transaction(
             .map(|s| s.sql.clone())
             .collect::<Vec<_>>(),
         total.as_millis() as i64,
+        // The enum values alone are not the files applied.
+        (phase.number != 0).then_some(desired),
     )
     .await?;
     Ok(Applied {
@@ -736,7 +752,9 @@ async fn online_locked(
     }
     let mut timings = Vec::new();
     let mut done = Vec::new();
-    for phase in schedule(&plan, true) {
+    let phases = schedule(&plan, true);
+    let last_phase = phases.len().saturating_sub(1);
+    for (p, phase) in phases.into_iter().enumerate() {
         on_event(Event::Phase(&phase));
         let t = Instant::now();
         let groups: Vec<&[Step]> = match phase.run {
@@ -744,12 +762,16 @@ async fn online_locked(
             _ => phase.steps.chunks(1).collect(),
         };
         let in_transaction = phase.run != Run::EachOutsideTransaction;
-        for steps in groups {
+        let last_group = groups.len().saturating_sub(1);
+        for (g, steps) in groups.into_iter().enumerate() {
+            // The row of the last group records the version of the files.
+            let files = (p == last_phase && g == last_group).then_some(desired);
             // Each transaction records what it committed; outside one, a row per step.
             let group = Group {
                 steps,
                 in_transaction,
                 record: (&plan.plan_hash, phase.number),
+                files,
             };
             let ran = with_retries(db, opts, on_event, our_pid, committed, &group).await?;
             for (s, d) in steps.iter().zip(&ran) {
@@ -763,7 +785,7 @@ async fn online_locked(
             }
             if !in_transaction {
                 let d = ran.iter().sum::<Duration>();
-                record_steps(db, &plan.plan_hash, phase.number, steps, d).await?;
+                record_steps(db, &plan.plan_hash, phase.number, steps, d, files).await?;
             }
         }
         done.push(PhaseDone {
@@ -845,7 +867,7 @@ async fn run_group(
         }
         if group.in_transaction {
             let (hash, phase) = group.record;
-            record_steps(db, hash, phase, steps, out.iter().sum()).await?;
+            record_steps(db, hash, phase, steps, out.iter().sum(), group.files).await?;
         }
         Ok(out)
     }
@@ -872,6 +894,7 @@ async fn record_steps(
     phase: u8,
     steps: &[Step],
     d: Duration,
+    files: Option<&Catalog>,
 ) -> Result<(), SqlError> {
     history::record(
         db,
@@ -880,6 +903,7 @@ async fn record_steps(
         Some(i32::from(phase)),
         &steps.iter().map(|s| s.sql.clone()).collect::<Vec<_>>(),
         d.as_millis() as i64,
+        files,
     )
     .await
 }
@@ -891,6 +915,8 @@ struct Group<'a> {
     in_transaction: bool,
     /// The plan hash and phase number of its history row.
     record: (&'a str, u8),
+    /// The files applied, on the last group of the apply.
+    files: Option<&'a Catalog>,
 }
 
 /// Run a group until it succeeds, on our own session; a lock timeout is tried
