@@ -234,7 +234,7 @@ pub struct Applied {
 
 /// A timeout for `SET lock_timeout` / `statement_timeout`: `0` (no limit,
 /// as PostgreSQL reads it) for zero, else whole milliseconds, at least 1.
-fn interval(d: Duration) -> String {
+pub(crate) fn interval(d: Duration) -> String {
     if d.is_zero() {
         "0".into()
     } else {
@@ -381,6 +381,20 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
 /// statement of its own, outside any transaction), so a concurrent build of
 /// the online apply that holds the lock never waits for us.
 async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyError> {
+    let pid = take_session_lock_alone(db, opts).await?;
+    db.execute(&format!(
+        "SELECT pg_catalog.pg_advisory_lock_shared({ONLINE_KEY})"
+    ))
+    .await?;
+    Ok(pid)
+}
+
+/// `LOCK_KEY` alone, session-level: for work outside a transaction that is
+/// not an online apply (`prune`). The server process it runs on.
+pub(crate) async fn take_session_lock_alone(
+    db: &Db,
+    opts: &ApplyOptions,
+) -> Result<i32, ApplyError> {
     let mut wait = LockWait::new();
     loop {
         let rows = db
@@ -394,10 +408,6 @@ async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyErr
             .and_then(|v| v.as_deref())
             == Some("t")
         {
-            db.execute(&format!(
-                "SELECT pg_catalog.pg_advisory_lock_shared({ONLINE_KEY})"
-            ))
-            .await?;
             return Ok(first_value(&rows)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(db.backend_pid));
@@ -647,7 +657,7 @@ async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError
 
 /// If this process dies while a statement waits, the server notices within a
 /// second (PostgreSQL 14+) instead of when the wait ends.
-fn check_client(db: &Db, scope: &str) -> Option<String> {
+pub(crate) fn check_client(db: &Db, scope: &str) -> Option<String> {
     (db.server_version >= 140000)
         .then(|| format!("SET {scope}client_connection_check_interval = '1s'"))
 }

@@ -22,6 +22,7 @@ pub mod names;
 pub mod par;
 pub mod phases;
 pub mod plan;
+pub mod prune;
 pub mod render;
 pub mod report;
 pub mod rules;

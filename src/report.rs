@@ -347,6 +347,39 @@ pub fn history(entries: &[crate::history::Entry]) -> String {
     out
 }
 
+/// The prune plan for people: each drop with its lock, and the plan hash.
+pub fn prune_text(plan: &Plan, target: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Prune plan against {target}");
+    if plan.statements.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  Nothing to prune: no object that an applied version of the files marked `deprecated`, \
+             and that the files no longer have, is left in the database."
+        );
+        return out;
+    }
+    let _ = writeln!(out);
+    for s in &plan.statements {
+        let _ = writeln!(out, "    - {}", s.sql);
+        let mut notes = vec![format!("lock {}", s.lock)];
+        if s.sql.contains(" CONCURRENTLY ") {
+            notes.push("outside a transaction".into());
+        }
+        let _ = writeln!(out, "      [{}]", notes.join("; "));
+        if let Some(w) = &s.warning {
+            let _ = writeln!(out, "      ! {w}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nSummary: {} object(s) to drop\nPlan hash: {}",
+        plan.statements.len(),
+        plan.plan_hash
+    );
+    out
+}
+
 /// The guard's findings for people.
 pub fn check_text(r: &crate::check::CheckReport) -> String {
     let mut out = String::new();

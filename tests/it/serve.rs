@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::harness::{repo, wait_for, Session, TestDb};
 
-const TOKEN: &str = "0123456789abcdef0123456789abcdef-secret";
+pub(crate) const TOKEN: &str = "0123456789abcdef0123456789abcdef-secret";
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     logs: Arc<Mutex<Vec<String>>>,
@@ -21,10 +21,10 @@ struct Server {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: String,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 impl Server {
@@ -34,6 +34,16 @@ impl Server {
 
     /// As `start`, the server limited to `max_open_files` file descriptors when given.
     fn start_with(db: &TestDb, env: &[(&str, &str)], max_open_files: Option<u64>) -> Server {
+        Server::start_in(db, &repo().join("schema"), env, max_open_files)
+    }
+
+    /// As `start_with`, serving the files of `schema`.
+    pub(crate) fn start_in(
+        db: &TestDb,
+        schema: &std::path::Path,
+        env: &[(&str, &str)],
+        max_open_files: Option<u64>,
+    ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -43,7 +53,7 @@ impl Server {
         cmd.args([
             "serve",
             "--schema",
-            repo().join("schema").to_str().unwrap(),
+            schema.to_str().unwrap(),
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
@@ -141,7 +151,7 @@ impl Server {
         self.request("GET", path, &[])
     }
 
-    fn with_token(&self, method: &str, path: &str) -> Reply {
+    pub(crate) fn with_token(&self, method: &str, path: &str) -> Reply {
         self.request(
             method,
             path,
@@ -174,7 +184,7 @@ impl Server {
     }
 
     /// Stop with SIGTERM and check that the token never reached a log line.
-    fn stop(mut self) -> Vec<String> {
+    pub(crate) fn stop(mut self) -> Vec<String> {
         if matches!(self.child.try_wait(), Ok(None)) {
             self.sigterm();
         }
