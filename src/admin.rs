@@ -178,6 +178,16 @@ fn online_requested(query: Option<&str>) -> bool {
     })
 }
 
+/// `?expectPlan=HASH`: the last value given, when it is text.
+fn expected_plan(query: Option<&str>) -> Option<String> {
+    let values = query_values(query?, "expectPlan");
+    let last = values.last()?;
+    std::str::from_utf8(last)
+        .ok()
+        .map(str::to_string)
+        .filter(|v| !v.is_empty())
+}
+
 /// Every value of `name` in a query string, decoded as a form is (`+` is a
 /// space, `%XX` a byte) into bytes: any input is read, none is sliced.
 fn query_values(query: &str, name: &str) -> Vec<Vec<u8>> {
@@ -305,6 +315,14 @@ pub fn router(state: AdminState) -> Router {
             "/__admin/migrate",
             axum::routing::post(migrate).fallback(only_post),
         )
+        .route(
+            "/__admin/prune/dry-run",
+            get(prune_dry_run).fallback(only_get),
+        )
+        .route(
+            "/__admin/prune",
+            axum::routing::post(prune).fallback(only_post),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -353,7 +371,7 @@ async fn limit_requests(State(state): State<AdminState>, req: Request, next: Nex
             json!({}),
         );
     }
-    let migrate = req.uri().path() == "/__admin/migrate";
+    let migrate = matches!(req.uri().path(), "/__admin/migrate" | "/__admin/prune");
     let timeout = if migrate {
         limits.migrate_request_timeout
     } else {
@@ -597,22 +615,20 @@ async fn dry_run(
         Err(e) => error_response(&e),
         Ok(outcome) => {
             let p = outcome.plan;
-            (
-                StatusCode::OK,
-                Json(json!({
-                    "success": true,
-                    "dryRun": true,
-                    "result": {
+            // A refused change blocks the migrate: the dry-run says so.
+            let mut body = json!({ "success": p.refused.is_empty(), "dryRun": true });
+            if !p.refused.is_empty() {
+                body["blocked"] = json!(true);
+            }
+            body["result"] = json!({
                         "wouldExecute": p.statements.iter().map(|s| &s.id).collect::<Vec<_>>(),
                         "wouldSkip": p.in_sync.iter().map(|t| format!("table:{t}")).collect::<Vec<_>>(),
                         "totalSteps": p.statements.len(),
                         "sql": p.statements.iter().map(|s| &s.sql).collect::<Vec<_>>(),
                         "refused": p.refused,
                         "planHash": p.plan_hash,
-                    }
-                })),
-            )
-                .into_response()
+            });
+            (StatusCode::OK, Json(body)).into_response()
         }
     }
 }
@@ -627,7 +643,10 @@ async fn migrate(
     if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
         return r;
     }
-    let opts = online_options(state.0.config.apply.clone(), online_requested(uri.query()));
+    let mut opts = online_options(state.0.config.apply.clone(), online_requested(uri.query()));
+    if let Some(hash) = expected_plan(uri.query()) {
+        opts.expect_plan = Some(hash);
+    }
     let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
         return shutting_down();
     };
@@ -644,6 +663,114 @@ async fn migrate(
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the apply task failed: {e}"),
+            json!({}),
+        ),
+    }
+}
+
+/// `GET /__admin/prune/dry-run`: what `POST /__admin/prune` would drop, and its hash.
+async fn prune_dry_run(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
+        return r;
+    }
+    let Ok(_permit) = state.0.db_requests.acquire().await else {
+        return shutting_down();
+    };
+    match crate::prune::plan_target(&state.target()).await {
+        Err(e) => error_response(&e),
+        Ok(outcome) => {
+            let p = outcome.plan;
+            (
+                StatusCode::OK,
+                Json(json!({
+                    "success": true,
+                    "dryRun": true,
+                    "result": {
+                        "wouldExecute": p.statements.iter().map(|s| &s.id).collect::<Vec<_>>(),
+                        "totalSteps": p.statements.len(),
+                        "sql": p.statements.iter().map(|s| &s.sql).collect::<Vec<_>>(),
+                        "locks": p.statements.iter().map(|s| json!({ "id": s.id, "lock": s.lock })).collect::<Vec<_>>(),
+                        "planHash": p.plan_hash,
+                    }
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /__admin/prune?expectPlan=HASH`: prune, only when the prune plan
+/// is still the one a dry-run showed (409 without the hash or on another plan).
+async fn prune(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
+        return r;
+    }
+    let Some(expected) = expected_plan(uri.query()) else {
+        return error(
+            StatusCode::CONFLICT,
+            "Prune drops data: it needs ?expectPlan=<planHash> from GET /__admin/prune/dry-run; nothing was dropped",
+            json!({}),
+        );
+    };
+    let opts = ApplyOptions {
+        expect_plan: Some(expected),
+        ..state.0.config.apply.clone()
+    };
+    let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
+        return shutting_down();
+    };
+    // As for migrate: a client that goes away does not cut it in half.
+    let task_state = state.clone();
+    let task = tokio::spawn(async move {
+        let Ok(_guard) = task_state.0.applying.try_read() else {
+            return shutting_down();
+        };
+        let started = Instant::now();
+        let result = crate::prune::prune_target(&task_state.target(), &opts, &mut |_| {}).await;
+        drop(permit);
+        match result {
+            Ok(pruned) => {
+                task_state.log(&log_line(
+                    "info",
+                    "prune applied",
+                    json!({ "statements": pruned.timings.len(), "planHash": pruned.plan.plan_hash }),
+                ));
+                let timings: BTreeMap<&String, String> =
+                    pruned.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
+                (
+                    StatusCode::OK,
+                    Json(json!({ "success": true, "result": {
+                        "executed": pruned.timings.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                        "timings": timings,
+                        "totalTime": ms(started.elapsed()),
+                        "planHash": pruned.plan.plan_hash,
+                    }})),
+                )
+                    .into_response()
+            }
+            Err(e) => {
+                task_state.log(&log_line(
+                    "warn",
+                    "prune failed",
+                    json!({ "error": e.to_string() }),
+                ));
+                apply_error_response(&e)
+            }
+        }
+    });
+    match task.await {
+        Ok(r) => r,
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the prune task failed: {e}"),
             json!({}),
         ),
     }

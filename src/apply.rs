@@ -234,7 +234,7 @@ pub struct Applied {
 
 /// A timeout for `SET lock_timeout` / `statement_timeout`: `0` (no limit,
 /// as PostgreSQL reads it) for zero, else whole milliseconds, at least 1.
-fn interval(d: Duration) -> String {
+pub(crate) fn interval(d: Duration) -> String {
     if d.is_zero() {
         "0".into()
     } else {
@@ -381,6 +381,20 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
 /// statement of its own, outside any transaction), so a concurrent build of
 /// the online apply that holds the lock never waits for us.
 async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyError> {
+    let pid = take_session_lock_alone(db, opts).await?;
+    db.execute(&format!(
+        "SELECT pg_catalog.pg_advisory_lock_shared({ONLINE_KEY})"
+    ))
+    .await?;
+    Ok(pid)
+}
+
+/// `LOCK_KEY` alone, session-level: for work outside a transaction that is
+/// not an online apply (`prune`). The server process it runs on.
+pub(crate) async fn take_session_lock_alone(
+    db: &Db,
+    opts: &ApplyOptions,
+) -> Result<i32, ApplyError> {
     let mut wait = LockWait::new();
     loop {
         let rows = db
@@ -394,10 +408,6 @@ async fn take_session_lock(db: &Db, opts: &ApplyOptions) -> Result<i32, ApplyErr
             .and_then(|v| v.as_deref())
             == Some("t")
         {
-            db.execute(&format!(
-                "SELECT pg_catalog.pg_advisory_lock_shared({ONLINE_KEY})"
-            ))
-            .await?;
             return Ok(first_value(&rows)
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(db.backend_pid));
@@ -531,6 +541,20 @@ async fn locked_transaction(
     }
     let phases = schedule(&plan, false);
     let Some(phase) = phases.first() else {
+        // Nothing to run, but the files changed (a new `deprecated` mark, a
+        // comment in a file): record the version, for later three-way plans.
+        if plan.files_changed() {
+            history::record(
+                db,
+                &plan.plan_hash,
+                "transaction",
+                None,
+                &[],
+                0,
+                Some(desired),
+            )
+            .await?;
+        }
         return Ok(Applied {
             plan,
             timings: Vec::new(),
@@ -581,6 +605,8 @@ async fn locked_transaction(
             .map(|s| s.sql.clone())
             .collect::<Vec<_>>(),
         total.as_millis() as i64,
+        // The enum values alone are not the files applied.
+        (phase.number != 0).then_some(desired),
     )
     .await?;
     Ok(Applied {
@@ -631,7 +657,7 @@ async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError
 
 /// If this process dies while a statement waits, the server notices within a
 /// second (PostgreSQL 14+) instead of when the wait ends.
-fn check_client(db: &Db, scope: &str) -> Option<String> {
+pub(crate) fn check_client(db: &Db, scope: &str) -> Option<String> {
     (db.server_version >= 140000)
         .then(|| format!("SET {scope}client_connection_check_interval = '1s'"))
 }
@@ -736,7 +762,9 @@ async fn online_locked(
     }
     let mut timings = Vec::new();
     let mut done = Vec::new();
-    for phase in schedule(&plan, true) {
+    let phases = schedule(&plan, true);
+    let last_phase = phases.len().saturating_sub(1);
+    for (p, phase) in phases.into_iter().enumerate() {
         on_event(Event::Phase(&phase));
         let t = Instant::now();
         let groups: Vec<&[Step]> = match phase.run {
@@ -744,12 +772,16 @@ async fn online_locked(
             _ => phase.steps.chunks(1).collect(),
         };
         let in_transaction = phase.run != Run::EachOutsideTransaction;
-        for steps in groups {
+        let last_group = groups.len().saturating_sub(1);
+        for (g, steps) in groups.into_iter().enumerate() {
+            // The row of the last group records the version of the files.
+            let files = (p == last_phase && g == last_group).then_some(desired);
             // Each transaction records what it committed; outside one, a row per step.
             let group = Group {
                 steps,
                 in_transaction,
                 record: (&plan.plan_hash, phase.number),
+                files,
             };
             let ran = with_retries(db, opts, on_event, our_pid, committed, &group).await?;
             for (s, d) in steps.iter().zip(&ran) {
@@ -763,7 +795,7 @@ async fn online_locked(
             }
             if !in_transaction {
                 let d = ran.iter().sum::<Duration>();
-                record_steps(db, &plan.plan_hash, phase.number, steps, d).await?;
+                record_steps(db, &plan.plan_hash, phase.number, steps, d, files).await?;
             }
         }
         done.push(PhaseDone {
@@ -845,7 +877,7 @@ async fn run_group(
         }
         if group.in_transaction {
             let (hash, phase) = group.record;
-            record_steps(db, hash, phase, steps, out.iter().sum()).await?;
+            record_steps(db, hash, phase, steps, out.iter().sum(), group.files).await?;
         }
         Ok(out)
     }
@@ -872,6 +904,7 @@ async fn record_steps(
     phase: u8,
     steps: &[Step],
     d: Duration,
+    files: Option<&Catalog>,
 ) -> Result<(), SqlError> {
     history::record(
         db,
@@ -880,6 +913,7 @@ async fn record_steps(
         Some(i32::from(phase)),
         &steps.iter().map(|s| s.sql.clone()).collect::<Vec<_>>(),
         d.as_millis() as i64,
+        files,
     )
     .await
 }
@@ -891,6 +925,8 @@ struct Group<'a> {
     in_transaction: bool,
     /// The plan hash and phase number of its history row.
     record: (&'a str, u8),
+    /// The files applied, on the last group of the apply.
+    files: Option<&'a Catalog>,
 }
 
 /// Run a group until it succeeds, on our own session; a lock timeout is tried

@@ -10,9 +10,9 @@ use std::process::Command;
 use serde::Serialize;
 
 use crate::diff::{constraints_of, diff, Change};
-use crate::model::{Catalog, Origin, Table, UnmanagedObject};
+use crate::model::{Catalog, Origin, UnmanagedObject};
 use crate::render::{render, Statement};
-use crate::rules::{self, r001_drop, r002_rename, Finding};
+use crate::rules::{self, removals, Finding};
 use crate::{load, Error};
 
 /// What the files are compared with.
@@ -215,26 +215,6 @@ fn files_at(repo: &Path, rev: &str, dir: &Path) -> Result<Vec<(String, String)>,
     Ok(files)
 }
 
-/// An object present in one version of the files and absent from the other.
-struct Object {
-    kind: &'static str,
-    table: Option<String>,
-    name: String,
-    /// Compared with added objects to spot renames.
-    shape: String,
-    origin: Option<Origin>,
-}
-
-impl Object {
-    /// `table.name` for what lives in a table, else the name.
-    fn full_name(&self) -> String {
-        match &self.table {
-            Some(t) => format!("{t}.{}", self.name),
-            None => self.name.clone(),
-        }
-    }
-}
-
 /// Compare two versions of the files (pure).
 pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport {
     let changes = diff(new, old);
@@ -251,153 +231,9 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
             refused.extend(r);
         }
     }
-
-    // Added objects, by shape, for rename detection.
-    let mut added: Vec<Object> = Vec::new();
-    for c in &allowed_changes {
-        match c {
-            Change::AddColumn { table, column, .. } => added.push(Object {
-                kind: "column",
-                table: Some(table.to_string()),
-                name: column.name.clone(),
-                shape: column.ty.clone(),
-                origin: column.origin.clone(),
-            }),
-            Change::CreateTable { table } => added.push(Object {
-                kind: "table",
-                table: None,
-                name: table.name.to_string(),
-                shape: table_shape(table),
-                origin: table.origin.clone(),
-            }),
-            Change::CreateIndex { table, index, .. } => added.push(Object {
-                kind: "index",
-                table: Some(table.to_string()),
-                name: index.name.clone(),
-                shape: index.compare_key(),
-                origin: index.origin.clone(),
-            }),
-            Change::AddConstraint {
-                table, constraint, ..
-            } => added.push(Object {
-                kind: "constraint",
-                table: Some(table.to_string()),
-                name: constraint.name().to_string(),
-                shape: constraint.definition(),
-                origin: constraint.origin().cloned(),
-            }),
-            _ => {}
-        }
-    }
-
-    let mut removed = Vec::new();
-    for (name, ot) in &old.tables {
-        let Some(nt) = new.tables.get(name) else {
-            if ot.deprecated.is_none() {
-                removed.push(Object {
-                    kind: "table",
-                    table: None,
-                    name: name.to_string(),
-                    shape: table_shape(ot),
-                    origin: ot.origin.clone(),
-                });
-            }
-            continue;
-        };
-        let t = Some(name.to_string());
-        for c in &ot.columns {
-            if nt.column(&c.name).is_none() && c.deprecated.is_none() {
-                removed.push(Object {
-                    kind: "column",
-                    table: t.clone(),
-                    name: c.name.clone(),
-                    shape: c.ty.clone(),
-                    origin: c.origin.clone(),
-                });
-            }
-        }
-        for i in &ot.indexes {
-            if !nt.indexes.iter().any(|x| x.name == i.name) && i.deprecated.is_none() {
-                removed.push(Object {
-                    kind: "index",
-                    table: t.clone(),
-                    name: i.name.clone(),
-                    shape: i.compare_key(),
-                    origin: i.origin.clone(),
-                });
-            }
-        }
-        let new_cons = constraint_names(nt);
-        for c in constraints_of(ot) {
-            if !new_cons.contains(&c.name().to_string()) {
-                removed.push(Object {
-                    kind: "constraint",
-                    table: t.clone(),
-                    name: c.name().to_string(),
-                    shape: c.definition(),
-                    origin: c.origin().cloned(),
-                });
-            }
-        }
-        if let (Some(_), None) = (&ot.primary_key, &nt.primary_key) {
-            let k = ot.primary_key.as_ref().unwrap();
-            removed.push(Object {
-                kind: "primary key",
-                table: t.clone(),
-                name: k.name.clone(),
-                shape: String::new(),
-                origin: k.origin.clone(),
-            });
-        }
-    }
-    for (name, oe) in &old.enums {
-        match new.enums.get(name) {
-            None => removed.push(Object {
-                kind: "enum",
-                table: None,
-                name: name.to_string(),
-                shape: String::new(),
-                origin: oe.origin.clone(),
-            }),
-            Some(ne) => {
-                for v in &oe.values {
-                    if !ne.values.contains(v) {
-                        removed.push(Object {
-                            kind: "enum value",
-                            table: None,
-                            name: format!("{name}.{v}"),
-                            shape: String::new(),
-                            origin: oe.origin.clone(),
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    let mut used = vec![false; added.len()];
-    for r in removed {
-        let full = r.full_name();
-        let rename = added.iter().enumerate().position(|(i, a)| {
-            !used[i]
-                && a.kind == r.kind
-                && a.table == r.table
-                && !r.shape.is_empty()
-                && a.shape == r.shape
-        });
-        match rename {
-            Some(i) => {
-                used[i] = true;
-                let a = &added[i];
-                refused.push(r002_rename::renamed(
-                    r.kind,
-                    &full,
-                    &a.full_name(),
-                    a.origin.clone().or(r.origin),
-                ));
-            }
-            None => refused.push(r001_drop::removed(r.kind, &full, r.origin)),
-        }
+    for removal in removals::removals(old, new, &changes) {
+        refused.retain(|f| !removal.supersedes(f));
+        refused.push(removal.finding());
     }
 
     let statements = render(&allowed_changes);
@@ -450,19 +286,4 @@ fn origin_of(cat: &Catalog, id: &str) -> Option<Origin> {
                 .find(|i| i.name == name)
                 .and_then(|i| i.origin.clone())
         })
-}
-
-fn table_shape(t: &Table) -> String {
-    t.columns
-        .iter()
-        .map(|c| format!("{} {}", c.name, c.ty))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn constraint_names(t: &Table) -> Vec<String> {
-    constraints_of(t)
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect()
 }

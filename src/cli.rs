@@ -28,6 +28,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the live schema as TOML files, one per table, to adopt an existing database.
     Dump(DumpArgs),
+    /// Drop what an applied version of the files marked `deprecated` and the files no longer have
+    Prune(PruneArgs),
     /// Admin HTTP endpoints: health, dry-run and migrate (ADMIN_TOKEN, RUN_MIGRATIONS_ON_BOOT, PORT)
     Serve(ServeArgs),
 }
@@ -47,6 +49,26 @@ pub struct DumpArgs {
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Drops only objects (tables, columns, indexes) that an applied version of the files marked `deprecated` \
+and that the files no longer have; nothing else is ever dropped. Tables and columns go in one transaction, \
+indexes with DROP INDEX CONCURRENTLY; all under the apply lock and the lock timeout, recorded in the history. \
+On a terminal it asks first; without one it needs --yes (else it exits 2 and drops nothing)."
+)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub conn: Conn,
+    /// Drop without asking.
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+    /// Drop only if the prune plan's hash is still this one.
+    #[arg(long, value_name = "HASH")]
+    pub expect_plan: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -230,6 +252,7 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
             "--dump",
             "--serve",
             "--history",
+            "--prune",
         ]
         .iter()
         .find(|f| *f == first)

@@ -23,6 +23,7 @@ pub mod names;
 pub mod par;
 pub mod phases;
 pub mod plan;
+pub mod prune;
 pub mod render;
 pub mod report;
 pub mod rules;
@@ -142,7 +143,13 @@ async fn plan_against(
     mut live: model::Catalog,
 ) -> Result<Plan, Error> {
     load::check_outside_references(&desired, &live)?;
-    // What the patterns exclude is never considered, on either side.
+    // The third side: the files last applied (before canonicalizing, which
+    // the recorded files are not).
+    let t = std::time::Instant::now();
+    let (applied, removals) = three_way(db, &desired).await?;
+    trace("files last applied", t);
+    // What the patterns exclude is never considered, on either side (a
+    // removal from the files last applied is judged only where `live` has it).
     let patterns = std::mem::take(&mut desired.exclude);
     exclude::apply(&patterns, &mut live);
     exclude::apply(&patterns, &mut desired);
@@ -156,10 +163,57 @@ async fn plan_against(
     if measure_unknown_sizes(db, &mut live, &plan).await? {
         plan = Plan::build(&desired, &live);
     }
+    plan.judge_removals(&removals, &live);
+    plan.applied_files = applied;
     // Freeing two models of a large schema takes a while: another thread
     // does it while the plan is printed.
     std::thread::spawn(move || drop((desired, live)));
     Ok(plan)
+}
+
+/// The files the last apply recorded, and what the files now removed from
+/// them (`rules::removals`); nothing when no apply recorded files, or when
+/// they are the files now.
+async fn three_way(
+    db: &db::Db,
+    desired: &model::Catalog,
+) -> Result<(Option<plan::AppliedFiles>, Vec<rules::removals::Removal>), db::SqlError> {
+    let Some(last) = history::last_applied(db).await? else {
+        return Ok((None, Vec::new()));
+    };
+    let mut applied = plan::AppliedFiles {
+        history_id: last.id,
+        files_hash: last.hash.clone(),
+        unreadable: None,
+    };
+    let same = desired
+        .sources
+        .as_ref()
+        .is_some_and(|s| s.hash() == last.hash);
+    let Some(sources) = last.sources.filter(|_| !same && desired.sources.is_some()) else {
+        if !same && desired.sources.is_some() {
+            applied.unreadable =
+                Some("their record is in a format this version does not read".into());
+        }
+        return Ok((Some(applied), Vec::new()));
+    };
+    // Named so that a finding about a removed object says where it was.
+    let files = sources
+        .files
+        .iter()
+        .map(|(path, text)| (format!("history #{}: {path}", last.id), text.to_string()))
+        .collect();
+    match load::load_sources(files) {
+        Ok(old) => {
+            let changes = diff::diff(desired, &old);
+            let removals = rules::removals::removals(&old, desired, &changes);
+            Ok((Some(applied), removals))
+        }
+        Err(e) => {
+            applied.unreadable = Some(format!("they no longer load: {e}"));
+            Ok((Some(applied), Vec::new()))
+        }
+    }
 }
 
 /// For the tables a plan touches whose size the catalog does not estimate

@@ -13,7 +13,7 @@ use crate::expr;
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
     Index, IndexKey, IndexKeyPart, Key, ObjName, Origin, QualName, SeqOptions, Sequence, Serial,
-    Table,
+    Sources, Table,
 };
 use crate::names;
 use crate::par;
@@ -353,14 +353,15 @@ struct RawForeignKey {
 /// A file's text, for turning byte offsets into line and column.
 struct Source {
     path: std::sync::Arc<str>,
-    text: String,
+    /// Shared with the catalog's `Sources`.
+    text: std::sync::Arc<str>,
     /// Byte offset where each line starts, so that an origin costs a binary
     /// search, not a scan of the file (one file may hold thousands of tables).
     line_starts: Vec<usize>,
 }
 
 impl Source {
-    fn new(path: String, text: String) -> Source {
+    fn new(path: String, text: std::sync::Arc<str>) -> Source {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -446,26 +447,33 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
                 .into(),
         }]));
     }
-    // Every file is read here to see whether it may define more than tables
-    // (kept: parsed first), then again when its tables are built: thousands of
-    // files are never all held at once.
+    // Every file is read once, here: its text is kept for the history (the
+    // version of the files an apply records), and its TOML is parsed when
+    // its tables are built, so thousands of files are never all held parsed.
     let texts = par::map(&files, |f| {
-        read_schema_file(f).map(|text| may_define_more_than_tables(&text).then_some(text))
+        read_schema_file(f).map(std::sync::Arc::<str>::from)
     });
     let mut pending = Vec::with_capacity(files.len());
+    let mut sources = Vec::with_capacity(files.len());
     let mut refused = Vec::new();
     for (f, text) in files.into_iter().zip(texts) {
         let shown = f.display().to_string();
         match text {
-            Ok(Some(text)) => pending.push(Pending::Text(Source::new(shown, text))),
-            Ok(None) => pending.push(Pending::Unread(shown, f)),
+            Ok(text) => {
+                let relative = f.strip_prefix(dir).unwrap_or(&f);
+                sources.push((relative.display().to_string(), text.clone()));
+                pending.push(Pending::Text(Source::new(shown, text)));
+            }
             Err(why) => refused.push(cannot_read(shown, &why)),
         }
     }
     if !refused.is_empty() {
         return Err(LoadError(refused));
     }
-    load_pending(pending)
+    let mut catalog = load_pending(pending)?;
+    sources.sort_by(|a, b| a.0.cmp(&b.0));
+    catalog.sources = Some(Sources { files: sources });
+    Ok(catalog)
 }
 
 fn cannot_read(file: String, why: &str) -> Diagnostic {
@@ -585,13 +593,21 @@ fn collect_toml(
 }
 
 /// Load from in-memory files: `(path shown in errors, TOML text)`, merged in the given order.
+/// The catalog's `sources` are these files, in path order.
 pub fn load_sources(files: Vec<(String, String)>) -> Result<Catalog, LoadError> {
-    load_pending(
-        files
-            .into_iter()
-            .map(|(path, text)| Pending::Text(Source::new(path, text)))
+    let mut sources: Vec<(String, std::sync::Arc<str>)> = files
+        .into_iter()
+        .map(|(path, text)| (path, text.into()))
+        .collect();
+    let mut catalog = load_pending(
+        sources
+            .iter()
+            .map(|(path, text)| Pending::Text(Source::new(path.clone(), text.clone())))
             .collect(),
-    )
+    )?;
+    sources.sort_by(|a, b| a.0.cmp(&b.0));
+    catalog.sources = Some(Sources { files: sources });
+    Ok(catalog)
 }
 
 /// A schema file on its way to tables.
@@ -600,8 +616,6 @@ enum Pending {
     Parsed(Source, Result<Box<RawFile>, Diagnostic>),
     /// Its text, parsed when its tables are built.
     Text(Source),
-    /// Read when its tables are built (path shown, path): it defines nothing but tables.
-    Unread(String, PathBuf),
 }
 
 fn load_pending(mut files: Vec<Pending>) -> Result<Catalog, LoadError> {
@@ -619,7 +633,7 @@ fn load_pending(mut files: Vec<Pending>) -> Result<Catalog, LoadError> {
         _ => None,
     });
     for (&i, raw) in early.iter().zip(parsed) {
-        let placeholder = Pending::Unread(String::new(), PathBuf::new());
+        let placeholder = Pending::Text(Source::new(String::new(), "".into()));
         files[i] = match (std::mem::replace(&mut files[i], placeholder), raw) {
             (Pending::Text(src), Some(raw)) => Pending::Parsed(src, raw.map(Box::new)),
             (other, _) => other,
@@ -1209,21 +1223,6 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         let (src, raw) = match file {
             Pending::Parsed(src, raw) => (src, *raw?),
             Pending::Text(src) => {
-                let raw = parse_file(&src)?;
-                (src, raw)
-            }
-            Pending::Unread(shown, path) => {
-                let text =
-                    read_schema_file(&path).map_err(|why| cannot_read(shown.clone(), &why))?;
-                if may_define_more_than_tables(&text) {
-                    return Err(Diagnostic {
-                        file: shown,
-                        line: 0,
-                        column: 0,
-                        message: "the file changed while it was read: load again".into(),
-                    });
-                }
-                let src = Source::new(shown, text);
                 let raw = parse_file(&src)?;
                 (src, raw)
             }

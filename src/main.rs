@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> u8 {
         Command::History(args) => history(args).await,
         Command::Check(args) => check(args).await,
         Command::Dump(args) => dump(args).await,
+        Command::Prune(args) => prune(args).await,
         Command::Serve(args) => serve(args).await,
     }
 }
@@ -259,6 +260,75 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                     reconcile::history::TABLE
                 );
             }
+            exit::OK
+        }
+        Err(e) => {
+            eprint!("{}", report::apply_error(&e));
+            e.exit_code()
+        }
+    }
+}
+
+async fn prune(args: cli::PruneArgs) -> u8 {
+    use std::io::IsTerminal;
+    let target = Target {
+        schema_dir: args.conn.schema,
+        database_url: args.conn.database_url,
+        // The files' `exclude` key covers prune.
+        exclude: Vec::new(),
+    };
+    let shown = match reconcile::prune::plan_target(&target).await {
+        Ok(outcome) => {
+            out!("{}", report::prune_text(&outcome.plan, &outcome.target));
+            outcome.plan
+        }
+        Err(e) => return fail(&e),
+    };
+    if shown.is_empty() {
+        return exit::OK;
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: prune drops data and standard input is not a terminal to ask: \
+                 pass --yes to drop the {} object(s) above (nothing was dropped)",
+                shown.statements.len()
+            );
+            return exit::INVALID_INPUT;
+        }
+        out!(
+            "\nDrop the {} object(s) above and their data? Type `yes` to go on: ",
+            shown.statements.len()
+        );
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if answer.trim() != "yes" {
+            outln!("Nothing was dropped.");
+            return exit::OK;
+        }
+    }
+    let opts = ApplyOptions {
+        lock_timeout: args
+            .lock_timeout
+            .unwrap_or(ApplyOptions::default().lock_timeout),
+        // What runs is what was shown (or the hash given).
+        expect_plan: Some(args.expect_plan.unwrap_or(shown.plan_hash)),
+        ..ApplyOptions::default()
+    };
+    let mut printer = |e: Event<'_>| {
+        if let Event::Executed { id, duration, .. } = e {
+            outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
+        }
+    };
+    match reconcile::prune::prune_target(&target, &opts, &mut printer).await {
+        Ok(pruned) => {
+            outln!(
+                "\nPruned {} object(s) in {:.1}ms; plan hash {}; recorded in {}.",
+                pruned.timings.len(),
+                pruned.total.as_secs_f64() * 1000.0,
+                pruned.plan.plan_hash,
+                reconcile::history::TABLE
+            );
             exit::OK
         }
         Err(e) => {

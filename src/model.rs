@@ -149,6 +149,37 @@ pub struct Catalog {
     /// The files' `exclude` patterns and those of `--exclude`: what is
     /// never considered (`exclude::apply`). Empty for the catalog.
     pub exclude: Vec<crate::exclude::Pattern>,
+    /// The files this catalog was loaded from (`None` for the database).
+    pub sources: Option<Sources>,
+}
+
+/// The schema files a desired catalog was loaded from, as they were read:
+/// what `apply` records in the history, so that a later plan compares three
+/// sides (the files now, the files last applied, the database).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// `(path, text)`, sorted by path. Loaded from a directory, a path is
+    /// relative to it, so the same files give the same version wherever they sit.
+    pub files: Vec<(String, std::sync::Arc<str>)>,
+}
+
+impl Sources {
+    /// The version of the files: 16 hex digits of SHA-256 over each path and text.
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (path, text) in &self.files {
+            for part in [path.as_bytes(), text.as_bytes()] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part);
+            }
+        }
+        h.finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -135,6 +135,8 @@ mod tests {
             in_sync: Vec::new(),
             busy_tables: Vec::new(),
             plan_hash: String::new(),
+            files_hash: None,
+            applied_files: None,
         }
     }
 

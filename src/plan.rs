@@ -8,6 +8,7 @@ use crate::diff::{diff, Change};
 use crate::model::{Catalog, UnmanagedObject};
 use crate::render::{render, Statement};
 
+use crate::rules::removals::Removal;
 use crate::rules::{self, Finding};
 
 #[derive(Clone, Debug, Serialize)]
@@ -22,6 +23,26 @@ pub struct Plan {
     /// transaction (`apply --online` keeps them flowing).
     pub busy_tables: Vec<BusyTable>,
     pub plan_hash: String,
+    /// The version of the files planned (`Sources::hash`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_hash: Option<String>,
+    /// The version of the files the last apply recorded: the third side of
+    /// the plan. `None` when no apply recorded one (an adopted database).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied_files: Option<AppliedFiles>,
+}
+
+/// The files last applied, as a plan compared them.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedFiles {
+    /// The history row that recorded them.
+    pub history_id: i64,
+    pub files_hash: String,
+    /// Why they could not be compared (a record this version cannot read):
+    /// removals are then judged as without a recorded version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 /// A table above the threshold (`BUSY_ROWS` rows or `BUSY_BYTES` bytes) on
@@ -129,6 +150,35 @@ impl Plan {
             unmanaged,
             in_sync,
             plan_hash,
+            files_hash: desired.sources.as_ref().map(|s| s.hash()),
+            applied_files: None,
+        }
+    }
+
+    /// Three sides: what the files last applied had and the files now do
+    /// not (`removals`, from `rules::removals`), judged where the database
+    /// still has it. R002 for a rename, replacing the R006 of its new side; R001
+    /// for the rest. A removed object the database no longer has is no loss.
+    pub fn judge_removals(&mut self, removals: &[Removal], live: &Catalog) {
+        for r in removals.iter().filter(|r| r.removed.exists_in(live)) {
+            let mut r = r.clone();
+            // Both names in the database: nothing is renamed by this plan.
+            if r.renamed_to.as_ref().is_some_and(|a| a.exists_in(live)) {
+                r.renamed_to = None;
+            }
+            self.refused.retain(|f| !r.supersedes(f));
+            self.refused.push(r.finding());
+        }
+        self.refused.sort_by_key(|f| f.rule);
+    }
+
+    /// Whether the files differ from the version the last apply recorded
+    /// (or none was recorded): an apply then records them, even with nothing to run.
+    pub fn files_changed(&self) -> bool {
+        match (&self.files_hash, &self.applied_files) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(now), Some(last)) => now != &last.files_hash,
         }
     }
 

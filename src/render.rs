@@ -995,6 +995,60 @@ fn index_sql_with(name_sql: &str, table_sql: &str, i: &Index, concurrently: &str
     sql
 }
 
+/// What `prune` drops: an object that an applied version of the files
+/// marked `deprecated` and that the files no longer have (SPEC §4, `prune`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prunable {
+    Table(QualName),
+    Column {
+        table: QualName,
+        column: String,
+    },
+    /// An index of `table` (indexes live in their table's schema).
+    Index {
+        table: QualName,
+        name: String,
+    },
+}
+
+/// The statement that drops `p`, never with CASCADE: what depends on it
+/// (a view, a foreign key of another table) makes it fail instead. An index
+/// is dropped CONCURRENTLY (outside a transaction, holding only SHARE UPDATE
+/// EXCLUSIVE on its table), and IF EXISTS, since dropping a column drops its
+/// indexes.
+pub fn drop_prunable(p: &Prunable) -> Statement {
+    const GONE: &str = "drops it and its data for good";
+    match p {
+        Prunable::Table(t) => Statement::new(
+            format!("drop-table:{t}"),
+            format!("DROP TABLE {}", t.sql()),
+            Some(t),
+            "ACCESS EXCLUSIVE",
+        )
+        .warning(GONE),
+        Prunable::Column { table, column } => Statement::new(
+            format!("drop-column:{table}.{column}"),
+            format!(
+                "ALTER TABLE {} DROP COLUMN {}",
+                table.sql(),
+                quote_ident(column)
+            ),
+            Some(table),
+            "ACCESS EXCLUSIVE",
+        )
+        .warning(GONE),
+        Prunable::Index { table, name } => Statement::new(
+            format!("drop-index:{}", index_id(table, name)),
+            format!(
+                "DROP INDEX CONCURRENTLY IF EXISTS {}",
+                QualName::new(table.schema.clone(), name).sql()
+            ),
+            Some(table),
+            "SHARE UPDATE EXCLUSIVE",
+        ),
+    }
+}
+
 /// Index ids name the index; in another schema, qualified.
 fn index_id(table: &QualName, name: &str) -> String {
     QualName::new(table.schema.clone(), name).to_string()

@@ -10,6 +10,25 @@ use crate::rules::Finding;
 pub fn text(plan: &Plan, target: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Plan against {target}");
+    if let Some(a) = &plan.applied_files {
+        match &a.unreadable {
+            Some(why) => {
+                let _ = writeln!(
+                    out,
+                    "  note: the files last applied (history #{}) are not compared: {why}; removals from them are not checked",
+                    a.history_id
+                );
+            }
+            None if plan.files_changed() => {
+                let _ = writeln!(
+                    out,
+                    "  Compared with the files last applied (history #{}, version {})",
+                    a.history_id, a.files_hash
+                );
+            }
+            None => {}
+        }
+    }
     if plan.statements.is_empty() {
         let _ = writeln!(out, "\n  No changes: the database matches the files.");
     }
@@ -306,7 +325,7 @@ pub fn history(entries: &[crate::history::Entry]) -> String {
     for e in entries {
         let _ = writeln!(
             out,
-            "#{} {} by {} · plan {} · {} statement(s) · {}ms · {}{} · reconcile {}",
+            "#{} {} by {} · plan {} · {} statement(s) · {}ms · {}{} · reconcile {}{}",
             e.id,
             e.applied_at,
             e.applied_by,
@@ -315,12 +334,49 @@ pub fn history(entries: &[crate::history::Entry]) -> String {
             e.duration_ms,
             e.mode,
             e.phase.map(|p| format!(" phase {p}")).unwrap_or_default(),
-            e.tool_version
+            e.tool_version,
+            e.files_hash
+                .as_ref()
+                .map(|h| format!(" · files {h}"))
+                .unwrap_or_default()
         );
         for s in &e.statements {
             let _ = writeln!(out, "    {}", s.lines().next().unwrap_or(""));
         }
     }
+    out
+}
+
+/// The prune plan for people: each drop with its lock, and the plan hash.
+pub fn prune_text(plan: &Plan, target: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Prune plan against {target}");
+    if plan.statements.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  Nothing to prune: no object that an applied version of the files marked `deprecated`, \
+             and that the files no longer have, is left in the database."
+        );
+        return out;
+    }
+    let _ = writeln!(out);
+    for s in &plan.statements {
+        let _ = writeln!(out, "    - {}", s.sql);
+        let mut notes = vec![format!("lock {}", s.lock)];
+        if s.sql.contains(" CONCURRENTLY ") {
+            notes.push("outside a transaction".into());
+        }
+        let _ = writeln!(out, "      [{}]", notes.join("; "));
+        if let Some(w) = &s.warning {
+            let _ = writeln!(out, "      ! {w}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nSummary: {} object(s) to drop\nPlan hash: {}",
+        plan.statements.len(),
+        plan.plan_hash
+    );
     out
 }
 

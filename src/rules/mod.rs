@@ -17,6 +17,7 @@ pub mod r005_not_null_added;
 pub mod r006_not_null_without_default;
 pub mod r007_definition_changed;
 pub mod r008_primary_key_changed;
+pub mod removals;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RuleId {

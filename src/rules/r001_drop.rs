@@ -1,11 +1,13 @@
 //! R001 drop: an object present in the database but not in the files is never
-//! dropped. Plan and apply report it as unmanaged and keep it; the CI guard
-//! refuses removing it from the files unless the base version marked it `deprecated`.
+//! dropped. The CI guard refuses removing it from the files unless the base
+//! version marked it `deprecated`; plan and apply refuse it the same way when
+//! the files last applied had it (see `removals`), and otherwise report it as
+//! unmanaged and keep it. `prune` drops what an applied version marked `deprecated`.
 
 use super::{Finding, RuleId};
 use crate::model::Origin;
 
-pub const SAFE_PATH: &str = "Mark it `deprecated = \"why\"` first and ship code that stops using it; remove it from the files in a later change. The database keeps it until someone drops it by hand.";
+pub const SAFE_PATH: &str = "Mark it `deprecated = \"why\"` first and ship code that stops using it; remove it from the files in a later change. The database keeps it until `reconcile prune` drops it.";
 
 /// The finding for an object removed from the files (the CI guard).
 pub fn removed(kind: &str, name: &str, origin: Option<Origin>) -> Finding {

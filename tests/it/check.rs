@@ -181,6 +181,25 @@ fn r002_renamed_column_and_table() {
     );
 }
 
+/// A NOT NULL column renamed is a rename (R002), not a new NOT NULL column
+/// without a default (R006) and a removal (R001).
+#[test]
+fn r002_renamed_not_null_column() {
+    let r = guard(|s| {
+        s.replace(
+            "name = { type = \"text\", not_null",
+            "full_name = { type = \"text\", not_null",
+        )
+        .replace("[\"name\"]", "[\"full_name\"]")
+    });
+    assert_refused(&r, "R002", "schema/people.toml:9:1");
+    assert!(r.stdout.contains("people.full_name"), "{r}");
+    assert!(
+        !r.stdout.contains("R006") && !r.stdout.contains("R001"),
+        "{r}"
+    );
+}
+
 #[test]
 fn r003_type_change() {
     let r = guard(to_bigint);

@@ -275,3 +275,36 @@ fn check_between_files_does_not_consider_what_is_excluded() {
     ]);
     assert_eq!(r.code, 0, "{r}");
 }
+
+/// Three sides: a table that the files last applied had, and the files now
+/// exclude instead, is not a removal (R001); left out without a pattern, it is.
+#[test]
+fn a_table_moved_from_the_files_to_exclude_is_no_removal_of_the_files_last_applied() {
+    let db = TestDb::new("exclude_three_sides");
+    let v1 = schema_dir(&[(
+        "t.toml",
+        "[tables.users.columns]\nid = { type = \"bigint\", primary_key = true }\n\
+         [tables.schema_migrations.columns]\nversion = { type = \"text\", primary_key = true }\n",
+    )]);
+    let r = apply(v1.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let dropped = schema_dir(&[("users.toml", USERS)]);
+    let r = with_db("plan", dropped.path(), &db, &[]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stdout.contains("R001"), "{r}");
+    let r = with_db(
+        "plan",
+        dropped.path(),
+        &db,
+        &["--exclude", "schema_migrations"],
+    );
+    assert_eq!(r.code, 0, "{r}");
+    assert!(!mentions_other_tools(&r.stdout), "{r}");
+    let keyed = schema_dir(&[
+        ("users.toml", USERS),
+        ("_schema.toml", "exclude = [\"schema_migrations\"]\n"),
+    ]);
+    let r = with_db("plan", keyed.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(!mentions_other_tools(&r.stdout), "{r}");
+}

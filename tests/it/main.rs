@@ -17,4 +17,5 @@ mod plan;
 mod quoting;
 mod security;
 mod serve;
+mod three_way;
 mod types;

@@ -166,6 +166,27 @@ fn mixed_case_and_keyword_names_through_every_statement_kind() {
             let id = s["id"].as_str().unwrap();
             kinds.insert(id.split(':').next().unwrap().to_string());
         }
+        // What v1 marked deprecated and v2 removed: prune's kinds, from its
+        // `ok <duration> <id>` lines.
+        let pruned = run(&[
+            "prune",
+            "--schema",
+            v2.to_str().unwrap(),
+            "--database-url",
+            &db.url,
+            "--yes",
+        ]);
+        assert_eq!(pruned.code, 0, "{pruned}");
+        for line in pruned.stdout.lines() {
+            if let Some(id) = line
+                .trim()
+                .strip_prefix("ok ")
+                .and_then(|l| l.split_whitespace().nth(1))
+            {
+                kinds.insert(id.split(':').next().unwrap().to_string());
+            }
+        }
+        assert_replan_empty(&v2, &db);
         for sql in statements_run(&db) {
             if let Err(e) = parses(&sql) {
                 unparsed.push(format!("{sql}\n  -> {e}"));

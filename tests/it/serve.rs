@@ -11,9 +11,9 @@ use serde_json::Value;
 
 use crate::harness::{repo, wait_for, Session, TestDb};
 
-const TOKEN: &str = "0123456789abcdef0123456789abcdef-secret";
+pub(crate) const TOKEN: &str = "0123456789abcdef0123456789abcdef-secret";
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     logs: Arc<Mutex<Vec<String>>>,
@@ -21,25 +21,28 @@ struct Server {
     readers: Vec<std::thread::JoinHandle<()>>,
 }
 
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: String,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 impl Server {
     fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
-        Server::start_with(db, env, None, None)
+        Server::start_with(db, env, None)
     }
 
-    /// As `start`, the server limited to `max_open_files` file descriptors
-    /// when given, serving the files of `schema` when given (else the
-    /// repository's `schema/`).
-    fn start_with(
+    /// As `start`, the server limited to `max_open_files` file descriptors when given.
+    fn start_with(db: &TestDb, env: &[(&str, &str)], max_open_files: Option<u64>) -> Server {
+        Server::start_in(db, &repo().join("schema"), env, max_open_files)
+    }
+
+    /// As `start_with`, serving the files of `schema`.
+    pub(crate) fn start_in(
         db: &TestDb,
+        schema: &std::path::Path,
         env: &[(&str, &str)],
         max_open_files: Option<u64>,
-        schema: Option<&std::path::Path>,
     ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -50,10 +53,7 @@ impl Server {
         cmd.args([
             "serve",
             "--schema",
-            schema
-                .map_or_else(|| repo().join("schema"), std::path::Path::to_path_buf)
-                .to_str()
-                .unwrap(),
+            schema.to_str().unwrap(),
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
@@ -151,7 +151,7 @@ impl Server {
         self.request("GET", path, &[])
     }
 
-    fn with_token(&self, method: &str, path: &str) -> Reply {
+    pub(crate) fn with_token(&self, method: &str, path: &str) -> Reply {
         self.request(
             method,
             path,
@@ -184,7 +184,7 @@ impl Server {
     }
 
     /// Stop with SIGTERM and check that the token never reached a log line.
-    fn stop(mut self) -> Vec<String> {
+    pub(crate) fn stop(mut self) -> Vec<String> {
         if matches!(self.child.try_wait(), Ok(None)) {
             self.sigterm();
         }
@@ -757,7 +757,6 @@ fn held_half_open_connections_do_not_stop_health() {
             ("RECONCILE_HEADER_READ_TIMEOUT", "60s"),
         ],
         Some(128),
-        None,
     );
     let mut held = Vec::new();
     for _ in 0..300 {
@@ -965,7 +964,7 @@ fn serve_reads_the_exclude_key_and_checks_references_outside_the_files() {
         "exclude = [\"drizzle.*\"]\n[tables.\"drizzle.__drizzle_migrations\".columns]\nid = { type = \"serial\", primary_key = true }\n",
     )
     .unwrap();
-    let s = Server::start_with(&db, &[("ADMIN_TOKEN", TOKEN)], None, Some(conflict.path()));
+    let s = Server::start_in(&db, conflict.path(), &[("ADMIN_TOKEN", TOKEN)], None);
     let r = s.with_token("GET", "/__admin/migrate/dry-run");
     assert_eq!(r.status, 500, "{}", r.body);
     let d = &r.body["diagnostics"][0];
@@ -991,7 +990,7 @@ fn serve_reads_the_exclude_key_and_checks_references_outside_the_files() {
         "exclude = [\"drizzle.*\"]\n[tables.profiles.columns]\nid = { type = \"uuid\", primary_key = true, references = \"auth.users(id)\" }\n",
     )
     .unwrap();
-    let s = Server::start_with(&db, &[("ADMIN_TOKEN", TOKEN)], None, Some(outside.path()));
+    let s = Server::start_in(&db, outside.path(), &[("ADMIN_TOKEN", TOKEN)], None);
     let r = s.with_token("GET", "/__admin/migrate/dry-run");
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(

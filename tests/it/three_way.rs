@@ -1,0 +1,307 @@
+//! Three sides (SPEC §3): each apply records the files it applied; plan,
+//! apply and `POST /__admin/migrate` judge what the files last applied had
+//! and the files now lack (R001, R002), and `prune` finishes a two-step removal.
+
+use std::path::Path;
+
+use crate::harness::{apply, plan_json, run, TestDb};
+use crate::serve::{Server, TOKEN};
+
+const V1: &str = r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true, identity = "always" }
+columns.phone = { type = "text", not_null = true }
+columns.notes = { type = "text" }
+"#;
+
+/// A schema directory holding `toml` as `leads.toml`, rewritten by `write`.
+struct Files(tempfile::TempDir);
+
+impl Files {
+    fn new(toml: &str) -> Files {
+        let f = Files(tempfile::tempdir().unwrap());
+        f.write(toml);
+        f
+    }
+    fn write(&self, toml: &str) {
+        std::fs::write(self.0.path().join("leads.toml"), toml).unwrap();
+    }
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+fn rules(plan: &serde_json::Value) -> Vec<(String, String)> {
+    plan["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["object"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pair(rule: &str, object: &str) -> (String, String) {
+    (rule.to_string(), object.to_string())
+}
+
+/// Each rename, applied after V1: refused R002 by plan and apply (exit 3),
+/// nothing applied, and no R006 beside it for the NOT NULL column.
+#[test]
+fn renames_are_refused_by_plan_and_apply() {
+    let cases = [
+        (
+            "nullable column",
+            V1.replace("columns.notes", "columns.caller_notes"),
+            "column leads.notes",
+        ),
+        (
+            "not null column",
+            V1.replace("columns.phone", "columns.phone_number"),
+            "column leads.phone",
+        ),
+        (
+            "table",
+            V1.replace("[tables.leads]", "[tables.contacts]"),
+            "table leads",
+        ),
+    ];
+    for (what, v2, object) in cases {
+        let db = TestDb::new("three_way_rename");
+        let files = Files::new(V1);
+        assert_eq!(apply(files.path(), &db, &[]).code, 0);
+        files.write(&v2);
+        let before = db.schema_snapshot();
+        let (code, plan) = plan_json(files.path(), &db);
+        assert_eq!(code, 3, "{what}: {plan:#}");
+        assert_eq!(rules(&plan), vec![pair("R002", object)], "{what}: {plan:#}");
+        assert!(plan["appliedFiles"]["historyId"].is_number(), "{plan:#}");
+        let r = apply(files.path(), &db, &[]);
+        assert_eq!(r.code, 3, "{what}: {r}");
+        assert!(r.stderr.contains("R002 rename"), "{r}");
+        assert_eq!(
+            db.schema_snapshot(),
+            before,
+            "{what}: something was applied"
+        );
+        assert_eq!(db.history_count(), 1, "{what}");
+    }
+}
+
+/// Removing what the last apply had, unmarked, is R001; a database with no
+/// recorded version (adopted, or applied by an older version) plans as
+/// before: the column is unmanaged and kept.
+#[test]
+fn removal_without_a_mark_is_refused_only_with_a_recorded_version() {
+    let db = TestDb::new("three_way_r001");
+    let files = Files::new(V1);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    files.write(&V1.replace("columns.notes = { type = \"text\" }\n", ""));
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 3, "{plan:#}");
+    assert_eq!(rules(&plan), vec![pair("R001", "column leads.notes")]);
+    let origin = plan["refused"][0]["origin"]["file"].as_str().unwrap();
+    assert!(origin.starts_with("history #1: "), "{origin}");
+
+    // The same database with the history table gone: as without a version.
+    db.sql("DROP SCHEMA _reconcile CASCADE");
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert!(plan["appliedFiles"].is_null(), "{plan:#}");
+    assert!(
+        plan["unmanaged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "leads.notes"),
+        "{plan:#}"
+    );
+}
+
+/// A new `deprecated` mark runs no statement but is recorded once; the same
+/// files again record nothing.
+#[test]
+fn a_mark_alone_is_recorded_once() {
+    let db = TestDb::new("three_way_mark");
+    let files = Files::new(V1);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    files.write(&V1.replace(
+        "{ type = \"text\" }",
+        "{ type = \"text\", deprecated = \"moved to contacts\" }",
+    ));
+    let r = apply(files.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(db.history_count(), 2);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    assert_eq!(db.history_count(), 2, "the same files were recorded twice");
+    let hashes = db.query("SELECT files_hash FROM _reconcile.history ORDER BY id");
+    assert_eq!(hashes.len(), 2);
+    assert_ne!(hashes[0], hashes[1]);
+    // The text is stored once per version.
+    let stored = db.query("SELECT count(*) FROM _reconcile.history WHERE files IS NOT NULL");
+    assert_eq!(stored, vec!["2"]);
+    let h = run(&["history", "--database-url", &db.url]);
+    assert!(h.stdout.contains(&format!("files {}", hashes[1])), "{h}");
+}
+
+const V1_PRUNE: &str = r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true, identity = "always" }
+columns.phone = { type = "text", not_null = true }
+columns.fax = { type = "text" }
+columns.pager = { type = "text" }
+indexes.leads_pager = { columns = ["pager"] }
+"#;
+
+/// Deprecate, apply, remove from the files, apply (allowed; the objects
+/// stay), then `prune`: refused without --yes off a terminal, then drops
+/// exactly what was marked, and nothing the second time.
+#[test]
+fn deprecate_remove_then_prune_drops_exactly_what_was_marked() {
+    let db = TestDb::new("three_way_prune");
+    db.sql("CREATE TABLE by_hand (id integer)");
+    let files = Files::new(V1_PRUNE);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    db.sql("ALTER TABLE leads ADD COLUMN added_by_hand text; INSERT INTO leads (phone, fax) VALUES ('1', '2')");
+    let marked = V1_PRUNE
+        .replace(
+            "columns.fax = { type = \"text\" }",
+            "columns.fax = { type = \"text\", deprecated = \"nobody faxes\" }",
+        )
+        .replace(
+            "{ columns = [\"pager\"] }",
+            "{ columns = [\"pager\"], deprecated = \"unused\" }",
+        );
+    files.write(&marked);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    let removed: String = marked
+        .lines()
+        .filter(|l| !l.contains("deprecated"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    files.write(&removed);
+    let r = apply(files.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let columns = || {
+        db.query("SELECT attname FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")
+    };
+    assert!(
+        columns().contains(&"fax".to_string()),
+        "the column must stay until prune"
+    );
+
+    let schema = files.path().to_str().unwrap();
+    let history = db.history_count();
+    let no = run(&["prune", "--schema", schema, "--database-url", &db.url]);
+    assert_eq!(no.code, 2, "{no}");
+    assert!(no.stderr.contains("--yes"), "{no}");
+    assert!(no.stdout.contains("DROP COLUMN fax"), "{no}");
+    assert!(columns().contains(&"fax".to_string()));
+    assert_eq!(db.history_count(), history);
+
+    let yes = run(&[
+        "prune",
+        "--schema",
+        schema,
+        "--database-url",
+        &db.url,
+        "--yes",
+    ]);
+    assert_eq!(yes.code, 0, "{yes}");
+    assert!(
+        yes.stdout
+            .contains("DROP INDEX CONCURRENTLY IF EXISTS public.leads_pager"),
+        "{yes}"
+    );
+    assert_eq!(columns(), vec!["id", "phone", "pager", "added_by_hand"]);
+    assert!(db
+        .query("SELECT to_regclass('leads_pager')")
+        .iter()
+        .all(|v| v.is_empty()));
+    assert_eq!(
+        db.query("SELECT count(*) FROM by_hand"),
+        vec!["0"],
+        "by_hand must stay"
+    );
+    assert_eq!(
+        db.history_count(),
+        history + 2,
+        "a row for the transaction, one for the index"
+    );
+
+    let again = run(&[
+        "prune",
+        "--schema",
+        schema,
+        "--database-url",
+        &db.url,
+        "--yes",
+    ]);
+    assert_eq!(again.code, 0, "{again}");
+    assert!(again.stdout.contains("Nothing to prune"), "{again}");
+    assert_eq!(db.history_count(), history + 2);
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+}
+
+/// Over HTTP: a rename is a 409 with nothing applied; prune needs the hash
+/// of its dry-run.
+#[test]
+fn over_http_renames_are_409_and_prune_needs_the_dry_run_hash() {
+    let db = TestDb::new("three_way_http");
+    let files = Files::new(&V1.replace(
+        "{ type = \"text\" }",
+        "{ type = \"text\", deprecated = \"unused\" }",
+    ));
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    files.write(
+        &V1.replace("columns.phone", "columns.phone_number")
+            .replace("columns.notes = { type = \"text\" }\n", ""),
+    );
+    let before = db.schema_snapshot();
+    let s = Server::start_in(&db, files.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+    let dry = s.with_token("GET", "/__admin/migrate/dry-run");
+    assert_eq!(dry.body["success"], false, "{}", dry.body);
+    assert_eq!(dry.body["blocked"], true, "{}", dry.body);
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["refused"][0]["rule"], "R002", "{}", r.body);
+    assert_eq!(r.body["refused"].as_array().unwrap().len(), 1, "{}", r.body);
+    assert_eq!(db.schema_snapshot(), before);
+    s.stop();
+
+    // Back to the phone column, without notes (marked): allowed, then pruned over HTTP.
+    files.write(&V1.replace("columns.notes = { type = \"text\" }\n", ""));
+    let s = Server::start_in(&db, files.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dry = s.with_token("GET", "/__admin/prune/dry-run");
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    assert_eq!(
+        dry.body["result"]["wouldExecute"],
+        serde_json::json!(["drop-column:leads.notes"])
+    );
+    let hash = dry.body["result"]["planHash"].as_str().unwrap().to_string();
+    let without = s.with_token("POST", "/__admin/prune");
+    assert_eq!(without.status, 409, "{}", without.body);
+    let wrong = s.with_token("POST", "/__admin/prune?expectPlan=0000000000000000");
+    assert_eq!(wrong.status, 409, "{}", wrong.body);
+    assert!(db
+        .query("SELECT attname FROM pg_attribute WHERE attrelid = 'leads'::regclass")
+        .contains(&"notes".to_string()));
+    let ok = s.with_token("POST", &format!("/__admin/prune?expectPlan={hash}"));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        ok.body["result"]["executed"],
+        serde_json::json!(["drop-column:leads.notes"])
+    );
+    assert!(!db
+        .query("SELECT attname FROM pg_attribute WHERE attrelid = 'leads'::regclass")
+        .contains(&"notes".to_string()));
+    s.stop();
+}
