@@ -308,3 +308,31 @@ fn a_table_moved_from_the_files_to_exclude_is_no_removal_of_the_files_last_appli
     assert_eq!(r.code, 0, "{r}");
     assert!(!mentions_other_tools(&r.stdout), "{r}");
 }
+
+/// `prune` never drops what the files' `exclude` key matches, even a table
+/// an applied version of the files marked `deprecated` (handed to another tool).
+#[test]
+fn prune_never_drops_what_the_files_exclude() {
+    let db = TestDb::new("exclude_prune");
+    let marked = schema_dir(&[(
+        "t.toml",
+        "[tables.users.columns]\nid = { type = \"bigint\", primary_key = true }\n\
+         [tables.legacy]\ndeprecated = \"another tool owns it now\"\n\
+         [tables.legacy.columns]\nid = { type = \"integer\" }\n",
+    )]);
+    let r = apply(marked.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    // Without the key, prune would drop it.
+    let removed = schema_dir(&[("users.toml", USERS)]);
+    let r = with_db("prune", removed.path(), &db, &[]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(r.stdout.contains("DROP TABLE public.legacy"), "{r}");
+    let keyed = schema_dir(&[
+        ("users.toml", USERS),
+        ("_schema.toml", "exclude = [\"legacy\"]\n"),
+    ]);
+    let r = with_db("prune", keyed.path(), &db, &["--yes"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("Nothing to prune"), "{r}");
+    assert_eq!(db.query("SELECT count(*) FROM legacy"), ["0"]);
+}
