@@ -764,7 +764,8 @@ fn alter_sequence(desired: &Sequence, live: &Sequence) -> Statement {
     )
 }
 
-fn create_sequence(s: &Sequence) -> String {
+/// `CREATE SEQUENCE name [AS type] [options]` (its owner is set apart).
+pub(crate) fn create_sequence(s: &Sequence) -> String {
     let mut sql = format!("CREATE SEQUENCE {}", s.name.sql());
     if let Some(t) = &s.ty {
         sql.push_str(&format!(" AS {t}"));
@@ -913,7 +914,7 @@ pub fn column_def(c: &Column) -> String {
 /// A default as CREATE TABLE and ADD COLUMN accept it: an expression that is
 /// more than a literal, a name, a function call or a cast goes in parentheses
 /// (`DEFAULT (now() AT TIME ZONE 'utc')`).
-fn default_sql(d: &crate::model::Expr) -> String {
+pub(crate) fn default_sql(d: &crate::model::Expr) -> String {
     use sqlparser::ast::Expr as Ast;
     match crate::expr::parse_one(&d.sql) {
         Ok(
