@@ -158,12 +158,15 @@ pub async fn validate(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), 
 
 /// Whether an error of a probe says the files are wrong. Not: a value added to
 /// an existing enum by the plan, used in the same transaction (55P04: apply
-/// commits it first); missing privileges (42501: the planning role may not be
-/// the applying one); resources, cancellation, the system (classes 53, 57, 58, XX).
+/// commits it first); a lock not available or an object in use (55P03, 55006);
+/// missing privileges (42501: the planning role may not be the applying one);
+/// a serialization failure or deadlock (class 40); resources, cancellation,
+/// the system (classes 53, 57, 58, XX).
 fn is_the_files_fault(code: &str) -> bool {
-    !(code == "55P04"
-        || code == "42501"
-        || ["53", "57", "58", "XX"].iter().any(|c| code.starts_with(c)))
+    !(["55P04", "55P03", "55006", "42501"].contains(&code)
+        || ["40", "53", "57", "58", "XX"]
+            .iter()
+            .any(|c| code.starts_with(c)))
 }
 
 fn diagnostic(probe: &Probe, code: &str, message: &str, hint: Option<&str>) -> Diagnostic {
@@ -414,4 +417,43 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
         "  RAISE SQLSTATE '{DONE}';\n  EXCEPTION WHEN SQLSTATE '{DONE}' THEN NULL; WHEN OTHERS THEN {}\n  END;\n",
         Script::record(table_probe)
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_about_the_files_are_reported() {
+        for code in ["42703", "0A000", "22P02", "42P17", "42883", "42704"] {
+            assert!(is_the_files_fault(code), "{code}");
+        }
+        for code in [
+            "55P04", "55P03", "42501", "40001", "40P01", "53200", "57014", "XX000",
+        ] {
+            assert!(!is_the_files_fault(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_quoted_name_as_a_default_suggests_a_string() {
+        let probe = Probe {
+            origin: None,
+            what: "the default of column t.s (`\"pending\"`)".into(),
+            default: Some("\"pending\"".into()),
+        };
+        let d = diagnostic(
+            &probe,
+            "0A000",
+            "cannot use column reference in DEFAULT expression",
+            None,
+        );
+        assert_eq!(d.line, 0);
+        assert!(
+            d.message
+                .ends_with("a string takes single quotes, `'pending'`"),
+            "{}",
+            d.message
+        );
+    }
 }

@@ -16,3 +16,4 @@ mod quoting;
 mod security;
 mod serve;
 mod types;
+mod validate;
