@@ -380,7 +380,20 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
         return;
     }
     let columns = |c: &Column| format!("{} {}", quote_ident(&c.name), c.type_sql());
-    let all: Vec<String> = t.columns.iter().map(columns).collect();
+    // Columns of the live table that the files do not have stay (kept,
+    // unmanaged): the files' expressions may use them.
+    let kept: Vec<&Column> = live.map_or(Vec::new(), |l| {
+        l.columns
+            .iter()
+            .filter(|lc| t.column(&lc.name).is_none())
+            .collect()
+    });
+    let all: Vec<String> = t
+        .columns
+        .iter()
+        .chain(kept.iter().copied())
+        .map(columns)
+        .collect();
     let table_probe = s.add_probe(Probe {
         origin: t.origin.clone(),
         what: format!("table {table}"),
@@ -408,6 +421,15 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
                 default: None,
             },
         );
+    }
+    for c in &kept {
+        s.body.push_str(&format!(
+            "  BEGIN {} EXCEPTION WHEN OTHERS THEN NULL; END;\n",
+            Script::executes(&[format!(
+                "ALTER TABLE {probe_table} ADD COLUMN {}",
+                columns(c)
+            )])
+        ));
     }
     s.body.push_str("  END;\n");
     for (statements, probe) in probes {
