@@ -91,6 +91,13 @@ impl Script {
 /// created here), nothing is checked and `Ok` is returned, as
 /// [`crate::canon::canonicalize`] does.
 pub async fn validate(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> {
+    let t = std::time::Instant::now();
+    let result = judge(db, desired, live).await;
+    crate::trace("validate", t);
+    result
+}
+
+async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> {
     let mut s = Script {
         body: String::new(),
         probes: Vec::new(),
