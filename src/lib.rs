@@ -28,6 +28,7 @@ pub mod report;
 pub mod rules;
 pub mod tls;
 pub mod types;
+pub mod validate;
 
 use std::path::PathBuf;
 
@@ -73,7 +74,7 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         let live = read_catalog(&db).await?;
         let desired = loading.await?;
         trace("load (in parallel)", t);
-        Ok::<_, Error>(plan_against(&db, desired, live).await?)
+        plan_against(&db, desired, live).await
     }
     .await;
     db.execute("ROLLBACK").await?;
@@ -110,15 +111,16 @@ pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Er
     db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = plan_in_transaction(db, desired).await;
     db.execute("ROLLBACK").await?;
-    Ok(result?)
+    result
 }
 
 /// Read the catalog, let PostgreSQL print the files' expressions where needed,
 /// diff, classify and render; inside the caller's transaction.
-pub async fn plan_in_transaction(
-    db: &db::Db,
-    desired: &model::Catalog,
-) -> Result<Plan, db::SqlError> {
+///
+/// Errors: [`Error::Load`] when PostgreSQL rejects an expression, a type or
+/// an enum literal of the files (see `validate`); [`Error::Sql`] when a
+/// catalog query fails.
+pub async fn plan_in_transaction(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
     let live = read_catalog(db).await?;
     plan_against(db, desired.clone(), live).await
 }
@@ -135,7 +137,7 @@ async fn plan_against(
     db: &db::Db,
     mut desired: model::Catalog,
     mut live: model::Catalog,
-) -> Result<Plan, db::SqlError> {
+) -> Result<Plan, Error> {
     // The third side: the files last applied (before canonicalizing, which
     // the recorded files are not).
     let t = std::time::Instant::now();
@@ -144,6 +146,7 @@ async fn plan_against(
     let t = std::time::Instant::now();
     canon::canonicalize(db, &mut desired, &live).await?;
     trace("canonicalize", t);
+    validate::validate(db, &desired, &live).await?;
     let t = std::time::Instant::now();
     let mut plan = Plan::build(&desired, &live);
     trace("diff and render", t);

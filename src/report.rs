@@ -276,8 +276,13 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
                  a longer --lock-timeout makes every query on {table} queue behind this apply meanwhile."
             );
         }
-        ApplyError::Statement { id, error, .. } => {
+        ApplyError::Statement {
+            id, origin, error, ..
+        } => {
             let _ = writeln!(out, "  step: {id}");
+            if let Some(o) = origin {
+                let _ = writeln!(out, "  written at: {o}");
+            }
             if let Some(sql) = &error.statement {
                 let _ = writeln!(out, "  statement: {sql}");
             }

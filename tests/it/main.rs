@@ -17,3 +17,4 @@ mod security;
 mod serve;
 mod three_way;
 mod types;
+mod validate;
