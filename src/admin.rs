@@ -864,12 +864,19 @@ fn apply_error_response(e: &ApplyError) -> Response {
         ),
         ApplyError::Statement {
             id,
+            origin,
             error: sql,
             committed,
         } => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("SQL error in {id}: {}", sql.message),
-            json!({ "step": id, "sql": sql, "committed": committed }),
+            format!(
+                "SQL error in {id}{}: {}",
+                origin
+                    .as_ref()
+                    .map_or(String::new(), |o| format!(" (written at {o})")),
+                sql.message
+            ),
+            json!({ "step": id, "origin": origin, "sql": sql, "committed": committed }),
         ),
         ApplyError::Pooled { committed, .. } => error(
             StatusCode::SERVICE_UNAVAILABLE,

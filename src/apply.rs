@@ -126,6 +126,13 @@ fn outcome(committed: &[String]) -> String {
     }
 }
 
+/// ` (schema/t.toml:12:1)`: where the files wrote a failed step's object.
+fn at(origin: &Option<crate::model::Origin>) -> String {
+    origin
+        .as_ref()
+        .map_or(String::new(), |o| format!(" (written at {o})"))
+}
+
 /// Why an apply stopped; `committed` lists what an earlier phase committed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -149,9 +156,13 @@ pub enum ApplyError {
         error: SqlError,
         committed: Vec<String>,
     },
-    #[error("statement failed; {}: {error}", outcome(committed))]
+    /// A statement of the plan failed: its step id, and where the files wrote
+    /// the object it comes from.
+    #[error("statement {id}{} failed; {}: {error}", at(origin), outcome(committed))]
     Statement {
         id: String,
+        /// The object's file, line and column, when it comes from the files.
+        origin: Option<crate::model::Origin>,
         error: SqlError,
         committed: Vec<String>,
     },
@@ -691,6 +702,7 @@ fn step_error(
     } else {
         ApplyError::Statement {
             id: s.id.clone(),
+            origin: s.origin.clone(),
             error,
             committed,
         }
@@ -1166,6 +1178,7 @@ mod tests {
             table: Some("public.t".into()),
             lock,
             builds_index: None,
+            origin: None,
         }
     }
 

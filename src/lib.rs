@@ -29,6 +29,7 @@ pub mod report;
 pub mod rules;
 pub mod tls;
 pub mod types;
+pub mod validate;
 
 use std::path::PathBuf;
 
@@ -120,8 +121,10 @@ pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Er
 /// Read the catalog, let PostgreSQL print the files' expressions where needed,
 /// diff, classify and render; inside the caller's transaction.
 ///
-/// Errors: a reference of the files to a table outside them that the
-/// database lacks (`Error::Load`, exit 2); a failed statement (`Error::Sql`).
+/// Errors: [`Error::Load`] when PostgreSQL rejects an expression, a type or
+/// an enum literal of the files (see `validate`), or when a reference of the
+/// files to a table outside them names a table or column the database lacks;
+/// [`Error::Sql`] when a catalog query fails.
 pub async fn plan_in_transaction(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
     let live = read_catalog(db).await?;
     plan_against(db, desired.clone(), live).await
@@ -156,6 +159,7 @@ async fn plan_against(
     let t = std::time::Instant::now();
     canon::canonicalize(db, &mut desired, &live).await?;
     trace("canonicalize", t);
+    validate::validate(db, &desired, &live).await?;
     let t = std::time::Instant::now();
     let mut plan = Plan::build(&desired, &live);
     trace("diff and render", t);

@@ -23,6 +23,9 @@ pub struct Step {
     /// The index it builds concurrently (see `OnlineStep::builds_index`).
     #[serde(skip)]
     pub builds_index: Option<crate::model::QualName>,
+    /// Where the files wrote the object it comes from (`Statement::origin`).
+    #[serde(skip)]
+    pub origin: Option<crate::model::Origin>,
 }
 
 /// How the steps of a phase are run.
@@ -59,12 +62,13 @@ impl Phase {
 
 /// The phases of a plan, in order; phases with no step are left out.
 pub fn schedule(plan: &Plan, online: bool) -> Vec<Phase> {
-    let step = |id: &str, sql: &str, table: &Option<String>, lock| Step {
+    let step = |id: &str, sql: &str, s: &crate::render::Statement, lock| Step {
         id: id.to_string(),
         sql: sql.to_string(),
-        table: table.clone(),
+        table: s.table.clone(),
         lock,
         builds_index: None,
+        origin: s.origin.clone(),
     };
     let mut phases: Vec<Phase> = [
         (0, Run::OneTransaction),
@@ -81,13 +85,13 @@ pub fn schedule(plan: &Plan, online: bool) -> Vec<Phase> {
     .collect();
     for s in &plan.statements {
         if s.commit_first {
-            phases[0].steps.push(step(&s.id, &s.sql, &s.table, s.lock));
+            phases[0].steps.push(step(&s.id, &s.sql, s, s.lock));
         } else if !online || s.online.is_empty() {
-            phases[1].steps.push(step(&s.id, &s.sql, &s.table, s.lock));
+            phases[1].steps.push(step(&s.id, &s.sql, s, s.lock));
         } else {
             for o in &s.online {
                 let p = usize::from(o.phase.clamp(1, 3));
-                let mut st = step(&o.id, &o.sql, &s.table, o.lock);
+                let mut st = step(&o.id, &o.sql, s, o.lock);
                 st.builds_index = o.builds_index.clone();
                 phases[p].steps.push(st);
             }
@@ -124,6 +128,7 @@ mod tests {
                 .collect(),
             commit_first,
             partitioned: false,
+            origin: None,
         }
     }
 

@@ -148,6 +148,8 @@ async fn prune_locked(
     let fail = |s: &crate::render::Statement, error: SqlError, committed: &[String]| {
         ApplyError::Statement {
             id: s.id.clone(),
+            // What prune drops is no longer in the files.
+            origin: s.origin.clone(),
             error,
             committed: committed.to_vec(),
         }

@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 
 use crate::diff::{Change, CommentTarget, Constraint};
-use crate::model::{Column, Domain, ForeignKey, Index, QualName, Sequence, Table, TableStats};
+use crate::model::{
+    Column, Domain, ForeignKey, Index, Origin, QualName, Sequence, Table, TableStats,
+};
 use crate::names::{quote_ident, quote_literal};
 
 /// One statement of a plan, with what it costs a busy table.
@@ -44,6 +46,10 @@ pub struct Statement {
     /// On a partitioned table: no online forms (see `TableStats::partitioned`).
     #[serde(skip)]
     pub partitioned: bool,
+    /// Where the files wrote the object it comes from (file, line, column),
+    /// when it comes from one: apply names it when the statement fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 /// One statement of the online form of a planned statement.
@@ -75,7 +81,13 @@ impl Statement {
             online: Vec::new(),
             commit_first: false,
             partitioned: false,
+            origin: None,
         }
+    }
+    /// The object of the files it comes from.
+    fn from(mut self, origin: &Option<Origin>) -> Self {
+        self.origin.clone_from(origin);
+        self
     }
     fn online(mut self, phase: u8, id: String, sql: String, lock: &'static str) -> Self {
         if self.partitioned {
@@ -158,16 +170,19 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         match c {
             Change::CreateEnum { en } => {
                 let values: Vec<String> = en.values.iter().map(|v| quote_literal(v)).collect();
-                out.push(Statement::new(
-                    format!("create-enum:{}", en.name),
-                    format!(
-                        "CREATE TYPE {} AS ENUM ({})",
-                        en.name.sql(),
-                        values.join(", ")
-                    ),
-                    None,
-                    "none",
-                ));
+                out.push(
+                    Statement::new(
+                        format!("create-enum:{}", en.name),
+                        format!(
+                            "CREATE TYPE {} AS ENUM ({})",
+                            en.name.sql(),
+                            values.join(", ")
+                        ),
+                        None,
+                        "none",
+                    )
+                    .from(&en.origin),
+                );
                 if let Some(cm) = &en.comment {
                     out.push(comment_stmt(&CommentTarget::Enum(en.name.clone()), cm));
                 }
@@ -202,23 +217,29 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     for c in changes {
         match c {
             Change::CreateDomain { domain } => {
-                out.push(Statement::new(
-                    format!("create-domain:{}", domain.name),
-                    create_domain(domain),
-                    None,
-                    "none",
-                ));
+                out.push(
+                    Statement::new(
+                        format!("create-domain:{}", domain.name),
+                        create_domain(domain),
+                        None,
+                        "none",
+                    )
+                    .from(&domain.origin),
+                );
                 if let Some(cm) = &domain.comment {
                     out.push(comment_stmt(&CommentTarget::Enum(domain.name.clone()), cm));
                 }
             }
             Change::CreateSequence { sequence } => {
-                out.push(Statement::new(
-                    format!("create-sequence:{}", sequence.name),
-                    create_sequence(sequence),
-                    None,
-                    "none",
-                ));
+                out.push(
+                    Statement::new(
+                        format!("create-sequence:{}", sequence.name),
+                        create_sequence(sequence),
+                        None,
+                        "none",
+                    )
+                    .from(&sequence.origin),
+                );
                 if let Some(cm) = &sequence.comment {
                     out.push(comment_stmt(
                         &CommentTarget::Sequence(sequence.name.clone()),
@@ -242,18 +263,21 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     let mut created: BTreeSet<QualName> = BTreeSet::new();
     for t in order_by_references(&new_tables) {
         let (stmt, deferred, apart) = create_table(t, &new_names, &created);
-        out.push(stmt);
+        out.push(stmt.from(&t.origin));
         for c in apart {
             let mut sql = add_constraint_sql(&t.name, &c);
             if !c.validated() {
                 sql.push_str(" NOT VALID");
             }
-            out.push(Statement::new(
-                format!("add-constraint:{}.{}", t.name, c.name()),
-                sql,
-                Some(&t.name),
-                "ACCESS EXCLUSIVE",
-            ));
+            out.push(
+                Statement::new(
+                    format!("add-constraint:{}.{}", t.name, c.name()),
+                    sql,
+                    Some(&t.name),
+                    "ACCESS EXCLUSIVE",
+                )
+                .from(&c.origin().cloned()),
+            );
         }
         out.extend(row_security(
             &t.name,
@@ -263,7 +287,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         created.insert(t.name.clone());
         late_fks.extend(deferred.into_iter().map(|fk| (t.name.clone(), fk, None)));
         for i in &t.indexes {
-            out.push(create_index(&t.name, i, &None, false));
+            out.push(create_index(&t.name, i, &None, false).from(&i.origin));
             if let Some(cm) = &i.comment {
                 out.push(comment_stmt(
                     &CommentTarget::Index(t.name.clone(), i.name.clone()),
@@ -309,7 +333,8 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                         "ACCESS EXCLUSIVE",
                     )
                     .hazard(hazard)
-                    .stats(stats),
+                    .stats(stats)
+                    .from(&column.origin),
                 );
                 if let Some(cm) = &column.comment {
                     out.push(comment_stmt(
@@ -320,17 +345,20 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             }
             Change::SetDefault { table, column, .. } => {
                 let d = column.default.as_ref().expect("SetDefault has a default");
-                out.push(Statement::new(
-                    format!("set-default:{table}.{}", column.name),
-                    format!(
-                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
-                        table.sql(),
-                        quote_ident(&column.name),
-                        d.sql
-                    ),
-                    Some(table),
-                    "ACCESS EXCLUSIVE",
-                ));
+                out.push(
+                    Statement::new(
+                        format!("set-default:{table}.{}", column.name),
+                        format!(
+                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                            table.sql(),
+                            quote_ident(&column.name),
+                            d.sql
+                        ),
+                        Some(table),
+                        "ACCESS EXCLUSIVE",
+                    )
+                    .from(&column.origin),
+                );
             }
             Change::MakeSerial { table, column } => {
                 let seq = &column
@@ -373,16 +401,19 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     "ACCESS SHARE",
                 ));
             }
-            Change::DropNotNull { table, column } => out.push(Statement::new(
-                format!("drop-not-null:{table}.{}", column.name),
-                format!(
-                    "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
-                    table.sql(),
-                    quote_ident(&column.name)
-                ),
-                Some(table),
-                "ACCESS EXCLUSIVE",
-            )),
+            Change::DropNotNull { table, column } => out.push(
+                Statement::new(
+                    format!("drop-not-null:{table}.{}", column.name),
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL",
+                        table.sql(),
+                        quote_ident(&column.name)
+                    ),
+                    Some(table),
+                    "ACCESS EXCLUSIVE",
+                )
+                .from(&column.origin),
+            ),
             _ => {}
         }
     }
@@ -409,12 +440,15 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     }
     for c in changes {
         if let Change::AttachUniqueIndex { table, key } = c {
-            out.push(Statement::new(
-                format!("add-constraint:{table}.{}", key.name),
-                attach_unique_sql(table, key),
-                Some(table),
-                "ACCESS EXCLUSIVE",
-            ));
+            out.push(
+                Statement::new(
+                    format!("add-constraint:{table}.{}", key.name),
+                    attach_unique_sql(table, key),
+                    Some(table),
+                    "ACCESS EXCLUSIVE",
+                )
+                .from(&key.origin),
+            );
         }
     }
     for c in changes {
@@ -443,7 +477,8 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                                 Some(table),
                                 "ACCESS EXCLUSIVE",
                             )
-                            .stats(stats),
+                            .stats(stats)
+                            .from(&constraint.origin().cloned()),
                         );
                         continue;
                     }
@@ -471,7 +506,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                         &sql,
                     ),
                 };
-                out.push(s.warning(MAY_FAIL));
+                out.push(s.warning(MAY_FAIL).from(&constraint.origin().cloned()));
             }
             _ => {}
         }
@@ -483,7 +518,8 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             sql.clone(),
             Some(&table),
             "SHARE ROW EXCLUSIVE",
-        );
+        )
+        .from(&fk.origin);
         if !fk.validated {
             s.sql.push_str(" NOT VALID");
         } else if let Some(stats) = stats {
@@ -528,7 +564,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                 index,
                 stats,
             } => {
-                out.push(create_index(table, index, stats, true));
+                out.push(create_index(table, index, stats, true).from(&index.origin));
                 if let Some(cm) = &index.comment {
                     // Online, the index exists once phase 2 built it.
                     let c =
@@ -555,17 +591,20 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                     .into_iter()
                     .map(|c| format!("SET {c}"))
                     .collect();
-                out.push(Statement::new(
-                    format!("set-identity-options:{table}.{}", column.name),
-                    format!(
-                        "ALTER TABLE {} ALTER COLUMN {} {}",
-                        table.sql(),
-                        quote_ident(&column.name),
-                        sets.join(" ")
-                    ),
-                    Some(table),
-                    "ACCESS EXCLUSIVE",
-                ));
+                out.push(
+                    Statement::new(
+                        format!("set-identity-options:{table}.{}", column.name),
+                        format!(
+                            "ALTER TABLE {} ALTER COLUMN {} {}",
+                            table.sql(),
+                            quote_ident(&column.name),
+                            sets.join(" ")
+                        ),
+                        Some(table),
+                        "ACCESS EXCLUSIVE",
+                    )
+                    .from(&column.origin),
+                );
             }
             Change::SetComment {
                 target: target @ CommentTarget::Constraint(..),
@@ -764,7 +803,8 @@ fn alter_sequence(desired: &Sequence, live: &Sequence) -> Statement {
     )
 }
 
-fn create_sequence(s: &Sequence) -> String {
+/// `CREATE SEQUENCE name [AS type] [options]` (its owner is set apart).
+pub(crate) fn create_sequence(s: &Sequence) -> String {
     let mut sql = format!("CREATE SEQUENCE {}", s.name.sql());
     if let Some(t) = &s.ty {
         sql.push_str(&format!(" AS {t}"));
@@ -913,7 +953,7 @@ pub fn column_def(c: &Column) -> String {
 /// A default as CREATE TABLE and ADD COLUMN accept it: an expression that is
 /// more than a literal, a name, a function call or a cast goes in parentheses
 /// (`DEFAULT (now() AT TIME ZONE 'utc')`).
-fn default_sql(d: &crate::model::Expr) -> String {
+pub(crate) fn default_sql(d: &crate::model::Expr) -> String {
     use sqlparser::ast::Expr as Ast;
     match crate::expr::parse_one(&d.sql) {
         Ok(

@@ -30,7 +30,7 @@ pub fn text(plan: &Plan, target: &str) -> String {
         }
     }
     if plan.statements.is_empty() {
-        let _ = writeln!(out, "\n  No changes: the database matches the files.");
+        let _ = writeln!(out, "\n  {}", headline_of_empty(plan));
     }
     let mut group: Option<String> = None;
     for s in &plan.statements {
@@ -276,8 +276,13 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
                  a longer --lock-timeout makes every query on {table} queue behind this apply meanwhile."
             );
         }
-        ApplyError::Statement { id, error, .. } => {
+        ApplyError::Statement {
+            id, origin, error, ..
+        } => {
             let _ = writeln!(out, "  step: {id}");
+            if let Some(o) = origin {
+                let _ = writeln!(out, "  written at: {o}");
+            }
             if let Some(sql) = &error.statement {
                 let _ = writeln!(out, "  statement: {sql}");
             }
@@ -345,6 +350,20 @@ pub fn history(entries: &[crate::history::Entry]) -> String {
         }
     }
     out
+}
+
+/// The first line of a plan with no statement: it says what is refused and
+/// what is unmanaged, never "matches" above a list of refusals.
+fn headline_of_empty(plan: &Plan) -> String {
+    match (plan.refused.len(), plan.unmanaged.len()) {
+        (0, 0) => "No changes: the database matches the files.".into(),
+        (0, u) => format!(
+            "No changes to run: the database matches the files, and has {u} object(s) they do not manage (listed below, kept)."
+        ),
+        (r, _) => format!(
+            "Nothing will run: {r} change(s) of the files are refused (listed below)."
+        ),
+    }
 }
 
 /// The prune plan for people: each drop with its lock, and the plan hash.

@@ -5,6 +5,7 @@
 //! exit = 3                       # expected exit code of `reconcile plan`
 //! stdout_contains = ["R003"]     # each must appear in the text output
 //! stderr_contains = []           # each must appear on stderr
+//! stdout_lacks = ["No changes"]  # none may appear in the text output
 //! statements = ["add-column:t.x"]  # optional: exactly these step ids, in order
 //! ```
 //!
@@ -26,6 +27,9 @@ struct Case {
     stdout_contains: Vec<String>,
     #[serde(default)]
     stderr_contains: Vec<String>,
+    /// Text that standard output must not hold.
+    #[serde(default)]
+    stdout_lacks: Vec<String>,
     statements: Option<Vec<String>>,
 }
 
@@ -59,6 +63,11 @@ fn run_case(dir: &Path, flavor: Flavor) -> Result<String, String> {
     for s in &case.stderr_contains {
         if !r.stderr.contains(s.as_str()) {
             problems.push(format!("stderr lacks {s:?}"));
+        }
+    }
+    for s in &case.stdout_lacks {
+        if r.stdout.contains(s.as_str()) {
+            problems.push(format!("stdout holds {s:?}"));
         }
     }
     if r.stderr.contains("panicked") {

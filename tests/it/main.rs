@@ -19,3 +19,4 @@ mod security;
 mod serve;
 mod three_way;
 mod types;
+mod validate;

@@ -947,6 +947,84 @@ fn sigterm_does_not_wait_for_half_sent_requests() {
     s.stop();
 }
 
+/// Issue 18: defaults PostgreSQL refuses are not a successful dry-run (that
+/// migrate then answers 500 for): the dry-run and migrate answer the schema
+/// files' diagnostics, at the file and line, and nothing is applied.
+#[test]
+fn dry_run_of_rejected_defaults_is_not_a_success() {
+    let db = TestDb::new("serve_validate");
+    db.sql(
+        "CREATE TYPE status AS ENUM ('pending', 'done'); CREATE TABLE t (id bigint PRIMARY KEY)",
+    );
+    let before = db.schema_snapshot();
+    let schema = crate::harness::schema_of(
+        "[enums.status]\nvalues = [\"pending\", \"done\"]\n\n\
+         [tables.t.columns]\n\
+         id     = { type = \"bigint\", primary_key = true }\n\
+         abc    = { type = \"integer\", default = \"abc + 1\" }\n\
+         label  = { type = \"text\", default = \"\\\"pending\\\"\" }\n\
+         status = { type = \"status\", default = \"'archived'\" }\n",
+    );
+    let s = Server::start_in(&db, schema.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+    for (method, path) in [
+        ("GET", "/__admin/migrate/dry-run"),
+        ("POST", "/__admin/migrate"),
+    ] {
+        let r = s.with_token(method, path);
+        assert_ne!(r.status, 200, "{method} {path}: {}", r.body);
+        assert_eq!(r.body["success"], false, "{}", r.body);
+        let lines: Vec<u64> = r.body["diagnostics"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path}: no diagnostics: {}", r.body))
+            .iter()
+            .map(|d| d["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [6, 7, 8], "{}", r.body);
+        let error = r.body["error"].as_str().unwrap();
+        assert!(
+            error.contains("schema.toml:8:1: the default of column t.status"),
+            "{error}"
+        );
+    }
+    assert_eq!(db.schema_snapshot(), before);
+    s.stop();
+}
+
+/// A statement that fails at migrate (duplicate rows under a new unique
+/// constraint) answers 500 with its step, and the file and line it comes from.
+#[test]
+fn a_failing_migrate_statement_names_its_file_and_line() {
+    let db = TestDb::new("serve_step_origin");
+    db.sql("CREATE TABLE t (id bigint PRIMARY KEY, email text); INSERT INTO t VALUES (1, 'a'), (2, 'a')");
+    let schema = crate::harness::schema_of(
+        "[tables.t.columns]\n\
+         id    = { type = \"bigint\", primary_key = true }\n\
+         email = { type = \"text\" }\n\n\
+         [tables.t.unique]\n\
+         t_email_key = [\"email\"]\n",
+    );
+    let s = Server::start_in(&db, schema.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.body["step"], "add-constraint:t.t_email_key", "{}", r.body);
+    assert_eq!(r.body["origin"]["line"], 6, "{}", r.body);
+    assert!(
+        r.body["origin"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("schema.toml"),
+        "{}",
+        r.body
+    );
+    let error = r.body["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("SQL error in add-constraint:t.t_email_key (written at ")
+            && error.contains("schema.toml:6:1)"),
+        "{error}"
+    );
+    s.stop();
+}
+
 /// The files' `exclude` key and references to tables outside the files hold
 /// for `serve` as for `plan`: a table both defined and excluded is an
 /// invalid file (with its place), a reference to `auth.users` plans and
