@@ -12,6 +12,7 @@ mod introspect;
 mod online;
 mod oracle;
 mod plan;
+mod prompt;
 mod quoting;
 mod security;
 mod serve;
