@@ -144,6 +144,9 @@ pub struct ApplyArgs {
     /// With --online: how many times a step that timed out waiting for a lock is tried, with backoff
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub lock_attempts: u32,
+    /// Apply without asking (it asks only when standard input is a terminal)
+    #[arg(long)]
+    pub yes: bool,
     #[command(flatten)]
     pub exclude: Exclude,
 }

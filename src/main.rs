@@ -160,7 +160,16 @@ async fn check(args: cli::CheckArgs) -> u8 {
     }
 }
 
+/// A line read from standard input is one of `yes` (case aside).
+fn confirmed(yes: &[&str]) -> bool {
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    let answer = answer.trim().to_ascii_lowercase();
+    yes.iter().any(|y| *y == answer)
+}
+
 async fn apply(args: cli::ApplyArgs) -> u8 {
+    use std::io::IsTerminal;
     let target = Target {
         schema_dir: args.conn.schema,
         database_url: args.conn.database_url,
@@ -178,11 +187,40 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         lock_attempts: args.lock_attempts,
         ..ApplyOptions::default()
     };
+    let mut opts = opts;
+    // On a terminal, the plan is shown and confirmed first; what runs is
+    // what was confirmed (its hash).
+    let mut shown: Option<String> = None;
+    if !args.yes && std::io::stdin().is_terminal() {
+        let outcome = match reconcile::plan(&target).await {
+            Ok(o) => o,
+            Err(e) => return fail(&e),
+        };
+        let plan = &outcome.plan;
+        out!("{}", report::text(plan, &outcome.target));
+        if plan.refused.is_empty() && !plan.is_empty() {
+            out!(
+                "\nApply {} statement(s) to {}? [y/N] ",
+                plan.statements.len(),
+                outcome.target
+            );
+            if !confirmed(&["y", "yes"]) {
+                outln!("Nothing was applied.");
+                return exit::OK;
+            }
+            opts.expect_plan.get_or_insert(plan.plan_hash.clone());
+        }
+        shown = Some(plan.plan_hash.clone());
+    }
+    let target_name = reconcile::db::config_from(target.database_url.as_deref())
+        .map_or_else(|_| "the database".to_string(), |c| c.describe());
     let mut first_hash = String::new();
     let mut in_parts = opts.online;
     let mut printer = |e: Event<'_>| match e {
         Event::Planned(plan) => {
-            out!("{}", report::text(plan, "the database"));
+            if shown.as_ref() != Some(&plan.plan_hash) {
+                out!("{}", report::text(plan, &target_name));
+            }
             first_hash = plan.plan_hash.clone();
         }
         Event::Locked(plan) => {
@@ -300,9 +338,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             "\nDrop the {} object(s) above and their data? Type `yes` to go on: ",
             shown.statements.len()
         );
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if answer.trim() != "yes" {
+        if !confirmed(&["yes"]) {
             outln!("Nothing was dropped.");
             return exit::OK;
         }

@@ -605,6 +605,17 @@ pub fn without_hostile_schema(text: &str) -> String {
             drop_blank = true;
             continue;
         }
+        // The headline of a plan with nothing to run counts unmanaged objects too.
+        const HEAD: &str = "  No changes to run: the database matches the files, and has ";
+        if let Some((n, rest)) = l.strip_prefix(HEAD).and_then(|r| r.split_once(' ')) {
+            let left = n.parse::<usize>().map_or(0, |n| n.saturating_sub(hostile));
+            if left == 0 {
+                out.push_str("  No changes: the database matches the files.\n");
+            } else {
+                out.push_str(&format!("{HEAD}{left} {rest}\n"));
+            }
+            continue;
+        }
         let l = match l
             .strip_prefix("Unmanaged (")
             .and_then(|r| r.split_once(')'))

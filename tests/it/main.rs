@@ -14,6 +14,7 @@ mod online;
 mod oracle;
 mod outside;
 mod plan;
+mod prompt;
 mod quoting;
 mod security;
 mod serve;
