@@ -9,14 +9,14 @@
 #   scripts/mutants.sh apply names     # some of them
 #
 # Groups (file, functions, tests run):
-#   apply    src/apply.rs: what takes the locks, sets the timeouts, runs,
+#   apply    src/apply/mod.rs: what takes the locks, sets the timeouts, runs,
 #            verifies and records (the error texts, the pooler probe and the
 #            blocker lookup are left out: tests/it/connect.rs covers the probe
 #            through PgBouncer)                 lib + it: apply online history security serve
-#   names    src/names.rs quoting (quote_*, printed_literal)   lib + it: quoting
-#   admin    src/admin.rs token check                 lib + it: serve
-#   rules    src/rules/*.rs                           lib + it: check cases
-#   history  src/history.rs                           lib + it: history apply online
+#   names    src/model/names.rs quoting (quote_*, printed_literal)   lib + it: quoting
+#   admin    src/surfaces/admin.rs token check                 lib + it: serve
+#   rules    src/plan/rules/*.rs                           lib + it: check cases
+#   history  src/catalog/history.rs                           lib + it: history apply online
 #
 # DATABASE_URL: the server the tests use; unset, scripts/with-postgres.sh
 # starts a throwaway one. MUTANTS_JOBS (default 1): mutants built and tested
@@ -69,16 +69,16 @@ run_group() {
 
 for g in "${groups[@]}"; do
   case $g in
-    apply) run_group apply -f src/apply.rs \
+    apply) run_group apply -f src/apply/mod.rs \
       -F '^apply|in_transactions|take_transaction_lock|take_session_lock|LockWait|next_poll|locked_transaction|check_locked_plan|set_local_timeouts|interval|run_step|online|timeouts_sql|run_group|record_steps|with_retries|backoff|exit_code' \
       -- --lib --test it -- apply online history security serve ;;
-    names) run_group names -f src/names.rs -F 'quote_' -F 'printed_literal' \
+    names) run_group names -f src/model/names.rs -F 'quote_' -F 'printed_literal' \
       -- --lib --test it -- names quoting ;;
-    admin) run_group admin -f src/admin.rs -F 'token' \
+    admin) run_group admin -f src/surfaces/admin.rs -F 'token' \
       -- --lib --test it -- admin serve ;;
-    rules) run_group rules -f 'src/rules/*.rs' \
+    rules) run_group rules -f 'src/plan/rules/*.rs' \
       -- --lib --test it -- rules check cases ;;
-    history) run_group history -f src/history.rs \
+    history) run_group history -f src/catalog/history.rs \
       -- --lib --test it -- history apply online ;;
     *) echo "unknown group: $g (apply, names, admin, rules, history)" >&2; exit 2 ;;
   esac

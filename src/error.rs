@@ -1,7 +1,7 @@
 //! Typed errors of the library; the exit code derives from them (SPEC §4).
 
-use crate::db::{DbError, SqlError};
-use crate::load::LoadError;
+use crate::connect::db::{DbError, SqlError};
+use crate::desired::load::LoadError;
 
 /// Exit codes of SPEC §4.
 pub mod exit {

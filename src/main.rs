@@ -315,7 +315,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
         // The files' `exclude` key covers prune.
         exclude: Vec::new(),
     };
-    let shown = match reconcile::prune::plan_target(&target).await {
+    let shown = match reconcile::pipeline::prune_plan_target(&target).await {
         Ok(outcome) => {
             out!("{}", report::prune_text(&outcome.plan, &outcome.target));
             outcome.plan
@@ -356,7 +356,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
         }
     };
-    match reconcile::prune::prune_target(&target, &opts, &mut printer).await {
+    match reconcile::pipeline::prune_target(&target, &opts, &mut printer).await {
         Ok(pruned) => {
             outln!(
                 "\nPruned {} object(s) in {:.1}ms; plan hash {}; recorded in {}.",

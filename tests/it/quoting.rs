@@ -3,7 +3,7 @@
 //! one transaction and online: each applies (an unquoted `"Group"` would be
 //! `group`, an unquoted `"select"` a syntax error), the database then
 //! matches the files, and each statement that ran parses with sqlparser's
-//! PostgreSQL dialect. The kinds are read from `src/render.rs`, so a kind
+//! PostgreSQL dialect. The kinds are read from `src/plan/render.rs`, so a kind
 //! added there without a case here fails this test.
 
 use std::collections::BTreeSet;
@@ -14,9 +14,9 @@ use sqlparser::parser::Parser;
 use crate::harness::{apply, assert_replan_empty, plan_json, repo, run, TestDb};
 
 /// The step kinds (`create-table` of `create-table:people`) that
-/// `src/render.rs` writes: every `format!("<kind>:` in it.
+/// `src/plan/render.rs` writes: every `format!("<kind>:` in it.
 fn rendered_kinds() -> BTreeSet<String> {
-    let source = std::fs::read_to_string(repo().join("src/render.rs")).unwrap();
+    let source = std::fs::read_to_string(repo().join("src/plan/render.rs")).unwrap();
     let kinds: BTreeSet<String> = source
         .split("format!(\"")
         .skip(1)

@@ -1,0 +1,319 @@
+//! `prune`, the second step of a two-step removal (SPEC §4): drop what an
+//! applied version of the files marked `deprecated` and the files now lack,
+//! and nothing else. The objects come from the history (each apply records
+//! what its files marked `deprecated`), are checked against the files now and
+//! the database, and are dropped under the apply lock and the lock timeout:
+//! tables and columns in one transaction with their history row, then each
+//! index `CONCURRENTLY`, outside a transaction, with a row of its own.
+
+use std::time::Instant;
+
+use crate::apply::{
+    check_client, interval, take_session_lock_alone, Applied, ApplyError, ApplyOptions, Event,
+    PhaseDone,
+};
+use crate::catalog::history::{self, DeprecatedObject};
+use crate::catalog::introspect;
+use crate::connect::db::{Db, SqlError};
+use crate::model::{Catalog, QualName};
+use crate::plan::render::{drop_prunable, Prunable};
+use crate::plan::{self, Plan};
+use crate::Error;
+
+/// What `prune` drops: from `deprecated` (every object an applied version of
+/// the files marked `deprecated`), those that `files` no longer have and
+/// `live` still has. A column or index of a table the files do not manage is
+/// left alone (its table was not marked), as is anything of a table dropped
+/// here. Pure.
+pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog) -> Vec<Prunable> {
+    let mut tables = Vec::new();
+    let mut rest = Vec::new();
+    for d in deprecated {
+        let table = QualName::new(d.schema.clone(), d.table.clone());
+        let (Some(l), desired) = (live.tables.get(&table), files.tables.get(&table)) else {
+            continue;
+        };
+        match (d.kind.as_str(), desired) {
+            ("table", None) => tables.push(Prunable::Table(table)),
+            ("column", Some(t)) if t.column(&d.name).is_none() && l.column(&d.name).is_some() => {
+                rest.push(Prunable::Column {
+                    table,
+                    column: d.name.clone(),
+                })
+            }
+            ("index", Some(t))
+                if !t.indexes.iter().any(|i| i.name == d.name)
+                    && l.indexes.iter().any(|i| i.name == d.name) =>
+            {
+                rest.push(Prunable::Index {
+                    table,
+                    name: d.name.clone(),
+                })
+            }
+            _ => {}
+        }
+    }
+    tables.sort_by_key(|p| format!("{p:?}"));
+    tables.dedup();
+    rest.sort_by_key(|p| format!("{p:?}"));
+    rest.dedup();
+    // Columns first, then indexes (run last, outside the transaction).
+    rest.sort_by_key(|p| matches!(p, Prunable::Index { .. }));
+    tables.extend(rest);
+    tables
+}
+
+/// The prune plan: its statements in the order they run, with their locks,
+/// and the hash `--expect-plan` / `expectPlan` compare. Changes nothing (read
+/// in a transaction of its own, rolled back).
+pub async fn plan(db: &Db, files: &Catalog) -> Result<Plan, Error> {
+    db.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let result = async {
+        let deprecated = history::deprecated_ever(db).await?;
+        if deprecated.is_empty() {
+            return Ok::<_, SqlError>(Vec::new());
+        }
+        let mut live = introspect::introspect(db).await?;
+        // What the files' patterns exclude is never considered, nor dropped.
+        crate::model::exclude::apply(&files.exclude, &mut live);
+        Ok(prunable(&deprecated, files, &live))
+    }
+    .await;
+    db.execute("ROLLBACK").await?;
+    let statements: Vec<_> = result?.iter().map(drop_prunable).collect();
+    Ok(Plan {
+        plan_hash: plan::hash(&statements),
+        statements,
+        refused: Vec::new(),
+        unmanaged: Vec::new(),
+        in_sync: Vec::new(),
+        busy_tables: Vec::new(),
+        files_hash: None,
+        applied_files: None,
+    })
+}
+
+/// Prune: under the apply lock (session-level, held throughout), plan again,
+/// check `opts.expect_plan`, then run the plan: tables and columns in one
+/// transaction under `lock_timeout`, with a history row (mode `prune`), then
+/// each index `DROP INDEX CONCURRENTLY`, each recorded as it commits. An
+/// error names what stays committed.
+pub async fn prune(
+    db: &Db,
+    files: &Catalog,
+    opts: &ApplyOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<Applied, ApplyError> {
+    db.pin_session().await?;
+    let locked = take_session_lock_alone(db, opts).await;
+    let result = match locked {
+        Ok(_) => prune_locked(db, files, opts, on_event).await,
+        Err(e) => Err(e),
+    };
+    let _ = db
+        .execute(&format!(
+            "RESET lock_timeout; RESET statement_timeout; {}; \
+             SELECT pg_catalog.pg_advisory_unlock({})",
+            Db::reset_pinned_sql(),
+            crate::apply::LOCK_KEY
+        ))
+        .await;
+    result
+}
+
+async fn prune_locked(
+    db: &Db,
+    files: &Catalog,
+    opts: &ApplyOptions,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<Applied, ApplyError> {
+    let started = Instant::now();
+    let plan = plan(db, files).await?;
+    on_event(Event::Locked(&plan));
+    if let Some(expected) = &opts.expect_plan {
+        if expected != &plan.plan_hash {
+            return Err(ApplyError::PlanChanged {
+                expected: expected.clone(),
+                actual: plan.plan_hash.clone(),
+                plan: Box::new(plan),
+            });
+        }
+    }
+    let (indexes, in_transaction): (Vec<_>, Vec<_>) = plan
+        .statements
+        .iter()
+        .partition(|s| s.sql.starts_with("DROP INDEX CONCURRENTLY"));
+    let mut timings = Vec::new();
+    let mut committed: Vec<String> = Vec::new();
+    let fail = |s: &crate::plan::render::Statement, error: SqlError, committed: &[String]| {
+        ApplyError::Statement {
+            id: s.id.clone(),
+            // What prune drops is no longer in the files.
+            origin: s.origin.clone(),
+            error,
+            committed: committed.to_vec(),
+        }
+    };
+    if !in_transaction.is_empty() {
+        db.begin("").await?;
+        let done = async {
+            db.execute(&format!(
+                "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'{}",
+                interval(opts.lock_timeout),
+                interval(opts.statement_timeout),
+                check_client(db, "LOCAL ").map_or(String::new(), |c| format!("; {c}")),
+            ))
+            .await?;
+            let t = Instant::now();
+            let mut ran = Vec::new();
+            for s in &in_transaction {
+                let one = Instant::now();
+                if let Err(e) = db.execute_one(&s.sql).await {
+                    return Err(fail(s, e, &[]));
+                }
+                on_event(Event::Executed {
+                    id: &s.id,
+                    sql: &s.sql,
+                    duration: one.elapsed(),
+                });
+                ran.push((s.id.clone(), one.elapsed()));
+            }
+            let sql: Vec<String> = in_transaction.iter().map(|s| s.sql.clone()).collect();
+            history::record(
+                db,
+                &plan.plan_hash,
+                "prune",
+                None,
+                &sql,
+                t.elapsed().as_millis() as i64,
+                None,
+            )
+            .await?;
+            Ok(ran)
+        }
+        .await;
+        match done {
+            Ok(ran) => {
+                db.execute("COMMIT").await?;
+                committed.extend(ran.iter().map(|(id, _)| id.clone()));
+                timings.extend(ran);
+            }
+            Err(e) => {
+                let _ = db.execute("ROLLBACK").await;
+                return Err(e);
+            }
+        }
+    }
+    for s in indexes {
+        let attempt = async {
+            db.execute(&format!(
+                "SET lock_timeout = '{}'; SET statement_timeout = '0'",
+                interval(opts.lock_timeout)
+            ))
+            .await?;
+            let one = Instant::now();
+            db.execute_one(&s.sql).await?;
+            let d = one.elapsed();
+            history::record(
+                db,
+                &plan.plan_hash,
+                "prune",
+                None,
+                std::slice::from_ref(&s.sql),
+                d.as_millis() as i64,
+                None,
+            )
+            .await?;
+            Ok::<_, SqlError>(d)
+        }
+        .await;
+        match attempt {
+            Ok(d) => {
+                on_event(Event::Executed {
+                    id: &s.id,
+                    sql: &s.sql,
+                    duration: d,
+                });
+                committed.push(s.id.clone());
+                timings.push((s.id.clone(), d));
+            }
+            Err(e) => return Err(fail(s, e, &committed)),
+        }
+    }
+    Ok(Applied {
+        phases: vec![PhaseDone {
+            phase: 1,
+            executed: committed,
+            total: started.elapsed(),
+        }],
+        plan,
+        timings,
+        total: started.elapsed(),
+        mode: "prune",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cat(toml: &str) -> Catalog {
+        crate::desired::load::load_sources(vec![("s.toml".into(), toml.into())]).unwrap()
+    }
+
+    fn dep(kind: &str, table: &str, name: &str) -> DeprecatedObject {
+        DeprecatedObject {
+            kind: kind.into(),
+            schema: "public".into(),
+            table: table.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn only_what_was_marked_and_is_gone_from_the_files_and_still_live() {
+        let live = cat(r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true }
+columns.fax = { type = "text" }
+columns.pager = { type = "text" }
+columns.kept = { type = "text" }
+indexes.leads_fax = { columns = ["fax"] }
+[tables.old]
+columns.id = { type = "bigint" }
+columns.x = { type = "text" }
+"#);
+        let files = cat(r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true }
+columns.kept = { type = "text", deprecated = "still in the files" }
+"#);
+        let deprecated = [
+            dep("column", "leads", "fax"),
+            dep("column", "leads", "kept"),
+            dep("index", "leads", "leads_fax"),
+            dep("column", "leads", "gone_already"),
+            dep("table", "old", "old"),
+            dep("column", "old", "x"),
+            dep("table", "never", "never"),
+        ];
+        let p = prunable(&deprecated, &files, &live);
+        assert_eq!(
+            p,
+            vec![
+                Prunable::Table(QualName::new("public", "old")),
+                Prunable::Column {
+                    table: QualName::new("public", "leads"),
+                    column: "fax".into()
+                },
+                Prunable::Index {
+                    table: QualName::new("public", "leads"),
+                    name: "leads_fax".into()
+                },
+            ]
+        );
+        // `pager` was never marked: never pruned.
+        assert!(!format!("{p:?}").contains("pager"));
+    }
+}

@@ -1,0 +1,308 @@
+//! The history table: every applied plan, in the database itself. It lives in a
+//! schema of its own (`_reconcile`), apart from the tables of Rails, sqlx,
+//! Drizzle, Prisma, Flyway or Alembic, and is never part of a diff.
+
+use serde::Serialize;
+
+use crate::connect::db::{Db, SqlError};
+use crate::model::{Catalog, Sources};
+
+pub const TABLE: &str = "_reconcile.history";
+
+/// Statements that create the history table when it is missing (run inside apply's transaction).
+pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
+    CREATE TABLE IF NOT EXISTS _reconcile.history ( \
+      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+      applied_at timestamptz NOT NULL DEFAULT now(), \
+      applied_by text NOT NULL DEFAULT current_user, \
+      client text, \
+      plan_hash text NOT NULL, \
+      mode text NOT NULL DEFAULT 'transaction', \
+      phase integer, \
+      statements jsonb NOT NULL, \
+      duration_ms bigint NOT NULL, \
+      tool_version text NOT NULL); \
+    ALTER TABLE _reconcile.history \
+      ADD COLUMN IF NOT EXISTS files_hash text, \
+      ADD COLUMN IF NOT EXISTS files jsonb, \
+      ADD COLUMN IF NOT EXISTS deprecated jsonb";
+
+/// The version of the files' record: `{"format": FILES_FORMAT, "files": [{"path", "text"}]}`.
+pub const FILES_FORMAT: i64 = 1;
+
+/// One applied plan.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub id: i64,
+    pub applied_at: String,
+    pub applied_by: String,
+    pub client: Option<String>,
+    pub plan_hash: String,
+    pub mode: String,
+    pub phase: Option<i32>,
+    pub statements: Vec<String>,
+    pub duration_ms: i64,
+    pub tool_version: String,
+    /// The version of the files it applied (`Sources::hash`), when recorded.
+    pub files_hash: Option<String>,
+}
+
+/// An object that a version of the files marked `deprecated`: what `prune`
+/// may drop once the files no longer have it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub struct DeprecatedObject {
+    /// `table`, `column` or `index`.
+    pub kind: String,
+    pub schema: String,
+    pub table: String,
+    /// A column's or an index's name; a table's own name.
+    pub name: String,
+}
+
+/// The objects `files` mark `deprecated`.
+pub fn deprecated_objects(files: &Catalog) -> Vec<DeprecatedObject> {
+    let mut out = Vec::new();
+    for t in files.tables.values() {
+        let at = |kind: &str, name: &str| DeprecatedObject {
+            kind: kind.into(),
+            schema: t.name.schema.clone(),
+            table: t.name.name.clone(),
+            name: name.into(),
+        };
+        if t.deprecated.is_some() {
+            out.push(at("table", &t.name.name));
+        }
+        for c in t.columns.iter().filter(|c| c.deprecated.is_some()) {
+            out.push(at("column", &c.name));
+        }
+        for i in t.indexes.iter().filter(|i| i.deprecated.is_some()) {
+            out.push(at("index", &i.name));
+        }
+    }
+    out
+}
+
+/// Record an applied plan; call inside the transaction that applied it.
+/// `files` is the desired catalog it applied: its version (`Sources::hash`)
+/// goes on the row, its text the first time that version is recorded, and
+/// the objects it marks `deprecated`.
+pub async fn record(
+    db: &Db,
+    plan_hash: &str,
+    mode: &str,
+    phase: Option<i32>,
+    statements: &[String],
+    duration_ms: i64,
+    files: Option<&Catalog>,
+) -> Result<(), SqlError> {
+    db.execute(ENSURE).await?;
+    let statements = serde_json::to_string(statements).expect("strings serialize");
+    let client = std::env::var("HOSTNAME").ok();
+    let duration = duration_ms.to_string();
+    let phase = phase.map(|p| p.to_string());
+    let sources = files.and_then(|f| f.sources.as_ref());
+    let files_hash = sources.map(Sources::hash);
+    let files_json = sources.map(files_record);
+    let deprecated =
+        files.map(|f| serde_json::to_string(&deprecated_objects(f)).expect("strings serialize"));
+    db.execute_text_params(
+        "INSERT INTO _reconcile.history (client, plan_hash, mode, phase, statements, duration_ms, tool_version, \
+           files_hash, files, deprecated) \
+         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8::text, \
+           CASE WHEN EXISTS (SELECT 1 FROM _reconcile.history h WHERE h.files_hash = $8::text AND h.files IS NOT NULL) \
+                THEN NULL ELSE $9::jsonb END, \
+           $10::jsonb)",
+        &[
+            client.as_deref(),
+            Some(plan_hash),
+            Some(mode),
+            phase.as_deref(),
+            Some(&statements),
+            Some(&duration),
+            Some(env!("CARGO_PKG_VERSION")),
+            files_hash.as_deref(),
+            files_json.as_deref(),
+            deprecated.as_deref(),
+        ],
+    )
+    .await
+}
+
+/// The recorded form of a version of the files (see `FILES_FORMAT`).
+fn files_record(sources: &Sources) -> String {
+    let files: Vec<serde_json::Value> = sources
+        .files
+        .iter()
+        .map(|(path, text)| serde_json::json!({ "path": path, "text": &**text }))
+        .collect();
+    serde_json::json!({ "format": FILES_FORMAT, "files": files }).to_string()
+}
+
+/// The version of the files that the last apply recorded.
+#[derive(Clone, Debug)]
+pub struct AppliedFiles {
+    /// The history row that recorded it first.
+    pub id: i64,
+    /// `Sources::hash` of those files.
+    pub hash: String,
+    /// The files; `None` when their record is in a format this version cannot read.
+    pub sources: Option<Sources>,
+}
+
+/// Whether the history table exists and records versions of the files
+/// (an older version of reconcile did not): one catalog query.
+async fn records_files(db: &Db) -> Result<bool, SqlError> {
+    let rows = db
+        .simple(
+            "SELECT count(*) = 2 FROM pg_catalog.pg_attribute \
+             WHERE attrelid = pg_catalog.to_regclass('_reconcile.history') \
+               AND attname IN ('files_hash', 'files') AND NOT attisdropped",
+        )
+        .await?;
+    Ok(crate::connect::db::first_value(&rows) == Some("t"))
+}
+
+/// The files the last apply applied, when an apply recorded them; read in
+/// the caller's transaction (two queries at most).
+pub async fn last_applied(db: &Db) -> Result<Option<AppliedFiles>, SqlError> {
+    if !records_files(db).await? {
+        return Ok(None);
+    }
+    let rows = db
+        .simple(
+            "SELECT f.id, l.files_hash, f.files::text \
+             FROM (SELECT files_hash FROM _reconcile.history WHERE files_hash IS NOT NULL \
+                   ORDER BY id DESC LIMIT 1) l \
+             LEFT JOIN LATERAL (SELECT h.id, h.files FROM _reconcile.history h \
+                   WHERE h.files_hash = l.files_hash AND h.files IS NOT NULL ORDER BY h.id LIMIT 1) f ON true",
+        )
+        .await?;
+    let Some([id, Some(hash), files]) = rows.first().map(Vec::as_slice) else {
+        return Ok(None);
+    };
+    Ok(Some(AppliedFiles {
+        id: id.as_deref().and_then(|i| i.parse().ok()).unwrap_or(0),
+        hash: hash.clone(),
+        sources: files.as_deref().and_then(parse_files_record),
+    }))
+}
+
+/// A recorded version of the files, when its format is one this version reads.
+fn parse_files_record(json: &str) -> Option<Sources> {
+    #[derive(serde::Deserialize)]
+    struct Record {
+        format: i64,
+        files: Vec<File>,
+    }
+    #[derive(serde::Deserialize)]
+    struct File {
+        path: String,
+        text: String,
+    }
+    let r: Record = serde_json::from_str(json).ok()?;
+    (r.format == FILES_FORMAT).then(|| Sources {
+        files: r
+            .files
+            .into_iter()
+            .map(|f| (f.path, f.text.into()))
+            .collect(),
+    })
+}
+
+/// Every object that an applied version of the files marked `deprecated`.
+pub async fn deprecated_ever(db: &Db) -> Result<Vec<DeprecatedObject>, SqlError> {
+    let has_column = db
+        .simple(
+            "SELECT count(*) = 1 FROM pg_catalog.pg_attribute \
+             WHERE attrelid = pg_catalog.to_regclass('_reconcile.history') \
+               AND attname = 'deprecated' AND NOT attisdropped",
+        )
+        .await?;
+    if crate::connect::db::first_value(&has_column) != Some("t") {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .simple(
+            "SELECT coalesce(jsonb_agg(DISTINCT d), '[]') \
+             FROM _reconcile.history h, jsonb_array_elements(h.deprecated) d \
+             WHERE jsonb_typeof(h.deprecated) = 'array'",
+        )
+        .await?;
+    let json = crate::connect::db::first_value(&rows).unwrap_or("[]");
+    serde_json::from_str(json).map_err(|e| SqlError {
+        message: format!("cannot read the deprecated objects of the history: {e}"),
+        code: None,
+        detail: None,
+        hint: None,
+        statement: None,
+    })
+}
+
+/// The history, newest first (empty when nothing was ever applied); read in
+/// a read-only transaction of its own, with the session settings pinned.
+pub async fn read(db: &Db, limit: i64) -> Result<Vec<Entry>, SqlError> {
+    db.begin("READ ONLY").await?;
+    let rows = db
+        .simple(&format!(
+            "SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') FROM ( \
+               SELECT id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS \"appliedAt\", \
+                      applied_by AS \"appliedBy\", client, plan_hash AS \"planHash\", mode, phase, statements, \
+                      duration_ms AS \"durationMs\", tool_version AS \"toolVersion\", \
+                      to_jsonb(h) ->> 'files_hash' AS \"filesHash\" \
+               FROM _reconcile.history h ORDER BY id DESC LIMIT {limit}) x"
+        ))
+        .await;
+    // Ends the transaction, failed or not.
+    db.execute("ROLLBACK").await?;
+    match rows {
+        Ok(rows) => parse(rows),
+        // No history table yet: nothing was ever applied.
+        Err(e) if e.code.as_deref() == Some("42P01") || e.code.as_deref() == Some("3F000") => {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parse(rows: Vec<Vec<Option<String>>>) -> Result<Vec<Entry>, SqlError> {
+    let json = crate::connect::db::first_value(&rows).unwrap_or("[]");
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Raw {
+        id: i64,
+        applied_at: String,
+        applied_by: String,
+        client: Option<String>,
+        plan_hash: String,
+        mode: String,
+        phase: Option<i32>,
+        statements: Vec<String>,
+        duration_ms: i64,
+        tool_version: String,
+        files_hash: Option<String>,
+    }
+    let raw: Vec<Raw> = serde_json::from_str(json).map_err(|e| SqlError {
+        message: format!("cannot read the history: {e}"),
+        code: None,
+        detail: None,
+        hint: None,
+        statement: None,
+    })?;
+    Ok(raw
+        .into_iter()
+        .map(|r| Entry {
+            id: r.id,
+            applied_at: r.applied_at,
+            applied_by: r.applied_by,
+            client: r.client,
+            plan_hash: r.plan_hash,
+            mode: r.mode,
+            phase: r.phase,
+            statements: r.statements,
+            duration_ms: r.duration_ms,
+            tool_version: r.tool_version,
+            files_hash: r.files_hash,
+        })
+        .collect())
+}

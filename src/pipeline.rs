@@ -1,0 +1,188 @@
+//! The one-way chain that the command line, the admin server and the CI
+//! guard call: load the files and read the catalog, plan, apply, dump, history.
+
+use std::path::PathBuf;
+
+use crate::apply;
+use crate::catalog::{history, introspect};
+use crate::connect::db;
+use crate::desired::load;
+use crate::model::{self, exclude};
+use crate::plan::against::{plan_against, read_catalog};
+use crate::plan::Plan;
+use crate::surfaces::dump;
+use crate::trace::trace;
+use crate::Error;
+
+/// What to reconcile and where.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub schema_dir: PathBuf,
+    /// `--database-url`; else `DATABASE_URL`; else the libpq variables.
+    pub database_url: Option<String>,
+    /// `--exclude` patterns, beside the files' own `exclude` key.
+    pub exclude: Vec<exclude::Pattern>,
+}
+
+/// A computed plan and where it was computed.
+pub struct PlanOutcome {
+    pub plan: Plan,
+    /// `host=… port=… user=… dbname=…` (never the password).
+    pub target: String,
+    /// Statements sent to the server while planning.
+    pub statements_sent: usize,
+}
+
+/// Plan: load the files, read the catalog, diff, classify, render. Changes nothing.
+/// The files are read and parsed on other threads while the server reads its catalog.
+pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
+    let t = std::time::Instant::now();
+    let loading = load_in_background(&target.schema_dir);
+    let connected = match db::config_from(target.database_url.as_deref()) {
+        Ok(config) => db::Db::connect(&config)
+            .await
+            .map(|db| (config, db))
+            .map_err(Error::from),
+        Err(e) => Err(e.into()),
+    };
+    // Bad files are reported first, as when nothing could be reached.
+    let (config, db) = match connected {
+        Ok(c) => c,
+        Err(e) => return Err(loading.await.err().unwrap_or(e)),
+    };
+    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
+    let result = async {
+        let live = read_catalog(&db).await?;
+        let mut desired = loading.await?;
+        load::add_exclude(&mut desired, &target.exclude)?;
+        trace("load (in parallel)", t);
+        plan_against(&db, desired, live).await
+    }
+    .await;
+    db.execute("ROLLBACK").await?;
+    Ok(PlanOutcome {
+        plan: result?,
+        target: config.describe(),
+        statements_sent: db.statements_sent(),
+    })
+}
+
+/// `load::load_dir` on a blocking thread; the future yields its result.
+fn load_in_background(
+    dir: &std::path::Path,
+) -> impl std::future::Future<Output = Result<model::Catalog, Error>> {
+    let dir = dir.to_path_buf();
+    let handle = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || load::load_dir(&dir)
+    });
+    async move {
+        match handle.await {
+            Ok(loaded) => Ok(loaded?),
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                // The runtime is shutting down: load here instead.
+                Err(_) => Ok(load::load_dir(&dir)?),
+            },
+        }
+    }
+}
+
+/// Apply: load the files, connect, and apply (see `apply::apply`).
+pub async fn apply_target(
+    target: &Target,
+    opts: &apply::ApplyOptions,
+    on_event: &mut (dyn FnMut(apply::Event<'_>) + Send),
+) -> Result<apply::Applied, apply::ApplyError> {
+    let (desired, _, db) = open_target(target).await?;
+    apply::apply(&db, desired, opts, on_event).await
+}
+
+/// What `dump` wrote.
+pub struct Dumped {
+    pub files: Vec<dump::File>,
+    /// Counts of what was written: tables, enums, domains, sequences, extensions.
+    pub counts: std::collections::BTreeMap<&'static str, usize>,
+    /// What the format does not express: kept in the database, not written.
+    pub unmanaged: Vec<model::UnmanagedObject>,
+    pub target: String,
+}
+
+/// Dump: read the catalog and write it as schema files under `out`
+/// (restricted to `schemas` when not empty; without what `exclude` patterns
+/// match). Nothing is written when a file exists, unless `force`.
+pub async fn dump_target(
+    database_url: Option<&str>,
+    out: &std::path::Path,
+    schemas: &[String],
+    exclude: &[exclude::Pattern],
+    force: bool,
+) -> Result<Dumped, Error> {
+    let config = db::config_from(database_url)?;
+    let db = db::Db::connect(&config).await?;
+    db.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let live = introspect::introspect(&db).await;
+    db.execute("ROLLBACK").await?;
+    let mut live = live?;
+    exclude::apply(exclude, &mut live);
+    live.exclude = exclude.to_vec();
+    let files = dump::files(&live, schemas);
+    dump::write(out, &files, force)?;
+    let unmanaged = live
+        .unmanaged
+        .iter()
+        .filter(|o| {
+            // `schema.name ...`: objects of schemas left out are not reported.
+            let schema = o.name.split_once('.').map(|(s, _)| s);
+            schema.is_none_or(|s| dump::in_schemas(schemas, s) || !live.schemas.contains(s))
+        })
+        .cloned()
+        .collect();
+    Ok(Dumped {
+        counts: dump::summary(&live, schemas),
+        files,
+        unmanaged,
+        target: config.describe(),
+    })
+}
+
+/// The history of applied plans, newest first.
+pub async fn history_target(
+    database_url: Option<&str>,
+    limit: i64,
+) -> Result<Vec<history::Entry>, Error> {
+    let config = db::config_from(database_url)?;
+    let db = db::Db::connect(&config).await?;
+    Ok(history::read(&db, limit).await?)
+}
+
+/// The files of `target` (with its `exclude` patterns) and a connection to its database.
+async fn open_target(target: &Target) -> Result<(model::Catalog, db::Settings, db::Db), Error> {
+    let mut files = load::load_dir(&target.schema_dir)?;
+    load::add_exclude(&mut files, &target.exclude)?;
+    let config = db::config_from(target.database_url.as_deref())?;
+    let db = db::Db::connect(&config).await?;
+    Ok((files, config, db))
+}
+
+/// Prune the database of `target` against its files (see `apply::prune::prune`).
+pub async fn prune_target(
+    target: &Target,
+    opts: &apply::ApplyOptions,
+    on_event: &mut (dyn FnMut(apply::Event<'_>) + Send),
+) -> Result<apply::Applied, apply::ApplyError> {
+    let (files, _, db) = open_target(target).await?;
+    apply::prune::prune(&db, &files, opts, on_event).await
+}
+
+/// The prune plan of `target` (see `apply::prune::plan`), and where it was computed.
+pub async fn prune_plan_target(target: &Target) -> Result<PlanOutcome, Error> {
+    let (files, config, db) = open_target(target).await?;
+    let plan = apply::prune::plan(&db, &files).await?;
+    Ok(PlanOutcome {
+        plan,
+        target: config.describe(),
+        statements_sent: db.statements_sent(),
+    })
+}

@@ -1,0 +1,173 @@
+//! A plan against a live database: read the catalog and the files last
+//! applied, let PostgreSQL print and judge the files' expressions, diff,
+//! classify and render, inside a transaction the caller owns or one of its own.
+
+use crate::catalog::{history, introspect};
+use crate::connect::db;
+use crate::desired::load;
+use crate::model::{self, exclude, names};
+use crate::plan::{self, canon, diff, rules, validate, Plan};
+use crate::trace::trace;
+use crate::Error;
+
+/// Plan against an open connection, in a transaction of its own that is rolled back.
+pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
+    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
+    let result = plan_in_transaction(db, desired).await;
+    db.execute("ROLLBACK").await?;
+    result
+}
+
+/// Read the catalog, let PostgreSQL print the files' expressions where needed,
+/// diff, classify and render; inside the caller's transaction.
+///
+/// Errors: [`Error::Load`] when PostgreSQL rejects an expression, a type or
+/// an enum literal of the files (see `validate`), or when a reference of the
+/// files to a table outside them names a table or column the database lacks;
+/// [`Error::Sql`] when a catalog query fails.
+pub async fn plan_in_transaction(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
+    let live = read_catalog(db).await?;
+    plan_against(db, desired.clone(), live).await
+}
+
+pub(crate) async fn read_catalog(db: &db::Db) -> Result<model::Catalog, db::SqlError> {
+    let t = std::time::Instant::now();
+    let live = introspect::introspect(db).await?;
+    trace("introspect", t);
+    Ok(live)
+}
+
+/// The plan from `desired` to `live`, read in the caller's transaction.
+/// The files' references to tables outside them are checked against `live`
+/// first (`load::check_outside_references`).
+pub(crate) async fn plan_against(
+    db: &db::Db,
+    mut desired: model::Catalog,
+    mut live: model::Catalog,
+) -> Result<Plan, Error> {
+    load::check_outside_references(&desired, &live)?;
+    // The third side: the files last applied (before canonicalizing, which
+    // the recorded files are not).
+    let t = std::time::Instant::now();
+    let (applied, removals) = three_way(db, &desired).await?;
+    trace("files last applied", t);
+    // What the patterns exclude is never considered, on either side (a
+    // removal from the files last applied is judged only where `live` has it).
+    let patterns = std::mem::take(&mut desired.exclude);
+    exclude::apply(&patterns, &mut live);
+    exclude::apply(&patterns, &mut desired);
+    let t = std::time::Instant::now();
+    canon::canonicalize(db, &mut desired, &live).await?;
+    trace("canonicalize", t);
+    validate::validate(db, &desired, &live).await?;
+    let t = std::time::Instant::now();
+    let mut plan = Plan::build(&desired, &live);
+    trace("diff and render", t);
+    // Tables never analyzed have no size estimate; measure the ones the plan touches.
+    if measure_unknown_sizes(db, &mut live, &plan).await? {
+        plan = Plan::build(&desired, &live);
+    }
+    plan.judge_removals(&removals, &live);
+    plan.applied_files = applied;
+    // Freeing two models of a large schema takes a while: another thread
+    // does it while the plan is printed.
+    std::thread::spawn(move || drop((desired, live)));
+    Ok(plan)
+}
+
+/// The files the last apply recorded, and what the files now removed from
+/// them (`rules::removals`); nothing when no apply recorded files, or when
+/// they are the files now.
+async fn three_way(
+    db: &db::Db,
+    desired: &model::Catalog,
+) -> Result<(Option<plan::AppliedFiles>, Vec<rules::removals::Removal>), db::SqlError> {
+    let Some(last) = history::last_applied(db).await? else {
+        return Ok((None, Vec::new()));
+    };
+    let mut applied = plan::AppliedFiles {
+        history_id: last.id,
+        files_hash: last.hash.clone(),
+        unreadable: None,
+    };
+    let same = desired
+        .sources
+        .as_ref()
+        .is_some_and(|s| s.hash() == last.hash);
+    let Some(sources) = last.sources.filter(|_| !same && desired.sources.is_some()) else {
+        if !same && desired.sources.is_some() {
+            applied.unreadable =
+                Some("their record is in a format this version does not read".into());
+        }
+        return Ok((Some(applied), Vec::new()));
+    };
+    // Named so that a finding about a removed object says where it was.
+    let files = sources
+        .files
+        .iter()
+        .map(|(path, text)| (format!("history #{}: {path}", last.id), text.to_string()))
+        .collect();
+    match load::load_sources(files) {
+        Ok(old) => {
+            let changes = diff::diff(desired, &old);
+            let removals = rules::removals::removals(&old, desired, &changes);
+            Ok((Some(applied), removals))
+        }
+        Err(e) => {
+            applied.unreadable = Some(format!("they no longer load: {e}"));
+            Ok((Some(applied), Vec::new()))
+        }
+    }
+}
+
+/// For the tables a plan touches whose size the catalog does not estimate
+/// (never vacuumed or analyzed), ask for `pg_relation_size`, in one statement.
+/// Whether any size was filled in.
+async fn measure_unknown_sizes(
+    db: &db::Db,
+    live: &mut model::Catalog,
+    plan: &Plan,
+) -> Result<bool, db::SqlError> {
+    let touched: std::collections::HashSet<&str> = plan
+        .statements
+        .iter()
+        .filter_map(|s| s.table.as_deref())
+        .collect();
+    let unknown: Vec<model::QualName> = live
+        .tables
+        .values()
+        .filter(|t| t.stats.as_ref().is_some_and(|s| s.bytes < 0))
+        .filter(|t| touched.contains(t.name.to_string().as_str()))
+        .map(|t| t.name.clone())
+        .collect();
+    if unknown.is_empty() {
+        return Ok(false);
+    }
+    let values: Vec<String> = unknown
+        .iter()
+        .map(|n| {
+            format!(
+                "({}, {})",
+                names::quote_literal(&n.schema),
+                names::quote_literal(&n.name)
+            )
+        })
+        .collect();
+    let rows = db
+        .simple(&format!(
+            "SELECT v.s, v.n, pg_relation_size(format('%I.%I', v.s, v.n)::regclass) FROM (VALUES {}) v(s, n)",
+            values.join(", ")
+        ))
+        .await?;
+    for r in rows {
+        if let [Some(s), Some(n), Some(bytes)] = r.as_slice() {
+            let name = model::QualName::new(s.clone(), n.clone());
+            if let (Some(t), Ok(b)) = (live.tables.get_mut(&name), bytes.parse()) {
+                if let Some(stats) = t.stats.as_mut() {
+                    stats.bytes = b;
+                }
+            }
+        }
+    }
+    Ok(true)
+}

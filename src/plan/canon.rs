@@ -1,0 +1,379 @@
+//! Let PostgreSQL decide where our own normalization cannot. An expression of the
+//! files whose normalized text differs from the database's (`status IN ('a')`
+//! against `status = ANY (ARRAY['a'::text])`) is given to PostgreSQL on a
+//! temporary copy of the live table, inside a savepoint that is rolled back, and
+//! compared in the form PostgreSQL prints it. A fixed number of round trips,
+//! and none at all when every expression already matches.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use crate::catalog::introspect::{index_from_raw, index_json_query, KeyContext, Names, RawIndex};
+use crate::connect::db::{Db, SqlError};
+use crate::desired::expr;
+use crate::model::names::quote_ident;
+use crate::model::{Catalog, IndexKeyPart, QualName};
+use crate::plan::render::{create_domain, index_sql};
+
+/// What a probe asks PostgreSQL to print.
+enum Probe {
+    Default {
+        table: QualName,
+        column: String,
+    },
+    Generated {
+        table: QualName,
+        column: String,
+    },
+    Check {
+        table: QualName,
+        name: String,
+    },
+    Index {
+        table: QualName,
+        name: String,
+    },
+    /// A domain's default and checks, on a temporary domain of its definition.
+    Domain {
+        name: QualName,
+    },
+}
+
+const PREFIX: &str = "reconcile_probe_";
+
+/// Replace the comparison keys of desired expressions by PostgreSQL's own
+/// printing wherever our normalization found a difference.
+pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Result<(), SqlError> {
+    let mut probes: Vec<(usize, Probe, String)> = Vec::new(); // (probe table, probe, SQL)
+    let mut tables: Vec<&QualName> = Vec::new();
+    for (name, d) in &desired.tables {
+        let Some(l) = live.tables.get(name) else {
+            continue;
+        };
+        let before = probes.len();
+        let t = tables.len();
+        let probe_table = format!("pg_temp.{PREFIX}{t}");
+        for c in &d.columns {
+            let Some(lc) = l.column(&c.name) else {
+                continue;
+            };
+            if c.ty != lc.ty {
+                continue;
+            }
+            if let (Some(dd), Some(ld)) = (&c.default, &lc.default) {
+                if dd.key != ld.key && c.generated.is_none() && lc.identity.is_none() {
+                    let sql = format!(
+                        "ALTER TABLE {probe_table} ALTER COLUMN {} SET DEFAULT {}",
+                        quote_ident(&c.name),
+                        dd.sql
+                    );
+                    probes.push((
+                        t,
+                        Probe::Default {
+                            table: name.clone(),
+                            column: c.name.clone(),
+                        },
+                        sql,
+                    ));
+                }
+            }
+            if let (Some(dg), Some(lg)) = (&c.generated, &lc.generated) {
+                if dg.key != lg.key {
+                    let k = probes.len();
+                    let sql = format!("ALTER TABLE {probe_table} ADD COLUMN {PREFIX}gen_{k} {} GENERATED ALWAYS AS ({}) STORED", c.ty, dg.sql);
+                    probes.push((
+                        t,
+                        Probe::Generated {
+                            table: name.clone(),
+                            column: c.name.clone(),
+                        },
+                        sql,
+                    ));
+                }
+            }
+        }
+        for c in &d.checks {
+            if let Some(lc) = l.checks.iter().find(|x| x.name == c.name) {
+                if lc.expr.key != c.expr.key {
+                    let k = probes.len();
+                    let sql = format!("ALTER TABLE {probe_table} ADD CONSTRAINT {PREFIX}chk_{k} CHECK ({}) NOT VALID", c.expr.sql);
+                    probes.push((
+                        t,
+                        Probe::Check {
+                            table: name.clone(),
+                            name: c.name.clone(),
+                        },
+                        sql,
+                    ));
+                }
+            }
+        }
+        for i in &d.indexes {
+            if let Some(li) = l.indexes.iter().find(|x| x.name == i.name) {
+                if li.compare_key() != i.compare_key() {
+                    let k = probes.len();
+                    let sql = index_sql(&format!("{PREFIX}idx_{k}"), &probe_table, i);
+                    probes.push((
+                        t,
+                        Probe::Index {
+                            table: name.clone(),
+                            name: i.name.clone(),
+                        },
+                        sql,
+                    ));
+                }
+            }
+        }
+        if probes.len() > before {
+            tables.push(name);
+        }
+    }
+    for (name, d) in &desired.domains {
+        let Some(l) = live.domains.get(name) else {
+            continue;
+        };
+        if d.definition(true) != l.definition(true) {
+            let k = probes.len();
+            let probe = crate::model::Domain {
+                name: QualName::new("pg_temp", format!("{PREFIX}dom_{k}")),
+                comment: None,
+                ..d.clone()
+            };
+            probes.push((
+                0,
+                Probe::Domain { name: name.clone() },
+                create_domain(&probe),
+            ));
+        }
+    }
+    if probes.is_empty() {
+        return Ok(());
+    }
+
+    // One round trip: a savepoint, the temporary copies, and every probe in a
+    // DO block that ignores the probes PostgreSQL rejects (those stay different).
+    let mut script = String::from("SAVEPOINT reconcile_canon;\n");
+    for (t, name) in tables.iter().enumerate() {
+        script.push_str(&format!(
+            "CREATE TEMP TABLE {PREFIX}{t} (LIKE {});\n",
+            name.sql()
+        ));
+    }
+    script.push_str("DO $reconcile_canon$\nBEGIN\n");
+    for (k, (_, _, sql)) in probes.iter().enumerate() {
+        let tag = format!("$p{k}$");
+        if sql.contains(&tag) || sql.contains("$reconcile_canon$") {
+            continue;
+        }
+        script.push_str(&format!(
+            "  BEGIN EXECUTE {tag}{sql}{tag}; EXCEPTION WHEN OTHERS THEN NULL; END;\n"
+        ));
+    }
+    script.push_str("END\n$reconcile_canon$;\n");
+    if db.execute(&script).await.is_err() {
+        // No temporary tables here (no TEMP privilege, a read-only replica...): compare as is.
+        db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")
+            .await?;
+        return Ok(());
+    }
+    let filter = format!("c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '{PREFIX}%'");
+    let read = format!(
+        "SELECT json_build_object( \
+           'exprs', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'col', a.attname, 'expr', pg_get_expr(d.adbin, d.adrelid))), '[]') \
+                     FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid \
+                     JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE {filter}), \
+           'checks', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'name', co.conname, 'expr', pg_get_expr(co.conbin, co.conrelid, true))), '[]') \
+                      FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE co.contype = 'c' AND {filter}), \
+           'indexes', ({}), \
+           'domains', (SELECT coalesce(json_agg(json_build_object('name', t.typname, 'default', t.typdefault, \
+                          'checks', (SELECT coalesce(json_agg(json_build_array(co.conname, pg_get_expr(co.conbin, 0, true))), '[]') \
+                                     FROM pg_constraint co WHERE co.contypid = t.oid AND co.contype = 'c'))), '[]') \
+                       FROM pg_type t WHERE t.typnamespace = pg_my_temp_schema() AND t.typtype = 'd' AND t.typname LIKE '{PREFIX}dom\\_%'), \
+           'default_opclasses', (SELECT coalesce(json_agg(DISTINCT opc.oid::int8), '[]') FROM pg_opclass opc \
+                                 JOIN pg_index i ON opc.oid = ANY (i.indclass::oid[]) JOIN pg_class ic ON ic.oid = i.indexrelid \
+                                 WHERE opc.opcdefault AND ic.relnamespace = pg_my_temp_schema() AND ic.relname LIKE '{PREFIX}idx\\_%'))",
+        index_json_query(
+            &format!("{filter} AND ic.relname LIKE '{PREFIX}idx\\_%'"),
+            true,
+            db.server_version >= 150000
+        )
+    );
+    let rows = db.simple(&read).await;
+    db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")
+        .await?;
+    let rows = rows?;
+    let Some(json) = crate::connect::db::first_value(&rows) else {
+        return Ok(());
+    };
+    #[derive(Deserialize)]
+    struct Printed {
+        exprs: Vec<PrintedExpr>,
+        checks: Vec<PrintedCheck>,
+        indexes: Vec<RawIndex>,
+        default_opclasses: Vec<i64>,
+        domains: Vec<PrintedDomain>,
+    }
+    #[derive(Deserialize)]
+    struct PrintedDomain {
+        name: String,
+        default: Option<String>,
+        checks: Vec<(String, String)>,
+    }
+    #[derive(Deserialize)]
+    struct PrintedExpr {
+        rel: String,
+        col: String,
+        expr: String,
+    }
+    #[derive(Deserialize)]
+    struct PrintedCheck {
+        name: String,
+        expr: String,
+    }
+    let printed: Printed = serde_json::from_str(json).map_err(|e| SqlError {
+        message: format!("cannot read the canonical forms: {e}"),
+        code: None,
+        detail: None,
+        hint: None,
+        statement: None,
+    })?;
+    let domains: HashMap<String, PrintedDomain> = printed
+        .domains
+        .into_iter()
+        .map(|d| (d.name.clone(), d))
+        .collect();
+    let exprs: HashMap<(String, String), String> = printed
+        .exprs
+        .into_iter()
+        .map(|e| ((e.rel, e.col), e.expr))
+        .collect();
+    let checks: HashMap<String, String> = printed
+        .checks
+        .into_iter()
+        .map(|c| (c.name, c.expr))
+        .collect();
+    // Which keys of each probe index have their type's default operator class
+    // (PostgreSQL then prints none, whatever the files named); only the probe
+    // indexes' classes are read.
+    let defaults: std::collections::HashSet<i64> = printed.default_opclasses.into_iter().collect();
+    let default_keys: HashMap<String, Vec<bool>> = printed
+        .indexes
+        .iter()
+        .map(|i| {
+            (
+                i.name().to_string(),
+                i.opclass_oids()
+                    .iter()
+                    .map(|o| defaults.contains(o))
+                    .collect(),
+            )
+        })
+        .collect();
+    let indexes: HashMap<String, crate::model::Index> = printed
+        .indexes
+        .into_iter()
+        .map(|i| {
+            index_from_raw(
+                i,
+                &KeyContext {
+                    names: &Names::default(),
+                    column_collations: &HashMap::new(),
+                    exprs: &Default::default(),
+                },
+            )
+        })
+        .map(|i| (i.name.clone(), i))
+        .collect();
+
+    for (k, (t, probe, _)) in probes.iter().enumerate() {
+        let rel = format!("{PREFIX}{t}");
+        match probe {
+            Probe::Default { table, column } => {
+                if let Some(e) = exprs.get(&(rel, column.clone())) {
+                    if let Some(c) = column_mut(desired, table, column) {
+                        if let Some(d) = c.default.as_mut() {
+                            d.key = expr::from_catalog(e).key;
+                        }
+                    }
+                }
+            }
+            Probe::Generated { table, column } => {
+                if let Some(e) = exprs.get(&(rel, format!("{PREFIX}gen_{k}"))) {
+                    if let Some(c) = column_mut(desired, table, column) {
+                        if let Some(g) = c.generated.as_mut() {
+                            g.key = expr::from_catalog(e).key;
+                        }
+                    }
+                }
+            }
+            Probe::Check { table, name } => {
+                if let Some(e) = checks.get(&format!("{PREFIX}chk_{k}")) {
+                    if let Some(c) = desired
+                        .tables
+                        .get_mut(table)
+                        .and_then(|t| t.checks.iter_mut().find(|c| &c.name == name))
+                    {
+                        c.expr.key = expr::from_catalog(e).key;
+                    }
+                }
+            }
+            Probe::Domain { name } => {
+                let (Some(p), Some(d)) = (
+                    domains.get(&format!("{PREFIX}dom_{k}")),
+                    desired.domains.get_mut(name),
+                ) else {
+                    continue;
+                };
+                if let (Some(dd), Some(pd)) = (d.default.as_mut(), &p.default) {
+                    dd.key = expr::from_catalog(pd).key;
+                }
+                for c in &mut d.checks {
+                    if let Some((_, e)) = p.checks.iter().find(|(n, _)| n == &c.name) {
+                        c.expr.key = expr::from_catalog(e).key;
+                    }
+                }
+            }
+            Probe::Index { table, name } => {
+                let probe = format!("{PREFIX}idx_{k}");
+                if let Some(p) = indexes.get(&probe) {
+                    if let Some(i) = desired
+                        .tables
+                        .get_mut(table)
+                        .and_then(|t| t.indexes.iter_mut().find(|i| &i.name == name))
+                    {
+                        let defaults = default_keys.get(&probe).map_or(&[][..], Vec::as_slice);
+                        for (dk, is_default) in i.keys.iter_mut().zip(defaults) {
+                            if *is_default {
+                                dk.opclass = None;
+                            }
+                        }
+                        for (dk, pk) in i.keys.iter_mut().zip(&p.keys) {
+                            if let (IndexKeyPart::Expression(de), IndexKeyPart::Expression(pe)) =
+                                (&mut dk.part, &pk.part)
+                            {
+                                de.key = pe.key.clone();
+                            }
+                        }
+                        if let (Some(dp), Some(pp)) = (i.predicate.as_mut(), &p.predicate) {
+                            dp.key = pp.key.clone();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn column_mut<'a>(
+    cat: &'a mut Catalog,
+    table: &QualName,
+    column: &str,
+) -> Option<&'a mut crate::model::Column> {
+    cat.tables
+        .get_mut(table)?
+        .columns
+        .iter_mut()
+        .find(|c| c.name == column)
+}

@@ -1,0 +1,139 @@
+//! R007 definition changed: an index, constraint, identity, generated expression,
+//! enum, domain or extension's schema keeps its name but changes its definition.
+
+use super::{col_object, Finding, RuleId};
+use crate::plan::diff::Change;
+
+pub const SAFE_PATH: &str = "Create the new definition under a new name, switch to it, then mark the old one `deprecated` and remove it in a later change.";
+
+pub fn check(change: &Change) -> Option<Finding> {
+    let (object, live, desired, origin) = match change {
+        Change::ChangeIndex {
+            table,
+            desired,
+            live,
+        } => (
+            format!("index {} on {table}", desired.name),
+            live.compare_key(),
+            desired.compare_key(),
+            desired.origin.clone(),
+        ),
+        Change::ChangeConstraint {
+            table,
+            desired,
+            live,
+        } => (
+            format!("constraint {} on {table}", desired.name()),
+            live.definition(),
+            desired.definition(),
+            desired.origin().cloned(),
+        ),
+        Change::ChangeIdentity {
+            table,
+            column,
+            live,
+        } => (
+            col_object(table, &column.name),
+            live.identity
+                .map_or("no identity".into(), |i| i.sql().to_string()),
+            column
+                .identity
+                .map_or("no identity".into(), |i| i.sql().to_string()),
+            column.origin.clone(),
+        ),
+        Change::ChangeGenerated {
+            table,
+            column,
+            live,
+        } => (
+            col_object(table, &column.name),
+            live.generated.as_ref().map_or("not generated".into(), |g| {
+                format!("GENERATED ALWAYS AS ({}) STORED", g.sql)
+            }),
+            column
+                .generated
+                .as_ref()
+                .map_or("not generated".into(), |g| {
+                    format!("GENERATED ALWAYS AS ({}) STORED", g.sql)
+                }),
+            column.origin.clone(),
+        ),
+        Change::ChangeExtensionSchema {
+            name,
+            desired,
+            live,
+            origin,
+        } => (
+            format!("extension {name}"),
+            format!("WITH SCHEMA {live}"),
+            format!("WITH SCHEMA {desired}"),
+            origin.clone(),
+        ),
+        Change::ChangeDomain { desired, live } => (
+            format!("domain {}", desired.name),
+            live.definition(false),
+            desired.definition(false),
+            desired.origin.clone(),
+        ),
+        Change::ChangePartitioning {
+            table,
+            desired,
+            live,
+            origin,
+        } => (
+            format!("partitioning of table {table}"),
+            live.as_ref().map_or("not partitioned".into(), |p| {
+                format!("PARTITION BY {}", p.sql)
+            }),
+            desired.as_ref().map_or("not partitioned".into(), |p| {
+                format!("PARTITION BY {}", p.sql)
+            }),
+            origin.clone(),
+        ),
+        Change::EnumOrderChanged { en, live } => (
+            format!("enum {}", en.name),
+            live.join(", "),
+            en.values.join(", "),
+            en.origin.clone(),
+        ),
+        _ => return None,
+    };
+    Some(Finding {
+        rule: RuleId::R007,
+        message: format!("{object} keeps its name but its definition differs from the database's"),
+        object,
+        safe_path: SAFE_PATH.into(),
+        live: Some(live),
+        desired: Some(desired),
+        origin,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Check, QualName};
+    use crate::plan::diff::Constraint;
+
+    #[test]
+    fn refuses_a_changed_check_and_shows_both() {
+        let mk = |e: &str| {
+            Constraint::Check(Check {
+                name: "c".into(),
+                expr: crate::desired::expr::from_catalog(e),
+                validated: true,
+                no_inherit: false,
+                origin: None,
+            })
+        };
+        let change = Change::ChangeConstraint {
+            table: QualName::new("public", "t"),
+            desired: mk("n > 1"),
+            live: mk("n > 0"),
+        };
+        let f = check(&change).unwrap();
+        assert_eq!(f.rule, RuleId::R007);
+        assert_eq!(f.live.as_deref(), Some("CHECK (n > 0)"));
+        assert_eq!(f.desired.as_deref(), Some("CHECK (n > 1)"));
+    }
+}

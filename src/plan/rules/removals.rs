@@ -1,0 +1,290 @@
+//! R001 and R002 across two versions of the files: what an older version had
+//! that the newer one does not, and which of those removals are renames (an
+//! added object of the same kind and shape in the same place). One judge for
+//! the CI guard (`check --base`, `check --from`) and for plan and apply, which
+//! compare the files now with the files last applied (SPEC §3, "Three sides").
+
+use crate::model::{Catalog, Origin, QualName, Table};
+use crate::plan::diff::{constraints_of, Change};
+
+use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
+
+/// An object of one version of the files.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// `table`, `column`, `index`, `constraint`, `primary key`, `enum`, `enum value`.
+    pub kind: &'static str,
+    /// The table it lives in, when it lives in one.
+    pub table: Option<QualName>,
+    /// Its name (an enum value: the value).
+    pub name: String,
+    /// What must match for a removed and an added object to be one renamed:
+    /// a column's type, a table's columns, an index's or a constraint's definition.
+    /// Empty when a rename cannot be told (enums).
+    shape: String,
+    /// Where the version that has it defines it.
+    pub origin: Option<Origin>,
+    /// A table's or an enum's own name.
+    qual: Option<QualName>,
+}
+
+impl Object {
+    /// `table.name` for what lives in a table (an enum value: `enum.value`), else the name.
+    pub fn full_name(&self) -> String {
+        match &self.table {
+            Some(t) => format!("{t}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether `cat` (the database, read by `introspect`) has this object.
+    pub fn exists_in(&self, cat: &Catalog) -> bool {
+        let table = || self.table.as_ref().and_then(|t| cat.tables.get(t));
+        match self.kind {
+            "table" => self
+                .qual
+                .as_ref()
+                .is_some_and(|n| cat.tables.contains_key(n)),
+            "column" => table().is_some_and(|t| t.column(&self.name).is_some()),
+            "index" => table().is_some_and(|t| t.indexes.iter().any(|i| i.name == self.name)),
+            "constraint" => table().is_some_and(|t| constraint_names(t).contains(&self.name)),
+            "primary key" => table().is_some_and(|t| t.primary_key.is_some()),
+            "enum" => self
+                .qual
+                .as_ref()
+                .is_some_and(|n| cat.enums.contains_key(n)),
+            "enum value" => self
+                .qual
+                .as_ref()
+                .and_then(|n| cat.enums.get(n))
+                .is_some_and(|e| e.values.iter().any(|v| Some(v.as_str()) == self.value())),
+            _ => false,
+        }
+    }
+
+    /// An enum value's value (its name is `enum.value`).
+    fn value(&self) -> Option<&str> {
+        let e = self.qual.as_ref()?.to_string();
+        self.name.strip_prefix(&e)?.strip_prefix('.')
+    }
+}
+
+/// An object the older version had and the newer one does not, without a
+/// `deprecated` mark in the older one.
+#[derive(Clone, Debug)]
+pub struct Removal {
+    pub removed: Object,
+    /// The added object of the same kind and shape in the same place, when there is one.
+    pub renamed_to: Option<Object>,
+}
+
+impl Removal {
+    /// R002 when it looks renamed, else R001.
+    pub fn finding(&self) -> Finding {
+        let r = &self.removed;
+        match &self.renamed_to {
+            Some(a) => r002_rename::renamed(
+                r.kind,
+                &r.full_name(),
+                &a.full_name(),
+                a.origin.clone().or_else(|| r.origin.clone()),
+            ),
+            None => r001_drop::removed(r.kind, &r.full_name(), r.origin.clone()),
+        }
+    }
+
+    /// Whether `f` is the R006 refusal of the new side of this rename (a NOT
+    /// NULL column without a default): the rename is the finding that says
+    /// what happened, so it replaces that one.
+    pub fn supersedes(&self, f: &Finding) -> bool {
+        match &self.renamed_to {
+            Some(a) if a.kind == "column" && f.rule == RuleId::R006 => a
+                .table
+                .as_ref()
+                .is_some_and(|t| f.object == col_object(t, &a.name)),
+            _ => false,
+        }
+    }
+}
+
+/// What `old` has and `new` does not (unless `old` marked it `deprecated`),
+/// each paired with the object `changes` add in its place, if any.
+/// `changes` is `diff(new, old)`: every change, refused or not, so that a NOT
+/// NULL column renamed is seen as the rename it is.
+pub fn removals(old: &Catalog, new: &Catalog, changes: &[Change]) -> Vec<Removal> {
+    let added = added(changes);
+    let mut used = vec![false; added.len()];
+    removed(old, new)
+        .into_iter()
+        .map(|r| {
+            let pair = added.iter().enumerate().position(|(i, a)| {
+                !used[i]
+                    && a.kind == r.kind
+                    && a.table == r.table
+                    && !r.shape.is_empty()
+                    && a.shape == r.shape
+            });
+            let renamed_to = pair.map(|i| {
+                used[i] = true;
+                added[i].clone()
+            });
+            Removal {
+                removed: r,
+                renamed_to,
+            }
+        })
+        .collect()
+}
+
+/// The objects that `changes` add.
+fn added(changes: &[Change]) -> Vec<Object> {
+    let mut added = Vec::new();
+    for c in changes {
+        match c {
+            Change::AddColumn { table, column, .. } => added.push(Object {
+                kind: "column",
+                table: Some(table.clone()),
+                name: column.name.clone(),
+                shape: column.ty.clone(),
+                origin: column.origin.clone(),
+                qual: None,
+            }),
+            Change::CreateTable { table } => added.push(Object {
+                kind: "table",
+                table: None,
+                name: table.name.to_string(),
+                shape: table_shape(table),
+                origin: table.origin.clone(),
+                qual: Some(table.name.clone()),
+            }),
+            Change::CreateIndex { table, index, .. } => added.push(Object {
+                kind: "index",
+                table: Some(table.clone()),
+                name: index.name.clone(),
+                shape: index.compare_key(),
+                origin: index.origin.clone(),
+                qual: None,
+            }),
+            Change::AddConstraint {
+                table, constraint, ..
+            } => added.push(Object {
+                kind: "constraint",
+                table: Some(table.clone()),
+                name: constraint.name().to_string(),
+                shape: constraint.definition(),
+                origin: constraint.origin().cloned(),
+                qual: None,
+            }),
+            _ => {}
+        }
+    }
+    added
+}
+
+/// The objects of `old` that `new` lacks and `old` did not mark `deprecated`.
+fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
+    let mut removed = Vec::new();
+    for (name, ot) in &old.tables {
+        let Some(nt) = new.tables.get(name) else {
+            if ot.deprecated.is_none() {
+                removed.push(Object {
+                    kind: "table",
+                    table: None,
+                    name: name.to_string(),
+                    shape: table_shape(ot),
+                    origin: ot.origin.clone(),
+                    qual: Some(name.clone()),
+                });
+            }
+            continue;
+        };
+        let t = Some(name.clone());
+        for c in &ot.columns {
+            if nt.column(&c.name).is_none() && c.deprecated.is_none() {
+                removed.push(Object {
+                    kind: "column",
+                    table: t.clone(),
+                    name: c.name.clone(),
+                    shape: c.ty.clone(),
+                    origin: c.origin.clone(),
+                    qual: None,
+                });
+            }
+        }
+        for i in &ot.indexes {
+            if !nt.indexes.iter().any(|x| x.name == i.name) && i.deprecated.is_none() {
+                removed.push(Object {
+                    kind: "index",
+                    table: t.clone(),
+                    name: i.name.clone(),
+                    shape: i.compare_key(),
+                    origin: i.origin.clone(),
+                    qual: None,
+                });
+            }
+        }
+        let new_cons = constraint_names(nt);
+        for c in constraints_of(ot) {
+            if !new_cons.contains(&c.name().to_string()) {
+                removed.push(Object {
+                    kind: "constraint",
+                    table: t.clone(),
+                    name: c.name().to_string(),
+                    shape: c.definition(),
+                    origin: c.origin().cloned(),
+                    qual: None,
+                });
+            }
+        }
+        if let (Some(k), None) = (&ot.primary_key, &nt.primary_key) {
+            removed.push(Object {
+                kind: "primary key",
+                table: t.clone(),
+                name: k.name.clone(),
+                shape: String::new(),
+                origin: k.origin.clone(),
+                qual: None,
+            });
+        }
+    }
+    for (name, oe) in &old.enums {
+        match new.enums.get(name) {
+            None => removed.push(Object {
+                kind: "enum",
+                table: None,
+                name: name.to_string(),
+                shape: String::new(),
+                origin: oe.origin.clone(),
+                qual: Some(name.clone()),
+            }),
+            Some(ne) => {
+                for v in oe.values.iter().filter(|v| !ne.values.contains(v)) {
+                    removed.push(Object {
+                        kind: "enum value",
+                        table: None,
+                        name: format!("{name}.{v}"),
+                        shape: String::new(),
+                        origin: oe.origin.clone(),
+                        qual: Some(name.clone()),
+                    });
+                }
+            }
+        }
+    }
+    removed
+}
+
+fn table_shape(t: &Table) -> String {
+    t.columns
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.ty))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn constraint_names(t: &Table) -> Vec<String> {
+    constraints_of(t)
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect()
+}

@@ -1,0 +1,488 @@
+//! Let PostgreSQL judge the files' expressions, types and enum literals while
+//! planning, so that a plan that exits 0 applies (issue 18).
+//!
+//! Every desired table with something new or changed gets a temporary probe
+//! table of its desired columns (created from the column types, never copied
+//! from the live table: no lock at all is taken on an existing table), and each
+//! new or changed default, generated column, check, index (expressions and
+//! `WHERE`) is added to it. New schemas, extensions, enums, enum values,
+//! sequences and domains are created first, so that what the same plan creates
+//! resolves. All of it runs in one `DO` block inside a savepoint that is rolled
+//! back, inside the plan's transaction: each probe in a block of its own that
+//! records PostgreSQL's error, and each table's probes in a subtransaction that
+//! is rolled back when they are done (its locks and subtransaction ids go with
+//! it). A fixed number of round trips whatever the schema size, and none when
+//! nothing is new.
+//!
+//! What PostgreSQL rejects is reported as an invalid schema file
+//! ([`crate::Error::Load`], exit 2), at the file, line and column of the
+//! object. Errors that are not the files' fault are not reported: a value added
+//! to an existing enum by the same plan cannot be used in the transaction that
+//! adds it (SQLSTATE 55P04; apply commits it first), and missing privileges,
+//! resources or a cancelled statement leave the judgement to apply.
+
+use crate::connect::db::Db;
+use crate::desired::load::{Diagnostic, LoadError};
+use crate::model::names::{quote_ident, quote_literal};
+use crate::model::{Catalog, Column, Origin, Table};
+use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
+use crate::Error;
+
+/// One thing PostgreSQL is asked to accept, and where the files wrote it.
+struct Probe {
+    origin: Option<Origin>,
+    /// What it is, for a person: `the default of column t.status (`abc + 1`)`.
+    what: String,
+    /// A default's SQL, to suggest quotes when it is a bare identifier.
+    default: Option<String>,
+}
+
+/// The `DO` block being written, and the probes it records failures for.
+struct Script {
+    body: String,
+    probes: Vec<Probe>,
+}
+
+/// The SQLSTATE a table's block raises to roll its probes back.
+const DONE: &str = "RV000";
+const FAILURES: &str = "pg_temp.reconcile_validate_failures";
+
+impl Script {
+    /// Record the probe `k`'s error (inside an exception handler).
+    fn record(k: usize) -> String {
+        format!(
+            "GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT; f := f || ARRAY['{k}', SQLSTATE, SQLERRM, h];"
+        )
+    }
+
+    fn add_probe(&mut self, probe: Probe) -> usize {
+        self.probes.push(probe);
+        self.probes.len() - 1
+    }
+
+    /// `EXECUTE` of each statement, as a string literal.
+    fn executes(statements: &[String]) -> String {
+        statements
+            .iter()
+            .map(|s| format!("EXECUTE {};", quote_literal(s)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The statements in a block of their own; their error is recorded for `probe`.
+    fn try_statements(&mut self, statements: &[String], probe: Probe) {
+        let k = self.add_probe(probe);
+        self.body.push_str(&format!(
+            "  BEGIN {} EXCEPTION WHEN OTHERS THEN {} END;\n",
+            Self::executes(statements),
+            Self::record(k)
+        ));
+    }
+}
+
+/// Ask PostgreSQL to accept every new or changed expression, type and enum
+/// literal of `desired` (against `live`), inside the caller's transaction,
+/// changing nothing (see the module's documentation).
+///
+/// Errors: [`Error::Load`] with one diagnostic per rejected object (file, line
+/// and column, the object, PostgreSQL's message); [`Error::Sql`] when the
+/// savepoint cannot be rolled back. When the probes cannot run at all (no
+/// TEMP privilege, a read-only replica, an object of the plan that cannot be
+/// created here), nothing is checked and `Ok` is returned, as
+/// [`crate::plan::canon::canonicalize`] does.
+pub async fn validate(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> {
+    let t = std::time::Instant::now();
+    let result = judge(db, desired, live).await;
+    crate::trace::trace("validate", t);
+    result
+}
+
+async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> {
+    let mut s = Script {
+        body: String::new(),
+        probes: Vec::new(),
+    };
+    setup(&mut s, desired, live);
+    for t in desired.tables.values() {
+        probe_table(&mut s, t, live.tables.get(&t.name));
+    }
+    if s.probes.is_empty() {
+        return Ok(());
+    }
+    let mut tag = String::from("$reconcile_validate$");
+    while s.body.contains(&tag) {
+        tag.insert(tag.len() - 1, 'x');
+    }
+    let script = format!(
+        "SAVEPOINT reconcile_validate;\n\
+         CREATE TEMP TABLE reconcile_validate_failures (probe int, code text, message text, hint text);\n\
+         DO {tag}\nDECLARE\n  f text[] := '{{}}';\n  h text;\nBEGIN\n{}\
+         INSERT INTO {FAILURES} SELECT f[i]::int, f[i + 1], f[i + 2], f[i + 3] \
+         FROM pg_catalog.generate_series(1, coalesce(pg_catalog.array_length(f, 1), 0), 4) AS i;\nEND\n{tag};",
+        s.body
+    );
+    let rollback = "ROLLBACK TO SAVEPOINT reconcile_validate; RELEASE SAVEPOINT reconcile_validate";
+    if db.execute(&script).await.is_err() {
+        // No temporary tables here, or an object of the plan cannot be
+        // created in this session: apply judges.
+        db.execute(rollback).await?;
+        return Ok(());
+    }
+    let read = format!("SELECT probe, code, message, hint FROM {FAILURES} ORDER BY probe");
+    let rows = match db
+        .simple_many(&[
+            &read,
+            "ROLLBACK TO SAVEPOINT reconcile_validate",
+            "RELEASE SAVEPOINT reconcile_validate",
+        ])
+        .await
+    {
+        Ok(mut r) => r.swap_remove(0),
+        Err(e) => {
+            db.execute(rollback).await?;
+            return Err(e.into());
+        }
+    };
+    let mut diagnostics = Vec::new();
+    for row in rows {
+        let [Some(k), Some(code), Some(message), hint] = row.as_slice() else {
+            continue;
+        };
+        let Some(probe) = k.parse::<usize>().ok().and_then(|k| s.probes.get(k)) else {
+            continue;
+        };
+        if !is_the_files_fault(code) {
+            continue;
+        }
+        diagnostics.push(diagnostic(probe, code, message, hint.as_deref()));
+    }
+    if diagnostics.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Load(LoadError(diagnostics)))
+    }
+}
+
+/// Whether an error of a probe says the files are wrong. Not: a value added to
+/// an existing enum by the plan, used in the same transaction (55P04: apply
+/// commits it first); a lock not available or an object in use (55P03, 55006);
+/// missing privileges (42501: the planning role may not be the applying one);
+/// a serialization failure or deadlock (class 40); resources, cancellation,
+/// the system (classes 53, 57, 58, XX).
+fn is_the_files_fault(code: &str) -> bool {
+    !(["55P04", "55P03", "55006", "42501"].contains(&code)
+        || ["40", "53", "57", "58", "XX"]
+            .iter()
+            .any(|c| code.starts_with(c)))
+}
+
+fn diagnostic(probe: &Probe, code: &str, message: &str, hint: Option<&str>) -> Diagnostic {
+    let mut text = format!(
+        "{}: PostgreSQL rejects it: {message} (SQLSTATE {code})",
+        probe.what
+    );
+    if let Some(h) = hint.filter(|h| !h.is_empty()) {
+        text.push_str(&format!("; hint: {h}"));
+    }
+    if let Some(d) = &probe.default {
+        if let Ok(sqlparser::ast::Expr::Identifier(id)) = crate::desired::expr::parse_one(d) {
+            text.push_str(&format!(
+                "; `{d}` is a name, not a string: a string takes single quotes, `{}`",
+                crate::model::names::printed_literal(&id.value)
+            ));
+        }
+    }
+    match &probe.origin {
+        Some(o) => Diagnostic {
+            file: o.file.to_string(),
+            line: o.line,
+            column: o.column,
+            message: text,
+        },
+        None => Diagnostic {
+            file: "(schema files)".into(),
+            line: 0,
+            column: 0,
+            message: text,
+        },
+    }
+}
+
+/// The objects of the plan that the probes may use: new schemas, extensions,
+/// enums, enum values, sequences and domains (a domain's default and checks
+/// are probes: when PostgreSQL rejects them, the bare domain is created so
+/// that its columns still resolve). Anything else failing here stops the
+/// block: nothing is checked.
+fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
+    let mut plain = Vec::new();
+    for schema in desired.schemas.difference(&live.schemas) {
+        plain.push(format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            quote_ident(schema)
+        ));
+    }
+    for e in desired.extensions.values() {
+        if !live.extensions.contains_key(&e.name) {
+            plain.push(format!(
+                "CREATE EXTENSION IF NOT EXISTS {}{}",
+                quote_ident(&e.name),
+                e.schema
+                    .as_ref()
+                    .map(|s| format!(" WITH SCHEMA {}", quote_ident(s)))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    for en in desired.enums.values() {
+        match live.enums.get(&en.name) {
+            None => {
+                let values: Vec<String> = en.values.iter().map(|v| quote_literal(v)).collect();
+                plain.push(format!(
+                    "CREATE TYPE {} AS ENUM ({})",
+                    en.name.sql(),
+                    values.join(", ")
+                ));
+            }
+            Some(l) => {
+                for v in en.values.iter().filter(|v| !l.values.contains(v)) {
+                    plain.push(format!(
+                        "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}",
+                        en.name.sql(),
+                        quote_literal(v)
+                    ));
+                }
+            }
+        }
+    }
+    for q in desired.sequences.values() {
+        if !live.sequences.contains_key(&q.name) {
+            plain.push(create_sequence(q));
+        }
+    }
+    if !plain.is_empty() {
+        s.body
+            .push_str(&format!("  {}\n", Script::executes(&plain)));
+    }
+    for d in desired.domains.values() {
+        if live.domains.contains_key(&d.name) {
+            continue;
+        }
+        let k = s.add_probe(Probe {
+            origin: d.origin.clone(),
+            what: format!("domain {}", d.name),
+            default: None,
+        });
+        let bare = format!("CREATE DOMAIN {} AS {}", d.name.sql(), d.ty);
+        s.body.push_str(&format!(
+            "  BEGIN {} EXCEPTION WHEN OTHERS THEN {} BEGIN {} EXCEPTION WHEN OTHERS THEN NULL; END; END;\n",
+            Script::executes(&[create_domain(d)]),
+            Script::record(k),
+            Script::executes(&[bare])
+        ));
+    }
+}
+
+/// The probes of one table, in a block rolled back at its end; nothing when
+/// the table exists and nothing of it is new or changed.
+fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
+    let table = &t.name;
+    let probe_table = format!("pg_temp.{}", quote_ident(&table.name));
+    let mut probes: Vec<(Vec<String>, Probe)> = Vec::new();
+    let mut new_column = false;
+    let at = |o: &Option<Origin>| o.clone().or_else(|| t.origin.clone());
+    for c in &t.columns {
+        let lc = live.and_then(|l| l.column(&c.name));
+        new_column |= live.is_some() && lc.is_none();
+        if let Some(g) = &c.generated {
+            if lc.is_none_or(|lc| lc.generated.as_ref().is_none_or(|lg| lg.key != g.key)) {
+                probes.push((
+                    vec![
+                        format!(
+                            "ALTER TABLE {probe_table} DROP COLUMN {}",
+                            quote_ident(&c.name)
+                        ),
+                        format!(
+                            "ALTER TABLE {probe_table} ADD COLUMN {} {} GENERATED ALWAYS AS ({}) STORED",
+                            quote_ident(&c.name),
+                            c.type_sql(),
+                            g.sql
+                        ),
+                    ],
+                    Probe {
+                        origin: at(&c.origin),
+                        what: format!(
+                            "the generated column {table}.{} (`{}`)",
+                            c.name, g.sql
+                        ),
+                        default: None,
+                    },
+                ));
+            }
+        }
+    }
+    for c in &t.columns {
+        let Some(d) = &c.default else { continue };
+        if c.generated.is_some() || c.identity.is_some() || c.serial.is_some() {
+            continue;
+        }
+        let lc = live.and_then(|l| l.column(&c.name));
+        if lc.is_some_and(|lc| lc.default.as_ref().is_some_and(|ld| ld.key == d.key)) {
+            continue;
+        }
+        probes.push((
+            vec![format!(
+                "ALTER TABLE {probe_table} ALTER COLUMN {} SET DEFAULT {}",
+                quote_ident(&c.name),
+                default_sql(d)
+            )],
+            Probe {
+                origin: at(&c.origin),
+                what: format!("the default of column {table}.{} (`{}`)", c.name, d.sql),
+                default: Some(d.sql.clone()),
+            },
+        ));
+    }
+    for c in &t.checks {
+        let same = live
+            .and_then(|l| l.checks.iter().find(|x| x.name == c.name))
+            .is_some_and(|l| l.expr.key == c.expr.key);
+        if same {
+            continue;
+        }
+        let k = probes.len();
+        probes.push((
+            vec![format!(
+                "ALTER TABLE {probe_table} ADD CONSTRAINT reconcile_validate_chk_{k} {}",
+                c.definition(false)
+            )],
+            Probe {
+                origin: at(&c.origin),
+                what: format!("the check {} of {table} (`{}`)", c.name, c.expr.sql),
+                default: None,
+            },
+        ));
+    }
+    for i in &t.indexes {
+        let same = live
+            .and_then(|l| l.indexes.iter().find(|x| x.name == i.name))
+            .is_some_and(|l| l.compare_key() == i.compare_key());
+        if same {
+            continue;
+        }
+        let k = probes.len();
+        probes.push((
+            vec![index_sql(
+                &format!("reconcile_validate_idx_{k}"),
+                &probe_table,
+                i,
+            )],
+            Probe {
+                origin: at(&i.origin),
+                what: format!("the index {} of {table} (`{}`)", i.name, i.body(false)),
+                default: None,
+            },
+        ));
+    }
+    if probes.is_empty() && !new_column && live.is_some() {
+        return;
+    }
+    let columns = |c: &Column| format!("{} {}", quote_ident(&c.name), c.type_sql());
+    // Columns of the live table that the files do not have stay (kept,
+    // unmanaged): the files' expressions may use them.
+    let kept: Vec<&Column> = live.map_or(Vec::new(), |l| {
+        l.columns
+            .iter()
+            .filter(|lc| t.column(&lc.name).is_none())
+            .collect()
+    });
+    let all: Vec<String> = t
+        .columns
+        .iter()
+        .chain(kept.iter().copied())
+        .map(columns)
+        .collect();
+    let table_probe = s.add_probe(Probe {
+        origin: t.origin.clone(),
+        what: format!("table {table}"),
+        default: None,
+    });
+    s.body.push_str(&format!(
+        "  BEGIN\n  BEGIN {} EXCEPTION WHEN OTHERS THEN {}\n",
+        Script::executes(&[format!(
+            "CREATE TEMP TABLE {} ({})",
+            quote_ident(&table.name),
+            all.join(", ")
+        )]),
+        Script::executes(&[format!("CREATE TEMP TABLE {} ()", quote_ident(&table.name))]),
+    ));
+    // Column by column, to name the column whose type PostgreSQL rejects.
+    for c in &t.columns {
+        s.try_statements(
+            &[format!(
+                "ALTER TABLE {probe_table} ADD COLUMN {}",
+                columns(c)
+            )],
+            Probe {
+                origin: at(&c.origin),
+                what: format!("the type of column {table}.{} (`{}`)", c.name, c.type_sql()),
+                default: None,
+            },
+        );
+    }
+    for c in &kept {
+        s.body.push_str(&format!(
+            "  BEGIN {} EXCEPTION WHEN OTHERS THEN NULL; END;\n",
+            Script::executes(&[format!(
+                "ALTER TABLE {probe_table} ADD COLUMN {}",
+                columns(c)
+            )])
+        ));
+    }
+    s.body.push_str("  END;\n");
+    for (statements, probe) in probes {
+        s.try_statements(&statements, probe);
+    }
+    s.body.push_str(&format!(
+        "  RAISE SQLSTATE '{DONE}';\n  EXCEPTION WHEN SQLSTATE '{DONE}' THEN NULL; WHEN OTHERS THEN {}\n  END;\n",
+        Script::record(table_probe)
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_about_the_files_are_reported() {
+        for code in ["42703", "0A000", "22P02", "42P17", "42883", "42704"] {
+            assert!(is_the_files_fault(code), "{code}");
+        }
+        for code in [
+            "55P04", "55P03", "42501", "40001", "40P01", "53200", "57014", "XX000",
+        ] {
+            assert!(!is_the_files_fault(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_quoted_name_as_a_default_suggests_a_string() {
+        let probe = Probe {
+            origin: None,
+            what: "the default of column t.s (`\"pending\"`)".into(),
+            default: Some("\"pending\"".into()),
+        };
+        let d = diagnostic(
+            &probe,
+            "0A000",
+            "cannot use column reference in DEFAULT expression",
+            None,
+        );
+        assert_eq!(d.line, 0);
+        assert!(
+            d.message
+                .ends_with("a string takes single quotes, `'pending'`"),
+            "{}",
+            d.message
+        );
+    }
+}

@@ -1,0 +1,1240 @@
+//! Admin HTTP endpoints (SPEC §5): health, dry-run and migrate, behind a token,
+//! for platforms where a deploy cannot run a command. A router that an axum or
+//! hyper application can mount; `reconcile serve` is the thin binary around it.
+//! Plan and apply are the library's own: no second implementation.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::apply::{ApplyError, ApplyOptions};
+use crate::pipeline::Target;
+use crate::Error;
+
+/// The shortest accepted ADMIN_TOKEN.
+pub const MIN_TOKEN_LEN: usize = 32;
+
+/// Where log lines go (stderr by default); never given the token.
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// How long a client has to send a request's line and headers, counted from the
+/// moment the server waits for them (a new connection, or the next request on
+/// a kept-alive one); then the connection is closed (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a kept-alive connection may sit with no request in progress after
+/// its last answer before the server closes it.
+pub const KEEP_ALIVE_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a request other than a migrate may take, from its headers to
+/// its answer; then it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest `POST /__admin/migrate` waits for its apply before answering
+/// 503; the apply itself goes on to its end and its outcome is logged.
+pub const MIGRATE_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+/// The most connections served at once. When full, the oldest connection with
+/// no request in progress is closed to make room; when every one has a request
+/// in progress, the new connection is closed at once.
+pub const MAX_CONNECTIONS: usize = 512;
+/// The largest request body accepted (the endpoints read none): larger is 413.
+pub const MAX_REQUEST_BODY: usize = 16 * 1024;
+/// The most bytes of request line and headers (hyper's read buffer; 8 KiB at least).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most header fields in a request.
+pub const MAX_HEADERS: usize = 64;
+/// How long health reuses its last database probe.
+pub const HEALTH_CACHE_TTL: Duration = Duration::from_secs(5);
+/// The longest a health probe (connect and `SELECT 1`) may take; then the database is `error`.
+pub const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most dry-run and migrate calls that work on the database at once;
+/// more wait their turn (within their request timeout).
+pub const MAX_CONCURRENT_DB_REQUESTS: usize = 4;
+
+/// The server's timeouts and limits; `Default` is the constants above.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// [`HEADER_READ_TIMEOUT`]; `RECONCILE_HEADER_READ_TIMEOUT` (e.g. `2s`) overrides it.
+    pub header_read_timeout: Duration,
+    /// [`KEEP_ALIVE_IDLE_TIMEOUT`]
+    pub keep_alive_idle_timeout: Duration,
+    /// [`REQUEST_TIMEOUT`]
+    pub request_timeout: Duration,
+    /// [`MIGRATE_REQUEST_TIMEOUT`]
+    pub migrate_request_timeout: Duration,
+    /// [`MAX_CONNECTIONS`]; `RECONCILE_MAX_CONNECTIONS` overrides it.
+    pub max_connections: usize,
+    /// [`MAX_REQUEST_BODY`]
+    pub max_request_body: usize,
+    /// [`HEALTH_CACHE_TTL`]
+    pub health_cache_ttl: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            keep_alive_idle_timeout: KEEP_ALIVE_IDLE_TIMEOUT,
+            request_timeout: REQUEST_TIMEOUT,
+            migrate_request_timeout: MIGRATE_REQUEST_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            max_request_body: MAX_REQUEST_BODY,
+            health_cache_ttl: HEALTH_CACHE_TTL,
+        }
+    }
+}
+
+/// An environment variable's value, unless it is unset or empty.
+fn env_var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+impl Limits {
+    /// The defaults, with `RECONCILE_HEADER_READ_TIMEOUT` (a duration such as
+    /// `500ms` or `30s`) and `RECONCILE_MAX_CONNECTIONS` (a positive number) in
+    /// place of theirs when set; an unreadable value is reported on stderr and ignored.
+    pub fn from_env() -> Limits {
+        let mut limits = Limits::default();
+        if let Some(v) = env_var("RECONCILE_HEADER_READ_TIMEOUT") {
+            match humantime::parse_duration(&v) {
+                Ok(d) if !d.is_zero() => limits.header_read_timeout = d,
+                _ => eprintln!("warning: ignoring RECONCILE_HEADER_READ_TIMEOUT={v:?}: not a duration such as 10s"),
+            }
+        }
+        if let Some(v) = env_var("RECONCILE_MAX_CONNECTIONS") {
+            match v.parse::<usize>() {
+                Ok(n) if n > 0 => limits.max_connections = n,
+                _ => eprintln!(
+                    "warning: ignoring RECONCILE_MAX_CONNECTIONS={v:?}: not a positive number"
+                ),
+            }
+        }
+        limits
+    }
+}
+
+/// What the admin endpoints serve and how (SPEC §5).
+#[derive(Clone)]
+pub struct AdminConfig {
+    pub schema_dir: PathBuf,
+    /// None: DATABASE_URL, then the libpq variables.
+    pub database_url: Option<String>,
+    /// ADMIN_TOKEN
+    pub token: Option<String>,
+    /// APP_ENV, else NODE_ENV, else `development`
+    pub env_name: String,
+    /// RUN_MIGRATIONS_ON_BOOT
+    pub migrations_on_boot: bool,
+    pub apply: ApplyOptions,
+    /// The server's timeouts and limits.
+    pub limits: Limits,
+}
+
+impl AdminConfig {
+    /// Read the configuration from the environment (SPEC §5), with `schema_dir`
+    /// and `database_url` (None: `DATABASE_URL`, then the libpq variables) as given.
+    pub fn from_env(schema_dir: PathBuf, database_url: Option<String>) -> AdminConfig {
+        AdminConfig {
+            schema_dir,
+            database_url,
+            token: env_var("ADMIN_TOKEN"),
+            env_name: env_var("APP_ENV")
+                .or_else(|| env_var("NODE_ENV"))
+                .unwrap_or_else(|| "development".into()),
+            migrations_on_boot: env_var("RUN_MIGRATIONS_ON_BOOT").is_some_and(|v| is_true(&v)),
+            apply: online_options(
+                ApplyOptions::default(),
+                env_var("RECONCILE_ONLINE").is_some_and(|v| is_true(&v)),
+            ),
+            limits: Limits::from_env(),
+        }
+    }
+}
+
+/// With `online`, the options of `apply --online` (its shorter lock timeout).
+fn online_options(opts: ApplyOptions, online: bool) -> ApplyOptions {
+    if online && !opts.online {
+        ApplyOptions {
+            online,
+            lock_timeout: crate::apply::ONLINE_LOCK_TIMEOUT,
+            ..opts
+        }
+    } else {
+        opts
+    }
+}
+
+/// `?online=true` (any true spelling) in a query string.
+fn online_requested(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        query_values(q, "online")
+            .iter()
+            .any(|v| std::str::from_utf8(v).is_ok_and(is_true))
+    })
+}
+
+/// `?expectPlan=HASH`: the last value given, when it is text.
+fn expected_plan(query: Option<&str>) -> Option<String> {
+    let values = query_values(query?, "expectPlan");
+    let last = values.last()?;
+    std::str::from_utf8(last)
+        .ok()
+        .map(str::to_string)
+        .filter(|v| !v.is_empty())
+}
+
+/// Every value of `name` in a query string, decoded as a form is (`+` is a
+/// space, `%XX` a byte) into bytes: any input is read, none is sliced.
+fn query_values(query: &str, name: &str) -> Vec<Vec<u8>> {
+    query
+        .as_bytes()
+        .split(|&b| b == b'&')
+        .filter_map(|pair| {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &[][..]),
+            };
+            (form_decode(k) == name.as_bytes()).then(|| form_decode(v))
+        })
+        .collect()
+}
+
+/// `application/x-www-form-urlencoded` decoding of one key or value, to bytes.
+fn form_decode(s: &[u8]) -> Vec<u8> {
+    let spaced: Vec<u8> = s
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced).collect()
+}
+
+fn is_true(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on"
+    )
+}
+
+/// How the migrations at boot went.
+#[derive(Clone, Debug)]
+pub enum BootStatus {
+    Skipped,
+    Running,
+    Applied {
+        statements: usize,
+        plan_hash: String,
+    },
+    Failed(String),
+}
+
+struct Inner {
+    config: AdminConfig,
+    boot: Mutex<BootStatus>,
+    log: LogSink,
+    /// Held (shared) by every apply; shutdown takes it exclusively, so it waits
+    /// for an apply in progress to commit or roll back.
+    applying: tokio::sync::RwLock<()>,
+    /// The last health probe: when, and how it went. Held while a probe runs,
+    /// so that there is one at a time and the callers waiting get its answer.
+    probe: tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+    /// A permit per dry-run or migrate working on the database.
+    db_requests: Arc<tokio::sync::Semaphore>,
+}
+
+/// The admin endpoints' shared state: the configuration, the boot status, the
+/// health cache and the apply lock. Cheap to clone.
+#[derive(Clone)]
+pub struct AdminState(Arc<Inner>);
+
+impl AdminState {
+    /// The state for `config`, logging to `log`.
+    pub fn new(config: AdminConfig, log: LogSink) -> AdminState {
+        AdminState(Arc::new(Inner {
+            config,
+            boot: Mutex::new(BootStatus::Skipped),
+            log,
+            applying: tokio::sync::RwLock::new(()),
+            probe: tokio::sync::Mutex::new(None),
+            db_requests: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_DB_REQUESTS)),
+        }))
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            schema_dir: self.0.config.schema_dir.clone(),
+            database_url: self.0.config.database_url.clone(),
+            // The files' `exclude` key covers `serve`.
+            exclude: Vec::new(),
+        }
+    }
+
+    fn log(&self, line: &str) {
+        (self.0.log)(line);
+    }
+
+    /// Wait until no apply is in progress, and keep new ones from starting.
+    pub async fn drain(&self) {
+        let _exclusive = self.0.applying.write().await;
+        self.log(&log_line(
+            "info",
+            "no apply in progress; shutting down",
+            json!({}),
+        ));
+    }
+}
+
+/// The stderr sink.
+pub fn stderr_log() -> LogSink {
+    Arc::new(|line: &str| eprintln!("{line}"))
+}
+
+fn log_line(level: &str, msg: &str, fields: Value) -> String {
+    let mut v = json!({ "ts": now_rfc3339(), "level": level, "msg": msg });
+    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), fields) {
+        obj.extend(extra);
+    }
+    v.to_string()
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// The admin routes for `state`, with request logging, the request timeouts
+/// and the body limit of its [`Limits`]; mountable in an axum application.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/__admin/health", get(health).fallback(only_get))
+        .route("/__admin/migrate/dry-run", get(dry_run).fallback(only_get))
+        .route(
+            "/__admin/migrate",
+            axum::routing::post(migrate).fallback(only_post),
+        )
+        .route(
+            "/__admin/prune/dry-run",
+            get(prune_dry_run).fallback(only_get),
+        )
+        .route(
+            "/__admin/prune",
+            axum::routing::post(prune).fallback(only_post),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_requests,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), log_requests))
+        .with_state(state)
+}
+
+/// One structured line per admin call: method, path (never the query string), status, duration.
+async fn log_requests(State(state): State<AdminState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    state.log(&log_line(
+        "info",
+        "admin request",
+        json!({
+            "method": method.as_str(),
+            "path": path,
+            "status": response.status().as_u16(),
+            "durationMs": started.elapsed().as_millis() as u64,
+        }),
+    ));
+    response
+}
+
+/// A body declared larger than [`Limits::max_request_body`] is refused (413;
+/// the endpoints read no body); a request that takes longer than its timeout is
+/// answered 503.
+async fn limit_requests(State(state): State<AdminState>, req: Request, next: Next) -> Response {
+    let limits = &state.0.config.limits;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_request_body as u64) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "Request body too large: the admin endpoints take at most {} bytes",
+                limits.max_request_body
+            ),
+            json!({}),
+        );
+    }
+    let migrate = matches!(req.uri().path(), "/__admin/migrate" | "/__admin/prune");
+    let timeout = if migrate {
+        limits.migrate_request_timeout
+    } else {
+        limits.request_timeout
+    };
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) if migrate => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "No answer within {}: an apply that started goes on to its end and its outcome is logged; \
+                 GET /__admin/migrate/dry-run shows what is left to do",
+                humantime::format_duration(timeout)
+            ),
+            json!({}),
+        ),
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("No answer within {}", humantime::format_duration(timeout)),
+            json!({}),
+        ),
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>, extra: Value) -> Response {
+    let mut body = json!({ "success": false, "error": message.into() });
+    if let (Some(obj), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        obj.extend(extra);
+    }
+    (status, Json(body)).into_response()
+}
+
+/// 405 with the `Allow` header and a JSON body.
+fn method_not_allowed(allow: &'static str, message: &str) -> Response {
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, message, json!({}));
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    r
+}
+
+async fn only_post() -> Response {
+    method_not_allowed("POST", "Method not allowed: use POST /__admin/migrate")
+}
+
+async fn only_get() -> Response {
+    method_not_allowed("GET", "Method not allowed: use GET")
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "Not found: the admin endpoints are GET /__admin/health, GET /__admin/migrate/dry-run and POST /__admin/migrate",
+        json!({}),
+    )
+}
+
+/// Constant-time comparison: the time taken does not depend on where the strings differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= (x ^ y) as usize;
+    }
+    diff == 0
+}
+
+/// The token from `Authorization: Bearer <token>` or `?token=<token>` (percent-decoded), as bytes.
+fn presented_token(headers: &HeaderMap, query: Option<&str>) -> Option<Vec<u8>> {
+    if let Some(v) = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes()) {
+        if let Some(t) = v
+            .get(..7)
+            .filter(|scheme| scheme.eq_ignore_ascii_case(b"Bearer "))
+            .and_then(|_| v.get(7..))
+        {
+            return Some(t.trim_ascii().to_vec());
+        }
+    }
+    query_values(query?, "token").into_iter().next()
+}
+
+/// `None` when the request carries the right token; else the response to send.
+fn refuse_unauthorized(
+    state: &AdminState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Option<Response> {
+    if configured_token(state).is_none() {
+        return Some(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "Admin endpoints are disabled: ADMIN_TOKEN is unset or shorter than {MIN_TOKEN_LEN} characters. \
+                 Set ADMIN_TOKEN to a random secret of at least {MIN_TOKEN_LEN} characters (for example: openssl rand -hex 32) and restart."
+            ),
+            json!({}),
+        ));
+    }
+    if token_accepted(state, headers, query) {
+        None
+    } else {
+        Some(error(
+            StatusCode::UNAUTHORIZED,
+            "Invalid admin token",
+            json!({}),
+        ))
+    }
+}
+
+/// ADMIN_TOKEN, when it is long enough to be used.
+fn configured_token(state: &AdminState) -> Option<&str> {
+    state
+        .0
+        .config
+        .token
+        .as_deref()
+        .filter(|t| t.len() >= MIN_TOKEN_LEN)
+}
+
+/// Whether the request presents the configured token (compared in constant time).
+fn token_accepted(state: &AdminState, headers: &HeaderMap, query: Option<&str>) -> bool {
+    configured_token(state).is_some_and(|expected| {
+        presented_token(headers, query).is_some_and(|t| constant_time_eq(&t, expected.as_bytes()))
+    })
+}
+
+/// SPEC §5's health: `status`, `timestamp`, `env`, `migrationsEnabled` and
+/// `database` ("ok" or "error"), nothing more. Why the database is in error and
+/// how the boot migration went go to the log, and are added (`databaseError`,
+/// `bootMigration`) only for a caller presenting the token.
+async fn health(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let database = database_status(&state).await;
+    let boot = lock(&state.0.boot).clone();
+    let mut body = json!({
+        "status": if database.is_ok() && !matches!(boot, BootStatus::Failed(_)) { "ok" } else { "degraded" },
+        "timestamp": now_rfc3339(),
+        "env": state.0.config.env_name,
+        "migrationsEnabled": state.0.config.migrations_on_boot,
+        "database": if database.is_ok() { "ok" } else { "error" },
+    });
+    if !token_accepted(&state, &headers, uri.query()) {
+        return (StatusCode::OK, Json(body)).into_response();
+    }
+    if let Err(e) = database {
+        body["databaseError"] = json!(e);
+    }
+    match boot {
+        BootStatus::Skipped => {}
+        BootStatus::Running => body["bootMigration"] = json!({ "status": "running" }),
+        BootStatus::Applied {
+            statements,
+            plan_hash,
+        } => {
+            body["bootMigration"] =
+                json!({ "status": "applied", "statements": statements, "planHash": plan_hash })
+        }
+        BootStatus::Failed(e) => body["bootMigration"] = json!({ "status": "failed", "error": e }),
+    }
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+/// The mutex's value, also after a panic elsewhere poisoned it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether the database answers, as last probed: the probe is reused for
+/// [`Limits::health_cache_ttl`], and one runs at a time (callers arriving
+/// meanwhile wait for it and take its answer), so a flood of health calls
+/// holds at most one database connection. A failure is logged (the settings
+/// described, never the password) and its text returned.
+async fn database_status(state: &AdminState) -> Result<(), String> {
+    let mut last = state.0.probe.lock().await;
+    if let Some((at, outcome)) = last.as_ref() {
+        if at.elapsed() < state.0.config.limits.health_cache_ttl {
+            return outcome.clone();
+        }
+    }
+    let outcome = match tokio::time::timeout(HEALTH_PROBE_TIMEOUT, database_ok(state)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "no answer within {}",
+            humantime::format_duration(HEALTH_PROBE_TIMEOUT)
+        )),
+    };
+    if let Err(e) = &outcome {
+        state.log(&log_line(
+            "warn",
+            "health: database unreachable",
+            json!({ "error": e }),
+        ));
+    }
+    *last = Some((Instant::now(), outcome.clone()));
+    outcome
+}
+
+async fn database_ok(state: &AdminState) -> Result<(), Error> {
+    let config = crate::connect::db::config_from(state.0.config.database_url.as_deref())?;
+    let db = crate::connect::db::Db::connect(&config).await?;
+    db.simple("SELECT 1").await?;
+    Ok(())
+}
+
+/// The status and body of a library error.
+fn error_response(e: &Error) -> Response {
+    match e {
+        Error::Db(crate::connect::db::DbError::Connect { .. }) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("Database unreachable: {e}"),
+            json!({}),
+        ),
+        Error::Load(l) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Invalid schema files: {e}"),
+            json!({ "diagnostics": l.0 }),
+        ),
+        Error::Sql(s) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("SQL error: {}", s.message),
+            json!({ "sql": s }),
+        ),
+        _ => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({})),
+    }
+}
+
+async fn dry_run(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
+        return r;
+    }
+    let Ok(_permit) = state.0.db_requests.acquire().await else {
+        return shutting_down();
+    };
+    match crate::pipeline::plan(&state.target()).await {
+        Err(e) => error_response(&e),
+        Ok(outcome) => {
+            let p = outcome.plan;
+            // A refused change blocks the migrate: the dry-run says so.
+            let mut body = json!({ "success": p.refused.is_empty(), "dryRun": true });
+            if !p.refused.is_empty() {
+                body["blocked"] = json!(true);
+            }
+            body["result"] = json!({
+                        "wouldExecute": p.statements.iter().map(|s| &s.id).collect::<Vec<_>>(),
+                        "wouldSkip": p.in_sync.iter().map(|t| format!("table:{t}")).collect::<Vec<_>>(),
+                        "totalSteps": p.statements.len(),
+                        "sql": p.statements.iter().map(|s| &s.sql).collect::<Vec<_>>(),
+                        "refused": p.refused,
+                        "planHash": p.plan_hash,
+            });
+            (StatusCode::OK, Json(body)).into_response()
+        }
+    }
+}
+
+async fn migrate(
+    State(state): State<AdminState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    debug_assert_eq!(method, Method::POST);
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
+        return r;
+    }
+    let mut opts = online_options(state.0.config.apply.clone(), online_requested(uri.query()));
+    if let Some(hash) = expected_plan(uri.query()) {
+        opts.expect_plan = Some(hash);
+    }
+    let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
+        return shutting_down();
+    };
+    // The apply runs in a task of its own: a client that goes away, or a
+    // request timeout, does not cut it in half.
+    let task_state = state.clone();
+    let task = tokio::spawn(async move {
+        let response = run_apply(&task_state, &opts).await;
+        drop(permit);
+        response
+    });
+    match task.await {
+        Ok(r) => r,
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the apply task failed: {e}"),
+            json!({}),
+        ),
+    }
+}
+
+/// `GET /__admin/prune/dry-run`: what `POST /__admin/prune` would drop, and its hash.
+async fn prune_dry_run(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
+        return r;
+    }
+    let Ok(_permit) = state.0.db_requests.acquire().await else {
+        return shutting_down();
+    };
+    match crate::pipeline::prune_plan_target(&state.target()).await {
+        Err(e) => error_response(&e),
+        Ok(outcome) => {
+            let p = outcome.plan;
+            (
+                StatusCode::OK,
+                Json(json!({
+                    "success": true,
+                    "dryRun": true,
+                    "result": {
+                        "wouldExecute": p.statements.iter().map(|s| &s.id).collect::<Vec<_>>(),
+                        "totalSteps": p.statements.len(),
+                        "sql": p.statements.iter().map(|s| &s.sql).collect::<Vec<_>>(),
+                        "locks": p.statements.iter().map(|s| json!({ "id": s.id, "lock": s.lock })).collect::<Vec<_>>(),
+                        "planHash": p.plan_hash,
+                    }
+                })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /__admin/prune?expectPlan=HASH`: prune, only when the prune plan
+/// is still the one a dry-run showed (409 without the hash or on another plan).
+async fn prune(
+    State(state): State<AdminState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
+        return r;
+    }
+    let Some(expected) = expected_plan(uri.query()) else {
+        return error(
+            StatusCode::CONFLICT,
+            "Prune drops data: it needs ?expectPlan=<planHash> from GET /__admin/prune/dry-run; nothing was dropped",
+            json!({}),
+        );
+    };
+    let opts = ApplyOptions {
+        expect_plan: Some(expected),
+        ..state.0.config.apply.clone()
+    };
+    let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
+        return shutting_down();
+    };
+    // As for migrate: a client that goes away does not cut it in half.
+    let task_state = state.clone();
+    let task = tokio::spawn(async move {
+        let Ok(_guard) = task_state.0.applying.try_read() else {
+            return shutting_down();
+        };
+        let started = Instant::now();
+        let result = crate::pipeline::prune_target(&task_state.target(), &opts, &mut |_| {}).await;
+        drop(permit);
+        match result {
+            Ok(pruned) => {
+                task_state.log(&log_line(
+                    "info",
+                    "prune applied",
+                    json!({ "statements": pruned.timings.len(), "planHash": pruned.plan.plan_hash }),
+                ));
+                let timings: BTreeMap<&String, String> =
+                    pruned.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
+                (
+                    StatusCode::OK,
+                    Json(json!({ "success": true, "result": {
+                        "executed": pruned.timings.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                        "timings": timings,
+                        "totalTime": ms(started.elapsed()),
+                        "planHash": pruned.plan.plan_hash,
+                    }})),
+                )
+                    .into_response()
+            }
+            Err(e) => {
+                task_state.log(&log_line(
+                    "warn",
+                    "prune failed",
+                    json!({ "error": e.to_string() }),
+                ));
+                apply_error_response(&e)
+            }
+        }
+    });
+    match task.await {
+        Ok(r) => r,
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the prune task failed: {e}"),
+            json!({}),
+        ),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
+fn shutting_down() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Shutting down: no new apply is started",
+        json!({}),
+    )
+}
+
+async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
+    let Ok(_guard) = state.0.applying.try_read() else {
+        return shutting_down();
+    };
+    let started = Instant::now();
+    let result = crate::pipeline::apply_target(&state.target(), opts, &mut |_| {}).await;
+    match result {
+        Ok(applied) => {
+            let executed: Vec<&String> = applied.timings.iter().map(|(id, _)| id).collect();
+            let timings: BTreeMap<&String, String> =
+                applied.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
+            state.log(&log_line(
+                "info",
+                "migrate applied",
+                json!({ "statements": executed.len(), "planHash": applied.plan.plan_hash, "mode": applied.mode }),
+            ));
+            let mut result = json!({
+                "executed": executed,
+                "skipped": applied.plan.in_sync.iter().map(|t| format!("table:{t}")).collect::<Vec<_>>(),
+                "timings": timings,
+                "totalTime": ms(started.elapsed()),
+                "planHash": applied.plan.plan_hash,
+            });
+            if opts.online {
+                result["phases"] = applied
+                    .phases
+                    .iter()
+                    .map(|p| json!({ "phase": p.phase, "executed": p.executed, "totalTime": ms(p.total) }))
+                    .collect();
+            }
+            (
+                StatusCode::OK,
+                Json(json!({ "success": true, "result": result })),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            state.log(&log_line(
+                "warn",
+                "migrate failed",
+                json!({ "error": e.to_string() }),
+            ));
+            apply_error_response(&e)
+        }
+    }
+}
+
+fn apply_error_response(e: &ApplyError) -> Response {
+    match e {
+        ApplyError::Refused { plan } => error(
+            StatusCode::CONFLICT,
+            format!(
+                "{} change(s) refused; nothing was applied",
+                plan.refused.len()
+            ),
+            json!({ "refused": plan.refused, "planHash": plan.plan_hash }),
+        ),
+        ApplyError::PlanChanged {
+            expected, actual, ..
+        } => error(
+            StatusCode::CONFLICT,
+            e.to_string(),
+            json!({ "expectedPlanHash": expected, "planHash": actual }),
+        ),
+        ApplyError::LockTimeout {
+            our_pid,
+            blockers,
+            statement,
+            ..
+        } => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            e.to_string(),
+            json!({ "statement": statement, "pid": our_pid, "blockers": blockers }),
+        ),
+        ApplyError::Statement {
+            id,
+            origin,
+            error: sql,
+            committed,
+        } => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "SQL error in {id}{}: {}",
+                origin
+                    .as_ref()
+                    .map_or(String::new(), |o| format!(" (written at {o})")),
+                sql.message
+            ),
+            json!({ "step": id, "origin": origin, "sql": sql, "committed": committed }),
+        ),
+        ApplyError::Pooled { committed, .. } => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            e.to_string(),
+            json!({ "committed": committed }),
+        ),
+        ApplyError::Verification { .. } => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))
+        }
+        ApplyError::Stopped {
+            error: inner,
+            committed,
+        } => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.to_string(),
+            json!({ "committed": committed, "cause": inner.to_string() }),
+        ),
+        ApplyError::Busy { .. } => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), json!({})),
+        ApplyError::OnlineUnfinished { remaining } => error(
+            StatusCode::CONFLICT,
+            e.to_string(),
+            json!({ "remaining": remaining }),
+        ),
+        ApplyError::TransactionEnded { .. } => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))
+        }
+        ApplyError::Other(inner) => error_response(inner),
+    }
+}
+
+/// What happens at start: the two `[BOOT]` lines, or an apply whose outcome is logged.
+/// A failure is logged and kept for health; the server starts anyway.
+pub async fn boot(state: &AdminState) {
+    if !state.0.config.migrations_on_boot {
+        state.log("[BOOT] Migrations skipped (RUN_MIGRATIONS_ON_BOOT=false)");
+        state.log("[BOOT] To run migrations, use: POST /__admin/migrate");
+        return;
+    }
+    state.log("[BOOT] Running migrations (RUN_MIGRATIONS_ON_BOOT=true)");
+    *lock(&state.0.boot) = BootStatus::Running;
+    let _guard = state.0.applying.read().await;
+    let status =
+        match crate::pipeline::apply_target(&state.target(), &state.0.config.apply, &mut |_| {})
+            .await
+        {
+            Ok(applied) => {
+                state.log(&format!(
+                    "[BOOT] Migrations applied: {} statement(s), plan hash {}",
+                    applied.timings.len(),
+                    applied.plan.plan_hash
+                ));
+                BootStatus::Applied {
+                    statements: applied.timings.len(),
+                    plan_hash: applied.plan.plan_hash,
+                }
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                state.log(&format!("[BOOT] Migrations failed: {reason}"));
+                BootStatus::Failed(reason)
+            }
+        };
+    *lock(&state.0.boot) = status;
+}
+
+/// Serve the admin routes on `listener` until `shutdown` resolves: run the boot
+/// migration first, then accept connections under `state`'s [`Limits`] (header
+/// read timeout, keep-alive idle timeout, connection cap); at `shutdown`, stop
+/// accepting, let the requests in progress answer, and let an apply in
+/// progress commit or roll back. Errors: the listener's address cannot be read.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AdminState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    state.log(&log_line(
+        "info",
+        "admin server listening",
+        json!({ "addr": addr.to_string() }),
+    ));
+    boot(&state).await;
+    let limits = state.0.config.limits.clone();
+    let service = hyper_util::service::TowerToHyperService::new(router(state.clone()));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(MAX_HEADER_BYTES.max(8192))
+        .max_headers(MAX_HEADERS);
+    let connections = Arc::new(Connections::default());
+    // Every connection task holds a receiver: `closed()` is when all have ended.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection gone before it was
+                    // taken: pause briefly rather than spin, and go on.
+                    if !matches!(e.kind(), std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset) {
+                        connections.warn(&state, "accept failed", &e.to_string());
+                        tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    }
+                    continue;
+                }
+            },
+        };
+        let Some((id, activity, evicted)) = connections.admit(limits.max_connections) else {
+            connections.warn(
+                &state,
+                "connection limit reached and every connection has a request in progress; new connection closed",
+                &format!("{} connections", limits.max_connections),
+            );
+            drop(stream);
+            continue;
+        };
+        let connections = connections.clone();
+        let service = service.clone();
+        let http = http.clone();
+        let idle_timeout = limits.keep_alive_idle_timeout;
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let _registered = Registered(connections, id);
+            let counted = {
+                let activity = activity.clone();
+                hyper::service::service_fn(move |req| {
+                    let busy = Busy::begin(activity.clone());
+                    let answer = hyper::service::Service::call(&service, req);
+                    async move {
+                        let response = answer.await;
+                        drop(busy);
+                        response
+                    }
+                })
+            };
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), counted);
+            let mut conn = std::pin::pin!(conn);
+            let mut evicted = std::pin::pin!(evicted);
+            let mut closing = false;
+            loop {
+                let idle_check = activity.idle_deadline(idle_timeout);
+                tokio::select! {
+                    // Done, or failed (a header timeout, a malformed request, the client gone).
+                    _ = conn.as_mut() => break,
+                    // Closed to make room: no request was in progress.
+                    _ = evicted.as_mut(), if !closing => break,
+                    // Shutting down: a request in progress gets its answer; a
+                    // connection waiting for one (or for the rest of one) is closed now.
+                    _ = stopped.changed(), if !closing => {
+                        if activity.in_flight() == 0 {
+                            break;
+                        }
+                        conn.as_mut().graceful_shutdown();
+                        closing = true;
+                    }
+                    _ = tokio::time::sleep_until(idle_check), if !closing => {
+                        if activity.idle_for().is_some_and(|d| d >= idle_timeout) {
+                            conn.as_mut().graceful_shutdown();
+                            closing = true;
+                        }
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(stopped);
+    stop.closed().await;
+    state.drain().await;
+    Ok(())
+}
+
+/// How long the accept loop pauses after an error such as running out of file descriptors.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
+/// The least time between two log lines about refused or failed connections.
+const CONNECTION_WARNING_INTERVAL: Duration = Duration::from_secs(10);
+
+/// An open connection's activity, and the sender that closes it.
+type OpenConnection = (Arc<Activity>, tokio::sync::oneshot::Sender<()>);
+
+/// The open connections, oldest first, each with its activity and the sender
+/// that closes it.
+#[derive(Default)]
+struct Connections {
+    open: Mutex<BTreeMap<u64, OpenConnection>>,
+    next_id: std::sync::atomic::AtomicU64,
+    last_warning: Mutex<Option<Instant>>,
+}
+
+impl Connections {
+    /// Register a new connection: its id, activity and the receiver that
+    /// closes it. At `max` open, the oldest with no request in progress is
+    /// closed to make room; None when every one has a request in progress.
+    fn admit(
+        &self,
+        max: usize,
+    ) -> Option<(u64, Arc<Activity>, tokio::sync::oneshot::Receiver<()>)> {
+        let mut open = lock(&self.open);
+        while open.len() >= max {
+            let oldest_idle = open
+                .iter()
+                .find(|(_, (activity, _))| activity.in_flight() == 0)
+                .map(|(id, _)| *id)?;
+            if let Some((_, close)) = open.remove(&oldest_idle) {
+                let _ = close.send(());
+            }
+        }
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let activity = Arc::new(Activity::new());
+        let (close, closed) = tokio::sync::oneshot::channel();
+        open.insert(id, (activity.clone(), close));
+        Some((id, activity, closed))
+    }
+
+    /// A warning about connections, at most once per [`CONNECTION_WARNING_INTERVAL`].
+    fn warn(&self, state: &AdminState, msg: &str, detail: &str) {
+        let mut last = lock(&self.last_warning);
+        if last.is_some_and(|at| at.elapsed() < CONNECTION_WARNING_INTERVAL) {
+            return;
+        }
+        *last = Some(Instant::now());
+        state.log(&log_line("warn", msg, json!({ "detail": detail })));
+    }
+}
+
+/// Takes a connection out of [`Connections`] when its task ends.
+struct Registered(Arc<Connections>, u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        lock(&self.0.open).remove(&self.1);
+    }
+}
+
+/// A connection's requests in progress, and when the last one began or ended.
+struct Activity {
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// None until a request has been answered.
+    last_answered: Mutex<Option<Instant>>,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            last_answered: Mutex::new(None),
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How long the connection has been idle since its last answer: None while
+    /// a request is in progress or before the first (the header read timeout
+    /// covers that wait).
+    fn idle_for(&self) -> Option<Duration> {
+        if self.in_flight() > 0 {
+            return None;
+        }
+        lock(&self.last_answered).map(|at| at.elapsed())
+    }
+
+    /// When to look again whether the connection has been idle for `timeout`.
+    fn idle_deadline(&self, timeout: Duration) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        match self.idle_for() {
+            Some(idle) => now + timeout.saturating_sub(idle),
+            None => now + timeout,
+        }
+    }
+}
+
+/// A request in progress on a connection, from its headers to its answer.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn begin(activity: Arc<Activity>) -> Busy {
+        activity
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        *lock(&self.0.last_answered) = Some(Instant::now());
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `?online=true` (or RECONCILE_ONLINE) gives apply --online's options,
+    /// its shorter lock timeout included, as the command line does.
+    #[test]
+    fn online_options_take_the_online_lock_timeout() {
+        let online = online_options(ApplyOptions::default(), true);
+        assert!(online.online);
+        assert_eq!(online.lock_timeout, crate::apply::ONLINE_LOCK_TIMEOUT);
+        assert_ne!(
+            ApplyOptions::default().lock_timeout,
+            crate::apply::ONLINE_LOCK_TIMEOUT
+        );
+        let plain = online_options(ApplyOptions::default(), false);
+        assert!(!plain.online);
+        assert_eq!(plain.lock_timeout, ApplyOptions::default().lock_timeout);
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
+
+    #[test]
+    fn token_from_header_or_query() {
+        let mut h = HeaderMap::new();
+        assert_eq!(
+            presented_token(&h, Some("a=1&token=x%2By")),
+            Some(b"x+y".to_vec())
+        );
+        // Any bytes: a `%` before a multi-byte character, a lone `%`, invalid UTF-8.
+        assert_eq!(
+            presented_token(&h, Some("token=%a\u{e9}")),
+            Some("%a\u{e9}".as_bytes().to_vec())
+        );
+        assert_eq!(presented_token(&h, Some("token=%")), Some(b"%".to_vec()));
+        assert_eq!(
+            presented_token(&h, Some("token=%ff%c3")),
+            Some(vec![0xff, 0xc3])
+        );
+        assert_eq!(presented_token(&h, Some("online=1")), None);
+        h.insert(header::AUTHORIZATION, "Bearer secret".parse().unwrap());
+        assert_eq!(presented_token(&h, None), Some(b"secret".to_vec()));
+        h.insert(header::AUTHORIZATION, "bearer  secret ".parse().unwrap());
+        assert_eq!(presented_token(&h, None), Some(b"secret".to_vec()));
+    }
+
+    #[test]
+    fn online_from_the_query() {
+        assert!(online_requested(Some("online=true")));
+        assert!(online_requested(Some("token=x&online=%31")));
+        assert!(!online_requested(Some("online=%")));
+        assert!(!online_requested(None));
+    }
+}
