@@ -64,6 +64,8 @@ pub struct PruneArgs {
     /// Drop without asking.
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub exclude: Exclude,
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
     /// Drop only if the prune plan's hash is still this one.
@@ -229,7 +231,7 @@ pub struct PlanArgs {
     pub exclude: Exclude,
 }
 
-/// `--exclude PATTERN`, repeatable (plan, apply, check, dump).
+/// `--exclude PATTERN`, repeatable (plan, apply, check, dump, prune).
 #[derive(clap::Args, Debug)]
 pub struct Exclude {
     /// Never consider what this pattern matches (repeatable): `drizzle.*` (a whole schema), `public.schema_migrations`, `tmp_*` (in public); `*` in a part is any characters, a name holding a dot goes in double quotes. Adds to the files' `exclude` key

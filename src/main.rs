@@ -312,8 +312,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
     let target = Target {
         schema_dir: args.conn.schema,
         database_url: args.conn.database_url,
-        // The files' `exclude` key covers prune.
-        exclude: Vec::new(),
+        exclude: args.exclude.patterns,
     };
     let shown = match reconcile::pipeline::prune_plan_target(&target).await {
         Ok(outcome) => {

@@ -63,6 +63,61 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
     tables
 }
 
+/// Of `candidates`, those that the last recorded version of the files that
+/// had them marked `deprecated` (`versions`: the last applied first). A mark
+/// taken back later (the code uses the object again), or a name that came
+/// back unmarked after an earlier prune, keeps the object. Versions are
+/// loaded newest first, only until every candidate is decided; one that no
+/// longer loads decides nothing, and a candidate no readable version has is kept.
+fn still_marked(candidates: Vec<Prunable>, versions: &[history::AppliedFiles]) -> Vec<Prunable> {
+    let mut undecided = candidates.clone();
+    let mut marked = Vec::new();
+    for v in versions {
+        if undecided.is_empty() {
+            break;
+        }
+        let Some(sources) = &v.sources else { continue };
+        let files = sources
+            .files
+            .iter()
+            .map(|(path, text)| (path.clone(), text.to_string()))
+            .collect();
+        let Ok(cat) = crate::desired::load::load_sources(files) else {
+            continue;
+        };
+        undecided.retain(|c| match deprecated_in(&cat, c) {
+            Some(true) => {
+                marked.push(c.clone());
+                false
+            }
+            Some(false) => false,
+            None => true,
+        });
+    }
+    // In the order of `prunable`: tables, columns, then indexes.
+    candidates
+        .into_iter()
+        .filter(|c| marked.contains(c))
+        .collect()
+}
+
+/// Whether `files` mark `p` deprecated; `None` when they do not have it.
+fn deprecated_in(files: &Catalog, p: &Prunable) -> Option<bool> {
+    match p {
+        Prunable::Table(t) => files.tables.get(t).map(|t| t.deprecated.is_some()),
+        Prunable::Column { table, column } => files
+            .tables
+            .get(table)
+            .and_then(|t| t.column(column))
+            .map(|c| c.deprecated.is_some()),
+        Prunable::Index { table, name } => files
+            .tables
+            .get(table)
+            .and_then(|t| t.indexes.iter().find(|i| &i.name == name))
+            .map(|i| i.deprecated.is_some()),
+    }
+}
+
 /// The prune plan: its statements in the order they run, with their locks,
 /// and the hash `--expect-plan` / `expectPlan` compare. Changes nothing (read
 /// in a transaction of its own, rolled back).
@@ -77,7 +132,12 @@ pub async fn plan(db: &Db, files: &Catalog) -> Result<Plan, Error> {
         let mut live = introspect::introspect(db).await?;
         // What the files' patterns exclude is never considered, nor dropped.
         crate::model::exclude::apply(&files.exclude, &mut live);
-        Ok(prunable(&deprecated, files, &live))
+        let candidates = prunable(&deprecated, files, &live);
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        let versions = history::recorded_versions(db, false).await?;
+        Ok(still_marked(candidates, &versions))
     }
     .await;
     db.execute("ROLLBACK").await?;

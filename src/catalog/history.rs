@@ -10,6 +10,12 @@ use crate::model::{Catalog, Sources};
 pub const TABLE: &str = "_reconcile.history";
 
 /// Statements that create the history table when it is missing (run inside apply's transaction).
+/// (The history of an older reconcile gets its two new columns once, and
+/// only then is it locked: `ALTER TABLE` takes ACCESS EXCLUSIVE, even with
+/// `IF NOT EXISTS`, and would wait for every transaction that read the history.)
+///
+/// Each version of the files is kept once in `_reconcile.files`, by its
+/// hash, apart from the history rows: deleting old history rows loses no version.
 pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
     CREATE TABLE IF NOT EXISTS _reconcile.history ( \
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
@@ -21,11 +27,22 @@ pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
       phase integer, \
       statements jsonb NOT NULL, \
       duration_ms bigint NOT NULL, \
-      tool_version text NOT NULL); \
-    ALTER TABLE _reconcile.history \
-      ADD COLUMN IF NOT EXISTS files_hash text, \
-      ADD COLUMN IF NOT EXISTS files jsonb, \
-      ADD COLUMN IF NOT EXISTS deprecated jsonb";
+      tool_version text NOT NULL, \
+      files_hash text, \
+      deprecated jsonb); \
+    CREATE TABLE IF NOT EXISTS _reconcile.files ( \
+      files_hash text PRIMARY KEY, \
+      recorded_at timestamptz NOT NULL DEFAULT now(), \
+      files jsonb NOT NULL); \
+    DO $reconcile$ BEGIN \
+      IF (SELECT count(*) FROM pg_catalog.pg_attribute \
+          WHERE attrelid = '_reconcile.history'::regclass \
+            AND attname IN ('files_hash', 'deprecated') AND NOT attisdropped) < 2 THEN \
+        ALTER TABLE _reconcile.history \
+          ADD COLUMN IF NOT EXISTS files_hash text, \
+          ADD COLUMN IF NOT EXISTS deprecated jsonb; \
+      END IF; \
+    END $reconcile$";
 
 /// The version of the files' record: `{"format": FILES_FORMAT, "files": [{"path", "text"}]}`.
 pub const FILES_FORMAT: i64 = 1;
@@ -106,13 +123,18 @@ pub async fn record(
     let files_json = sources.map(files_record);
     let deprecated =
         files.map(|f| serde_json::to_string(&deprecated_objects(f)).expect("strings serialize"));
+    if let (Some(hash), Some(json)) = (&files_hash, &files_json) {
+        db.execute_text_params(
+            "INSERT INTO _reconcile.files (files_hash, files) VALUES ($1, $2::jsonb) \
+             ON CONFLICT (files_hash) DO NOTHING",
+            &[Some(hash), Some(json)],
+        )
+        .await?;
+    }
     db.execute_text_params(
         "INSERT INTO _reconcile.history (client, plan_hash, mode, phase, statements, duration_ms, tool_version, \
-           files_hash, files, deprecated) \
-         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8::text, \
-           CASE WHEN EXISTS (SELECT 1 FROM _reconcile.history h WHERE h.files_hash = $8::text AND h.files IS NOT NULL) \
-                THEN NULL ELSE $9::jsonb END, \
-           $10::jsonb)",
+           files_hash, deprecated) \
+         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb)",
         &[
             client.as_deref(),
             Some(plan_hash),
@@ -122,7 +144,6 @@ pub async fn record(
             Some(&duration),
             Some(env!("CARGO_PKG_VERSION")),
             files_hash.as_deref(),
-            files_json.as_deref(),
             deprecated.as_deref(),
         ],
     )
@@ -142,22 +163,23 @@ fn files_record(sources: &Sources) -> String {
 /// The version of the files that the last apply recorded.
 #[derive(Clone, Debug)]
 pub struct AppliedFiles {
-    /// The history row that recorded it first.
+    /// The last history row that applied it.
     pub id: i64,
     /// `Sources::hash` of those files.
     pub hash: String,
-    /// The files; `None` when their record is in a format this version cannot read.
+    /// The files; `None` when their record is missing or in a format this version cannot read.
     pub sources: Option<Sources>,
 }
 
-/// Whether the history table exists and records versions of the files
-/// (an older version of reconcile did not): one catalog query.
+/// Whether the history records versions of the files (an older reconcile
+/// did not, and a database never applied has no history): one catalog query.
 async fn records_files(db: &Db) -> Result<bool, SqlError> {
     let rows = db
         .simple(
-            "SELECT count(*) = 2 FROM pg_catalog.pg_attribute \
-             WHERE attrelid = pg_catalog.to_regclass('_reconcile.history') \
-               AND attname IN ('files_hash', 'files') AND NOT attisdropped",
+            "SELECT pg_catalog.to_regclass('_reconcile.files') IS NOT NULL \
+                AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
+                    WHERE attrelid = pg_catalog.to_regclass('_reconcile.history') \
+                      AND attname = 'deprecated' AND NOT attisdropped)",
         )
         .await?;
     Ok(crate::connect::db::first_value(&rows) == Some("t"))
@@ -166,26 +188,37 @@ async fn records_files(db: &Db) -> Result<bool, SqlError> {
 /// The files the last apply applied, when an apply recorded them; read in
 /// the caller's transaction (two queries at most).
 pub async fn last_applied(db: &Db) -> Result<Option<AppliedFiles>, SqlError> {
+    Ok(recorded_versions(db, true).await?.into_iter().next())
+}
+
+/// Every version of the files an apply recorded, the last applied first
+/// (each once, at the last row that applied it); `last_only`: only that one.
+pub async fn recorded_versions(db: &Db, last_only: bool) -> Result<Vec<AppliedFiles>, SqlError> {
     if !records_files(db).await? {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let rows = db
-        .simple(
-            "SELECT f.id, l.files_hash, f.files::text \
-             FROM (SELECT files_hash FROM _reconcile.history WHERE files_hash IS NOT NULL \
-                   ORDER BY id DESC LIMIT 1) l \
-             LEFT JOIN LATERAL (SELECT h.id, h.files FROM _reconcile.history h \
-                   WHERE h.files_hash = l.files_hash AND h.files IS NOT NULL ORDER BY h.id LIMIT 1) f ON true",
-        )
+        .simple(&format!(
+            "SELECT v.id, v.files_hash, f.files::text \
+             FROM (SELECT files_hash, max(id) AS id FROM _reconcile.history \
+                   WHERE files_hash IS NOT NULL GROUP BY files_hash \
+                   ORDER BY max(id) DESC {}) v \
+             LEFT JOIN _reconcile.files f ON f.files_hash = v.files_hash \
+             ORDER BY v.id DESC",
+            if last_only { "LIMIT 1" } else { "" }
+        ))
         .await?;
-    let Some([id, Some(hash), files]) = rows.first().map(Vec::as_slice) else {
-        return Ok(None);
-    };
-    Ok(Some(AppliedFiles {
-        id: id.as_deref().and_then(|i| i.parse().ok()).unwrap_or(0),
-        hash: hash.clone(),
-        sources: files.as_deref().and_then(parse_files_record),
-    }))
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| match r.as_slice() {
+            [id, Some(hash), files] => Some(AppliedFiles {
+                id: id.as_deref().and_then(|i| i.parse().ok()).unwrap_or(0),
+                hash: hash.clone(),
+                sources: files.as_deref().and_then(parse_files_record),
+            }),
+            _ => None,
+        })
+        .collect())
 }
 
 /// A recorded version of the files, when its format is one this version reads.
@@ -212,14 +245,7 @@ fn parse_files_record(json: &str) -> Option<Sources> {
 
 /// Every object that an applied version of the files marked `deprecated`.
 pub async fn deprecated_ever(db: &Db) -> Result<Vec<DeprecatedObject>, SqlError> {
-    let has_column = db
-        .simple(
-            "SELECT count(*) = 1 FROM pg_catalog.pg_attribute \
-             WHERE attrelid = pg_catalog.to_regclass('_reconcile.history') \
-               AND attname = 'deprecated' AND NOT attisdropped",
-        )
-        .await?;
-    if crate::connect::db::first_value(&has_column) != Some("t") {
+    if !records_files(db).await? {
         return Ok(Vec::new());
     }
     let rows = db

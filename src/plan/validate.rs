@@ -35,6 +35,10 @@ struct Probe {
     what: String,
     /// A default's SQL, to suggest quotes when it is a bare identifier.
     default: Option<String>,
+    /// An object of the plan that the probes use (an extension, a schema, an
+    /// enum, a sequence): an extension the server cannot find (its control
+    /// file missing, SQLSTATE 58P01) is the files' fault too.
+    setup: bool,
 }
 
 /// The `DO` block being written, and the probes it records failures for.
@@ -151,7 +155,8 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
         let Some(probe) = k.parse::<usize>().ok().and_then(|k| s.probes.get(k)) else {
             continue;
         };
-        if !is_the_files_fault(code) {
+        let missing_extension = probe.setup && code == "58P01";
+        if !(is_the_files_fault(code) || missing_extension) {
             continue;
         }
         diagnostics.push(diagnostic(probe, code, message, hint.as_deref()));
@@ -209,27 +214,33 @@ fn diagnostic(probe: &Probe, code: &str, message: &str, hint: Option<&str>) -> D
 }
 
 /// The objects of the plan that the probes may use: new schemas, extensions,
-/// enums, enum values, sequences and domains (a domain's default and checks
-/// are probes: when PostgreSQL rejects them, the bare domain is created so
-/// that its columns still resolve). Anything else failing here stops the
-/// block: nothing is checked.
+/// enums, enum values, sequences and domains, each in a block of its own, so
+/// that one the server rejects (an extension it does not have) is reported
+/// where the files declare it while the others are still made. A domain's
+/// default and checks are probes: when PostgreSQL rejects them, the bare
+/// domain is created so that its columns still resolve.
 fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
     let mut plain = Vec::new();
     for schema in desired.schemas.difference(&live.schemas) {
-        plain.push(format!(
-            "CREATE SCHEMA IF NOT EXISTS {}",
-            quote_ident(schema)
+        plain.push((
+            format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)),
+            None,
+            format!("schema {schema}"),
         ));
     }
     for e in desired.extensions.values() {
         if !live.extensions.contains_key(&e.name) {
-            plain.push(format!(
-                "CREATE EXTENSION IF NOT EXISTS {}{}",
-                quote_ident(&e.name),
-                e.schema
-                    .as_ref()
-                    .map(|s| format!(" WITH SCHEMA {}", quote_ident(s)))
-                    .unwrap_or_default()
+            plain.push((
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {}{}",
+                    quote_ident(&e.name),
+                    e.schema
+                        .as_ref()
+                        .map(|s| format!(" WITH SCHEMA {}", quote_ident(s)))
+                        .unwrap_or_default()
+                ),
+                e.origin.clone(),
+                format!("extension {}", e.name),
             ));
         }
     }
@@ -237,18 +248,26 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
         match live.enums.get(&en.name) {
             None => {
                 let values: Vec<String> = en.values.iter().map(|v| quote_literal(v)).collect();
-                plain.push(format!(
-                    "CREATE TYPE {} AS ENUM ({})",
-                    en.name.sql(),
-                    values.join(", ")
+                plain.push((
+                    format!(
+                        "CREATE TYPE {} AS ENUM ({})",
+                        en.name.sql(),
+                        values.join(", ")
+                    ),
+                    en.origin.clone(),
+                    format!("enum {}", en.name),
                 ));
             }
             Some(l) => {
                 for v in en.values.iter().filter(|v| !l.values.contains(v)) {
-                    plain.push(format!(
-                        "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}",
-                        en.name.sql(),
-                        quote_literal(v)
+                    plain.push((
+                        format!(
+                            "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}",
+                            en.name.sql(),
+                            quote_literal(v)
+                        ),
+                        en.origin.clone(),
+                        format!("value `{v}` of enum {}", en.name),
                     ));
                 }
             }
@@ -256,12 +275,25 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
     }
     for q in desired.sequences.values() {
         if !live.sequences.contains_key(&q.name) {
-            plain.push(create_sequence(q));
+            plain.push((
+                create_sequence(q),
+                q.origin.clone(),
+                format!("sequence {}", q.name),
+            ));
         }
     }
-    if !plain.is_empty() {
-        s.body
-            .push_str(&format!("  {}\n", Script::executes(&plain)));
+    // Each in a block of its own: one that fails is reported where the files
+    // declare it, and the others are still made for the probes.
+    for (sql, origin, what) in plain {
+        s.try_statements(
+            &[sql],
+            Probe {
+                origin,
+                what,
+                default: None,
+                setup: true,
+            },
+        );
     }
     for d in desired.domains.values() {
         if live.domains.contains_key(&d.name) {
@@ -271,6 +303,7 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
             origin: d.origin.clone(),
             what: format!("domain {}", d.name),
             default: None,
+            setup: false,
         });
         let bare = format!("CREATE DOMAIN {} AS {}", d.name.sql(), d.ty);
         s.body.push_str(&format!(
@@ -315,6 +348,7 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
                             c.name, g.sql
                         ),
                         default: None,
+                        setup: false,
                     },
                 ));
             }
@@ -339,6 +373,7 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
                 origin: at(&c.origin),
                 what: format!("the default of column {table}.{} (`{}`)", c.name, d.sql),
                 default: Some(d.sql.clone()),
+                setup: false,
             },
         ));
     }
@@ -359,6 +394,7 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
                 origin: at(&c.origin),
                 what: format!("the check {} of {table} (`{}`)", c.name, c.expr.sql),
                 default: None,
+                setup: false,
             },
         ));
     }
@@ -380,6 +416,7 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
                 origin: at(&i.origin),
                 what: format!("the index {} of {table} (`{}`)", i.name, i.body(false)),
                 default: None,
+                setup: false,
             },
         ));
     }
@@ -405,6 +442,7 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
         origin: t.origin.clone(),
         what: format!("table {table}"),
         default: None,
+        setup: false,
     });
     s.body.push_str(&format!(
         "  BEGIN\n  BEGIN {} EXCEPTION WHEN OTHERS THEN {}\n",
@@ -426,6 +464,7 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
                 origin: at(&c.origin),
                 what: format!("the type of column {table}.{} (`{}`)", c.name, c.type_sql()),
                 default: None,
+                setup: false,
             },
         );
     }
@@ -470,6 +509,7 @@ mod tests {
             origin: None,
             what: "the default of column t.s (`\"pending\"`)".into(),
             default: Some("\"pending\"".into()),
+            setup: false,
         };
         let d = diagnostic(
             &probe,

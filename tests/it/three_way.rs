@@ -249,6 +249,64 @@ fn deprecate_remove_then_prune_drops_exactly_what_was_marked() {
     assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
 }
 
+/// A mark taken back (the code uses the column again) keeps the column:
+/// removed later without a new mark, plan refuses it (R001) and prune never
+/// drops it, though an older applied version marked it.
+#[test]
+fn a_mark_taken_back_is_never_pruned() {
+    let db = TestDb::new("three_way_unmarked");
+    let files = Files::new(V1_PRUNE);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    let marked = V1_PRUNE.replace(
+        "columns.fax = { type = \"text\" }",
+        "columns.fax = { type = \"text\", deprecated = \"nobody faxes\" }",
+    );
+    files.write(&marked);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    files.write(V1_PRUNE);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    db.sql("INSERT INTO leads (phone, fax) VALUES ('1', 'kept')");
+    files.write(&V1_PRUNE.replace("columns.fax = { type = \"text\" }\n", ""));
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 3, "{plan:#}");
+    assert_eq!(rules(&plan), vec![pair("R001", "column leads.fax")]);
+    let schema = files.path().to_str().unwrap();
+    let r = run(&[
+        "prune",
+        "--schema",
+        schema,
+        "--database-url",
+        &db.url,
+        "--yes",
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("Nothing to prune"), "{r}");
+    assert_eq!(db.query("SELECT fax FROM leads"), vec!["kept"]);
+}
+
+/// Recording an apply never waits for a session that read the history (an
+/// `ALTER TABLE` of the history table would, under ACCESS EXCLUSIVE).
+#[test]
+fn an_apply_does_not_wait_for_a_reader_of_the_history() {
+    let db = TestDb::new("three_way_reader");
+    let files = Files::new(V1);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    let reader = crate::harness::Session::open(&db.url);
+    reader.exec("BEGIN");
+    assert_eq!(
+        reader.value("SELECT count(*) FROM _reconcile.history"),
+        Some("1".into())
+    );
+    files.write(&V1.replace(
+        "columns.notes",
+        "columns.memo = { type = \"text\" }\ncolumns.notes",
+    ));
+    let r = apply(files.path(), &db, &["--lock-timeout", "1s"]);
+    assert_eq!(r.code, 0, "{r}");
+    reader.exec("COMMIT");
+    assert_eq!(db.history_count(), 2);
+}
+
 /// Over HTTP: a rename is a 409 with nothing applied; prune needs the hash
 /// of its dry-run.
 #[test]
@@ -304,4 +362,32 @@ fn over_http_renames_are_409_and_prune_needs_the_dry_run_hash() {
         .query("SELECT attname FROM pg_attribute WHERE attrelid = 'leads'::regclass")
         .contains(&"notes".to_string()));
     s.stop();
+}
+
+/// Over HTTP, a nullable column and a table renamed: 409, nothing applied.
+#[test]
+fn over_http_nullable_column_and_table_renames_are_409() {
+    let db = TestDb::new("three_way_http_renames");
+    let files = Files::new(V1);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    let before = db.schema_snapshot();
+    for (v2, object) in [
+        (
+            V1.replace("columns.notes", "columns.caller_notes"),
+            "column leads.notes",
+        ),
+        (
+            V1.replace("[tables.leads]", "[tables.contacts]"),
+            "table leads",
+        ),
+    ] {
+        files.write(&v2);
+        let s = Server::start_in(&db, files.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+        let r = s.with_token("POST", "/__admin/migrate");
+        assert_eq!(r.status, 409, "{}", r.body);
+        assert_eq!(r.body["refused"][0]["rule"], "R002", "{}", r.body);
+        assert_eq!(r.body["refused"][0]["object"], object, "{}", r.body);
+        assert_eq!(db.schema_snapshot(), before);
+        s.stop();
+    }
 }

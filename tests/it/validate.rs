@@ -100,11 +100,7 @@ fn plan_takes_no_lock_that_blocks_writes_on_an_existing_table() {
     ] {
         assert!(r.stdout.contains(s), "{s}: {r}");
     }
-    // Nothing of the probes is left behind, and the writer's row is intact.
-    assert_eq!(
-        writer.value("SELECT count(*) FROM pg_class WHERE relname LIKE 'reconcile\\_%'"),
-        Some("0".into())
-    );
+    // The writer's row is intact.
     writer.exec("COMMIT");
     assert_eq!(db.query("SELECT count(*) FROM t"), ["2"]);
     assert_eq!(db.schema_snapshot(), before, "plan changed the schema");
