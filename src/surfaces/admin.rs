@@ -628,6 +628,8 @@ async fn dry_run(
                         "sql": p.statements.iter().map(|s| &s.sql).collect::<Vec<_>>(),
                         "refused": p.refused,
                         "planHash": p.plan_hash,
+                        // The third side, and why it could not be compared, if it could not.
+                        "appliedFiles": p.applied_files,
             });
             (StatusCode::OK, Json(body)).into_response()
         }
