@@ -601,16 +601,31 @@ fn error_response(e: &Error) -> Response {
     }
 }
 
+/// A token endpoint's admission: the token checked, then a database permit.
+async fn admitted<'a>(
+    state: &'a AdminState,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+) -> Result<tokio::sync::SemaphorePermit<'a>, Response> {
+    if let Some(r) = refuse_unauthorized(state, headers, uri.query()) {
+        return Err(r);
+    }
+    state
+        .0
+        .db_requests
+        .acquire()
+        .await
+        .map_err(|_| shutting_down())
+}
+
 async fn dry_run(
     State(state): State<AdminState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
-        return r;
-    }
-    let Ok(_permit) = state.0.db_requests.acquire().await else {
-        return shutting_down();
+    let _permit = match admitted(&state, &headers, &uri).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
     match crate::pipeline::plan(&state.target()).await {
         Err(e) => error_response(&e),
@@ -650,14 +665,25 @@ async fn migrate(
     if let Some(hash) = expected_plan(uri.query()) {
         opts.expect_plan = Some(hash);
     }
+    in_own_task(&state, "apply", move |state| async move {
+        run_apply(&state, &opts).await
+    })
+    .await
+}
+
+/// Run `work` in a task of its own, holding a database permit: a client
+/// that goes away, or a request timeout, does not cut an apply or a prune in half.
+async fn in_own_task<F, W>(state: &AdminState, what: &str, work: W) -> Response
+where
+    W: FnOnce(AdminState) -> F + Send + 'static,
+    F: std::future::Future<Output = Response> + Send + 'static,
+{
     let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
         return shutting_down();
     };
-    // The apply runs in a task of its own: a client that goes away, or a
-    // request timeout, does not cut it in half.
     let task_state = state.clone();
     let task = tokio::spawn(async move {
-        let response = run_apply(&task_state, &opts).await;
+        let response = work(task_state).await;
         drop(permit);
         response
     });
@@ -665,7 +691,7 @@ async fn migrate(
         Ok(r) => r,
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the apply task failed: {e}"),
+            format!("the {what} task failed: {e}"),
             json!({}),
         ),
     }
@@ -677,11 +703,9 @@ async fn prune_dry_run(
     headers: HeaderMap,
     uri: axum::http::Uri,
 ) -> Response {
-    if let Some(r) = refuse_unauthorized(&state, &headers, uri.query()) {
-        return r;
-    }
-    let Ok(_permit) = state.0.db_requests.acquire().await else {
-        return shutting_down();
+    let _permit = match admitted(&state, &headers, &uri).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
     };
     match crate::pipeline::prune_plan_target(&state.target()).await {
         Err(e) => error_response(&e),
@@ -727,55 +751,45 @@ async fn prune(
         expect_plan: Some(expected),
         ..state.0.config.apply.clone()
     };
-    let Ok(permit) = state.0.db_requests.clone().acquire_owned().await else {
+    in_own_task(&state, "prune", move |state| async move {
+        run_prune(&state, &opts).await
+    })
+    .await
+}
+
+async fn run_prune(state: &AdminState, opts: &ApplyOptions) -> Response {
+    let Ok(_guard) = state.0.applying.try_read() else {
         return shutting_down();
     };
-    // As for migrate: a client that goes away does not cut it in half.
-    let task_state = state.clone();
-    let task = tokio::spawn(async move {
-        let Ok(_guard) = task_state.0.applying.try_read() else {
-            return shutting_down();
-        };
-        let started = Instant::now();
-        let result = crate::pipeline::prune_target(&task_state.target(), &opts, &mut |_| {}).await;
-        drop(permit);
-        match result {
-            Ok(pruned) => {
-                task_state.log(&log_line(
-                    "info",
-                    "prune applied",
-                    json!({ "statements": pruned.timings.len(), "planHash": pruned.plan.plan_hash }),
-                ));
-                let timings: BTreeMap<&String, String> =
-                    pruned.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
-                (
-                    StatusCode::OK,
-                    Json(json!({ "success": true, "result": {
-                        "executed": pruned.timings.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-                        "timings": timings,
-                        "totalTime": ms(started.elapsed()),
-                        "planHash": pruned.plan.plan_hash,
-                    }})),
-                )
-                    .into_response()
-            }
-            Err(e) => {
-                task_state.log(&log_line(
-                    "warn",
-                    "prune failed",
-                    json!({ "error": e.to_string() }),
-                ));
-                apply_error_response(&e)
-            }
+    let started = Instant::now();
+    match crate::pipeline::prune_target(&state.target(), opts, &mut |_| {}).await {
+        Ok(pruned) => {
+            state.log(&log_line(
+                "info",
+                "prune applied",
+                json!({ "statements": pruned.timings.len(), "planHash": pruned.plan.plan_hash }),
+            ));
+            let timings: BTreeMap<&String, String> =
+                pruned.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
+            (
+                StatusCode::OK,
+                Json(json!({ "success": true, "result": {
+                    "executed": pruned.timings.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+                    "timings": timings,
+                    "totalTime": ms(started.elapsed()),
+                    "planHash": pruned.plan.plan_hash,
+                }})),
+            )
+                .into_response()
         }
-    });
-    match task.await {
-        Ok(r) => r,
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the prune task failed: {e}"),
-            json!({}),
-        ),
+        Err(e) => {
+            state.log(&log_line(
+                "warn",
+                "prune failed",
+                json!({ "error": e.to_string() }),
+            ));
+            apply_error_response(&e)
+        }
     }
 }
 
