@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::catalog::introspect::{index_from_raw, index_json_query, KeyContext, Names, RawIndex};
 use crate::connect::db::{Db, SqlError};
 use crate::desired::expr;
-use crate::model::names::quote_ident;
+use crate::model::names::{quote_ident, quote_literal};
 use crate::model::{Catalog, IndexKeyPart, QualName};
 use crate::plan::render::{create_domain, index_sql};
 
@@ -42,6 +42,34 @@ enum Probe {
 
 const PREFIX: &str = "reconcile_probe_";
 
+/// Where a probe's SQL names the probe table of the `t`-th probed table
+/// until the tables are named: control characters around a name of ours,
+/// which SQL of the files holds nowhere but, at the very most, in a literal.
+fn placeholder(t: usize) -> String {
+    format!("\u{1}{PREFIX}table_{t}\u{1}")
+}
+
+/// The probe tables' names: each named as its table where no other probed
+/// table has that name, so that an expression naming its own table
+/// (`t.price >= 0`) resolves on the copy as on the table; else numbered.
+fn probe_table_names(tables: &[&QualName]) -> Vec<String> {
+    let mut same_name: HashMap<&str, usize> = HashMap::new();
+    for name in tables {
+        *same_name.entry(name.name.as_str()).or_default() += 1;
+    }
+    tables
+        .iter()
+        .enumerate()
+        .map(|(t, name)| {
+            if same_name.get(name.name.as_str()) == Some(&1) {
+                name.name.clone()
+            } else {
+                format!("{PREFIX}{t}")
+            }
+        })
+        .collect()
+}
+
 /// Replace the comparison keys of desired expressions by PostgreSQL's own
 /// printing wherever our normalization found a difference.
 pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Result<(), SqlError> {
@@ -53,7 +81,8 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         };
         let before = probes.len();
         let t = tables.len();
-        let probe_table = format!("pg_temp.{PREFIX}{t}");
+        // Named once every probed table is known (see `probe_table_names`).
+        let probe_table = placeholder(t);
         for c in &d.columns {
             let Some(lc) = l.column(&c.name) else {
                 continue;
@@ -150,13 +179,20 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
     if probes.is_empty() {
         return Ok(());
     }
+    let rels = probe_table_names(&tables);
+    for (t, _, sql) in probes.iter_mut() {
+        if let Some(rel) = rels.get(*t) {
+            *sql = sql.replace(&placeholder(*t), &format!("pg_temp.{}", quote_ident(rel)));
+        }
+    }
 
     // One round trip: a savepoint, the temporary copies, and every probe in a
     // DO block that ignores the probes PostgreSQL rejects (those stay different).
     let mut script = String::from("SAVEPOINT reconcile_canon;\n");
-    for (t, name) in tables.iter().enumerate() {
+    for (rel, name) in rels.iter().zip(&tables) {
         script.push_str(&format!(
-            "CREATE TEMP TABLE {PREFIX}{t} (LIKE {});\n",
+            "CREATE TEMP TABLE {} (LIKE {});\n",
+            quote_ident(rel),
             name.sql()
         ));
     }
@@ -177,7 +213,11 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
             .await?;
         return Ok(());
     }
-    let filter = format!("c.relnamespace = pg_my_temp_schema() AND c.relname LIKE '{PREFIX}%'");
+    let rel_list: Vec<String> = rels.iter().map(|r| quote_literal(r)).collect();
+    let filter = format!(
+        "c.relnamespace = pg_my_temp_schema() AND c.relname = ANY (ARRAY[{}]::text[])",
+        rel_list.join(", ")
+    );
     let read = format!(
         "SELECT json_build_object( \
            'exprs', (SELECT coalesce(json_agg(json_build_object('rel', c.relname, 'col', a.attname, 'expr', pg_get_expr(d.adbin, d.adrelid))), '[]') \
@@ -287,7 +327,7 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
         .collect();
 
     for (k, (t, probe, _)) in probes.iter().enumerate() {
-        let rel = format!("{PREFIX}{t}");
+        let rel = rels.get(*t).cloned().unwrap_or_default();
         match probe {
             Probe::Default { table, column } => {
                 if let Some(e) = exprs.get(&(rel, column.clone())) {
