@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::harness::{apply, assert_replan_empty, run, Run, TestDb};
+use crate::harness::{apply, assert_replan_empty, dump_dir, run, Run, TestDb};
 
 /// Drizzle's migrations table in schema `drizzle` (with a trigger, a
 /// function, a comment on the schema) and another tool's
@@ -174,16 +174,7 @@ fn excluded_schemas_and_tables_never_appear_in_plan_apply_check_or_dump() {
     assert!(!mentions_other_tools(&shown), "{shown}");
     assert_replan_empty(&dumped, &db);
     // Without the patterns, the same dump writes them.
-    let out2 = tempfile::tempdir().unwrap();
-    let dumped2 = out2.path().join("schema");
-    let r = run(&[
-        "dump",
-        "--database-url",
-        &db.url,
-        "--out",
-        dumped2.to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{r}");
+    let (_out2, dumped2) = dump_dir(&db);
     assert!(walk(&dumped2)
         .iter()
         .any(|f| f.contains("schema_migrations")));

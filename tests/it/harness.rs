@@ -476,15 +476,22 @@ pub fn schema_of(toml: &str) -> tempfile::TempDir {
 /// `reconcile dump` of a test database into a new directory `schema` of a
 /// temporary one (kept alive by the first value); the dump must succeed.
 pub fn dump_dir(db: &TestDb) -> (tempfile::TempDir, PathBuf) {
+    dump_dir_with(db, &[])
+}
+
+/// `dump_dir` with extra arguments (`--db-schema public`, `--exclude ...`).
+pub fn dump_dir_with(db: &TestDb, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("schema");
-    let r = run(&[
+    let mut args = vec![
         "dump",
         "--database-url",
         &db.url,
         "--out",
         dir.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&args);
     assert_eq!(r.code, 0, "{r}");
     (out, dir)
 }

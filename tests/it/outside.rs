@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use crate::harness::{apply, assert_replan_empty, plan_json, run, schema_of, Run, TestDb};
+use crate::harness::{
+    apply, assert_replan_empty, dump_dir_with, plan_json, run, schema_of, Run, TestDb,
+};
 
 const AUTH: &str = "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY, email text);";
 
@@ -127,18 +129,7 @@ fn dump_of_one_schema_referencing_another_round_trips() {
     db.sql(
         "CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users(id) ON DELETE CASCADE, name text);",
     );
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("schema");
-    let r = run(&[
-        "dump",
-        "--database-url",
-        &db.url,
-        "--out",
-        dir.to_str().unwrap(),
-        "--db-schema",
-        "public",
-    ]);
-    assert_eq!(r.code, 0, "{r}");
+    let (_out, dir) = dump_dir_with(&db, &["--db-schema", "public"]);
     let text = std::fs::read_to_string(dir.join("profiles.toml")).unwrap();
     assert!(text.contains("references = \"auth.users(id)\""), "{text}");
     assert!(!dir.join("auth").exists(), "auth was dumped");

@@ -31,6 +31,13 @@ impl Files {
     }
 }
 
+/// `reconcile prune` of the files in `schema` against `db`, with extra arguments.
+fn prune(schema: &str, db: &TestDb, extra: &[&str]) -> crate::harness::Run {
+    let mut args = vec!["prune", "--schema", schema, "--database-url", &db.url];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 fn rules(plan: &serde_json::Value) -> Vec<(String, String)> {
     plan["refused"]
         .as_array()
@@ -204,21 +211,14 @@ fn deprecate_remove_then_prune_drops_exactly_what_was_marked() {
 
     let schema = files.path().to_str().unwrap();
     let history = db.history_count();
-    let no = run(&["prune", "--schema", schema, "--database-url", &db.url]);
+    let no = prune(schema, &db, &[]);
     assert_eq!(no.code, 2, "{no}");
     assert!(no.stderr.contains("--yes"), "{no}");
     assert!(no.stdout.contains("DROP COLUMN fax"), "{no}");
     assert!(columns().contains(&"fax".to_string()));
     assert_eq!(db.history_count(), history);
 
-    let yes = run(&[
-        "prune",
-        "--schema",
-        schema,
-        "--database-url",
-        &db.url,
-        "--yes",
-    ]);
+    let yes = prune(schema, &db, &["--yes"]);
     assert_eq!(yes.code, 0, "{yes}");
     assert!(
         yes.stdout
@@ -241,14 +241,7 @@ fn deprecate_remove_then_prune_drops_exactly_what_was_marked() {
         "a row for the transaction, one for the index"
     );
 
-    let again = run(&[
-        "prune",
-        "--schema",
-        schema,
-        "--database-url",
-        &db.url,
-        "--yes",
-    ]);
+    let again = prune(schema, &db, &["--yes"]);
     assert_eq!(again.code, 0, "{again}");
     assert!(again.stdout.contains("Nothing to prune"), "{again}");
     assert_eq!(db.history_count(), history + 2);
@@ -279,14 +272,7 @@ fn a_mark_taken_back_is_never_pruned() {
     assert_eq!(code, 3, "{plan:#}");
     assert_eq!(rules(&plan), vec![pair("R001", "column leads.fax")]);
     let schema = files.path().to_str().unwrap();
-    let r = run(&[
-        "prune",
-        "--schema",
-        schema,
-        "--database-url",
-        &db.url,
-        "--yes",
-    ]);
+    let r = prune(schema, &db, &["--yes"]);
     assert_eq!(r.code, 0, "{r}");
     assert!(r.stdout.contains("Nothing to prune"), "{r}");
     assert_eq!(db.query("SELECT fax FROM leads"), vec!["kept"]);
