@@ -639,7 +639,7 @@ async fn locked_transaction(
 /// Refusals and `--expect-plan`, on the plan under the lock. (The error is as
 /// large as every apply error: it is returned once per apply, at most.)
 #[allow(clippy::result_large_err)]
-fn check_locked_plan(plan: &Plan, opts: &ApplyOptions) -> Result<(), ApplyError> {
+pub(crate) fn check_locked_plan(plan: &Plan, opts: &ApplyOptions) -> Result<(), ApplyError> {
     if !plan.refused.is_empty() {
         return Err(ApplyError::Refused {
             plan: Box::new(plan.clone()),
@@ -659,7 +659,7 @@ fn check_locked_plan(plan: &Plan, opts: &ApplyOptions) -> Result<(), ApplyError>
 
 /// `lock_timeout` and `statement_timeout` for this transaction (the other
 /// settings were pinned by `Db::begin`).
-async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError> {
+pub(crate) async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError> {
     db.execute(&format!(
         "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'{}",
         interval(opts.lock_timeout),
@@ -671,7 +671,7 @@ async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(), SqlError
 
 /// If this process dies while a statement waits, the server notices within a
 /// second (PostgreSQL 14+) instead of when the wait ends.
-pub(crate) fn check_client(db: &Db, scope: &str) -> Option<String> {
+fn check_client(db: &Db, scope: &str) -> Option<String> {
     (db.server_version >= 140000)
         .then(|| format!("SET {scope}client_connection_check_interval = '1s'"))
 }

@@ -9,8 +9,8 @@
 use std::time::Instant;
 
 use crate::apply::{
-    check_client, interval, take_session_lock_alone, Applied, ApplyError, ApplyOptions, Event,
-    PhaseDone,
+    check_locked_plan, interval, set_local_timeouts, take_session_lock_alone, Applied, ApplyError,
+    ApplyOptions, Event, PhaseDone,
 };
 use crate::catalog::history::{self, DeprecatedObject};
 use crate::catalog::introspect;
@@ -76,13 +76,7 @@ fn still_marked(candidates: Vec<Prunable>, versions: &[history::AppliedFiles]) -
         if undecided.is_empty() {
             break;
         }
-        let Some(sources) = &v.sources else { continue };
-        let files = sources
-            .files
-            .iter()
-            .map(|(path, text)| (path.clone(), text.to_string()))
-            .collect();
-        let Ok(cat) = crate::desired::load::load_sources(files) else {
+        let Some(Ok(cat)) = v.load() else {
             continue;
         };
         undecided.retain(|c| match deprecated_in(&cat, c) {
@@ -191,15 +185,7 @@ async fn prune_locked(
     let started = Instant::now();
     let plan = plan(db, files).await?;
     on_event(Event::Locked(&plan));
-    if let Some(expected) = &opts.expect_plan {
-        if expected != &plan.plan_hash {
-            return Err(ApplyError::PlanChanged {
-                expected: expected.clone(),
-                actual: plan.plan_hash.clone(),
-                plan: Box::new(plan),
-            });
-        }
-    }
+    check_locked_plan(&plan, opts)?;
     let (indexes, in_transaction): (Vec<_>, Vec<_>) = plan
         .statements
         .iter()
@@ -218,13 +204,7 @@ async fn prune_locked(
     if !in_transaction.is_empty() {
         db.begin("").await?;
         let done = async {
-            db.execute(&format!(
-                "SET LOCAL lock_timeout = '{}'; SET LOCAL statement_timeout = '{}'{}",
-                interval(opts.lock_timeout),
-                interval(opts.statement_timeout),
-                check_client(db, "LOCAL ").map_or(String::new(), |c| format!("; {c}")),
-            ))
-            .await?;
+            set_local_timeouts(db, opts).await?;
             let t = Instant::now();
             let mut ran = Vec::new();
             for s in &in_transaction {

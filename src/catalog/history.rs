@@ -171,6 +171,21 @@ pub struct AppliedFiles {
     pub sources: Option<Sources>,
 }
 
+impl AppliedFiles {
+    /// Load this version of the files, each file named `history #<id>: <path>`
+    /// so that a finding about an object it had says where it was; `None`
+    /// when its text is missing or unreadable.
+    pub fn load(&self) -> Option<Result<Catalog, crate::desired::load::LoadError>> {
+        let sources = self.sources.as_ref()?;
+        let files = sources
+            .files
+            .iter()
+            .map(|(path, text)| (format!("history #{}: {path}", self.id), text.to_string()))
+            .collect();
+        Some(crate::desired::load::load_sources(files))
+    }
+}
+
 /// Whether the history records versions of the files (an older reconcile
 /// did not, and a database never applied has no history): one catalog query.
 async fn records_files(db: &Db) -> Result<bool, SqlError> {

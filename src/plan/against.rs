@@ -94,20 +94,15 @@ async fn three_way(
         .sources
         .as_ref()
         .is_some_and(|s| s.hash() == last.hash);
-    let Some(sources) = last.sources.filter(|_| !same && desired.sources.is_some()) else {
+    let loaded = last.load().filter(|_| !same && desired.sources.is_some());
+    let Some(loaded) = loaded else {
         if !same && desired.sources.is_some() {
             applied.unreadable =
                 Some("their record is in a format this version does not read".into());
         }
         return Ok((Some(applied), Vec::new()));
     };
-    // Named so that a finding about a removed object says where it was.
-    let files = sources
-        .files
-        .iter()
-        .map(|(path, text)| (format!("history #{}: {path}", last.id), text.to_string()))
-        .collect();
-    match load::load_sources(files) {
+    match loaded {
         Ok(old) => {
             let changes = diff::diff(desired, &old);
             let removals = rules::removals::removals(&old, desired, &changes);
