@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
+use crate::catalog::code;
 use crate::connect::db::{Db, SqlError};
 use crate::desired::expr;
 use crate::model::{
@@ -241,12 +242,12 @@ const REL_BELONGS_TO: &str = "(SELECT json_build_array(bn.nspname, bc.relname) \
 fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
-           SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' \
+           SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' \
                     WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
                   {REL_NAME} AS name, {REL_BELONGS_TO} AS belongs_to \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND (c.relkind IN ('v', 'm', 'f', 'c') \
+             AND (c.relkind IN ('f', 'c') \
                   OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
              AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
                   AND d.objid = c.reltype AND d.deptype = 'e')) \
@@ -255,12 +256,12 @@ fn q_unmanaged(pg14: bool) -> String {
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
                   || '(' || pg_get_function_identity_arguments(p.oid) || ')', json_build_array(n.nspname, p.proname) \
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-           WHERE {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+           WHERE {SCHEMA_FILTER} AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                   AND d.objid = p.oid AND d.deptype = 'e') \
            UNION ALL \
            SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE NOT t.tgisinternal AND {SCHEMA_FILTER} \
+           WHERE NOT t.tgisinternal AND NOT ({managed_trigger}) AND {SCHEMA_FILTER} \
            UNION ALL \
            SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'type' END, \
                   CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END, \
@@ -279,7 +280,8 @@ fn q_unmanaged(pg14: bool) -> String {
            UNION ALL \
            {settings} \
          ) x",
-        settings = q_unmanaged_settings(pg14)
+        settings = q_unmanaged_settings(pg14),
+        managed_trigger = crate::catalog::code::MANAGED_TRIGGER,
     )
 }
 
@@ -815,7 +817,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 12;
+pub const STATEMENTS: usize = 15;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -841,6 +843,12 @@ pub fn queries(server_version: i32) -> Vec<String> {
         q_unmanaged(server_version >= 140000),
         q_domains(),
         q_sequences(),
+        code::q_routines(
+            &code::live_routines_filter(SCHEMA_FILTER),
+            server_version >= 140000,
+        ),
+        code::q_views(&format!("{SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")),
+        code::q_triggers(SCHEMA_FILTER),
     ]
 }
 
@@ -883,6 +891,9 @@ struct Reader {
     unmanaged: Option<Vec<RawUnmanaged>>,
     domains: Option<Vec<RawDomain>>,
     sequences: Vec<RawSequence>,
+    routines: Option<Vec<code::RawRoutine>>,
+    views: Option<Vec<code::RawView>>,
+    triggers: Option<Vec<code::RawTrigger>>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -931,6 +942,9 @@ impl Reader {
             9 => json(row).map(|v| self.unmanaged = Some(v)),
             10 => json(row).map(|v| self.domains = Some(v)),
             11 => RawSequence::from_row(row).map(|s| self.sequences.push(s)),
+            12 => json(row).map(|v| self.routines = Some(v)),
+            13 => json(row).map(|v| self.views = Some(v)),
+            14 => json(row).map(|v| self.triggers = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1161,6 +1175,9 @@ impl Reader {
             by_oid,
             mut odd_constraints,
             exprs,
+            routines,
+            views,
+            triggers,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1169,6 +1186,9 @@ impl Reader {
         let enums = got(enums, 4)?;
         let unmanaged = got(unmanaged, 9)?;
         let domains = got(domains, 10)?;
+        let routines = got(routines, 12)?;
+        let views = got(views, 13)?;
+        let triggers = got(triggers, 14)?;
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
@@ -1286,6 +1306,7 @@ impl Reader {
             table.indexes.shrink_to_fit();
             cat.tables.insert(table.name.clone(), table);
         }
+        read_code(&mut cat, routines, views, triggers);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,
@@ -1521,6 +1542,51 @@ pub(crate) fn index_from_raw(i: RawIndex, ctx: &KeyContext) -> Index {
         deprecated: None,
         valid: i.valid,
         origin: None,
+    }
+}
+
+/// Routines, views and triggers into the catalog; what they hold that the
+/// format does not carry (a disabled trigger, a view's other options) is
+/// listed as unmanaged.
+fn read_code(
+    cat: &mut Catalog,
+    routines: Vec<code::RawRoutine>,
+    views: Vec<code::RawView>,
+    triggers: Vec<code::RawTrigger>,
+) {
+    for r in routines {
+        let r = r.into_model();
+        cat.routines.insert(r.id.clone(), r);
+    }
+    for v in views {
+        let (v, other) = v.into_model();
+        if !other.is_empty() {
+            cat.unmanaged.push(UnmanagedObject {
+                kind: "storage parameters".into(),
+                name: format!("{}: {}", v.name, other.join(", ")),
+                belongs_to: Some(BelongsTo::Object(v.name.clone())),
+            });
+        }
+        cat.views.insert(v.name.clone(), v);
+    }
+    for t in triggers {
+        let table = t.table();
+        let Some(owner) = cat.tables.get_mut(&table) else {
+            continue;
+        };
+        if t.enabled != "O" {
+            let how = match t.enabled.as_str() {
+                "D" => "disabled",
+                "R" => "enabled for replica only",
+                _ => "enabled always",
+            };
+            cat.unmanaged.push(UnmanagedObject {
+                kind: "trigger setting".into(),
+                name: format!("{} on {table}: {how}", t.name),
+                belongs_to: Some(BelongsTo::Object(table.clone())),
+            });
+        }
+        owner.triggers.push(t.into_model());
     }
 }
 

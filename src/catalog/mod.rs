@@ -1,5 +1,6 @@
 //! What the database holds: its catalog, read in a fixed number of queries
 //! (`introspect`), and what reconcile recorded in it (`history`).
 
+pub mod code;
 pub mod history;
 pub mod introspect;

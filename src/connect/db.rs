@@ -73,7 +73,10 @@ impl SqlError {
 /// - `quote_all_identifiers`, `IntervalStyle`, `DateStyle`'s output part,
 ///   `extra_float_digits` and `bytea_output` change how PostgreSQL prints types
 ///   and expressions, and so what the plan compares;
-/// - `transform_null_equals` changes what `x = NULL` in a check means.
+/// - `transform_null_equals` changes what `x = NULL` in a check means;
+/// - `check_function_bodies = off`: a function's body is checked when it is
+///   called, not when it is created, as pg_dump's restores do, so that a body
+///   may name a table or a function that the same plan creates after it.
 ///
 /// Each is set with `pg_catalog.set_config`, spelled with its schema, so a
 /// hostile `search_path` cannot replace it before it takes effect.
@@ -86,6 +89,7 @@ pub const PINNED_SETTINGS: &[(&str, &str)] = &[
     ("extra_float_digits", "1"),
     ("bytea_output", "hex"),
     ("transform_null_equals", "off"),
+    ("check_function_bodies", "off"),
 ];
 
 /// The statement that sets `PINNED_SETTINGS` (for the transaction when

@@ -9,6 +9,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+mod code;
+
 use crate::desired::expr;
 use crate::desired::types;
 use crate::model::names;
@@ -58,6 +60,14 @@ struct RawFile {
     sequences: IndexMap<Spanned<String>, Spanned<RawSequence>>,
     #[serde(default)]
     tables: IndexMap<Spanned<String>, Spanned<RawTable>>,
+    #[serde(default)]
+    functions: IndexMap<Spanned<String>, Spanned<code::OneOrMany<code::RawRoutine>>>,
+    #[serde(default)]
+    procedures: IndexMap<Spanned<String>, Spanned<code::OneOrMany<code::RawRoutine>>>,
+    #[serde(default)]
+    views: IndexMap<Spanned<String>, Spanned<code::RawView>>,
+    #[serde(default)]
+    materialized_views: IndexMap<Spanned<String>, Spanned<code::RawView>>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +130,8 @@ struct RawTable {
     checks: IndexMap<Spanned<String>, Spanned<ShortOrFull<String, RawCheckFull>>>,
     #[serde(default)]
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
+    #[serde(default)]
+    triggers: IndexMap<Spanned<String>, Spanned<code::RawTrigger>>,
 }
 
 /// A value written short (a string or a list) or in full (an inline table),
@@ -640,6 +652,9 @@ fn may_define_more_than_tables(text: &str) -> bool {
         "enums",
         "domains",
         "sequences",
+        "functions",
+        "procedures",
+        "views",
         "\\",
     ]
     .iter()
@@ -1191,6 +1206,56 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
             let seq = build_sequence(src, name.clone(), o, q.get_ref(), errors);
             cat.sequences.insert(name, seq);
         }
+        for (section, procedure) in [(&raw.functions, false), (&raw.procedures, true)] {
+            for (key, all) in section {
+                let Some(name) = qualified_at(errors, &src.origin(key.span()), key.get_ref())
+                else {
+                    continue;
+                };
+                for (span, r) in all.get_ref().iter() {
+                    let o = src.origin(span.unwrap_or_else(|| key.span()));
+                    let Some(routine) =
+                        code::build_routine(src, name.clone(), o.clone(), r, procedure, errors)
+                    else {
+                        continue;
+                    };
+                    if let Some(first) = cat.routines.get(&routine.id) {
+                        errors.at(
+                            &o,
+                            format!(
+                                "{} `{}` is defined twice: here and at {}",
+                                routine.kind(),
+                                routine.id,
+                                first
+                                    .origin
+                                    .as_ref()
+                                    .map_or(String::new(), |o| o.to_string())
+                            ),
+                        );
+                        continue;
+                    }
+                    cat.routines.insert(routine.id.clone(), routine);
+                }
+            }
+        }
+        for (section, materialized) in [(&raw.views, false), (&raw.materialized_views, true)] {
+            for (key, v) in section {
+                let o = src.origin(key.span());
+                let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                    continue;
+                };
+                if let Some(first) = cat.views.get(&name) {
+                    let first = first.origin.clone();
+                    errors.defined_twice(&o, "view", &name, first.as_ref());
+                    continue;
+                }
+                if let Some(view) =
+                    code::build_view(src, name.clone(), o, v.get_ref(), materialized, errors)
+                {
+                    cat.views.insert(name, view);
+                }
+            }
+        }
     }
 
     drop(files);
@@ -1263,6 +1328,8 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         .chain(cat.enums.keys())
         .chain(cat.domains.keys())
         .chain(cat.sequences.keys())
+        .chain(cat.views.keys())
+        .chain(cat.routines.keys().map(|r| &r.name))
     {
         if name.schema != "public" {
             cat.schemas.insert(name.schema.clone());
@@ -1886,6 +1953,20 @@ fn build_table(
             );
         }
     }
+    for (tkey, tr) in &raw.triggers {
+        let to = src.origin(tkey.span());
+        if let Some(t) = code::build_trigger(
+            src,
+            &name,
+            tkey.get_ref().clone(),
+            to.clone(),
+            tr.get_ref(),
+            errors,
+        ) {
+            columns.check(&t.columns, &to, "trigger", errors);
+            table.triggers.push(t);
+        }
+    }
     table
 }
 
@@ -2183,6 +2264,15 @@ fn check_relation_names(cat: &Catalog, errors: &mut Errors) {
             seen.insert(k, (what, o));
         }
     };
+    for v in cat.views.values() {
+        claim(
+            &v.name.schema,
+            &v.name.name,
+            format!("{} `{}`", v.kind(), v.name),
+            v.origin.clone(),
+            errors,
+        );
+    }
     for t in cat.tables.values() {
         let s = &t.name.schema;
         claim(

@@ -162,6 +162,8 @@ pub fn apply(patterns: &[Pattern], cat: &mut Catalog) {
     cat.tables.retain(|n, _| !out(n));
     cat.enums.retain(|n, _| !out(n));
     cat.domains.retain(|n, _| !out(n));
+    cat.routines.retain(|id, _| !out(&id.name));
+    cat.views.retain(|n, _| !out(n));
     cat.sequences
         .retain(|n, s| !out(n) && !s.owned_by.as_ref().is_some_and(|(t, _)| out(t)));
     cat.unmanaged.retain(|u| match &u.belongs_to {
@@ -191,6 +193,13 @@ pub fn conflicts(files: &Catalog, patterns: &[Pattern]) -> Vec<Diagnostic> {
                 .sequences
                 .values()
                 .map(|s| ("sequence", &s.name, &s.origin)),
+        )
+        .chain(files.views.values().map(|v| (v.kind(), &v.name, &v.origin)))
+        .chain(
+            files
+                .routines
+                .values()
+                .map(|r| (r.kind(), &r.id.name, &r.origin)),
         );
     let mut found = Vec::new();
     for (what, name, origin) in named {

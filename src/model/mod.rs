@@ -2,8 +2,11 @@
 //! `introspect` (from pg_catalog), so that the differ compares like with like.
 //! No I/O here.
 
+pub mod code;
 pub mod exclude;
 pub mod names;
+
+pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -125,6 +128,15 @@ impl Catalog {
             for i in &mut t.indexes {
                 fix(&mut i.origin);
             }
+            for tr in &mut t.triggers {
+                fix(&mut tr.origin);
+            }
+        }
+        for r in self.routines.values_mut() {
+            fix(&mut r.origin);
+        }
+        for v in self.views.values_mut() {
+            fix(&mut v.origin);
         }
     }
 }
@@ -146,6 +158,10 @@ pub struct Catalog {
     pub domains: IndexMap<QualName, Domain>,
     pub sequences: IndexMap<QualName, Sequence>,
     pub tables: IndexMap<QualName, Table>,
+    /// Functions and procedures, by name and argument types.
+    pub routines: IndexMap<RoutineId, Routine>,
+    /// Views and materialized views (one namespace with tables).
+    pub views: IndexMap<QualName, View>,
     /// Objects of the live database that the format does not manage (views,
     /// functions, triggers, sequences that no column owns, ...). Empty for files.
     pub unmanaged: Vec<UnmanagedObject>,
@@ -421,6 +437,8 @@ pub struct Table {
     pub checks: Vec<Check>,
     pub foreign_keys: Vec<ForeignKey>,
     pub indexes: Vec<Index>,
+    /// Its triggers (not constraint triggers).
+    pub triggers: Vec<Trigger>,
     /// `RANGE (payment_date)`: a partitioned table (its partitions are not managed).
     pub partition_by: Option<Expr>,
     pub comment: Option<String>,
@@ -447,6 +465,7 @@ impl Table {
             checks: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            triggers: Vec::new(),
             partition_by: None,
             comment: None,
             deprecated: None,

@@ -5,6 +5,8 @@
 //! compared in the form PostgreSQL prints it. A fixed number of round trips,
 //! and none at all when every expression already matches.
 
+pub mod code;
+
 use std::collections::HashMap;
 
 use serde::Deserialize;

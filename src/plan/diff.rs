@@ -1,9 +1,11 @@
 //! The differ: two catalogs in, typed changes out. Pure: no SQL text, no I/O.
 //! Deciding what is allowed is the business of `rules`; writing SQL, of `render`.
 
+mod code;
+
 use crate::model::{
-    Catalog, Check, Column, Domain, EnumType, Expr, ForeignKey, Index, Key, QualName, Sequence,
-    Table, TableStats, UnmanagedObject,
+    Catalog, Check, Column, Domain, EnumType, Expr, ForeignKey, Index, Key, QualName, Routine,
+    RoutineId, Sequence, Table, TableStats, Trigger, UnmanagedObject, View,
 };
 
 /// A constraint that can be added to an existing table.
@@ -65,6 +67,12 @@ pub enum CommentTarget {
     /// A constraint of a table (table, constraint name).
     Constraint(QualName, String),
     Sequence(QualName),
+    /// A function (false) or a procedure (true).
+    Routine(RoutineId, bool),
+    /// A view, or a materialized view (true).
+    View(QualName, bool),
+    /// A trigger of a table (table, trigger name).
+    Trigger(QualName, String),
 }
 
 /// One difference between the files (desired) and the database (live).
@@ -234,6 +242,47 @@ pub enum Change {
         enable: Option<bool>,
         force: Option<bool>,
     },
+    CreateRoutine {
+        routine: Routine,
+    },
+    /// Same signature, another body or attributes: `CREATE OR REPLACE`.
+    ReplaceRoutine {
+        desired: Routine,
+        live: Routine,
+    },
+    /// Another return type, argument names or defaults, or kind: PostgreSQL
+    /// cannot replace it in place (R007).
+    ChangeRoutineSignature {
+        desired: Routine,
+        live: Routine,
+    },
+    CreateView {
+        view: View,
+    },
+    /// `CREATE OR REPLACE VIEW`: the columns kept, new ones at the end.
+    ReplaceView {
+        desired: View,
+        live: View,
+    },
+    /// A view PostgreSQL cannot replace in place, a materialized view whose
+    /// query changed (R007).
+    ChangeView {
+        desired: View,
+        live: View,
+        why: String,
+    },
+    CreateTrigger {
+        table: QualName,
+        trigger: Trigger,
+        stats: Option<TableStats>,
+    },
+    /// `CREATE OR REPLACE TRIGGER`.
+    ReplaceTrigger {
+        table: QualName,
+        desired: Trigger,
+        live: Trigger,
+        stats: Option<TableStats>,
+    },
     /// In the database, not in the files: kept, never dropped (R001).
     Unmanaged {
         object: UnmanagedObject,
@@ -265,13 +314,16 @@ impl Change {
             | Change::ValidateConstraint { table, .. }
             | Change::ChangeIndex { table, .. }
             | Change::ChangePartitioning { table, .. }
-            | Change::SetRowSecurity { table, .. } => Some(table),
+            | Change::SetRowSecurity { table, .. }
+            | Change::CreateTrigger { table, .. }
+            | Change::ReplaceTrigger { table, .. } => Some(table),
             Change::SetComment {
                 target:
                     CommentTarget::Table(t)
                     | CommentTarget::Column(t, _)
                     | CommentTarget::Index(t, _)
-                    | CommentTarget::Constraint(t, _),
+                    | CommentTarget::Constraint(t, _)
+                    | CommentTarget::Trigger(t, _),
                 ..
             } => Some(t),
             Change::Unmanaged { table, .. } => table.as_ref(),
@@ -371,9 +423,13 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
     for (name, t) in &desired.tables {
         match live.tables.get(name) {
             None => changes.push(Change::CreateTable { table: t.clone() }),
-            Some(l) => diff_table(t, l, &mut changes),
+            Some(l) => {
+                diff_table(t, l, &mut changes);
+                code::diff_triggers(t, l, &mut changes);
+            }
         }
     }
+    code::diff_code(desired, live, &mut changes);
 
     // What the database has and the files do not.
     let unmanaged = |kind: &str, name: String| Change::Unmanaged {
@@ -409,9 +465,12 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             changes.push(unmanaged("sequence", name.to_string()));
         }
     }
-    for name in live.tables.keys() {
+    for (name, t) in &live.tables {
         if !desired.tables.contains_key(name) {
             changes.push(unmanaged("table", name.to_string()));
+            for tr in &t.triggers {
+                changes.push(unmanaged("trigger", format!("{} on {name}", tr.name)));
+            }
         }
     }
     for o in &live.unmanaged {

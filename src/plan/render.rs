@@ -12,6 +12,8 @@ use crate::model::{
 };
 use crate::plan::diff::{Change, CommentTarget, Constraint};
 
+pub mod code;
+
 /// One statement of a plan, with what it costs a busy table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Statement {
@@ -251,6 +253,8 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
 
+    // Routines before the tables, whose defaults, checks and indexes may call them.
+    code::render_routines(changes, &mut out, false);
     // New tables, each after the tables its foreign keys point to.
     let new_tables: Vec<&Table> = changes
         .iter()
@@ -639,6 +643,11 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             }
         }
     }
+    // Views after the tables and columns they select from; then routines
+    // whose signature names a new relation; then triggers.
+    code::render_views(changes, &mut out);
+    code::render_routines(changes, &mut out, true);
+    code::render_triggers(changes, &mut out);
     out.extend(late_comments);
     mark_enum_values_used(&mut out, &added_values);
     out
@@ -1151,6 +1160,43 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
             format!("comment:{e}"),
             format!("COMMENT ON TYPE {} IS {}", e.sql(), quote_literal(comment)),
             None,
+            "none",
+        ),
+        CommentTarget::Routine(id, procedure) => Statement::new(
+            format!("comment:{id}"),
+            format!(
+                "COMMENT ON {} {} IS {}",
+                if *procedure { "PROCEDURE" } else { "FUNCTION" },
+                id.sql(),
+                quote_literal(comment)
+            ),
+            None,
+            "none",
+        ),
+        CommentTarget::View(v, materialized) => Statement::new(
+            format!("comment:{v}"),
+            format!(
+                "COMMENT ON {} {} IS {}",
+                if *materialized {
+                    "MATERIALIZED VIEW"
+                } else {
+                    "VIEW"
+                },
+                v.sql(),
+                quote_literal(comment)
+            ),
+            None,
+            "none",
+        ),
+        CommentTarget::Trigger(t, name) => Statement::new(
+            format!("comment:{t}.{name}"),
+            format!(
+                "COMMENT ON TRIGGER {} ON {} IS {}",
+                quote_ident(name),
+                t.sql(),
+                quote_literal(comment)
+            ),
+            Some(t),
             "none",
         ),
     }

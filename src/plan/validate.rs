@@ -25,6 +25,7 @@ use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
 use crate::model::names::{quote_ident, quote_literal};
 use crate::model::{Catalog, Column, Origin, Table};
+use crate::plan::render::code::routine_sql;
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
 
@@ -316,6 +317,38 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
             Script::record(k),
             Script::executes(&[bare])
         ));
+    }
+    // New and replaced routines, under their own names (the savepoint takes
+    // them back), so that the expressions below may call them. A routine whose
+    // signature changes is refused (R007), not probed. PL/pgSQL bodies are
+    // checked as they are created (their syntax); SQL bodies are not (they
+    // may name tables this plan creates).
+    for r in desired.routines.values() {
+        if live
+            .routines
+            .get(&r.id)
+            .is_some_and(|l| l.signature() != r.signature() || l.definition() == r.definition())
+        {
+            continue;
+        }
+        let check = r.language == "plpgsql";
+        let mut statements = Vec::new();
+        if check {
+            statements.push("SET LOCAL check_function_bodies = on".to_string());
+        }
+        statements.push(routine_sql(r, &r.id.name.sql(), true));
+        if check {
+            statements.push("SET LOCAL check_function_bodies = off".to_string());
+        }
+        s.try_statements(
+            &statements,
+            Probe {
+                origin: r.origin.clone(),
+                what: format!("{} {}", r.kind(), r.id),
+                default: None,
+                setup: false,
+            },
+        );
     }
 }
 

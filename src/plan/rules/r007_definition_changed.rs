@@ -1,5 +1,7 @@
 //! R007 definition changed: an index, constraint, identity, generated expression,
-//! enum, domain or extension's schema keeps its name but changes its definition.
+//! enum, domain or extension's schema keeps its name but changes its definition;
+//! a function whose return type or argument names change, a view whose columns
+//! change, a materialized view whose query changes.
 
 use super::{col_object, Finding, RuleId};
 use crate::plan::diff::Change;
@@ -96,6 +98,39 @@ pub fn check(change: &Change) -> Option<Finding> {
             en.values.join(", "),
             en.origin.clone(),
         ),
+        Change::ChangeRoutineSignature { desired, live } => {
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("{} {}", desired.kind(), desired.id),
+                message: format!(
+                    "{} {} keeps its name and argument types but changes its return type, argument names or defaults, which PostgreSQL cannot replace in place",
+                    desired.kind(),
+                    desired.id
+                ),
+                safe_path: "Create the new version under a new name (or with other argument types), switch the callers to it, then mark the old one `deprecated` and remove it in a later change.".into(),
+                live: Some(live.signature()),
+                desired: Some(desired.signature()),
+                origin: desired.origin.clone(),
+            })
+        }
+        Change::ChangeView { desired, live, why } => {
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("{} {}", desired.kind(), desired.name),
+                message: format!(
+                    "{} {} cannot be replaced in place: {why}",
+                    desired.kind(),
+                    desired.name
+                ),
+                safe_path: format!(
+                    "Create a {} under a new name with the new query, switch the code to it, then mark the old one `deprecated` and remove it in a later change.",
+                    desired.kind()
+                ),
+                live: Some(live.definition()),
+                desired: Some(desired.definition()),
+                origin: desired.origin.clone(),
+            })
+        }
         _ => return None,
     };
     Some(Finding {

@@ -1,0 +1,210 @@
+//! Code objects printed by PostgreSQL: a function, a view or a trigger of the
+//! files whose text differs from the database's object of that name is
+//! created under a probe's name in `pg_temp` (a trigger on a temporary copy of
+//! its table), inside a savepoint that is rolled back, and read back with the
+//! catalog's own statements (`catalog::code`). Nothing any other session sees,
+//! no lock but ACCESS SHARE on a table whose trigger is probed. Three round
+//! trips whatever the count, none when everything already matches.
+
+use serde::Deserialize;
+
+use crate::catalog::code::{q_routines, q_triggers, q_views, RawRoutine, RawTrigger, RawView};
+use crate::connect::db::{Db, SqlError};
+use crate::model::names::quote_ident;
+use crate::model::{Catalog, QualName, RoutineId};
+use crate::plan::render::code::{routine_sql, view_sql};
+
+const FN: &str = "reconcile_probe_fn_";
+const VIEW: &str = "reconcile_probe_view_";
+const TRIG: &str = "reconcile_probe_trig_";
+
+enum Probe {
+    Routine(RoutineId),
+    View(QualName),
+    Trigger(QualName, String),
+}
+
+/// Replace the files' routines, views and triggers whose text differs from
+/// the database's by PostgreSQL's printing of them (see the module).
+/// Errors: only when the savepoint cannot be rolled back; a probe that
+/// PostgreSQL rejects leaves its object as the files wrote it.
+pub async fn canonicalize_code(
+    db: &Db,
+    desired: &mut Catalog,
+    live: &Catalog,
+) -> Result<(), SqlError> {
+    let mut probes: Vec<(Probe, Vec<String>)> = Vec::new();
+    for (id, r) in &desired.routines {
+        let same_name = live.routines.keys().any(|l| l.name == id.name);
+        let differs = live
+            .routines
+            .get(id)
+            .is_none_or(|l| l.definition() != r.definition());
+        if same_name && differs {
+            let k = probes.len();
+            let sql = routine_sql(r, &format!("pg_temp.{FN}{k}"), false);
+            probes.push((Probe::Routine(id.clone()), vec![sql]));
+        }
+    }
+    for (name, v) in &desired.views {
+        if let Some(l) = live.views.get(name) {
+            if l.definition_key() != v.definition_key() {
+                let k = probes.len();
+                // A materialized view cannot be temporary: its query is
+                // printed the same way by a view.
+                let as_view = crate::model::View {
+                    materialized: false,
+                    check_option: None,
+                    ..v.clone()
+                };
+                let sql = view_sql(&as_view, &format!("pg_temp.{VIEW}{k}"), false);
+                probes.push((Probe::View(name.clone()), vec![sql]));
+            }
+        }
+    }
+    for (name, t) in &desired.tables {
+        let Some(lt) = live.tables.get(name) else {
+            continue;
+        };
+        for tr in &t.triggers {
+            let Some(l) = lt.triggers.iter().find(|l| l.name == tr.name) else {
+                continue;
+            };
+            if l.create_sql(name, false, true) != tr.create_sql(name, false, true) {
+                let k = probes.len();
+                let copy = QualName::new("pg_temp", format!("{TRIG}{k}"));
+                probes.push((
+                    Probe::Trigger(name.clone(), tr.name.clone()),
+                    vec![
+                        format!(
+                            "CREATE TEMP TABLE {} (LIKE {})",
+                            quote_ident(&copy.name),
+                            name.sql()
+                        ),
+                        tr.create_sql(&copy, false, false),
+                    ],
+                ));
+            }
+        }
+    }
+    if probes.is_empty() {
+        return Ok(());
+    }
+    let mut script = String::from("SAVEPOINT reconcile_canon_code;\nDO $reconcile_canon$\nBEGIN\n");
+    for (k, (_, statements)) in probes.iter().enumerate() {
+        let tag = format!("$p{k}$");
+        if statements
+            .iter()
+            .any(|s| s.contains(&tag) || s.contains("$reconcile_canon$"))
+        {
+            continue;
+        }
+        let executes: Vec<String> = statements
+            .iter()
+            .map(|s| format!("EXECUTE {tag}{s}{tag};"))
+            .collect();
+        script.push_str(&format!(
+            "  BEGIN {} EXCEPTION WHEN OTHERS THEN NULL; END;\n",
+            executes.join(" ")
+        ));
+    }
+    script.push_str("END\n$reconcile_canon$;\n");
+    let rollback =
+        "ROLLBACK TO SAVEPOINT reconcile_canon_code; RELEASE SAVEPOINT reconcile_canon_code";
+    if db.execute(&script).await.is_err() {
+        // No temporary objects here (no TEMP privilege, a read-only replica): compare as is.
+        db.execute(rollback).await?;
+        return Ok(());
+    }
+    let temp = "n.oid = pg_my_temp_schema()";
+    let read = format!(
+        "SELECT json_build_object('routines', ({}), 'views', ({}), 'triggers', ({}))",
+        q_routines(
+            &format!("{temp} AND p.proname LIKE '{FN}%'"),
+            db.server_version >= 140000
+        ),
+        q_views(&format!("{temp} AND c.relname LIKE '{VIEW}%'")),
+        q_triggers(&format!("{temp} AND c.relname LIKE '{TRIG}%'")),
+    );
+    let rows = db.simple(&read).await;
+    db.execute(rollback).await?;
+    let rows = rows?;
+    let Some(json) = crate::connect::db::first_value(&rows) else {
+        return Ok(());
+    };
+    #[derive(Deserialize)]
+    struct Printed {
+        routines: Vec<RawRoutine>,
+        views: Vec<RawView>,
+        triggers: Vec<RawTrigger>,
+    }
+    let printed: Printed = serde_json::from_str(json).map_err(|e| SqlError {
+        message: format!("cannot read the canonical forms of functions, views and triggers: {e}"),
+        code: None,
+        detail: None,
+        hint: None,
+        statement: None,
+    })?;
+    let number =
+        |name: &str, prefix: &str| -> Option<usize> { name.strip_prefix(prefix)?.parse().ok() };
+    let mut rekeyed = false;
+    for p in printed.routines {
+        let Some(k) = number(&p.name, FN) else {
+            continue;
+        };
+        let Some((Probe::Routine(id), _)) = probes.get(k) else {
+            continue;
+        };
+        let p = p.into_model();
+        if let Some(r) = desired.routines.get_mut(id) {
+            let keep = (
+                r.id.name.clone(),
+                r.comment.take(),
+                r.deprecated.take(),
+                r.origin.take(),
+            );
+            *r = p;
+            r.id.name = keep.0;
+            (r.comment, r.deprecated, r.origin) = (keep.1, keep.2, keep.3);
+            rekeyed |= r.id != *id;
+        }
+    }
+    if rekeyed {
+        let routines = std::mem::take(&mut desired.routines);
+        desired.routines = routines.into_values().map(|r| (r.id.clone(), r)).collect();
+    }
+    for p in printed.views {
+        let Some(k) = number(&p.name, VIEW) else {
+            continue;
+        };
+        let Some((Probe::View(name), _)) = probes.get(k) else {
+            continue;
+        };
+        let (p, _) = p.into_model();
+        if let Some(v) = desired.views.get_mut(name) {
+            v.query = p.query;
+            v.columns = p.columns;
+        }
+    }
+    for p in printed.triggers {
+        let Some(k) = number(&p.tbl, TRIG) else {
+            continue;
+        };
+        let Some((Probe::Trigger(table, name), _)) = probes.get(k) else {
+            continue;
+        };
+        let p = p.into_model();
+        if let Some(t) = desired
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.triggers.iter_mut().find(|t| &t.name == name))
+        {
+            t.when = p.when;
+            t.events = p.events;
+            t.columns = p.columns;
+            t.function = p.function;
+            t.arguments = p.arguments;
+        }
+    }
+    Ok(())
+}
