@@ -259,6 +259,11 @@ fn q_unmanaged(pg14: bool) -> String {
            WHERE {SCHEMA_FILTER} AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                   AND d.objid = p.oid AND d.deptype = 'e') \
            UNION ALL \
+           SELECT 'index on materialized view', ic.relname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
+           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+           JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE c.relkind = 'm' AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
+           UNION ALL \
            SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND NOT ({managed_trigger}) AND {SCHEMA_FILTER} \

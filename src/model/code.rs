@@ -228,7 +228,7 @@ impl View {
 
     /// The query without a trailing semicolon and white space (`pg_get_viewdef` ends in one).
     pub fn query_body(&self) -> &str {
-        self.query.trim_end().trim_end_matches(';').trim_end()
+        self.query.trim().trim_end_matches(';').trim_end()
     }
 }
 

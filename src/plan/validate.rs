@@ -25,7 +25,7 @@ use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
 use crate::model::names::{quote_ident, quote_literal};
 use crate::model::{Catalog, Column, Origin, Table};
-use crate::plan::render::code::routine_sql;
+use crate::plan::render::code::{after_relations, routine_sql};
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
 
@@ -320,26 +320,33 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
     }
     // New and replaced routines, under their own names (the savepoint takes
     // them back), so that the expressions below may call them. A routine whose
-    // signature changes is refused (R007), not probed. PL/pgSQL bodies are
-    // checked as they are created (their syntax); SQL bodies are not (they
-    // may name tables this plan creates).
+    // signature changes is refused (R007), not probed. Bodies are not checked
+    // here (check_function_bodies is off, as in apply): PL/pgSQL checks the
+    // types of its variables, which may be row types this plan creates.
+    // (One whose signature names a table or view of the plan, as a row type,
+    // is left to apply, which creates it after them.)
+    let new_relations: std::collections::HashSet<String> = desired
+        .tables
+        .keys()
+        .filter(|n| !live.tables.contains_key(*n))
+        .chain(
+            desired
+                .views
+                .keys()
+                .filter(|n| !live.views.contains_key(*n)),
+        )
+        .map(|n| n.name.clone())
+        .collect();
     for r in desired.routines.values() {
         if live
             .routines
             .get(&r.id)
             .is_some_and(|l| l.signature() != r.signature() || l.definition() == r.definition())
+            || after_relations(r, &new_relations)
         {
             continue;
         }
-        let check = r.language == "plpgsql";
-        let mut statements = Vec::new();
-        if check {
-            statements.push("SET LOCAL check_function_bodies = on".to_string());
-        }
-        statements.push(routine_sql(r, &r.id.name.sql(), true));
-        if check {
-            statements.push("SET LOCAL check_function_bodies = off".to_string());
-        }
+        let statements = vec![routine_sql(r, &r.id.name.sql(), true)];
         s.try_statements(
             &statements,
             Probe {

@@ -3,6 +3,8 @@
 //! file texts out; `write` puts them on disk.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+mod code;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -49,6 +51,8 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     let implied: HashSet<&str> = cat
         .tables
         .keys()
+        .chain(cat.views.keys())
+        .chain(cat.routines.keys().map(|r| &r.name))
         .chain(cat.enums.keys())
         .chain(cat.domains.keys())
         .chain(cat.sequences.keys())
@@ -98,6 +102,33 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
             path: unique_path(&mut used, dir, &t.name.name),
             text: table_text(t, &types),
         });
+    }
+    // Functions and views, one file of each per schema.
+    let mut by_schema: std::collections::BTreeMap<&str, (String, String)> = Default::default();
+    for r in cat.routines.values().filter(|r| keep(&r.id.name.schema)) {
+        let overloaded = cat
+            .routines
+            .keys()
+            .filter(|id| id.name == r.id.name)
+            .nth(1)
+            .is_some();
+        let entry = by_schema.entry(r.id.name.schema.as_str()).or_default();
+        code::write_routine(&mut entry.0, r, overloaded);
+    }
+    for v in cat.views.values().filter(|v| keep(&v.name.schema)) {
+        let entry = by_schema.entry(v.name.schema.as_str()).or_default();
+        code::write_view(&mut entry.1, v);
+    }
+    for (schema, (routines, views)) in by_schema {
+        let dir = (schema != "public").then_some(schema);
+        for (name, text) in [("_functions", routines), ("_views", views)] {
+            if !text.is_empty() {
+                out.push(File {
+                    path: unique_path(&mut used, dir, name),
+                    text: text.trim_start().to_string(),
+                });
+            }
+        }
     }
     out
 }
@@ -616,6 +647,7 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
             let _ = writeln!(out, "{} = {}", key(name), string(c));
         }
     }
+    code::write_triggers(&mut out, t);
     out
 }
 
@@ -757,6 +789,22 @@ pub fn summary(cat: &Catalog, schemas: &[String]) -> BTreeMap<&'static str, usiz
         cat.sequences.keys().filter(|n| keep(&n.schema)).count(),
     );
     m.insert("extensions", cat.extensions.len());
+    m.insert(
+        "functions",
+        cat.routines.keys().filter(|r| keep(&r.name.schema)).count(),
+    );
+    m.insert(
+        "views",
+        cat.views.keys().filter(|n| keep(&n.schema)).count(),
+    );
+    m.insert(
+        "triggers",
+        cat.tables
+            .values()
+            .filter(|t| keep(&t.name.schema))
+            .map(|t| t.triggers.len())
+            .sum(),
+    );
     m
 }
 

@@ -20,16 +20,11 @@ const SKIPPED: &[(&str, &str)] = &[
          the format declares the partitioned parent with `partition_by`, not its partitions",
     ),
     (
-        "views and materialized views",
-        "not part of the format: they are code and stay in the user's migrations",
+        "functions, procedures, views, materialized views and triggers",
+        "not compared here but by step 6 (pg_dump of A and B, `oracle.rs`), entry by entry",
     ),
     (
-        "functions, procedures and aggregates",
-        "not part of the format: code stays in the user's migrations; B gets A's functions \
-         from a prelude because defaults, checks and indexes call them",
-    ),
-    (
-        "triggers (constraint triggers included) and rules",
+        "aggregates, constraint triggers and rules",
         "not part of the format",
     ),
     (
@@ -151,11 +146,12 @@ SELECT replace(replace(text, '\', '\\'), E'\n', '\n') FROM line ORDER BY 1
 "#;
 
 /// The prelude's statements, read from the catalog of the source database, in
-/// order, one JSON string per row (a function's definition spans lines):
-/// schemas, extensions (in creation order: earthdistance needs cube),
-/// collations, text search configurations, then functions. With
-/// `:only_before_tables` true, only the functions whose signature uses nothing
-/// but built-in and extension types: those can exist before the dump is applied.
+/// order, one JSON string per row: schemas, extensions (in creation order:
+/// earthdistance needs cube), collations and text search configurations, which
+/// the format does not declare, and aggregates with the functions they call
+/// (pagila's `group_concat`: not part of the format yet; apply then finds those
+/// functions as the dump declares them). Functions, views and triggers come
+/// from the dump.
 const PRELUDE: &str = r#"
 WITH ext_member AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
@@ -163,23 +159,6 @@ WITH ext_member AS (
 user_ns AS (
     SELECT oid, nspname FROM pg_namespace
     WHERE nspname NOT LIKE 'pg\_%' AND nspname NOT IN ('information_schema', '_reconcile')
-),
-func AS (
-    SELECT p.oid, p.pronamespace,
-           NOT EXISTS (
-               SELECT 1
-               FROM unnest(p.proargtypes::oid[] || p.prorettype || coalesce(p.proallargtypes, '{}')) AS u(t)
-               JOIN pg_type ty ON ty.oid = u.t
-               JOIN pg_type el ON el.oid = CASE WHEN ty.typcategory = 'A' THEN ty.typelem ELSE ty.oid END
-               WHERE el.typnamespace <> 'pg_catalog'::regnamespace
-                 AND ('pg_type'::regclass, el.oid) NOT IN (SELECT * FROM ext_member)
-           ) AS before_tables
-    FROM pg_proc p JOIN user_ns n ON n.oid = p.pronamespace
-    WHERE p.prokind = 'f'
-      AND ('pg_proc'::regclass, p.oid) NOT IN (SELECT * FROM ext_member)
-),
-wanted AS (
-    SELECT * FROM func WHERE before_tables OR NOT :only_before_tables
 ),
 coll AS (
     SELECT c.*, to_jsonb(c) AS j FROM pg_collation c JOIN user_ns n ON n.oid = c.collnamespace
@@ -192,8 +171,7 @@ tsc AS (
 stmt(step, key, sql) AS (
     SELECT 1, nspname::text, format('CREATE SCHEMA IF NOT EXISTS %I;', nspname)
     FROM pg_namespace
-    WHERE oid IN (SELECT pronamespace FROM wanted
-                  UNION SELECT collnamespace FROM coll
+    WHERE oid IN (SELECT collnamespace FROM coll
                   UNION SELECT cfgnamespace FROM tsc
                   UNION SELECT extnamespace FROM pg_extension)
       AND nspname <> 'pg_catalog'
@@ -226,25 +204,22 @@ stmt(step, key, sql) AS (
     JOIN pg_ts_dict d ON d.oid = m.mapdict
     GROUP BY c.cfgnamespace, c.cfgname, tt.alias
     UNION ALL
-    SELECT 5, lpad(oid::text, 10, '0'), pg_get_functiondef(oid) || ';'
-    FROM wanted
+    -- Aggregates (not part of the format yet), after the functions they call.
+    SELECT 5, lpad(f.oid::text, 10, '0'), pg_get_functiondef(f.oid) || ';'
+    FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN user_ns n ON n.oid = p.pronamespace
+    JOIN pg_proc f ON f.oid IN (a.aggtransfn, a.aggfinalfn)
+    WHERE ('pg_proc'::regclass, p.oid) NOT IN (SELECT * FROM ext_member)
+      AND f.pronamespace IN (SELECT oid FROM user_ns)
+    UNION ALL
+    SELECT 6, lpad(p.oid::text, 10, '0'), format('CREATE AGGREGATE %s(%s) (SFUNC = %s, STYPE = %s%s%s);',
+        p.oid::regproc, pg_get_function_identity_arguments(p.oid), a.aggtransfn::regproc,
+        format_type(a.aggtranstype, NULL),
+        CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::regproc END,
+        CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || quote_literal(a.agginitval) END)
+    FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN user_ns n ON n.oid = p.pronamespace
+    WHERE ('pg_proc'::regclass, p.oid) NOT IN (SELECT * FROM ext_member)
 )
 SELECT to_json(sql)::text FROM stmt ORDER BY step, key
-"#;
-
-/// The functions that a column default (or generated expression), a check
-/// constraint, an index expression or an index predicate of the source calls.
-const NEEDED_FUNCTIONS: &str = r#"
-SELECT DISTINCT p.oid::regprocedure::text
-FROM pg_depend d
-JOIN pg_proc p ON p.oid = d.refobjid
-JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE d.refclassid = 'pg_proc'::regclass
-  AND d.classid IN ('pg_attrdef'::regclass, 'pg_constraint'::regclass, 'pg_class'::regclass)
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend e
-                  WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid AND e.deptype = 'e')
-ORDER BY 1
 "#;
 
 fn print_skipped_once() {
@@ -453,57 +428,26 @@ fn assert_plan_empty(name: &str, step: &str, schema: &Path, db: &TestDb) {
 /// * extensions are part of the format, but a function may use their types
 ///   (musicbrainz's `ll_to_earth` returns `earth`), so they come first.
 ///
-/// The statements are read from A's catalog, not from schema.sql. Every
-/// function of A is tried first; if one cannot be created yet (its signature
-/// uses an enum or a table's row type that only the dump creates), the prelude
-/// is run again with only the functions whose signatures use built-in and
-/// extension types. That keeps the functions the tables call and the ones
-/// those call in turn: `mb_simple_tsvector` calls `mb_lower`, and
-/// `musicbrainz_unaccent` calls `immutable_unaccent`; PostgreSQL inlines SQL
-/// functions when it builds an index, so those must exist too, and
-/// pg_depend does not record them. The prelude runs in one transaction, so a
-/// failed try leaves nothing behind.
+/// The statements are read from A's catalog, not from schema.sql, and run in
+/// one transaction.
 fn load_prelude(name: &str, a: &TestDb, b: &TestDb) {
     let file = tempfile::Builder::new()
         .prefix("prelude")
         .suffix(".sql")
         .tempfile()
         .expect("a temporary file");
-    std::fs::write(file.path(), prelude(a, false)).unwrap();
-    if let Err(every) = b.try_load_file(file.path()) {
-        eprintln!(
-            "{name}: not every function of A can be created before the tables; \
-             creating only those whose signatures use built-in and extension types. \
-             The first try said: {every}"
-        );
-        std::fs::write(file.path(), prelude(a, true)).unwrap();
-        if let Err(e) = b.try_load_file(file.path()) {
-            panic!("{name}: step 4 (prelude in the empty database B) failed: {e}");
-        }
+    std::fs::write(file.path(), prelude(a)).unwrap();
+    if let Err(e) = b.try_load_file(file.path()) {
+        panic!("{name}: step 4 (prelude in the empty database B) failed: {e}");
     }
-
-    let needed = a.query(NEEDED_FUNCTIONS);
-    let list = needed
-        .iter()
-        .map(|s| sql_literal(s))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let missing = b.query(&format!(
-        "SELECT s FROM unnest(ARRAY[{list}]::text[]) AS s WHERE to_regprocedure(s) IS NULL ORDER BY 1"
-    ));
-    assert!(
-        missing.is_empty(),
-        "{name}: step 4 (prelude): B lacks functions that A's defaults, checks or indexes call: {missing:?}"
-    );
 }
 
 /// The prelude as SQL for psql; see [`load_prelude`].
-fn prelude(source: &TestDb, only_before_tables: bool) -> String {
-    let query = PRELUDE.replace(":only_before_tables", &only_before_tables.to_string());
+fn prelude(source: &TestDb) -> String {
     let mut sql = String::from(
         "SET client_min_messages = warning;\nBEGIN;\nSET LOCAL check_function_bodies = off;\n",
     );
-    for row in source.query(&query) {
+    for row in source.query(PRELUDE) {
         let statement: String = serde_json::from_str(&row)
             .unwrap_or_else(|e| panic!("a prelude row is not a JSON string ({e}): {row}"));
         sql.push_str(&statement);
@@ -511,10 +455,6 @@ fn prelude(source: &TestDb, only_before_tables: bool) -> String {
     }
     sql.push_str("COMMIT;\n");
     sql
-}
-
-fn sql_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Compare A and B over what the format expresses (step 5). On failure, only

@@ -137,16 +137,27 @@ pub fn view_sql(v: &View, name_sql: &str, or_replace: bool) -> String {
     )
 }
 
-/// The names of relations (tables, views) that the plan creates.
-fn new_relations(changes: &[&Change]) -> std::collections::HashSet<String> {
-    changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::CreateTable { table } => Some(table.name.name.clone()),
-            Change::CreateView { view } => Some(view.name.name.clone()),
-            _ => None,
-        })
-        .collect()
+/// The names of the tables and of the views that the plan creates.
+fn new_relations(
+    changes: &[&Change],
+) -> (
+    std::collections::HashSet<String>,
+    std::collections::HashSet<String>,
+) {
+    let mut tables = std::collections::HashSet::new();
+    let mut views = std::collections::HashSet::new();
+    for c in changes {
+        match c {
+            Change::CreateTable { table } => {
+                tables.insert(table.name.name.clone());
+            }
+            Change::CreateView { view } => {
+                views.insert(view.name.name.clone());
+            }
+            _ => {}
+        }
+    }
+    (tables, views)
 }
 
 /// The words of some SQL (identifiers as PostgreSQL folds them), to find the
@@ -170,7 +181,7 @@ fn words(sql: &str) -> std::collections::HashSet<String> {
 
 /// Whether a routine's signature names a relation the plan creates (a
 /// table's row type): it is created after them.
-fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
+pub fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
     let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
     words(&sig).iter().any(|w| new.contains(w))
 }
@@ -197,17 +208,26 @@ fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
     s
 }
 
-/// Routines created or replaced before the tables (their defaults, checks
-/// and indexes may call them), but those whose signature names a new relation.
-pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, late: bool) {
-    let new = new_relations(changes);
+/// When a routine is created: 0 before the tables (their defaults, checks
+/// and indexes may call it); 1 after them, when its signature names a new
+/// table (a row type), before the views (which may call it); 2 after the
+/// views, when its signature names a new view.
+pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, stage: u8) {
+    let (tables, views) = new_relations(changes);
     for c in changes {
         let (r, or_replace) = match c {
             Change::CreateRoutine { routine } => (routine, false),
             Change::ReplaceRoutine { desired, .. } => (desired, true),
             _ => continue,
         };
-        if after_relations(r, &new) != late {
+        let at = if after_relations(r, &views) {
+            2
+        } else if after_relations(r, &tables) {
+            1
+        } else {
+            0
+        };
+        if at != stage {
             continue;
         }
         out.push(routine_statement(r, or_replace));
