@@ -28,8 +28,31 @@ use crate::Error;
 pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog) -> Vec<Prunable> {
     let mut tables = Vec::new();
     let mut rest = Vec::new();
+    let mut code = Vec::new();
     for d in deprecated {
         let table = QualName::new(d.schema.clone(), d.table.clone());
+        match d.kind.as_str() {
+            "view" | "materialized view" => {
+                let m = d.kind != "view";
+                if !files.views.contains_key(&table)
+                    && live.views.get(&table).is_some_and(|v| v.materialized == m)
+                {
+                    code.push(Prunable::View(table, m));
+                }
+                continue;
+            }
+            "function" | "procedure" => {
+                let id = crate::model::RoutineId {
+                    name: table,
+                    args: d.name.clone(),
+                };
+                if !files.routines.contains_key(&id) && live.routines.contains_key(&id) {
+                    code.push(Prunable::Routine(id, d.kind == "procedure"));
+                }
+                continue;
+            }
+            _ => {}
+        }
         let (Some(l), desired) = (live.tables.get(&table), files.tables.get(&table)) else {
             continue;
         };
@@ -50,17 +73,94 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
                     name: d.name.clone(),
                 })
             }
+            ("trigger", Some(t))
+                if !t.triggers.iter().any(|x| x.name == d.name)
+                    && l.triggers.iter().any(|x| x.name == d.name) =>
+            {
+                rest.push(Prunable::Trigger {
+                    table,
+                    name: d.name.clone(),
+                })
+            }
             _ => {}
         }
     }
-    tables.sort_by_key(|p| format!("{p:?}"));
-    tables.dedup();
-    rest.sort_by_key(|p| format!("{p:?}"));
-    rest.dedup();
-    // Columns first, then indexes (run last, outside the transaction).
-    rest.sort_by_key(|p| matches!(p, Prunable::Index { .. }));
-    tables.extend(rest);
-    tables
+    for v in [&mut tables, &mut rest, &mut code] {
+        v.sort_by_key(|p| format!("{p:?}"));
+        v.dedup();
+    }
+    // In the transaction: triggers, views (one whose query names another of
+    // them first), tables (a foreign key of theirs may reference a column
+    // dropped here), columns, routines (a default may call them); but a
+    // routine whose signature names a table dropped here (its row type)
+    // before the tables. Then indexes, outside the transaction.
+    let dropped_tables: Vec<&str> = tables
+        .iter()
+        .filter_map(|p| match p {
+            Prunable::Table(t) => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let names_dropped_table = |id: &crate::model::RoutineId| {
+        live.routines.get(id).is_some_and(|r| {
+            let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
+            dropped_tables.iter().any(|t| sig.contains(t))
+        })
+    };
+    let order = |p: &Prunable| match p {
+        Prunable::Trigger { .. } => 0,
+        Prunable::View(..) => 1,
+        Prunable::Routine(id, _) if names_dropped_table(id) => 2,
+        Prunable::Table(_) => 3,
+        Prunable::Column { .. } => 4,
+        Prunable::Routine(..) => 5,
+        Prunable::Index { .. } => 6,
+    };
+    let mut all: Vec<Prunable> = tables.iter().cloned().chain(rest).chain(code).collect();
+    all.sort_by_key(order);
+    order_views_for_drop(&mut all, live);
+    all
+}
+
+/// Views that name another view of the list in their query (as the
+/// database holds it) are dropped before it: of the views left, one that no
+/// other names goes next.
+fn order_views_for_drop(all: &mut [Prunable], live: &Catalog) {
+    let at: Vec<usize> = (0..all.len())
+        .filter(|&i| matches!(all[i], Prunable::View(..)))
+        .collect();
+    let Some(&first) = at.first() else {
+        return;
+    };
+    let views: Vec<(QualName, bool)> = at
+        .iter()
+        .filter_map(|&i| match &all[i] {
+            Prunable::View(v, m) => Some((v.clone(), *m)),
+            _ => None,
+        })
+        .collect();
+    let names = |a: &QualName, b: &QualName| {
+        live.views
+            .get(a)
+            .is_some_and(|lv| lv.query.contains(&b.name))
+    };
+    let mut left: Vec<usize> = (0..views.len()).collect();
+    let mut ordered = Vec::new();
+    while !left.is_empty() {
+        let next = left
+            .iter()
+            .position(|&i| {
+                !left
+                    .iter()
+                    .any(|&j| j != i && names(&views[j].0, &views[i].0))
+            })
+            .unwrap_or(0);
+        ordered.push(left.remove(next));
+    }
+    for (k, i) in ordered.into_iter().enumerate() {
+        let (v, m) = views[i].clone();
+        all[first + k] = Prunable::View(v, m);
+    }
 }
 
 /// Of `candidates`, those that the last recorded version of the files that
@@ -109,6 +209,13 @@ fn deprecated_in(files: &Catalog, p: &Prunable) -> Option<bool> {
             .get(table)
             .and_then(|t| t.indexes.iter().find(|i| &i.name == name))
             .map(|i| i.deprecated.is_some()),
+        Prunable::Trigger { table, name } => files
+            .tables
+            .get(table)
+            .and_then(|t| t.triggers.iter().find(|i| &i.name == name))
+            .map(|i| i.deprecated.is_some()),
+        Prunable::View(v, _) => files.views.get(v).map(|v| v.deprecated.is_some()),
+        Prunable::Routine(id, _) => files.routines.get(id).map(|r| r.deprecated.is_some()),
     }
 }
 

@@ -69,11 +69,14 @@ pub struct Entry {
 /// may drop once the files no longer have it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct DeprecatedObject {
-    /// `table`, `column` or `index`.
+    /// `table`, `column`, `index`, `trigger`, `view`, `materialized view`,
+    /// `function` or `procedure`.
     pub kind: String,
     pub schema: String,
+    /// The table (a view's, a routine's own name).
     pub table: String,
-    /// A column's or an index's name; a table's own name.
+    /// A column's, an index's or a trigger's name; a table's or a view's own
+    /// name; a routine's argument types (`integer, text`).
     pub name: String,
 }
 
@@ -96,6 +99,25 @@ pub fn deprecated_objects(files: &Catalog) -> Vec<DeprecatedObject> {
         for i in t.indexes.iter().filter(|i| i.deprecated.is_some()) {
             out.push(at("index", &i.name));
         }
+        for tr in t.triggers.iter().filter(|tr| tr.deprecated.is_some()) {
+            out.push(at("trigger", &tr.name));
+        }
+    }
+    for v in files.views.values().filter(|v| v.deprecated.is_some()) {
+        out.push(DeprecatedObject {
+            kind: v.kind().into(),
+            schema: v.name.schema.clone(),
+            table: v.name.name.clone(),
+            name: v.name.name.clone(),
+        });
+    }
+    for r in files.routines.values().filter(|r| r.deprecated.is_some()) {
+        out.push(DeprecatedObject {
+            kind: r.kind().into(),
+            schema: r.id.name.schema.clone(),
+            table: r.id.name.name.clone(),
+            name: r.id.args.clone(),
+        });
     }
     out
 }

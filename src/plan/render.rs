@@ -1060,6 +1060,14 @@ pub enum Prunable {
         table: QualName,
         name: String,
     },
+    Trigger {
+        table: QualName,
+        name: String,
+    },
+    /// A view, or a materialized view (true).
+    View(QualName, bool),
+    /// A function, or a procedure (true).
+    Routine(crate::model::RoutineId, bool),
 }
 
 /// The statement that drops `p`, never with CASCADE: what depends on it
@@ -1097,6 +1105,41 @@ pub fn drop_prunable(p: &Prunable) -> Statement {
             Some(table),
             "SHARE UPDATE EXCLUSIVE",
         ),
+        Prunable::Trigger { table, name } => Statement::new(
+            format!("drop-trigger:{table}.{name}"),
+            format!("DROP TRIGGER {} ON {}", quote_ident(name), table.sql()),
+            Some(table),
+            "ACCESS EXCLUSIVE",
+        ),
+        Prunable::View(v, materialized) => Statement::new(
+            format!("drop-view:{v}"),
+            format!(
+                "DROP {}VIEW {}",
+                if *materialized { "MATERIALIZED " } else { "" },
+                v.sql()
+            ),
+            None,
+            "ACCESS EXCLUSIVE",
+        )
+        .warning(if *materialized {
+            GONE
+        } else {
+            "queries that use it fail from then on"
+        }),
+        Prunable::Routine(id, procedure) => Statement::new(
+            format!(
+                "drop-{}:{id}",
+                if *procedure { "procedure" } else { "function" }
+            ),
+            format!(
+                "DROP {} {}",
+                if *procedure { "PROCEDURE" } else { "FUNCTION" },
+                id.sql()
+            ),
+            None,
+            "none",
+        )
+        .warning("calls to it fail from then on"),
     }
 }
 

@@ -385,3 +385,141 @@ fn over_http_nullable_column_and_table_renames_are_409() {
         s.stop();
     }
 }
+
+const V1_CODE: &str = r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true }
+columns.phone = { type = "text", not_null = true, default = "normalize_phone('')" }
+columns.updated_at = { type = "timestamptz" }
+
+[tables.leads.triggers.leads_touch]
+timing = "before"
+events = ["update"]
+for_each = "row"
+function = "touch"
+
+[functions.normalize_phone]
+arguments = "p text"
+returns = "text"
+language = "sql"
+volatility = "immutable"
+body = "SELECT regexp_replace(p, '[^0-9+]', '', 'g')"
+
+[functions.touch]
+returns = "trigger"
+language = "plpgsql"
+body = '''
+BEGIN NEW.updated_at = now(); RETURN NEW; END
+'''
+
+[views.lead_phones]
+query = "SELECT id, phone FROM leads"
+
+[views.lead_phone_count]
+query = "SELECT count(*) AS n FROM lead_phones"
+"#;
+
+/// Functions, views and triggers follow the two-step removal too: removed
+/// unmarked, R001 (a renamed function: R002); marked, applied, removed, then
+/// `prune` drops exactly those, dependents first, and the plan is empty.
+#[test]
+fn code_objects_removed_unmarked_are_refused_and_marked_ones_are_pruned() {
+    let db = TestDb::new("three_way_code");
+    let files = Files::new(V1_CODE);
+    let r = apply(files.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+
+    // Removed without a mark: refused, nothing applied.
+    let without_view = V1_CODE.replace(
+        "[views.lead_phone_count]\nquery = \"SELECT count(*) AS n FROM lead_phones\"\n",
+        "",
+    );
+    files.write(
+        &without_view
+            .replace("[functions.touch]", "[functions.touch_row]")
+            .replace("function = \"touch\"", "function = \"touch_row\""),
+    );
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 3, "{plan:#}");
+    let found = rules(&plan);
+    assert!(
+        found.contains(&pair("R001", "view lead_phone_count")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&pair("R002", "function touch()")),
+        "{found:?}"
+    );
+    assert_eq!(apply(files.path(), &db, &[]).code, 3);
+
+    // Marked, applied; then removed: kept until prune.
+    let marked = V1_CODE
+        .replace(
+            "[views.lead_phones]\n",
+            "[views.lead_phones]\ndeprecated = \"use leads\"\n",
+        )
+        .replace(
+            "[views.lead_phone_count]\n",
+            "[views.lead_phone_count]\ndeprecated = \"unused\"\n",
+        )
+        .replace(
+            "[tables.leads.triggers.leads_touch]\n",
+            "[tables.leads.triggers.leads_touch]\ndeprecated = \"app sets it\"\n",
+        )
+        .replace(
+            "[functions.touch]\n",
+            "[functions.touch]\ndeprecated = \"app sets it\"\n",
+        );
+    files.write(&marked);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    let cut = |text: &str, from: &str, to: Option<&str>| -> String {
+        let a = text.find(from).unwrap();
+        let b = to.map_or(text.len(), |t| text.find(t).unwrap());
+        format!("{}{}", &text[..a], &text[b..])
+    };
+    let removed = cut(
+        &marked,
+        "[tables.leads.triggers.leads_touch]",
+        Some("[functions.normalize_phone]"),
+    );
+    let removed = cut(&removed, "[functions.touch]", Some("[views.lead_phones]"));
+    let removed = cut(&removed, "[views.lead_phones]", None);
+    files.write(&removed);
+    let r = apply(files.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let count = |sql: &str| db.query(sql)[0].clone();
+    assert_eq!(
+        count("SELECT count(*) FROM pg_views WHERE viewname LIKE 'lead_phone%'"),
+        "2"
+    );
+
+    let yes = prune(files.path().to_str().unwrap(), &db, &["--yes"]);
+    assert_eq!(yes.code, 0, "{yes}");
+    let order: Vec<&str> = yes
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("ok "))
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "drop-trigger:leads.leads_touch",
+            "drop-view:lead_phone_count",
+            "drop-view:lead_phones",
+            "drop-function:touch()"
+        ],
+        "{yes}"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_views WHERE viewname LIKE 'lead_phone%'"),
+        "0"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_proc WHERE proname IN ('touch', 'normalize_phone')"),
+        "1"
+    );
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+}

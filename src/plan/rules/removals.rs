@@ -4,7 +4,7 @@
 //! the CI guard (`check --base`, `check --from`) and for plan and apply, which
 //! compare the files now with the files last applied (SPEC §3, "Three sides").
 
-use crate::model::{Catalog, Origin, QualName, Table};
+use crate::model::{Catalog, Origin, QualName, Routine, Table, Trigger, View};
 use crate::plan::diff::{constraints_of, Change};
 
 use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
@@ -12,7 +12,8 @@ use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
 /// An object of one version of the files.
 #[derive(Clone, Debug)]
 pub struct Object {
-    /// `table`, `column`, `index`, `constraint`, `primary key`, `enum`, `enum value`.
+    /// `table`, `column`, `index`, `constraint`, `primary key`, `enum`, `enum
+    /// value`, `trigger`, `view`, `materialized view`, `function`, `procedure`.
     pub kind: &'static str,
     /// The table it lives in, when it lives in one.
     pub table: Option<QualName>,
@@ -58,6 +59,13 @@ impl Object {
                 .as_ref()
                 .and_then(|n| cat.enums.get(n))
                 .is_some_and(|e| e.values.iter().any(|v| Some(v.as_str()) == self.value())),
+            "trigger" => table().is_some_and(|t| t.triggers.iter().any(|x| x.name == self.name)),
+            "view" | "materialized view" => self
+                .qual
+                .as_ref()
+                .and_then(|n| cat.views.get(n))
+                .is_some_and(|v| v.kind() == self.kind),
+            "function" | "procedure" => cat.routines.keys().any(|id| id.to_string() == self.name),
             _ => false,
         }
     }
@@ -165,6 +173,16 @@ fn added(changes: &[Change]) -> Vec<Object> {
                 origin: index.origin.clone(),
                 qual: None,
             }),
+            Change::CreateTrigger { table, trigger, .. } => added.push(Object {
+                kind: "trigger",
+                table: Some(table.clone()),
+                name: trigger.name.clone(),
+                shape: trigger_shape(trigger),
+                origin: trigger.origin.clone(),
+                qual: None,
+            }),
+            Change::CreateView { view } => added.push(view_object(view)),
+            Change::CreateRoutine { routine } => added.push(routine_object(routine)),
             Change::AddConstraint {
                 table, constraint, ..
             } => added.push(Object {
@@ -236,6 +254,18 @@ fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
                 });
             }
         }
+        for tr in &ot.triggers {
+            if !nt.triggers.iter().any(|x| x.name == tr.name) && tr.deprecated.is_none() {
+                removed.push(Object {
+                    kind: "trigger",
+                    table: t.clone(),
+                    name: tr.name.clone(),
+                    shape: trigger_shape(tr),
+                    origin: tr.origin.clone(),
+                    qual: None,
+                });
+            }
+        }
         if let (Some(k), None) = (&ot.primary_key, &nt.primary_key) {
             removed.push(Object {
                 kind: "primary key",
@@ -271,7 +301,56 @@ fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
             }
         }
     }
+    for (name, v) in &old.views {
+        if !new.views.contains_key(name) && v.deprecated.is_none() {
+            removed.push(view_object(v));
+        }
+    }
+    for (id, r) in &old.routines {
+        if !new.routines.contains_key(id) && r.deprecated.is_none() {
+            removed.push(routine_object(r));
+        }
+    }
     removed
+}
+
+/// A trigger's shape: its definition under a name of none.
+fn trigger_shape(t: &Trigger) -> String {
+    let unnamed = Trigger {
+        name: String::new(),
+        comment: None,
+        deprecated: None,
+        origin: None,
+        ..t.clone()
+    };
+    unnamed.create_sql(&QualName::new("", ""), false, true)
+}
+
+fn view_object(v: &View) -> Object {
+    Object {
+        kind: v.kind(),
+        table: None,
+        name: v.name.to_string(),
+        shape: v.definition_key(),
+        origin: v.origin.clone(),
+        qual: Some(v.name.clone()),
+    }
+}
+
+/// A routine: named with its argument types; shaped by everything but its name.
+fn routine_object(r: &Routine) -> Object {
+    Object {
+        kind: r.kind(),
+        table: None,
+        name: r.id.to_string(),
+        shape: format!(
+            "{}\n{}",
+            r.id.args,
+            r.definition().split_once('\n').map_or("", |(_, rest)| rest)
+        ),
+        origin: r.origin.clone(),
+        qual: Some(r.id.name.clone()),
+    }
 }
 
 fn table_shape(t: &Table) -> String {
