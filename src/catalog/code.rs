@@ -46,7 +46,7 @@ pub fn q_routines(filter: &str, pg14: bool) -> String {
 pub fn q_views(filter: &str) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
-           SELECT n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized, \
+           SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind = 'm' AS materialized, \
                   pg_get_viewdef(c.oid) AS query, \
                   (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
                    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns, \
@@ -161,6 +161,7 @@ impl RawRoutine {
 
 #[derive(Deserialize)]
 pub struct RawView {
+    pub oid: i64,
     pub schema: String,
     pub name: String,
     materialized: bool,
@@ -181,6 +182,7 @@ impl RawView {
             security_barrier: false,
             security_invoker: false,
             check_option: None,
+            indexes: Vec::new(),
             comment: self.comment,
             deprecated: None,
             origin: None,

@@ -134,6 +134,25 @@ fn q_constraints(pg15: bool) -> String {
     )
 }
 
+/// The indexes of materialized views (with their key columns' names) and
+/// the collations of those views' columns, as one JSON document.
+fn q_matview_indexes(pg15: bool) -> String {
+    let filter = format!("c.relkind = 'm' AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}");
+    format!(
+        "SELECT json_build_object('indexes', ({}), 'collations', \
+           (SELECT coalesce(json_agg(json_build_array(a.attrelid::int8, a.attnum, a.attcollation::int8)), '[]') \
+            FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+            WHERE a.attnum > 0 AND a.attcollation <> 0 AND {filter}))",
+        index_json_query(&filter, true, pg15)
+    )
+}
+
+#[derive(Deserialize)]
+struct RawMatviewIndexes {
+    indexes: Vec<RawIndex>,
+    collations: Vec<(i64, i16, i64)>,
+}
+
 fn q_indexes(pg15: bool) -> String {
     index_query(&table_filter(), false, pg15)
 }
@@ -258,11 +277,6 @@ fn q_unmanaged(pg14: bool) -> String {
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
            WHERE {SCHEMA_FILTER} AND p.prokind = 'a' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                   AND d.objid = p.oid AND d.deptype = 'e') \
-           UNION ALL \
-           SELECT 'index on materialized view', ic.relname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
-           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-           JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE c.relkind = 'm' AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
            UNION ALL \
            SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -822,7 +836,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 15;
+pub const STATEMENTS: usize = 16;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -854,6 +868,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
         ),
         code::q_views(&format!("{SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")),
         code::q_triggers(SCHEMA_FILTER),
+        q_matview_indexes(pg15),
     ]
 }
 
@@ -899,6 +914,8 @@ struct Reader {
     routines: Option<Vec<code::RawRoutine>>,
     views: Option<Vec<code::RawView>>,
     triggers: Option<Vec<code::RawTrigger>>,
+    /// The indexes of materialized views, by the view's oid.
+    matview_indexes: Option<Vec<(i64, Index)>>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -950,6 +967,24 @@ impl Reader {
             12 => json(row).map(|v| self.routines = Some(v)),
             13 => json(row).map(|v| self.views = Some(v)),
             14 => json(row).map(|v| self.triggers = Some(v)),
+            15 => json(row).map(|v: RawMatviewIndexes| {
+                let collations: HashMap<(i64, i16), i64> = v
+                    .collations
+                    .into_iter()
+                    .map(|(rel, num, c)| ((rel, num), c))
+                    .collect();
+                let ctx = KeyContext {
+                    names: &self.names,
+                    column_collations: &collations,
+                    exprs: &self.exprs,
+                };
+                self.matview_indexes = Some(
+                    v.indexes
+                        .into_iter()
+                        .map(|i| (i.rel, index_from_raw(i, &ctx)))
+                        .collect(),
+                );
+            }),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1183,6 +1218,7 @@ impl Reader {
             routines,
             views,
             triggers,
+            matview_indexes,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1194,6 +1230,7 @@ impl Reader {
         let routines = got(routines, 12)?;
         let views = got(views, 13)?;
         let triggers = got(triggers, 14)?;
+        let matview_indexes = got(matview_indexes, 15)?;
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
@@ -1311,7 +1348,7 @@ impl Reader {
             table.indexes.shrink_to_fit();
             cat.tables.insert(table.name.clone(), table);
         }
-        read_code(&mut cat, routines, views, triggers);
+        read_code(&mut cat, routines, views, triggers, matview_indexes);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,
@@ -1558,13 +1595,23 @@ fn read_code(
     routines: Vec<code::RawRoutine>,
     views: Vec<code::RawView>,
     triggers: Vec<code::RawTrigger>,
+    matview_indexes: Vec<(i64, Index)>,
 ) {
+    let mut indexes: HashMap<i64, Vec<Index>> = HashMap::new();
+    for (oid, i) in matview_indexes {
+        indexes.entry(oid).or_default().push(i);
+    }
     for r in routines {
         let r = r.into_model();
         cat.routines.insert(r.id.clone(), r);
     }
     for v in views {
-        let (v, other) = v.into_model();
+        let oid = v.oid;
+        let (mut v, other) = v.into_model();
+        if let Some(mut list) = indexes.remove(&oid) {
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            v.indexes = list;
+        }
         if !other.is_empty() {
             cat.unmanaged.push(UnmanagedObject {
                 kind: "storage parameters".into(),

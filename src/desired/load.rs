@@ -1839,100 +1839,14 @@ fn build_table(
         }
     }
     for (ikey, idx) in &raw.indexes {
-        let io = src.origin(ikey.span());
-        let ri = idx.get_ref();
-        let mut keys = Vec::new();
-        match (&ri.columns, &ri.expression) {
-            (Some(cols), None) => {
-                let co = src.origin(cols.span());
-                if cols.get_ref().is_empty() {
-                    errors.at(&co, "an index needs at least one column");
-                }
-                keys.reserve_exact(cols.get_ref().len());
-                for entry in cols.get_ref() {
-                    match parse_index_key(entry) {
-                        Ok(key) => {
-                            if let IndexKeyPart::Column(c) = &key.part {
-                                columns.check(
-                                    std::slice::from_ref(c),
-                                    &co,
-                                    &format!("index `{}`", ikey.get_ref()),
-                                    errors,
-                                );
-                            }
-                            keys.push(key);
-                        }
-                        Err(m) => errors.at(&co, m),
-                    }
-                }
-            }
-            (None, Some(e)) => match expr::parse_list(e.get_ref()) {
-                Ok(list) => {
-                    keys.reserve_exact(list.len());
-                    for ast in list {
-                        keys.push(IndexKey::new(key_part(ast)));
-                    }
-                }
-                Err(m) => errors.at(
-                    &src.origin(e.span()),
-                    format!("bad index expression `{}`: {m}", e.get_ref()),
-                ),
-            },
-            (Some(_), Some(e)) => errors.at(
-                &src.origin(e.span()),
-                "an index has either `columns` or `expression`, not both",
-            ),
-            (None, None) => errors.at(
-                &io,
-                format!("index `{}` needs `columns` or `expression`", ikey.get_ref()),
-            ),
-        }
-        let method = match &ri.using {
-            None => "btree".to_string(),
-            Some(u) => {
-                let m = u.get_ref().to_ascii_lowercase();
-                if !INDEX_METHODS.contains(&m.as_str()) {
-                    errors.at(
-                        &src.origin(u.span()),
-                        format!(
-                            "unknown index method `{}`: expected one of {}",
-                            u.get_ref(),
-                            INDEX_METHODS.join(", ")
-                        ),
-                    );
-                }
-                m
-            }
-        };
-        too_many_keys(
-            keys.len() + ri.include.len(),
-            &io,
-            || format!("index `{}` (keys and include)", ikey.get_ref()),
+        let index = build_index(
+            src,
+            ikey,
+            idx,
+            &mut |c, o, what, errors| columns.check(c, o, what, errors),
             errors,
         );
-        columns.check(
-            &ri.include,
-            &io,
-            &format!("index `{}` include", ikey.get_ref()),
-            errors,
-        );
-        let predicate = ri
-            .predicate
-            .as_ref()
-            .and_then(|p| parse_expr_at(errors, src, p, "index predicate"));
-        table.indexes.push(Index {
-            name: ikey.get_ref().clone(),
-            unique: ri.unique,
-            method,
-            keys,
-            include: ri.include.clone(),
-            predicate,
-            nulls_not_distinct: ri.nulls_not_distinct,
-            comment: ri.comment.clone(),
-            deprecated: ri.deprecated.clone(),
-            valid: true,
-            origin: Some(io),
-        });
+        table.indexes.push(index);
     }
     // Comments on constraints: each names one of the table's constraints.
     for (name, comment) in &raw.constraint_comments {
@@ -1968,6 +1882,112 @@ fn build_table(
         }
     }
     table
+}
+
+/// An index of the files (`[tables.t.indexes]`, `[materialized_views.v.indexes]`);
+/// `check_columns` reports a column its relation lacks (a materialized view's
+/// columns are known only to PostgreSQL: nothing is checked).
+fn build_index(
+    src: &Source,
+    ikey: &Spanned<String>,
+    idx: &Spanned<RawIndex>,
+    check_columns: &mut dyn FnMut(&[String], &Origin, &str, &mut Errors),
+    errors: &mut Errors,
+) -> Index {
+    let io = src.origin(ikey.span());
+    let ri = idx.get_ref();
+    let mut keys = Vec::new();
+    match (&ri.columns, &ri.expression) {
+        (Some(cols), None) => {
+            let co = src.origin(cols.span());
+            if cols.get_ref().is_empty() {
+                errors.at(&co, "an index needs at least one column");
+            }
+            keys.reserve_exact(cols.get_ref().len());
+            for entry in cols.get_ref() {
+                match parse_index_key(entry) {
+                    Ok(key) => {
+                        if let IndexKeyPart::Column(c) = &key.part {
+                            check_columns(
+                                std::slice::from_ref(c),
+                                &co,
+                                &format!("index `{}`", ikey.get_ref()),
+                                errors,
+                            );
+                        }
+                        keys.push(key);
+                    }
+                    Err(m) => errors.at(&co, m),
+                }
+            }
+        }
+        (None, Some(e)) => match expr::parse_list(e.get_ref()) {
+            Ok(list) => {
+                keys.reserve_exact(list.len());
+                for ast in list {
+                    keys.push(IndexKey::new(key_part(ast)));
+                }
+            }
+            Err(m) => errors.at(
+                &src.origin(e.span()),
+                format!("bad index expression `{}`: {m}", e.get_ref()),
+            ),
+        },
+        (Some(_), Some(e)) => errors.at(
+            &src.origin(e.span()),
+            "an index has either `columns` or `expression`, not both",
+        ),
+        (None, None) => errors.at(
+            &io,
+            format!("index `{}` needs `columns` or `expression`", ikey.get_ref()),
+        ),
+    }
+    let method = match &ri.using {
+        None => "btree".to_string(),
+        Some(u) => {
+            let m = u.get_ref().to_ascii_lowercase();
+            if !INDEX_METHODS.contains(&m.as_str()) {
+                errors.at(
+                    &src.origin(u.span()),
+                    format!(
+                        "unknown index method `{}`: expected one of {}",
+                        u.get_ref(),
+                        INDEX_METHODS.join(", ")
+                    ),
+                );
+            }
+            m
+        }
+    };
+    too_many_keys(
+        keys.len() + ri.include.len(),
+        &io,
+        || format!("index `{}` (keys and include)", ikey.get_ref()),
+        errors,
+    );
+    check_columns(
+        &ri.include,
+        &io,
+        &format!("index `{}` include", ikey.get_ref()),
+        errors,
+    );
+    let predicate = ri
+        .predicate
+        .as_ref()
+        .and_then(|p| parse_expr_at(errors, src, p, "index predicate"));
+    Index {
+        name: ikey.get_ref().clone(),
+        unique: ri.unique,
+        method,
+        keys,
+        include: ri.include.clone(),
+        predicate,
+        nulls_not_distinct: ri.nulls_not_distinct,
+        comment: ri.comment.clone(),
+        deprecated: ri.deprecated.clone(),
+        valid: true,
+        origin: Some(io),
+    }
 }
 
 /// A default from the files: a SQL expression in a string, or a TOML literal.

@@ -162,7 +162,7 @@ pub enum CheckOption {
 }
 
 /// A view or a materialized view.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct View {
     pub name: QualName,
     pub materialized: bool,
@@ -177,6 +177,9 @@ pub struct View {
     /// PostgreSQL 15.
     pub security_invoker: bool,
     pub check_option: Option<CheckOption>,
+    /// A materialized view's indexes.
+    #[serde(skip)]
+    pub indexes: Vec<crate::model::Index>,
     pub comment: Option<String>,
     pub deprecated: Option<String>,
     pub origin: Option<Origin>,

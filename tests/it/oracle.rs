@@ -56,11 +56,6 @@ pub const REMOVED: &[(&str, &str, &str)] = &[
         "MATERIALIZED VIEW entries, and their indexes and comments",
     ),
     (
-        "index on materialized view",
-        "plan: unmanaged index on materialized view",
-        "INDEX entries on a materialized view (the format has no indexes for them yet)",
-    ),
-    (
         "trigger",
         "plan: unmanaged trigger",
         "TRIGGER entries and comments on them",
@@ -433,18 +428,6 @@ fn without_unmanaged(
     // everything that belongs to them.
     let mut relations: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut indexes: BTreeMap<String, &'static str> = BTreeMap::new();
-    let matviews: BTreeSet<String> = list
-        .iter()
-        .filter(|e| e.ty == "MATERIALIZED VIEW")
-        .map(|e| qualified(&e.schema, &e.name))
-        .collect();
-    if reported("index on materialized view") {
-        for e in list.iter().filter(|e| e.ty == "INDEX") {
-            if owning_relation(e).is_some_and(|r| matviews.contains(&r)) {
-                indexes.insert(qualified(&e.schema, &e.name), "index on materialized view");
-            }
-        }
-    }
     for e in &list {
         let q = qualified(&e.schema, &e.name);
         match e.ty.as_str() {

@@ -98,6 +98,9 @@ pub(super) struct RawView {
     #[serde(default)]
     security_invoker: bool,
     check_option: Option<Spanned<String>>,
+    /// A materialized view's indexes.
+    #[serde(default)]
+    indexes: indexmap::IndexMap<Spanned<String>, Spanned<super::RawIndex>>,
     comment: Option<String>,
     deprecated: Option<String>,
 }
@@ -548,6 +551,17 @@ pub(super) fn build_view(
             }
         },
     };
+    if !materialized && !raw.indexes.is_empty() {
+        errors.at(
+            &origin,
+            format!("view `{name}`: only a materialized view has indexes"),
+        );
+    }
+    let indexes = raw
+        .indexes
+        .iter()
+        .map(|(k, i)| super::build_index(src, k, i, &mut |_, _, _, _| {}, errors))
+        .collect();
     if materialized && (raw.security_barrier || raw.security_invoker || check_option.is_some()) {
         errors.at(&origin, format!("materialized view `{name}`: security_barrier, security_invoker and check_option are for views"));
     }
@@ -559,6 +573,7 @@ pub(super) fn build_view(
         security_barrier: raw.security_barrier,
         security_invoker: raw.security_invoker,
         check_option,
+        indexes,
         comment: raw.comment.clone(),
         deprecated: raw.deprecated.clone(),
         origin: Some(origin),

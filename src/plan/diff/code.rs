@@ -57,6 +57,9 @@ pub(super) fn diff_code(desired: &Catalog, live: &Catalog, changes: &mut Vec<Cha
                         });
                     }
                 }
+                if d.materialized && l.materialized {
+                    diff_view_indexes(d, l, changes);
+                }
             }
         }
     }
@@ -162,6 +165,50 @@ pub(super) fn diff_triggers(desired: &Table, live: &Table, changes: &mut Vec<Cha
                     belongs_to: None,
                 },
                 table: Some(tname.clone()),
+            });
+        }
+    }
+}
+
+/// A materialized view's indexes, as a table's: a missing one is built (on
+/// an existing view, online: CONCURRENTLY), a changed one refused (R007), one
+/// the files lack listed.
+fn diff_view_indexes(d: &View, l: &View, changes: &mut Vec<Change>) {
+    for i in &d.indexes {
+        match l.indexes.iter().find(|x| x.name == i.name) {
+            None => changes.push(Change::CreateIndex {
+                table: d.name.clone(),
+                index: i.clone(),
+                stats: None,
+            }),
+            Some(li) => {
+                if li.compare_key() != i.compare_key() {
+                    changes.push(Change::ChangeIndex {
+                        table: d.name.clone(),
+                        desired: i.clone(),
+                        live: li.clone(),
+                    });
+                }
+                if let Some(c) = &i.comment {
+                    if li.comment.as_ref() != Some(c) {
+                        changes.push(Change::SetComment {
+                            target: CommentTarget::Index(d.name.clone(), i.name.clone()),
+                            comment: c.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for li in &l.indexes {
+        if !d.indexes.iter().any(|i| i.name == li.name) {
+            changes.push(Change::Unmanaged {
+                object: UnmanagedObject {
+                    kind: "index".into(),
+                    name: format!("{} on {}", li.name, l.name),
+                    belongs_to: None,
+                },
+                table: None,
             });
         }
     }

@@ -318,6 +318,26 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
                 cm,
             ));
         }
+        if !or_replace {
+            for i in &v.indexes {
+                let name = QualName::new(v.name.schema.clone(), i.name.clone());
+                out.push(
+                    Statement::new(
+                        format!("create-index:{name}"),
+                        super::index_sql(&quote_ident(&i.name), &v.name.sql(), i),
+                        None,
+                        "none",
+                    )
+                    .from(&i.origin),
+                );
+                if let Some(cm) = &i.comment {
+                    out.push(comment_stmt(
+                        &CommentTarget::Index(v.name.clone(), i.name.clone()),
+                        cm,
+                    ));
+                }
+            }
+        }
     }
 }
 

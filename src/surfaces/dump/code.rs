@@ -116,6 +116,12 @@ pub(super) fn write_view(out: &mut String, v: &View) {
         let _ = writeln!(out, "comment = {}", string(c));
     }
     let _ = writeln!(out, "query = {}", text_block(v.query_body()));
+    if !v.indexes.is_empty() {
+        let _ = writeln!(out, "\n{}", header(section, &v.name, Some("indexes")));
+        for i in &v.indexes {
+            let _ = writeln!(out, "{} = {}", key(&i.name), super::index_fields(i));
+        }
+    }
 }
 
 /// The `[tables.t.triggers.name]` sections of a table.
