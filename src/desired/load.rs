@@ -1839,13 +1839,7 @@ fn build_table(
         }
     }
     for (ikey, idx) in &raw.indexes {
-        let index = build_index(
-            src,
-            ikey,
-            idx,
-            &mut |c, o, what, errors| columns.check(c, o, what, errors),
-            errors,
-        );
+        let index = build_index(src, ikey, idx, Some(&columns), errors);
         table.indexes.push(index);
     }
     // Comments on constraints: each names one of the table's constraints.
@@ -1885,15 +1879,20 @@ fn build_table(
 }
 
 /// An index of the files (`[tables.t.indexes]`, `[materialized_views.v.indexes]`);
-/// `check_columns` reports a column its relation lacks (a materialized view's
-/// columns are known only to PostgreSQL: nothing is checked).
+/// `columns`: the table's, to report a column it lacks (a materialized
+/// view's are known only to PostgreSQL: `None`, nothing is checked).
 fn build_index(
     src: &Source,
     ikey: &Spanned<String>,
     idx: &Spanned<RawIndex>,
-    check_columns: &mut dyn FnMut(&[String], &Origin, &str, &mut Errors),
+    columns: Option<&Columns>,
     errors: &mut Errors,
 ) -> Index {
+    let mut check_columns = |cols: &[String], o: &Origin, what: &str, errors: &mut Errors| {
+        if let Some(c) = columns {
+            c.check(cols, o, what, errors);
+        }
+    };
     let io = src.origin(ikey.span());
     let ri = idx.get_ref();
     let mut keys = Vec::new();

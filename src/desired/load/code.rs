@@ -560,7 +560,7 @@ pub(super) fn build_view(
     let indexes = raw
         .indexes
         .iter()
-        .map(|(k, i)| super::build_index(src, k, i, &mut |_, _, _, _| {}, errors))
+        .map(|(k, i)| super::build_index(src, k, i, None, errors))
         .collect();
     if materialized && (raw.security_barrier || raw.security_invoker || check_option.is_some()) {
         errors.at(&origin, format!("materialized view `{name}`: security_barrier, security_invoker and check_option are for views"));
