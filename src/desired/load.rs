@@ -1888,7 +1888,7 @@ fn build_index(
     columns: Option<&Columns>,
     errors: &mut Errors,
 ) -> Index {
-    let mut check_columns = |cols: &[String], o: &Origin, what: &str, errors: &mut Errors| {
+    let check_columns = |cols: &[String], o: &Origin, what: &str, errors: &mut Errors| {
         if let Some(c) = columns {
             c.check(cols, o, what, errors);
         }
