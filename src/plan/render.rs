@@ -644,11 +644,10 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
     // Routines whose signature names a new table; views after the tables
-    // and columns they select from; routines whose signature names a new
-    // view; then triggers.
+    // and columns they select from, with the routines whose signature names
+    // a new view; then triggers.
     code::render_routines(changes, &mut out, 1);
     code::render_views(changes, &mut out);
-    code::render_routines(changes, &mut out, 2);
     code::render_triggers(changes, &mut out);
     out.extend(late_comments);
     mark_enum_values_used(&mut out, &added_values);

@@ -64,7 +64,7 @@ pub fn text(plan: &Plan, target: &str) -> String {
             )),
             _ => {}
         }
-        if s.hazard.is_some() || s.warning.is_some() {
+        if (s.hazard.is_some() || s.warning.is_some()) && !notes.is_empty() {
             let _ = writeln!(out, "      [{}]", notes.join("; "));
         }
         if let Some(w) = &s.warning {

@@ -240,103 +240,173 @@ pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, sta
     }
 }
 
-/// Views and materialized views, each after the views it selects from.
+/// What is created after the tables: views and materialized views, and the
+/// routines whose signature names a new view.
+enum Late<'a> {
+    View(&'a View, bool),
+    Routine(&'a RoutineModel, bool),
+}
+
+/// Views and materialized views, each after the views it selects from and the
+/// routines it may call that come after the tables; routines whose signature
+/// names a new view, after that view. Depth-first in the files' order; a
+/// cycle (which only a word of a query taken for a name can make, or a view
+/// and a routine that need each other) is said on the statement.
 pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
-    let views: Vec<(&View, bool)> = changes
+    let (_, new_views) = new_relations(changes);
+    let mut items: Vec<Late> = Vec::new();
+    for c in changes {
+        match c {
+            Change::CreateView { view } => items.push(Late::View(view, false)),
+            Change::ReplaceView { desired, .. } => items.push(Late::View(desired, true)),
+            _ => {}
+        }
+    }
+    for c in changes {
+        let (r, or_replace) = match c {
+            Change::CreateRoutine { routine } => (routine, false),
+            Change::ReplaceRoutine { desired, .. } => (desired, true),
+            _ => continue,
+        };
+        if after_relations(r, &new_views) {
+            items.push(Late::Routine(r, or_replace));
+        }
+    }
+    let name = |it: &Late| match it {
+        Late::View(v, _) => v.name.name.clone(),
+        Late::Routine(r, _) => r.id.name.name.clone(),
+    };
+    let names: Vec<String> = items.iter().map(name).collect();
+    // What each item names: a view's query names views and routines; a
+    // routine's signature, views.
+    let deps: Vec<Vec<usize>> = items
         .iter()
-        .filter_map(|c| match c {
-            Change::CreateView { view } => Some((view, false)),
-            Change::ReplaceView { desired, .. } => Some((desired, true)),
-            _ => None,
+        .enumerate()
+        .map(|(i, it)| {
+            let w = match it {
+                Late::View(v, _) => words(&v.query),
+                Late::Routine(r, _) => words(&format!(
+                    "{} {}",
+                    r.arguments,
+                    r.returns.as_deref().unwrap_or("")
+                )),
+            };
+            (0..items.len())
+                .filter(|&j| j != i && w.contains(&names[j]))
+                .filter(|&j| matches!(it, Late::View(..)) || matches!(items[j], Late::View(..)))
+                .collect()
         })
         .collect();
-    let named: Vec<std::collections::HashSet<String>> =
-        views.iter().map(|(v, _)| words(&v.query)).collect();
-    // Depth-first, in the files' order: a view after every view of the plan
-    // whose name its query mentions.
-    let mut done = vec![false; views.len()];
-    let mut visiting = vec![false; views.len()];
+    let mut state = vec![0u8; items.len()]; // 0 new, 1 visiting, 2 done
+    let mut order = Vec::new();
+    let mut cycles: Vec<(usize, usize)> = Vec::new();
     fn visit(
         i: usize,
-        views: &[(&View, bool)],
-        named: &[std::collections::HashSet<String>],
-        done: &mut [bool],
-        visiting: &mut [bool],
+        deps: &[Vec<usize>],
+        state: &mut [u8],
         order: &mut Vec<usize>,
+        cycles: &mut Vec<(usize, usize)>,
     ) {
-        if done[i] || visiting[i] {
-            return;
-        }
-        visiting[i] = true;
-        for (j, (v, _)) in views.iter().enumerate() {
-            if j != i && named[i].contains(&v.name.name) {
-                visit(j, views, named, done, visiting, order);
+        state[i] = 1;
+        for &j in &deps[i] {
+            match state[j] {
+                0 => visit(j, deps, state, order, cycles),
+                1 => cycles.push((i, j)),
+                _ => {}
             }
         }
-        visiting[i] = false;
-        done[i] = true;
+        state[i] = 2;
         order.push(i);
     }
-    let mut order = Vec::new();
-    for i in 0..views.len() {
-        visit(i, &views, &named, &mut done, &mut visiting, &mut order);
+    for i in 0..items.len() {
+        if state[i] == 0 {
+            visit(i, &deps, &mut state, &mut order, &mut cycles);
+        }
     }
     for i in order {
-        let (v, or_replace) = views[i];
-        let kind = if v.materialized {
-            "materialized-view"
-        } else {
-            "view"
-        };
-        let id = format!(
-            "{}-{kind}:{}",
-            if or_replace { "replace" } else { "create" },
-            v.name
-        );
-        let mut s = Statement::new(
-            id,
-            view_sql(v, &v.name.sql(), or_replace),
-            None,
-            if or_replace {
-                "ACCESS EXCLUSIVE"
-            } else {
-                "none"
-            },
-        )
-        .from(&v.origin);
-        if or_replace {
-            s = s.hazard(Some(
-                "queries of the view wait for the plan to commit; sessions see the new query from COMMIT on",
-            ));
-        } else if v.materialized {
-            s = s.hazard(Some("runs its query once to fill it"));
-        }
-        out.push(s);
-        if let (false, Some(cm)) = (or_replace, &v.comment) {
-            out.push(comment_stmt(
-                &CommentTarget::View(v.name.clone(), v.materialized),
-                cm,
-            ));
-        }
-        if !or_replace {
-            for i in &v.indexes {
-                let name = QualName::new(v.name.schema.clone(), i.name.clone());
-                out.push(
-                    Statement::new(
-                        format!("create-index:{name}"),
-                        super::index_sql(&quote_ident(&i.name), &v.name.sql(), i),
-                        None,
-                        "none",
-                    )
-                    .from(&i.origin),
-                );
-                if let Some(cm) = &i.comment {
+        let mut s = match items[i] {
+            Late::Routine(r, or_replace) => {
+                out.push(routine_statement(r, or_replace));
+                if let (false, Some(cm)) = (or_replace, &r.comment) {
                     out.push(comment_stmt(
-                        &CommentTarget::Index(v.name.clone(), i.name.clone()),
+                        &CommentTarget::Routine(r.id.clone(), r.procedure),
                         cm,
                     ));
                 }
+                continue;
             }
+            Late::View(v, or_replace) => view_statement(v, or_replace),
+        };
+        if let Some(&(_, j)) = cycles.iter().find(|(a, _)| *a == i) {
+            s = s.warning(&format!(
+                "a cycle: it names {}, which needs it first (through the views and functions of this plan); \
+                 if this statement fails, create one of them without the other in this change and complete it in a later one",
+                names[j]
+            ));
+        }
+        out.push(s);
+        if let Late::View(v, false) = items[i] {
+            view_extras(v, out);
+        }
+    }
+}
+
+fn view_statement(v: &View, or_replace: bool) -> Statement {
+    let kind = if v.materialized {
+        "materialized-view"
+    } else {
+        "view"
+    };
+    let id = format!(
+        "{}-{kind}:{}",
+        if or_replace { "replace" } else { "create" },
+        v.name
+    );
+    let mut s = Statement::new(
+        id,
+        view_sql(v, &v.name.sql(), or_replace),
+        None,
+        if or_replace {
+            "ACCESS EXCLUSIVE"
+        } else {
+            "none"
+        },
+    )
+    .from(&v.origin);
+    if or_replace {
+        s = s.hazard(Some(
+            "queries of the view wait for the plan to commit; sessions see the new query from COMMIT on",
+        ));
+    } else if v.materialized {
+        s = s.hazard(Some("runs its query once to fill it"));
+    }
+    s
+}
+
+/// A new view's comment, and a new materialized view's indexes.
+fn view_extras(v: &View, out: &mut Vec<Statement>) {
+    if let Some(cm) = &v.comment {
+        out.push(comment_stmt(
+            &CommentTarget::View(v.name.clone(), v.materialized),
+            cm,
+        ));
+    }
+    for i in &v.indexes {
+        let name = QualName::new(v.name.schema.clone(), i.name.clone());
+        out.push(
+            Statement::new(
+                format!("create-index:{name}"),
+                super::index_sql(&quote_ident(&i.name), &v.name.sql(), i),
+                None,
+                "none",
+            )
+            .from(&i.origin),
+        );
+        if let Some(cm) = &i.comment {
+            out.push(comment_stmt(
+                &CommentTarget::Index(v.name.clone(), i.name.clone()),
+                cm,
+            ));
         }
     }
 }
