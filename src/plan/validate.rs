@@ -25,7 +25,7 @@ use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
 use crate::model::names::{quote_ident, quote_literal};
 use crate::model::{Catalog, Column, Origin, Table};
-use crate::plan::render::code::{after_relations, routine_sql};
+use crate::plan::render::code::{after_relations, routine_sql, view_sql};
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
 
@@ -111,6 +111,7 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
     for t in desired.tables.values() {
         probe_table(&mut s, t, live.tables.get(&t.name));
     }
+    probe_views(&mut s, desired, live);
     if s.probes.is_empty() {
         return Ok(());
     }
@@ -529,6 +530,74 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
         "  RAISE SQLSTATE '{DONE}';\n  EXCEPTION WHEN SQLSTATE '{DONE}' THEN NULL; WHEN OTHERS THEN {}\n  END;\n",
         Script::record(table_probe)
     ));
+}
+
+/// New and changed views' queries, each on a temporary view of its own (a
+/// materialized view's too: the query is what is judged), so that a query
+/// PostgreSQL rejects is the files' fault at plan time. A query that names
+/// anything this plan creates (a table, a view, a function, a column), by a
+/// word of it, is left to apply: the objects it needs do not exist here.
+fn probe_views(s: &mut Script, desired: &Catalog, live: &Catalog) {
+    let mut new: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for (n, t) in &desired.tables {
+        match live.tables.get(n) {
+            None => {
+                new.insert(n.name.clone());
+            }
+            Some(l) => {
+                for c in t.columns.iter().filter(|c| l.column(&c.name).is_none()) {
+                    new.insert(c.name.clone());
+                }
+            }
+        }
+    }
+    for n in desired
+        .views
+        .keys()
+        .filter(|n| !live.views.contains_key(*n))
+    {
+        new.insert(n.name.clone());
+    }
+    for id in desired
+        .routines
+        .keys()
+        .filter(|id| !live.routines.contains_key(*id))
+    {
+        new.insert(id.name.name.clone());
+    }
+    for (k, v) in desired.views.values().enumerate() {
+        if live
+            .views
+            .get(&v.name)
+            .is_some_and(|l| l.definition_key() == v.definition_key())
+        {
+            continue;
+        }
+        if crate::plan::render::code::query_words(&v.query)
+            .iter()
+            .any(|w| new.contains(w))
+        {
+            continue;
+        }
+        let probe = crate::model::View {
+            materialized: false,
+            check_option: None,
+            ..v.clone()
+        };
+        s.try_statements(
+            &[view_sql(
+                &probe,
+                &format!("pg_temp.reconcile_validate_view_{k}"),
+                false,
+            )],
+            Probe {
+                origin: v.origin.clone(),
+                what: format!("the query of {} {}", v.kind(), v.name),
+                default: None,
+                setup: false,
+            },
+        );
+    }
 }
 
 #[cfg(test)]

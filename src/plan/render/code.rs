@@ -162,7 +162,7 @@ fn new_relations(
 
 /// The words of some SQL (identifiers as PostgreSQL folds them), to find the
 /// relations it may name.
-fn words(sql: &str) -> std::collections::HashSet<String> {
+pub fn query_words(sql: &str) -> std::collections::HashSet<String> {
     let dialect = sqlparser::dialect::PostgreSqlDialect {};
     sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
         .tokenize()
@@ -183,7 +183,7 @@ fn words(sql: &str) -> std::collections::HashSet<String> {
 /// table's row type): it is created after them.
 pub fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
     let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
-    words(&sig).iter().any(|w| new.contains(w))
+    query_words(&sig).iter().any(|w| new.contains(w))
 }
 
 fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
@@ -284,8 +284,8 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
         .enumerate()
         .map(|(i, it)| {
             let w = match it {
-                Late::View(v, _) => words(&v.query),
-                Late::Routine(r, _) => words(&format!(
+                Late::View(v, _) => query_words(&v.query),
+                Late::Routine(r, _) => query_words(&format!(
                     "{} {}",
                     r.arguments,
                     r.returns.as_deref().unwrap_or("")
