@@ -254,7 +254,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     }
 
     // Routines before the tables, whose defaults, checks and indexes may call them.
-    code::render_routines(changes, &mut out, false);
+    code::render_routines(changes, &mut out, 0);
     // New tables, each after the tables its foreign keys point to.
     let new_tables: Vec<&Table> = changes
         .iter()
@@ -643,10 +643,12 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             }
         }
     }
-    // Views after the tables and columns they select from; then routines
-    // whose signature names a new relation; then triggers.
+    // Routines whose signature names a new table; views after the tables,
+    // columns and routines they select from; then routines whose signature
+    // names a new view; then triggers.
+    code::render_routines(changes, &mut out, 1);
     code::render_views(changes, &mut out);
-    code::render_routines(changes, &mut out, true);
+    code::render_routines(changes, &mut out, 2);
     code::render_triggers(changes, &mut out);
     out.extend(late_comments);
     mark_enum_values_used(&mut out, &added_values);

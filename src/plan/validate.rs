@@ -25,7 +25,7 @@ use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
 use crate::model::names::{quote_ident, quote_literal};
 use crate::model::{Catalog, Column, Origin, Table};
-use crate::plan::render::code::routine_sql;
+use crate::plan::render::code::{after_relations, routine_sql};
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
 
@@ -323,11 +323,28 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
     // signature changes is refused (R007), not probed. PL/pgSQL bodies are
     // checked as they are created (their syntax); SQL bodies are not (they
     // may name tables this plan creates).
+    // A routine whose signature names a relation the plan creates (`SETOF
+    // items` of a new table) cannot be made before it: not probed here, as
+    // the plan creates it after its tables (render's `after_relations`); it
+    // used to be refused as "type items does not exist".
+    let new_relations: std::collections::HashSet<String> = desired
+        .tables
+        .keys()
+        .filter(|n| !live.tables.contains_key(*n))
+        .chain(
+            desired
+                .views
+                .keys()
+                .filter(|n| !live.views.contains_key(*n)),
+        )
+        .map(|n| n.name.clone())
+        .collect();
     for r in desired.routines.values() {
         if live
             .routines
             .get(&r.id)
             .is_some_and(|l| l.signature() != r.signature() || l.definition() == r.definition())
+            || after_relations(r, &new_relations)
         {
             continue;
         }

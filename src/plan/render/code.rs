@@ -170,7 +170,7 @@ fn words(sql: &str) -> std::collections::HashSet<String> {
 
 /// Whether a routine's signature names a relation the plan creates (a
 /// table's row type): it is created after them.
-fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
+pub(crate) fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
     let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
     words(&sig).iter().any(|w| new.contains(w))
 }
@@ -199,15 +199,31 @@ fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
 
 /// Routines created or replaced before the tables (their defaults, checks
 /// and indexes may call them), but those whose signature names a new relation.
-pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, late: bool) {
+/// `stage` 0: before the tables; 1: after the tables, before the views (a
+/// view may select from `SETOF items` of a new table: it used to come after
+/// every view, so such a view failed); 2: after the views, those whose
+/// signature names a new view.
+pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, stage: u8) {
     let new = new_relations(changes);
+    let new_views: std::collections::HashSet<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateView { view } => Some(view.name.name.clone()),
+            _ => None,
+        })
+        .collect();
     for c in changes {
         let (r, or_replace) = match c {
             Change::CreateRoutine { routine } => (routine, false),
             Change::ReplaceRoutine { desired, .. } => (desired, true),
             _ => continue,
         };
-        if after_relations(r, &new) != late {
+        let at = match (after_relations(r, &new), after_relations(r, &new_views)) {
+            (false, _) => 0,
+            (true, false) => 1,
+            (true, true) => 2,
+        };
+        if at != stage {
             continue;
         }
         out.push(routine_statement(r, or_replace));
