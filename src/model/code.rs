@@ -219,9 +219,21 @@ impl View {
         }
     }
 
-    /// The definition as compared and as a diff shows it.
+    /// The definition as a refusal's diff shows it, on one line: the diff
+    /// prints each side after a `-` or `+` and points at where they part,
+    /// which `pg_get_viewdef`'s lines (and a leading empty line when there
+    /// are no options) used to break.
     pub fn definition(&self) -> String {
-        format!("{}\nAS {}", self.options_sql().trim_start(), self.query)
+        let query: Vec<&str> = self
+            .query_body()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let options = self.options_sql();
+        let options = options.trim_start();
+        let sep = if options.is_empty() { "" } else { " " };
+        format!("{options}{sep}AS {}", query.join(" "))
     }
 
     /// What is compared: the options and the query (white space at its ends aside).

@@ -7,17 +7,24 @@
 //! stderr_contains = []           # each must appear on stderr
 //! stdout_lacks = ["No changes"]  # none may appear in the text output
 //! statements = ["add-column:t.x"]  # optional: exactly these step ids, in order
+//! apply = true                   # optional: also `reconcile apply`, plain and --online
 //! ```
 //!
 //! Every case also checks that plan changed nothing in the database, and a case
 //! that exits 0 must converge: its SQL applied with psql, planning again is empty.
+//! With `apply = true`, the case is also applied by `reconcile apply` and by
+//! `reconcile apply --online`, each on a database of its own (setup.sql
+//! loaded): each exits as `plan` did; at exit 0 planning again is empty, and
+//! otherwise the database is left as it was.
 //! A new bug becomes a new folder, not a new test function.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::harness::{plan_as, plan_json, plan_sql, repo, without_hostile_schema, Flavor, TestDb};
+use crate::harness::{
+    apply, plan_as, plan_json, plan_sql, repo, without_hostile_schema, Flavor, TestDb,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +38,40 @@ struct Case {
     #[serde(default)]
     stdout_lacks: Vec<String>,
     statements: Option<Vec<String>>,
+    /// Also apply with `reconcile apply`, plain and `--online`.
+    #[serde(default)]
+    apply: bool,
+}
+
+/// `reconcile apply` (with `extra`) of a case on a database of its own: it
+/// exits `exit`; at 0 planning again is empty, otherwise nothing changed.
+fn apply_case(dir: &Path, name: &str, flavor: Flavor, exit: i32, extra: &[&str]) -> Vec<String> {
+    let db = TestDb::with_flavor(&format!("{name}_apply"), flavor);
+    if dir.join("setup.sql").exists() {
+        if let Err(e) = db.try_load_file(&dir.join("setup.sql")) {
+            return vec![format!("apply {extra:?}: setup: {e}")];
+        }
+    }
+    let before = db.schema_snapshot();
+    let schema = dir.join("schema");
+    let r = apply(&schema, &db, extra);
+    let mut problems = Vec::new();
+    if r.code != exit {
+        problems.push(format!(
+            "apply {extra:?} exit {} instead of {exit}:\n{r}",
+            r.code
+        ));
+    }
+    if exit == 0 {
+        let (code, again) = plan_json(&schema, &db);
+        let n = again["statements"].as_array().map_or(usize::MAX, Vec::len);
+        if code != 0 || n != 0 {
+            problems.push(format!("apply {extra:?} does not converge: {again:#}"));
+        }
+    } else if db.schema_snapshot() != before {
+        problems.push(format!("apply {extra:?} changed the database"));
+    }
+    problems
 }
 
 /// Run one case; what `reconcile plan` printed (exit code, text without its
@@ -101,6 +142,11 @@ fn run_case(dir: &Path, flavor: Flavor) -> Result<String, String> {
         let n = again["statements"].as_array().map_or(usize::MAX, Vec::len);
         if code != 0 || n != 0 {
             problems.push(format!("does not converge: {again:#}"));
+        }
+    }
+    if case.apply && problems.is_empty() {
+        for extra in [&[][..], &["--online"][..]] {
+            problems.extend(apply_case(dir, &name, flavor, case.exit, extra));
         }
     }
     if problems.is_empty() {

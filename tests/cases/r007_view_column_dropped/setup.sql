@@ -1,0 +1,2 @@
+CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, price numeric(10,2));
+CREATE VIEW cheap_items AS SELECT id, name, price FROM items WHERE price < 10;
