@@ -1126,10 +1126,11 @@ pub fn drop_prunable(p: &Prunable) -> Statement {
             "queries that use it fail from then on"
         }),
         Prunable::Routine(id, procedure) => Statement::new(
-            format!(
-                "drop-{}:{id}",
-                if *procedure { "procedure" } else { "function" }
-            ),
+            if *procedure {
+                format!("drop-procedure:{id}")
+            } else {
+                format!("drop-function:{id}")
+            },
             format!(
                 "DROP {} {}",
                 if *procedure { "PROCEDURE" } else { "FUNCTION" },

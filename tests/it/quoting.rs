@@ -16,7 +16,11 @@ use crate::harness::{apply, assert_replan_empty, plan_json, repo, run, TestDb};
 /// The step kinds (`create-table` of `create-table:people`) that
 /// `src/plan/render.rs` writes: every `format!("<kind>:` in it.
 fn rendered_kinds() -> BTreeSet<String> {
-    let source = std::fs::read_to_string(repo().join("src/plan/render.rs")).unwrap();
+    let source = ["src/plan/render.rs", "src/plan/render/code.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(repo().join(f)).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
     let kinds: BTreeSet<String> = source
         .split("format!(\"")
         .skip(1)
@@ -47,7 +51,10 @@ fn statements_run(db: &TestDb) -> Vec<String> {
 /// Statements that sqlparser 0.64 cannot parse, though PostgreSQL can, as
 /// templates: `{name}` is one name (a qualified name, each part quoted where
 /// needed, which must parse as a whole), `{options}` sequence options
-/// (keywords and numbers only), `{literal}` one string literal. Such a statement must still be refused by
+/// (keywords and numbers only), `{literal}` one string literal, `{literals}`
+/// string literals separated by commas, `{arguments}` an argument list that
+/// sqlparser reads in a CREATE FUNCTION, `{body}` a dollar-quoted string
+/// whose tag it does not hold. Such a statement must still be refused by
 /// sqlparser, so that this list shrinks when it learns them. The first
 /// template that matches is used.
 const SQLPARSER_GAPS: &[&str] = &[
@@ -57,6 +64,12 @@ const SQLPARSER_GAPS: &[&str] = &[
     "DROP INDEX CONCURRENTLY IF EXISTS {name}",
     "ALTER TABLE {name} ALTER COLUMN {name} SET INCREMENT BY {options}",
     "COMMENT ON CONSTRAINT {name} ON {name} IS {literal}",
+    "CREATE PROCEDURE {name}({arguments})\n LANGUAGE {name}\nAS {body}",
+    "CREATE OR REPLACE PROCEDURE {name}({arguments})\n LANGUAGE {name}\nAS {body}",
+    "COMMENT ON FUNCTION {name}({arguments}) IS {literal}",
+    "COMMENT ON PROCEDURE {name}({arguments}) IS {literal}",
+    "COMMENT ON TRIGGER {name} ON {name} IS {literal}",
+    "CREATE TRIGGER {name} AFTER INSERT ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {name}({literals})",
 ];
 
 /// The parts of `sql` that `template`'s placeholders stand for, with their
@@ -93,6 +106,11 @@ fn parses(sql: &str) -> Result<(), String> {
     let Some((template, parts)) = SQLPARSER_GAPS
         .iter()
         .find_map(|t| match_template(t, sql).map(|p| (t, p)))
+        // (`{literals}` stands for one literal at least.)
+        .filter(|(_, p)| {
+            !p.iter()
+                .any(|(h, part)| *h == "{literals}" && part.is_empty())
+        })
     else {
         return match whole {
             Ok(parsed) if parsed.len() == 1 => Ok(()),
@@ -113,6 +131,44 @@ fn parses(sql: &str) -> Result<(), String> {
                 .ok_or_else(|| format!("`{part}` is not a string literal"))?;
             if inner.replace("''", "").contains('\'') {
                 return Err(format!("`{part}` is not one string literal"));
+            }
+            continue;
+        }
+        if hole == "{literals}" {
+            let tokens = sqlparser::tokenizer::Tokenizer::new(&dialect, part)
+                .tokenize()
+                .map_err(|e| e.to_string())?;
+            let ok = tokens.iter().all(|t| {
+                matches!(
+                    t,
+                    sqlparser::tokenizer::Token::SingleQuotedString(_)
+                        | sqlparser::tokenizer::Token::Comma
+                        | sqlparser::tokenizer::Token::Whitespace(_)
+                )
+            });
+            if !ok {
+                return Err(format!("`{part}` is not string literals"));
+            }
+            continue;
+        }
+        if hole == "{arguments}" {
+            let probe = format!("CREATE FUNCTION f({part}) RETURNS integer LANGUAGE sql AS 'x'");
+            match Parser::parse_sql(&dialect, &probe) {
+                Ok(p) if p.len() == 1 => continue,
+                _ => return Err(format!("`{part}` is not an argument list")),
+            }
+        }
+        if hole == "{body}" {
+            let tag_end = part[1..].find('$').map(|i| i + 2);
+            let ok = part.starts_with('$')
+                && tag_end.is_some_and(|e| {
+                    let tag = &part[..e];
+                    part.len() > 2 * e
+                        && part.ends_with(tag)
+                        && !part[e..part.len() - e].contains(tag)
+                });
+            if !ok {
+                return Err(format!("`{part}` is not one dollar-quoted string"));
             }
             continue;
         }

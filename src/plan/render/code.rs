@@ -162,6 +162,40 @@ fn new_relations(
 
 /// The words of some SQL (identifiers as PostgreSQL folds them), to find the
 /// relations it may name.
+/// The relations and functions a view's query names (the last part of each
+/// name, as PostgreSQL folds it), read by sqlparser; where it cannot read the
+/// query, every word of it (a column named like a view then orders too).
+pub fn query_names(sql: &str) -> std::collections::HashSet<String> {
+    use sqlparser::ast::{visit_expressions, visit_relations, Expr, ObjectName, ObjectNamePart};
+    let dialect = sqlparser::dialect::PostgreSqlDialect {};
+    let Ok(statements) = sqlparser::parser::Parser::parse_sql(&dialect, sql) else {
+        return query_words(sql);
+    };
+    let mut out = std::collections::HashSet::new();
+    let mut last = |n: &ObjectName| {
+        if let Some(ObjectNamePart::Identifier(id)) = n.0.last() {
+            out.insert(if id.quote_style.is_some() {
+                id.value.clone()
+            } else {
+                id.value.to_lowercase()
+            });
+        }
+    };
+    for st in &statements {
+        let _ = visit_relations(st, |r| {
+            last(r);
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+        let _ = visit_expressions(st, |e| {
+            if let Expr::Function(f) = e {
+                last(&f.name);
+            }
+            std::ops::ControlFlow::<()>::Continue(())
+        });
+    }
+    out
+}
+
 pub fn query_words(sql: &str) -> std::collections::HashSet<String> {
     let dialect = sqlparser::dialect::PostgreSqlDialect {};
     sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
@@ -187,12 +221,13 @@ pub fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>
 }
 
 fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
-    let id = format!(
-        "{}-{}:{}",
-        if or_replace { "replace" } else { "create" },
-        r.kind(),
-        r.id
-    );
+    // (Each id spelled out: tests/it/quoting.rs reads the kinds from here.)
+    let id = match (or_replace, r.procedure) {
+        (false, false) => format!("create-function:{}", r.id),
+        (true, false) => format!("replace-function:{}", r.id),
+        (false, true) => format!("create-procedure:{}", r.id),
+        (true, true) => format!("replace-procedure:{}", r.id),
+    };
     let mut s = Statement::new(
         id,
         routine_sql(r, &r.id.name.sql(), or_replace),
@@ -284,7 +319,7 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
         .enumerate()
         .map(|(i, it)| {
             let w = match it {
-                Late::View(v, _) => query_words(&v.query),
+                Late::View(v, _) => query_names(&v.query),
                 Late::Routine(r, _) => query_words(&format!(
                     "{} {}",
                     r.arguments,
@@ -352,16 +387,12 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
 }
 
 fn view_statement(v: &View, or_replace: bool) -> Statement {
-    let kind = if v.materialized {
-        "materialized-view"
-    } else {
-        "view"
+    let id = match (or_replace, v.materialized) {
+        (false, false) => format!("create-view:{}", v.name),
+        (true, false) => format!("replace-view:{}", v.name),
+        // Never replaced (R007).
+        (_, true) => format!("create-materialized-view:{}", v.name),
     };
-    let id = format!(
-        "{}-{kind}:{}",
-        if or_replace { "replace" } else { "create" },
-        v.name
-    );
     let mut s = Statement::new(
         id,
         view_sql(v, &v.name.sql(), or_replace),
@@ -456,11 +487,11 @@ fn trigger_statement(
     or_replace: bool,
     stats: &Option<crate::model::TableStats>,
 ) -> Statement {
-    let id = format!(
-        "{}-trigger:{table}.{}",
-        if or_replace { "replace" } else { "create" },
-        t.name
-    );
+    let id = if or_replace {
+        format!("replace-trigger:{table}.{}", t.name)
+    } else {
+        format!("create-trigger:{table}.{}", t.name)
+    };
     let mut s = Statement::new(
         id,
         t.create_sql(table, or_replace, false),
