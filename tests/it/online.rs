@@ -699,3 +699,86 @@ fn an_online_apply_stopped_outside_a_step_names_what_stays_committed() {
         other => panic!("expected the SQL error as it is, got {other:?}"),
     }
 }
+
+/// A trigger on a busy table takes SHARE ROW EXCLUSIVE: the plan says so;
+/// online, phase 1 waits for a writer under the lock timeout, is retried,
+/// and applies once the writer commits; the next plan is empty.
+#[test]
+fn a_trigger_on_a_busy_table_waits_for_writers_and_is_retried() {
+    let db = busy_db("online_trigger", 100);
+    let with_trigger = format!(
+        r#"{BASE}
+[tables.leads.triggers.leads_touch]
+timing = "before"
+events = ["update"]
+for_each = "row"
+function = "touch"
+
+[functions.touch]
+returns = "trigger"
+language = "plpgsql"
+body = "BEGIN NEW.phone = lower(NEW.phone); RETURN NEW; END"
+"#
+    );
+    let v2 = schema_of(&with_trigger);
+    let (_, plan) = plan_json(v2.path(), &db);
+    let trigger = plan["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "create-trigger:leads.leads_touch")
+        .unwrap_or_else(|| panic!("no trigger statement: {plan:#}"));
+    assert_eq!(trigger["lock"], "SHARE ROW EXCLUSIVE", "{trigger:#}");
+    assert!(
+        trigger["hazard"]
+            .as_str()
+            .unwrap()
+            .contains("blocks writes"),
+        "{trigger:#}"
+    );
+
+    let writer = Session::open(&db.url);
+    writer.exec("BEGIN; UPDATE leads SET phone = phone WHERE id = 1");
+    let args = [
+        "apply",
+        "--online",
+        "--yes",
+        "--schema",
+        v2.path().to_str().unwrap(),
+        "--database-url",
+        &db.url,
+        "--lock-timeout",
+        "300ms",
+        "--lock-attempts",
+        "20",
+    ];
+    let observer = Session::open(&db.url);
+    let child = wait_or_kill(
+        spawn(&args),
+        30,
+        || {
+            observer
+                .reconcile_sessions(" AND query NOT LIKE '%advisory%' AND wait_event_type = 'Lock'")
+                == 1
+        },
+        || "the online apply never waited for the writer".to_string(),
+    );
+    // Seen waiting: its first attempt times out (300ms) before the writer goes.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    writer.exec("COMMIT");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("(attempt 1 of 20)"),
+        "no retry shown\n{stdout}"
+    );
+    assert_replan_empty(v2.path(), &db);
+    db.sql("UPDATE leads SET phone = 'ABC' WHERE id = 2");
+    assert_eq!(db.query("SELECT phone FROM leads WHERE id = 2"), ["abc"]);
+}
