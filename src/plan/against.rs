@@ -58,8 +58,10 @@ pub(crate) async fn plan_against(
     exclude::apply(&patterns, &mut desired);
     let t = std::time::Instant::now();
     canon::canonicalize(db, &mut desired, &live).await?;
-    canon::code::canonicalize_code(db, &mut desired, &live).await?;
     trace("canonicalize", t);
+    let t = std::time::Instant::now();
+    canon::code::canonicalize_code(db, &mut desired, &live).await?;
+    trace("canonicalize functions, views and triggers", t);
     validate::validate(db, &desired, &live).await?;
     let t = std::time::Instant::now();
     let mut plan = Plan::build(&desired, &live);

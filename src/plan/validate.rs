@@ -321,9 +321,7 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
     }
     // New and replaced routines, under their own names (the savepoint takes
     // them back), so that the expressions below may call them. A routine whose
-    // signature changes is refused (R007), not probed. Bodies are not checked
-    // here (check_function_bodies is off, as in apply): PL/pgSQL checks the
-    // types of its variables, which may be row types this plan creates.
+    // signature changes is refused (R007), not probed.
     // (One whose signature names a table or view of the plan, as a row type,
     // is left to apply, which creates it after them.)
     let new_relations: std::collections::HashSet<String> = desired
@@ -338,6 +336,7 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
         )
         .map(|n| n.name.clone())
         .collect();
+    let new_names = new_names(desired, live);
     for r in desired.routines.values() {
         if live
             .routines
@@ -347,7 +346,17 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
         {
             continue;
         }
-        let statements = vec![routine_sql(r, &r.id.name.sql(), true)];
+        // The body is checked too (its syntax; for SQL, the names it uses)
+        // unless it names something this plan creates.
+        let check = matches!(r.language.as_str(), "sql" | "plpgsql")
+            && crate::plan::render::code::query_words(&r.body)
+                .iter()
+                .all(|w| !new_names.contains(w));
+        let mut statements = vec![routine_sql(r, &r.id.name.sql(), true)];
+        if check {
+            statements.insert(0, "SET LOCAL check_function_bodies = on".into());
+            statements.push("SET LOCAL check_function_bodies = off".into());
+        }
         s.try_statements(
             &statements,
             Probe {
@@ -532,12 +541,10 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
     ));
 }
 
-/// New and changed views' queries, each on a temporary view of its own (a
-/// materialized view's too: the query is what is judged), so that a query
-/// PostgreSQL rejects is the files' fault at plan time. A query that names
-/// anything this plan creates (a table, a view, a function, a column), by a
-/// word of it, is left to apply: the objects it needs do not exist here.
-fn probe_views(s: &mut Script, desired: &Catalog, live: &Catalog) {
+/// The names of what the plan creates: tables, views and routines, and
+/// columns of existing tables. SQL of the files that names one of them (by a
+/// word of it) cannot be judged before apply creates it.
+fn new_names(desired: &Catalog, live: &Catalog) -> std::collections::HashSet<String> {
     let mut new: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (n, t) in &desired.tables {
         match live.tables.get(n) {
@@ -565,6 +572,16 @@ fn probe_views(s: &mut Script, desired: &Catalog, live: &Catalog) {
     {
         new.insert(id.name.name.clone());
     }
+    new
+}
+
+/// New and changed views' queries, each on a temporary view of its own (a
+/// materialized view's too: the query is what is judged), so that a query
+/// PostgreSQL rejects is the files' fault at plan time. A query that names
+/// anything this plan creates (a table, a view, a function, a column), by a
+/// word of it, is left to apply: the objects it needs do not exist here.
+fn probe_views(s: &mut Script, desired: &Catalog, live: &Catalog) {
+    let new = new_names(desired, live);
     for (k, v) in desired.views.values().enumerate() {
         if live
             .views
