@@ -17,6 +17,11 @@
 //! startup, authentication); reconcile's figures also count starting its
 //! process, which the floor does not (the header prints what that costs).
 //!
+//! Beside the tables, each size is also planned with code objects: the same
+//! tables, each with a trigger function, a trigger and a view (1,000 of each
+//! at 1,000 tables), against a second database, no-op plans only; a second
+//! table prints them next to the tables-only figures of the same runs.
+//!
 //! Each run measures every figure once, one after the other, so a ratio is
 //! taken within a run; the table prints the median of the runs (of the ratios
 //! too), and memory as the peak RSS over the runs.
@@ -96,10 +101,18 @@ fn main() {
     println!();
     println!("| tables | no-op plan | floor | plan / floor | floor: catalog | floor: TOML | catalog rows | load (ours) | statements sent | plan RSS | plan, 1 missing column | apply, empty db | apply floor | apply / floor | apply RSS |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    // The second table's rows (code objects), printed after the first table.
+    let mut code_rows = Vec::new();
     for &n in &sizes {
         eprintln!("[bench] {n} tables: generating and loading");
         let dir = work.path().join(n.to_string());
-        let (schema, schema_plus, sql) = generate(&dir, n);
+        let Generated {
+            schema,
+            schema_plus,
+            schema_code,
+            sql,
+            code_sql,
+        } = generate(&dir, n);
         let pid = std::process::id();
         let db_a = format!("bench_{n}_a_{pid}");
         psql(&admin_url, &format!("CREATE DATABASE {db_a}"));
@@ -108,6 +121,13 @@ fn main() {
         // A database in steady state: its tables and the catalog analyzed, as
         // autovacuum leaves them (a freshly loaded catalog gets poor plans).
         psql(&url_a, "VACUUM ANALYZE");
+        // The same tables with their functions, triggers and views.
+        let db_c = format!("bench_{n}_c_{pid}");
+        psql(&admin_url, &format!("CREATE DATABASE {db_c}"));
+        let url_c = with_database(&admin_url, &db_c);
+        psql_file(&url_c, &sql);
+        psql_file(&url_c, &code_sql);
+        psql(&url_c, "VACUUM ANALYZE");
 
         let version = runtime.block_on(server_version(&url_a));
         let statements = reconcile::introspect::queries(version);
@@ -115,18 +135,30 @@ fn main() {
             "BEGIN ISOLATION LEVEL REPEATABLE READ;\n{};\nROLLBACK",
             statements.join(";\n")
         );
-        let sent = runtime
-            .block_on(reconcile::plan(&reconcile::Target {
-                schema_dir: schema.clone(),
-                database_url: Some(url_a.clone()),
-                exclude: Vec::new(),
-            }))
-            .expect("plan in-process")
-            .statements_sent;
+        let statements_sent = |schema: &Path, url: &str| {
+            runtime
+                .block_on(reconcile::plan(&reconcile::Target {
+                    schema_dir: schema.to_path_buf(),
+                    database_url: Some(url.to_string()),
+                    exclude: Vec::new(),
+                }))
+                .expect("plan in-process")
+                .statements_sent
+        };
+        let sent = statements_sent(&schema, &url_a);
+        let sent_code = statements_sent(&schema_code, &url_c);
+        if sent_code != sent {
+            eprintln!(
+                "[bench] {n} tables: the no-op plan with code objects sent {sent_code} statements, \
+                 {sent} without them: not a fixed number"
+            );
+        }
 
         eprintln!("[bench] {n} tables: plan, {runs} run(s)");
         let mut plan = Runs::default();
+        let mut code = CodeRuns::default();
         let mut rows = 0;
+        let mut rows_code = 0;
         for _ in 0..runs {
             let (t, fetched) = runtime
                 .block_on(floor(&url_a, None, &catalog, None))
@@ -150,11 +182,32 @@ fn main() {
             plan.rss = plan.rss.max(kb);
             plan.ratio.push(t.as_secs_f64() / floor_t.as_secs_f64());
             plan.noop.push(t);
+            // The same with code objects, right after, in the same run.
+            let (code_floor, fetched) = runtime
+                .block_on(floor(&url_c, Some(&schema_code), &catalog, None))
+                .expect("the catalog statements run");
+            rows_code = fetched;
+            code.floor.push(code_floor);
+            code.load.push(timed(|| {
+                reconcile::load::load_dir(&schema_code).expect("the generated files load");
+            }));
+            let (tc, kb, out) = run(bin, &["plan", "--format", "json"], &schema_code, &url_c);
+            assert_eq!(
+                statements_in(&out),
+                0,
+                "{n} tables with code objects: the no-op plan is not empty"
+            );
+            code.rss = code.rss.max(kb);
+            code.ratio_floor
+                .push(tc.as_secs_f64() / code_floor.as_secs_f64());
+            code.ratio_tables.push(tc.as_secs_f64() / t.as_secs_f64());
+            code.noop.push(tc);
             let (t, _, out) = run(bin, &["plan", "--format", "json"], &schema_plus, &url_a);
             assert_eq!(statements_in(&out), 1, "{n} tables: one missing column");
             plan.one_column.push(t);
         }
         psql(&admin_url, &format!("DROP DATABASE {db_a} WITH (FORCE)"));
+        psql(&admin_url, &format!("DROP DATABASE {db_c} WITH (FORCE)"));
 
         eprintln!("[bench] {n} tables: apply to an empty database, {runs} run(s)");
         let apply = apply_runs(&runtime, &admin_url, bin, &schema, &catalog, n, runs);
@@ -171,6 +224,34 @@ fn main() {
             ms(median(&plan.one_column)),
             apply,
         );
+        code_rows.push(format!(
+            "| {n:>5} | {n:>5} / {n:>5} / {n:>5} | {:>8} | {:>8} | {:>5.2}x | {:>5.2}x | {:>5.2}x | {sent:>3} | {sent_code:>3} | {:>6.1} | {:>6.1} | {:>5.2}x | {rows:>7} | {rows_code:>7} | {:>8} | {:>8} |",
+            ms(median(&plan.noop)),
+            ms(median(&code.noop)),
+            median_f64(&code.ratio_tables),
+            median_f64(&plan.ratio),
+            median_f64(&code.ratio_floor),
+            plan.rss as f64 / 1024.0,
+            code.rss as f64 / 1024.0,
+            code.rss as f64 / plan.rss as f64,
+            ms(median(&plan.load)),
+            ms(median(&code.load)),
+        ));
+    }
+
+    println!();
+    println!(
+        "No-op plans with code objects: the same tables, each with a trigger function (PL/pgSQL), \
+         a BEFORE UPDATE row trigger calling it and a view joining it to the table before it, \
+         against a database built from SQL as the tables-only one is; measured in the same runs, \
+         right after the tables-only plan. with / tables = the median of the runs' ratios; \
+         plan / floor as above (the floor reads the same catalog statements from that database)."
+    );
+    println!();
+    println!("| tables | functions / views / triggers | no-op plan, tables only | no-op plan, with code | with / tables | plan / floor, tables only | plan / floor, with code | statements sent, tables only | statements sent, with code | plan RSS, tables only | plan RSS, with code | RSS with / tables | catalog rows, tables only | catalog rows, with code | load (ours), tables only | load (ours), with code |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &code_rows {
+        println!("{row}");
     }
 }
 
@@ -184,6 +265,20 @@ struct Runs {
     noop: Vec<Duration>,
     ratio: Vec<f64>,
     one_column: Vec<Duration>,
+    /// Peak over the runs, KiB.
+    rss: i64,
+}
+
+/// One size's figures with code objects, one entry per run.
+#[derive(Default)]
+struct CodeRuns {
+    floor: Vec<Duration>,
+    load: Vec<Duration>,
+    noop: Vec<Duration>,
+    /// Each run's no-op plan over that run's floor.
+    ratio_floor: Vec<f64>,
+    /// Each run's no-op plan over that run's tables-only no-op plan.
+    ratio_tables: Vec<f64>,
     /// Peak over the runs, KiB.
     rss: i64,
 }
@@ -414,16 +509,37 @@ async fn server_version(url: &str) -> i32 {
         .server_version
 }
 
+/// The generated schemas of one size: TOML directories and SQL files.
+struct Generated {
+    /// `n` tables, one file each.
+    schema: PathBuf,
+    /// The same, with one more column in the first table.
+    schema_plus: PathBuf,
+    /// The same tables, each file also holding the table's trigger, its
+    /// trigger function and a view over it (`n` of each).
+    schema_code: PathBuf,
+    /// `schema` as SQL.
+    sql: PathBuf,
+    /// The code objects of `schema_code` as SQL, run after `sql`.
+    code_sql: PathBuf,
+}
+
 /// `n` tables as TOML files (one per table), the same with one more column in
-/// the first table, and the same schema as SQL. Each table: 13 columns of
-/// mixed types, a primary key, a unique, a check, a foreign key to the table
-/// before it, a two-column index and a partial index.
-fn generate(dir: &Path, n: usize) -> (PathBuf, PathBuf, PathBuf) {
+/// the first table, the same with code objects, and the schema as SQL. Each
+/// table: 13 columns of mixed types, a primary key, a unique, a check, a
+/// foreign key to the table before it, a two-column index and a partial
+/// index. Code objects, per table: a PL/pgSQL trigger function, a BEFORE
+/// UPDATE row trigger calling it, and a view joining the table to the one
+/// before it, written as one writes it (not as PostgreSQL prints it).
+fn generate(dir: &Path, n: usize) -> Generated {
     let schema = dir.join("schema");
     let plus = dir.join("schema_plus");
-    std::fs::create_dir_all(&schema).unwrap();
-    std::fs::create_dir_all(&plus).unwrap();
+    let with_code = dir.join("schema_code");
+    for d in [&schema, &plus, &with_code] {
+        std::fs::create_dir_all(d).unwrap();
+    }
     let mut sql = String::new();
+    let mut code_sql = String::new();
     for i in 0..n {
         let t = format!("t{i:05}");
         let prev = (i > 0).then(|| format!("t{:05}", i - 1));
@@ -464,6 +580,44 @@ idx_{t}_active_name    = {{ columns = ["name"], where = "active" }}
             ""
         };
         std::fs::write(plus.join(format!("{t}.toml")), toml(extra)).unwrap();
+        // The view: the table and, but for the first, the one it references.
+        let (from, view_sql) = match &prev {
+            Some(p) => (
+                format!("{t} a LEFT JOIN {p} b ON b.id = a.ref_id"),
+                "a.id, a.tenant_id, a.name, a.amount, b.name AS ref_name",
+            ),
+            None => (format!("{t} a"), "a.id, a.tenant_id, a.name, a.amount"),
+        };
+        let query = format!("SELECT {view_sql} FROM {from} WHERE a.active");
+        let body = "BEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND\n";
+        let code = format!(
+            r#"
+[tables.{t}.triggers.{t}_touch]
+timing   = "before"
+events   = ["update"]
+for_each = "row"
+function = "touch_{t}"
+
+[functions.touch_{t}]
+returns  = "trigger"
+language = "plpgsql"
+body = """
+{body}"""
+
+[views.v_{t}]
+query = "{query}"
+"#
+        );
+        std::fs::write(
+            with_code.join(format!("{t}.toml")),
+            toml("") + code.as_str(),
+        )
+        .unwrap();
+        code_sql.push_str(&format!(
+            "CREATE FUNCTION touch_{t}() RETURNS trigger LANGUAGE plpgsql AS $$\
+             {body}$$;\nCREATE TRIGGER {t}_touch BEFORE UPDATE ON {t} FOR EACH ROW \
+             EXECUTE FUNCTION touch_{t}();\nCREATE VIEW v_{t} AS {query};\n"
+        ));
         let fk = prev
             .as_ref()
             .map(|p| format!(" REFERENCES {p}(id) ON DELETE SET NULL"))
@@ -474,5 +628,13 @@ idx_{t}_active_name    = {{ columns = ["name"], where = "active" }}
     }
     let file = dir.join("schema.sql");
     std::fs::write(&file, sql).unwrap();
-    (schema, plus, file)
+    let code_file = dir.join("code.sql");
+    std::fs::write(&code_file, code_sql).unwrap();
+    Generated {
+        schema,
+        schema_plus: plus,
+        schema_code: with_code,
+        sql: file,
+        code_sql: code_file,
+    }
 }
