@@ -103,6 +103,7 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     // The second table's rows (code objects), printed after the first table.
     let mut code_rows = Vec::new();
+    let mut first_sent: Option<(usize, usize)> = None;
     for &n in &sizes {
         eprintln!("[bench] {n} tables: generating and loading");
         let dir = work.path().join(n.to_string());
@@ -147,11 +148,16 @@ fn main() {
         };
         let sent = statements_sent(&schema, &url_a);
         let sent_code = statements_sent(&schema_code, &url_c);
-        if sent_code != sent {
-            eprintln!(
-                "[bench] {n} tables: the no-op plan with code objects sent {sent_code} statements, \
-                 {sent} without them: not a fixed number"
-            );
+        // Fixed: the same count at every size, for each kind of schema. (With
+        // code objects written otherwise than PostgreSQL prints them, as here,
+        // three more: the probes that let PostgreSQL print the files' side.)
+        match first_sent {
+            None => first_sent = Some((sent, sent_code)),
+            Some((s0, c0)) if (s0, c0) != (sent, sent_code) => eprintln!(
+                "[bench] {n} tables: the no-op plan sent {sent} statements ({sent_code} with code \
+                 objects), {s0} ({c0}) at the first size: not a fixed number"
+            ),
+            Some(_) => {}
         }
 
         eprintln!("[bench] {n} tables: plan, {runs} run(s)");

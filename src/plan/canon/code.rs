@@ -111,7 +111,10 @@ pub async fn canonicalize_code(
     script.push_str("END\n$reconcile_canon$;\n");
     let rollback =
         "ROLLBACK TO SAVEPOINT reconcile_canon_code; RELEASE SAVEPOINT reconcile_canon_code";
-    if db.execute(&script).await.is_err() {
+    let t = std::time::Instant::now();
+    let made = db.execute(&script).await;
+    crate::trace::trace("  probes made", t);
+    if made.is_err() {
         // No temporary objects here (no TEMP privilege, a read-only replica): compare as is.
         db.execute(rollback).await?;
         return Ok(());
@@ -126,7 +129,9 @@ pub async fn canonicalize_code(
         q_views(&format!("{temp} AND c.relname LIKE '{VIEW}%'")),
         q_triggers(&format!("{temp} AND c.relname LIKE '{TRIG}%'")),
     );
+    let t = std::time::Instant::now();
     let rows = db.simple(&read).await;
+    crate::trace::trace("  probes read", t);
     db.execute(rollback).await?;
     let rows = rows?;
     let Some(json) = crate::connect::db::first_value(&rows) else {
