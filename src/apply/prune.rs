@@ -122,9 +122,9 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
     all
 }
 
-/// Views that name another view of the list in their query (as the
-/// database holds it) are dropped before it: of the views left, one that no
-/// other names goes next.
+/// Views that use another view of the list (as the database records it, in
+/// pg_depend) are dropped before it: of the views left, one that no other
+/// uses goes next.
 fn order_views_for_drop(all: &mut [Prunable], live: &Catalog) {
     let at: Vec<usize> = (0..all.len())
         .filter(|&i| matches!(all[i], Prunable::View(..)))
@@ -139,10 +139,11 @@ fn order_views_for_drop(all: &mut [Prunable], live: &Catalog) {
             _ => None,
         })
         .collect();
+    // What the catalog records (pg_depend of the view's rewrite rule).
     let names = |a: &QualName, b: &QualName| {
         live.views
             .get(a)
-            .is_some_and(|lv| lv.query.contains(&b.name))
+            .is_some_and(|lv| lv.uses.contains(&crate::model::code::Uses::View(b.clone())))
     };
     let mut left: Vec<usize> = (0..views.len()).collect();
     let mut ordered = Vec::new();

@@ -50,7 +50,17 @@ pub fn q_views(filter: &str) -> String {
                   pg_get_viewdef(c.oid) AS query, \
                   (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
                    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns, \
-                  c.reloptions AS options, obj_description(c.oid, 'pg_class') AS comment \
+                  c.reloptions AS options, obj_description(c.oid, 'pg_class') AS comment, \
+                  (SELECT json_agg(DISTINCT json_build_array(dn.nspname, dc.relname)) \
+                   FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid \
+                   JOIN pg_class dc ON dc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass \
+                   JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
+                   WHERE rw.ev_class = c.oid AND dc.oid <> c.oid AND dc.relkind IN ('v', 'm')) AS uses_views, \
+                  (SELECT json_agg(DISTINCT json_build_array(pn.nspname, p.proname, oidvectortypes(p.proargtypes))) \
+                   FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid \
+                   JOIN pg_proc p ON p.oid = d.refobjid AND d.refclassid = 'pg_proc'::regclass \
+                   JOIN pg_namespace pn ON pn.oid = p.pronamespace \
+                   WHERE rw.ev_class = c.oid) AS uses_routines \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE c.relkind IN ('v', 'm') AND {filter} \
          ) x"
@@ -169,24 +179,41 @@ pub struct RawView {
     columns: Option<Vec<(String, String)>>,
     options: Option<Vec<String>>,
     comment: Option<String>,
+    uses_views: Option<Vec<(String, String)>>,
+    uses_routines: Option<Vec<(String, String, String)>>,
 }
 
 impl RawView {
     /// The view, and the options of its `reloptions` that the format does not carry.
     pub fn into_model(self) -> (View, Vec<String>) {
-        let mut v = View {
-            name: QualName::new(self.schema, self.name),
-            materialized: self.materialized,
-            query: self.query.unwrap_or_default(),
-            columns: self.columns.unwrap_or_default(),
-            security_barrier: false,
-            security_invoker: false,
-            check_option: None,
-            indexes: Vec::new(),
-            comment: self.comment,
-            deprecated: None,
-            origin: None,
-        };
+        let mut v =
+            View {
+                name: QualName::new(self.schema, self.name),
+                materialized: self.materialized,
+                query: self.query.unwrap_or_default(),
+                columns: self.columns.unwrap_or_default(),
+                security_barrier: false,
+                security_invoker: false,
+                check_option: None,
+                indexes: Vec::new(),
+                uses: self
+                    .uses_views
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(s, n)| crate::model::code::Uses::View(QualName::new(s, n)))
+                    .chain(self.uses_routines.unwrap_or_default().into_iter().map(
+                        |(s, n, args)| {
+                            crate::model::code::Uses::Routine(RoutineId {
+                                name: QualName::new(s, n),
+                                args,
+                            })
+                        },
+                    ))
+                    .collect(),
+                comment: self.comment,
+                deprecated: None,
+                origin: None,
+            };
         let mut other = Vec::new();
         for o in self.options.unwrap_or_default() {
             match o

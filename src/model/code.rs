@@ -180,6 +180,10 @@ pub struct View {
     /// A materialized view's indexes.
     #[serde(skip)]
     pub indexes: Vec<crate::model::Index>,
+    /// From the catalog (pg_depend of its rewrite rule): the views and
+    /// routines its query uses. Empty for the files.
+    #[serde(skip)]
+    pub uses: Vec<Uses>,
     pub comment: Option<String>,
     pub deprecated: Option<String>,
     pub origin: Option<Origin>,
@@ -245,6 +249,13 @@ impl View {
     pub fn query_body(&self) -> &str {
         self.query.trim().trim_end_matches(';').trim_end()
     }
+}
+
+/// What a view's query uses, as the catalog records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Uses {
+    View(QualName),
+    Routine(RoutineId),
 }
 
 /// When a trigger fires.

@@ -574,6 +574,7 @@ pub(super) fn build_view(
         security_invoker: raw.security_invoker,
         check_option,
         indexes,
+        uses: Vec::new(),
         comment: raw.comment.clone(),
         deprecated: raw.deprecated.clone(),
         origin: Some(origin),
