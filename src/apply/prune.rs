@@ -89,28 +89,31 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
         v.sort_by_key(|p| format!("{p:?}"));
         v.dedup();
     }
-    // In the transaction: triggers, views (one whose query names another of
-    // them first), tables (a foreign key of theirs may reference a column
-    // dropped here), columns, routines (a default may call them); but a
-    // routine whose signature names a table dropped here (its row type)
-    // before the tables. Then indexes, outside the transaction.
-    let dropped_tables: Vec<&str> = tables
+    // In the transaction: triggers; routines whose signature names a table
+    // or view dropped here (its row type); views (one that uses another of
+    // them first); tables (a foreign key of theirs may reference a column
+    // dropped here); columns; the other routines (a default may call them).
+    // Then indexes, outside the transaction.
+    let dropped: std::collections::HashSet<String> = tables
         .iter()
+        .chain(code.iter())
         .filter_map(|p| match p {
-            Prunable::Table(t) => Some(t.name.as_str()),
+            Prunable::Table(t) | Prunable::View(t, _) => Some(t.name.clone()),
             _ => None,
         })
         .collect();
-    let names_dropped_table = |id: &crate::model::RoutineId| {
+    let names_dropped = |id: &crate::model::RoutineId| {
         live.routines.get(id).is_some_and(|r| {
             let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
-            dropped_tables.iter().any(|t| sig.contains(t))
+            crate::plan::render::code::query_words(&sig)
+                .iter()
+                .any(|w| dropped.contains(w))
         })
     };
     let order = |p: &Prunable| match p {
         Prunable::Trigger { .. } => 0,
-        Prunable::View(..) => 1,
-        Prunable::Routine(id, _) if names_dropped_table(id) => 2,
+        Prunable::Routine(id, _) if names_dropped(id) => 1,
+        Prunable::View(..) => 2,
         Prunable::Table(_) => 3,
         Prunable::Column { .. } => 4,
         Prunable::Routine(..) => 5,

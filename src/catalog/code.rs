@@ -51,12 +51,12 @@ pub fn q_views(filter: &str) -> String {
                   (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)) ORDER BY a.attnum) \
                    FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns, \
                   c.reloptions AS options, obj_description(c.oid, 'pg_class') AS comment, \
-                  (SELECT json_agg(DISTINCT json_build_array(dn.nspname, dc.relname)) \
+                  (SELECT jsonb_agg(DISTINCT jsonb_build_array(dn.nspname, dc.relname)) \
                    FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid \
                    JOIN pg_class dc ON dc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass \
                    JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
                    WHERE rw.ev_class = c.oid AND dc.oid <> c.oid AND dc.relkind IN ('v', 'm')) AS uses_views, \
-                  (SELECT json_agg(DISTINCT json_build_array(pn.nspname, p.proname, oidvectortypes(p.proargtypes))) \
+                  (SELECT jsonb_agg(DISTINCT jsonb_build_array(pn.nspname, p.proname, oidvectortypes(p.proargtypes))) \
                    FROM pg_rewrite rw JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid \
                    JOIN pg_proc p ON p.oid = d.refobjid AND d.refclassid = 'pg_proc'::regclass \
                    JOIN pg_namespace pn ON pn.oid = p.pronamespace \
@@ -274,10 +274,10 @@ fn parenthesized_after(def: &str, keyword: &str) -> Option<(String, usize)> {
                 b'(' => depth += 1,
                 b')' => depth -= 1,
                 _ if depth == 0
-                    && def[i..].starts_with(keyword)
+                    && b[i..].starts_with(keyword.as_bytes())
                     && (i == 0 || b[i - 1] == b' ') =>
                 {
-                    let open = i + def[i..].find('(')?;
+                    let open = i + b[i..].iter().position(|&c| c == b'(')?;
                     let (mut j, mut d, mut s, mut q) = (open, 0i32, false, false);
                     while j < b.len() {
                         let c = b[j];
@@ -351,14 +351,15 @@ impl RawTrigger {
         .filter(|(bit, _)| t & bit != 0)
         .map(|(_, e)| e.to_string())
         .collect();
-        // WHEN ( ... ) sits before EXECUTE; the arguments are the last parentheses.
-        let when = parenthesized_after(&self.def, "WHEN (").map(|(w, _)| expr::from_catalog(&w));
-        let execute = self
+        // WHEN ( ... ) sits before EXECUTE FUNCTION f( ... ); both are found
+        // outside quotes, so a literal holding those words is no place.
+        let when_at = parenthesized_after(&self.def, "WHEN (");
+        let after_when = when_at.as_ref().map_or(0, |(_, end)| *end);
+        let when = when_at.map(|(w, _)| expr::from_catalog(&w));
+        let arguments = self
             .def
-            .rfind(" EXECUTE FUNCTION ")
-            .or_else(|| self.def.rfind(" EXECUTE PROCEDURE "))
-            .unwrap_or(0);
-        let arguments = parenthesized_after(&self.def[execute..], "EXECUTE ")
+            .get(after_when..)
+            .and_then(|rest| parenthesized_after(rest, "EXECUTE "))
             .map(|(a, _)| trigger_arguments(&a))
             .unwrap_or_default();
         Trigger {
@@ -388,8 +389,12 @@ mod tests {
         let def = "CREATE TRIGGER \"x WHEN (\" BEFORE UPDATE ON t FOR EACH ROW WHEN ((old.a IS DISTINCT FROM new.a) AND (new.b = ')')) EXECUTE FUNCTION f('a''b', 'c')";
         let (w, _) = parenthesized_after(def, "WHEN (").unwrap();
         assert_eq!(w, "(old.a IS DISTINCT FROM new.a) AND (new.b = ')')");
-        let at = def.rfind(" EXECUTE FUNCTION ").unwrap();
-        let (a, _) = parenthesized_after(&def[at..], "EXECUTE ").unwrap();
+        let (_, end) = parenthesized_after(def, "WHEN (").unwrap();
+        let (a, _) = parenthesized_after(&def[end..], "EXECUTE ").unwrap();
         assert_eq!(trigger_arguments(&a), vec!["a'b", "c"]);
+        // An argument holding the words does not mislead.
+        let def = "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION f('x EXECUTE FUNCTION g(1)')";
+        let (a, _) = parenthesized_after(def, "EXECUTE ").unwrap();
+        assert_eq!(trigger_arguments(&a), vec!["x EXECUTE FUNCTION g(1)"]);
     }
 }

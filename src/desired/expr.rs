@@ -51,7 +51,9 @@ pub fn parse_list(sql: &str) -> Result<Vec<Ast>, String> {
 /// way: a dollar-quote tag that is not `$` + an identifier that does not start
 /// with a digit + `$` (`$1$...$1$`), and parameters (`$1`), which no schema
 /// expression can have.
-fn check_dollar_tokens<'a>(tokens: impl Iterator<Item = &'a Token>) -> Result<(), String> {
+pub(crate) fn check_dollar_tokens<'a>(
+    tokens: impl Iterator<Item = &'a Token>,
+) -> Result<(), String> {
     for t in tokens {
         match t {
             Token::DollarQuotedString(q) => {

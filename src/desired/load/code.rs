@@ -123,12 +123,16 @@ pub(super) struct RawTrigger {
     deprecated: Option<String>,
 }
 
-/// The tokens of `sql` (PostgreSQL's dialect), white space and comments left out.
+/// The tokens of `sql` (PostgreSQL's dialect), white space and comments left
+/// out; refused where sqlparser's tokens would not be PostgreSQL's (a `$` that
+/// PostgreSQL reads otherwise: `expr::check_dollar_tokens`), so that what is
+/// checked here is what the server reads.
 fn tokens(sql: &str) -> Result<Vec<Token>, String> {
     let dialect = PostgreSqlDialect {};
     let all = Tokenizer::new(&dialect, sql)
         .tokenize()
         .map_err(|e| e.to_string())?;
+    crate::desired::expr::check_dollar_tokens(all.iter())?;
     Ok(all
         .into_iter()
         .filter(|t| !matches!(t, Token::Whitespace(_)))
@@ -288,9 +292,30 @@ pub(crate) fn identity_args(arguments: &str) -> Result<String, String> {
             }
             _ => whole,
         };
-        types_out.push(ty);
+        // PostgreSQL keeps no modifier in a routine's argument types
+        // (`oidvectortypes`: `character varying`, `numeric`).
+        types_out.push(without_modifiers(&ty));
     }
     Ok(types_out.join(", "))
+}
+
+/// A type without its modifiers: `numeric(10,2)` → `numeric`,
+/// `timestamp(3) with time zone[]` → `timestamp with time zone[]`.
+fn without_modifiers(ty: &str) -> String {
+    let mut out = String::with_capacity(ty.len());
+    let mut depth = 0;
+    for c in ty.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" [", "[")
 }
 
 fn word_of<'a>(
@@ -680,13 +705,17 @@ mod tests {
         assert_eq!(identity_args("a int, b text").unwrap(), "integer, text");
         assert_eq!(
             identity_args("a integer, OUT b text, c varchar(3) DEFAULT 'x'").unwrap(),
-            "integer, character varying(3)"
+            "integer, character varying"
         );
         assert_eq!(
             identity_args("double precision, text[]").unwrap(),
             "double precision, text[]"
         );
         assert_eq!(identity_args("VARIADIC xs int[]").unwrap(), "integer[]");
+        assert_eq!(
+            identity_args("a numeric(10,2), b timestamp(3) with time zone[]").unwrap(),
+            "numeric, timestamp with time zone[]"
+        );
         assert_eq!(identity_args("x INOUT int4").unwrap(), "integer");
         assert_eq!(
             identity_args("t timestamp with time zone = now()").unwrap(),
@@ -715,5 +744,8 @@ mod tests {
         assert!(view_query("SELECT a FROM t WHERE b = ';';").is_ok());
         assert_eq!(view_query(" SELECT 1;\n").unwrap(), "SELECT 1");
         assert!(view_query("SELECT (1").is_err());
+        // `$€$` is a dollar quote to PostgreSQL, not to sqlparser: refused.
+        assert!(view_query("SELECT $€$'$€$; DROP TABLE users; --'").is_err());
+        assert!(contained("x text DEFAULT $1$a$1$", "argument list", &[]).is_err());
     }
 }

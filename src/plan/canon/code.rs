@@ -93,10 +93,9 @@ pub async fn canonicalize_code(
     let mut script = String::from("SAVEPOINT reconcile_canon_code;\nDO $reconcile_canon$\nBEGIN\n");
     for (k, (_, statements)) in probes.iter().enumerate() {
         let tag = format!("$p{k}$");
-        if statements
-            .iter()
-            .any(|s| s.contains(&tag) || s.contains("$reconcile_canon$"))
-        {
+        if statements.iter().any(|s| {
+            format!("{s}{tag}").find(&tag) != Some(s.len()) || s.contains("$reconcile_canon$")
+        }) {
             continue;
         }
         let executes: Vec<String> = statements

@@ -12,7 +12,8 @@ use crate::plan::diff::{Change, CommentTarget};
 /// `$function$`, or a longer tag when the body holds that one.
 fn dollar_tag(body: &str) -> String {
     let mut tag = String::from("$function$");
-    while body.contains(&tag) {
+    // Neither in the body nor begun at its end (`...$function` would close early).
+    while format!("{body}{tag}").find(&tag) != Some(body.len()) {
         tag.insert(tag.len() - 1, '_');
     }
     tag
@@ -533,5 +534,6 @@ mod tests {
     fn a_body_keeps_its_dollar_quotes() {
         assert_eq!(dollar_tag("select 1"), "$function$");
         assert_eq!(dollar_tag("x $function$ y"), "$function_$");
+        assert_eq!(dollar_tag("x $function"), "$function_$");
     }
 }
