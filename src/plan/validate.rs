@@ -50,7 +50,9 @@ struct Script {
 
 /// The SQLSTATE a table's block raises to roll its probes back.
 const DONE: &str = "RV000";
-const FAILURES: &str = "pg_temp.reconcile_validate_failures";
+/// The setting the probes' failures are returned in (a JSON array of text,
+/// four items per failure: probe, SQLSTATE, message, hint).
+const FAILURES: &str = "reconcile.validate_failures";
 
 impl Script {
     /// Record the probe `k`'s error (inside an exception handler).
@@ -119,12 +121,14 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
     while s.body.contains(&tag) {
         tag.insert(tag.len() - 1, 'x');
     }
+    // The failures leave the block in a setting local to the transaction
+    // (rolled back with the savepoint), not in a temporary table: a temporary
+    // table made before the block makes each probe's subtransaction abort
+    // several times slower (3.3x at 1,000 tables).
     let script = format!(
         "SAVEPOINT reconcile_validate;\n\
-         CREATE TEMP TABLE reconcile_validate_failures (probe int, code text, message text, hint text);\n\
          DO {tag}\nDECLARE\n  f text[] := '{{}}';\n  h text;\nBEGIN\n{}\
-         INSERT INTO {FAILURES} SELECT f[i]::int, f[i + 1], f[i + 2], f[i + 3] \
-         FROM pg_catalog.generate_series(1, coalesce(pg_catalog.array_length(f, 1), 0), 4) AS i;\nEND\n{tag};",
+         PERFORM pg_catalog.set_config('{FAILURES}', pg_catalog.array_to_json(f)::text, true);\nEND\n{tag};",
         s.body
     );
     let rollback = "ROLLBACK TO SAVEPOINT reconcile_validate; RELEASE SAVEPOINT reconcile_validate";
@@ -134,7 +138,11 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
         db.execute(rollback).await?;
         return Ok(());
     }
-    let read = format!("SELECT probe, code, message, hint FROM {FAILURES} ORDER BY probe");
+    let read = format!(
+        "SELECT (x.f ->> i)::int AS probe, x.f ->> (i + 1), x.f ->> (i + 2), x.f ->> (i + 3) \
+         FROM (SELECT pg_catalog.current_setting('{FAILURES}', true)::json AS f) x, \
+              pg_catalog.generate_series(0, pg_catalog.json_array_length(x.f) - 1, 4) AS i ORDER BY 1"
+    );
     let rows = match db
         .simple_many(&[
             &read,
