@@ -383,14 +383,12 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
                         live: l.clone(),
                     });
                 }
-                if let Some(c) = &d.comment {
-                    if l.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::Enum(name.clone()),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    &mut changes,
+                    CommentTarget::Enum(name.clone()),
+                    &d.comment,
+                    &l.comment,
+                );
             }
         }
     }
@@ -409,14 +407,12 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
                         live: l.clone(),
                     });
                 }
-                if let Some(c) = &s.comment {
-                    if l.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::Sequence(name.clone()),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    &mut changes,
+                    CommentTarget::Sequence(name.clone()),
+                    &s.comment,
+                    &l.comment,
+                );
             }
         }
     }
@@ -482,6 +478,24 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
     changes
 }
 
+/// A comment the files give that the database lacks or has otherwise is set;
+/// one the files leave out is kept.
+fn set_comment(
+    changes: &mut Vec<Change>,
+    target: CommentTarget,
+    desired: &Option<String>,
+    live: &Option<String>,
+) {
+    if let Some(c) = desired {
+        if live.as_ref() != Some(c) {
+            changes.push(Change::SetComment {
+                target,
+                comment: c.clone(),
+            });
+        }
+    }
+}
+
 fn diff_enum(desired: &EnumType, live: &EnumType, changes: &mut Vec<Change>) {
     let common: Vec<&String> = desired
         .values
@@ -533,14 +547,12 @@ fn diff_enum(desired: &EnumType, live: &EnumType, changes: &mut Vec<Change>) {
             });
         }
     }
-    if let Some(c) = &desired.comment {
-        if live.comment.as_ref() != Some(c) {
-            changes.push(Change::SetComment {
-                target: CommentTarget::Enum(desired.name.clone()),
-                comment: c.clone(),
-            });
-        }
-    }
+    set_comment(
+        changes,
+        CommentTarget::Enum(desired.name.clone()),
+        &desired.comment,
+        &live.comment,
+    );
 }
 
 fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
@@ -693,14 +705,12 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                         live: l.clone(),
                     });
                 }
-                if let Some(c) = &d.comment {
-                    if l.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::Index(tname.clone(), d.name.clone()),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    changes,
+                    CommentTarget::Index(tname.clone(), d.name.clone()),
+                    &d.comment,
+                    &l.comment,
+                );
             }
         }
     }
@@ -789,14 +799,12 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
         }
     }
 
-    if let Some(c) = &desired.comment {
-        if live.comment.as_ref() != Some(c) {
-            changes.push(Change::SetComment {
-                target: CommentTarget::Table(tname.clone()),
-                comment: c.clone(),
-            });
-        }
-    }
+    set_comment(
+        changes,
+        CommentTarget::Table(tname.clone()),
+        &desired.comment,
+        &live.comment,
+    );
     for col in &desired.columns {
         if let (Some(c), Some(l)) = (&col.comment, live.column(&col.name)) {
             if l.comment.as_ref() != Some(c) {

@@ -1,7 +1,7 @@
 //! The differ for code objects: routines, views and materialized views,
 //! triggers. Pure, like the rest of `diff`.
 
-use super::{Change, CommentTarget};
+use super::{set_comment, Change, CommentTarget};
 use crate::model::{Catalog, Table, UnmanagedObject, View};
 
 /// Routines and views of `desired` against `live`, and what `live` has alone.
@@ -21,14 +21,12 @@ pub(super) fn diff_code(desired: &Catalog, live: &Catalog, changes: &mut Vec<Cha
                         live: l.clone(),
                     });
                 }
-                if let Some(c) = &d.comment {
-                    if l.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::Routine(id.clone(), d.procedure),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    changes,
+                    CommentTarget::Routine(id.clone(), d.procedure),
+                    &d.comment,
+                    &l.comment,
+                );
             }
         }
     }
@@ -49,14 +47,12 @@ pub(super) fn diff_code(desired: &Catalog, live: &Catalog, changes: &mut Vec<Cha
                         }),
                     }
                 }
-                if let Some(c) = &d.comment {
-                    if l.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::View(name.clone(), d.materialized),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    changes,
+                    CommentTarget::View(name.clone(), d.materialized),
+                    &d.comment,
+                    &l.comment,
+                );
                 if d.materialized && l.materialized {
                     diff_view_indexes(d, l, changes);
                 }
@@ -145,14 +141,12 @@ pub(super) fn diff_triggers(desired: &Table, live: &Table, changes: &mut Vec<Cha
                         stats: live.stats.clone(),
                     });
                 }
-                if let Some(c) = &d.comment {
-                    if l.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::Trigger(tname.clone(), d.name.clone()),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    changes,
+                    CommentTarget::Trigger(tname.clone(), d.name.clone()),
+                    &d.comment,
+                    &l.comment,
+                );
             }
         }
     }
@@ -189,14 +183,12 @@ fn diff_view_indexes(d: &View, l: &View, changes: &mut Vec<Change>) {
                         live: li.clone(),
                     });
                 }
-                if let Some(c) = &i.comment {
-                    if li.comment.as_ref() != Some(c) {
-                        changes.push(Change::SetComment {
-                            target: CommentTarget::Index(d.name.clone(), i.name.clone()),
-                            comment: c.clone(),
-                        });
-                    }
-                }
+                set_comment(
+                    changes,
+                    CommentTarget::Index(d.name.clone(), i.name.clone()),
+                    &i.comment,
+                    &li.comment,
+                );
             }
         }
     }
