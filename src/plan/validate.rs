@@ -351,6 +351,12 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
             .get(&r.id)
             .is_some_and(|l| l.signature() != r.signature() || l.definition() == r.definition())
             || after_relations(r, &new_relations)
+            // A SQL-standard body is resolved as it is created: one that names
+            // anything the plan creates is left to apply.
+            || (r.sql_body
+                && crate::plan::render::code::query_words(&r.body)
+                    .iter()
+                    .any(|w| new_names.contains(w)))
         {
             continue;
         }

@@ -70,6 +70,8 @@ pub(super) struct RawRoutine {
     returns: Option<Spanned<String>>,
     language: Spanned<String>,
     body: Option<Spanned<String>>,
+    /// A SQL-standard body (`RETURN expr`, `BEGIN ATOMIC ... END`), instead of `body`.
+    sql_body: Option<Spanned<String>>,
     /// `LANGUAGE c`: the library file; `body` is then the link symbol.
     library: Option<Spanned<String>>,
     volatility: Option<Spanned<String>>,
@@ -299,6 +301,57 @@ pub(crate) fn identity_args(arguments: &str) -> Result<String, String> {
     Ok(types_out.join(", "))
 }
 
+/// A SQL-standard body, checked to be one: `RETURN` and one expression, or
+/// `BEGIN ATOMIC`, statements, and the `END` that closes it as its last word
+/// (BEGIN and CASE open what END closes), with no `;` outside it. What
+/// follows could otherwise be read as another statement, or as more clauses.
+pub(crate) fn standard_body(sql: &str) -> Result<String, String> {
+    let text = sql.trim().trim_end_matches(';').trim_end();
+    let expected = || {
+        format!(
+            "bad sql_body `{text}`: expected `RETURN expression` or `BEGIN ATOMIC statements; END`"
+        )
+    };
+    let toks = tokens(text).map_err(|e| format!("bad sql_body `{text}`: {e}"))?;
+    let word = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        _ => None,
+    };
+    match toks.first().and_then(word).as_deref() {
+        Some("RETURN") => {
+            let rest = text[text.find(char::is_whitespace).unwrap_or(text.len())..].trim();
+            crate::desired::expr::parse_one(rest).map_err(|m| format!("{}: {m}", expected()))?;
+            Ok(text.to_string())
+        }
+        Some("BEGIN") if toks.get(1).and_then(word).as_deref() == Some("ATOMIC") => {
+            let (mut depth, mut parens) = (0i32, 0i32);
+            for (i, t) in toks.iter().enumerate() {
+                match (word(t).as_deref(), t) {
+                    (Some("BEGIN" | "CASE"), _) => depth += 1,
+                    (Some("END"), _) => {
+                        depth -= 1;
+                        if depth == 0 && i != toks.len() - 1 {
+                            return Err(format!("{}: text after its END", expected()));
+                        }
+                    }
+                    (_, Token::LParen) => parens += 1,
+                    (_, Token::RParen) => parens -= 1,
+                    (_, Token::SemiColon) if depth <= 0 || parens != 0 => return Err(expected()),
+                    _ => {}
+                }
+                if parens < 0 || depth < 0 {
+                    return Err(expected());
+                }
+            }
+            if depth != 0 || parens != 0 {
+                return Err(format!("{}: it is never closed", expected()));
+            }
+            Ok(text.to_string())
+        }
+        _ => Err(expected()),
+    }
+}
+
 /// A type without its modifiers: `numeric(10,2)` → `numeric`,
 /// `timestamp(3) with time zone[]` → `timestamp with time zone[]`.
 fn without_modifiers(ty: &str) -> String {
@@ -409,13 +462,36 @@ pub(super) fn build_routine(
             ),
         );
     }
-    let body = match &raw.body {
-        Some(b) => b.get_ref().clone(),
-        None => {
-            errors.at(&origin, format!("{what} `{name}`: missing key `body`"));
-            String::new()
+    let (body, sql_body) = match (&raw.body, &raw.sql_body) {
+        (Some(b), None) => (b.get_ref().clone(), false),
+        (None, Some(b)) => match standard_body(b.get_ref()) {
+            Ok(text) => (text, true),
+            Err(m) => {
+                errors.at(&src.origin(b.span()), m);
+                (String::new(), true)
+            }
+        },
+        (Some(_), Some(b)) => {
+            errors.at(
+                &src.origin(b.span()),
+                format!("{what} `{name}`: `body` or `sql_body`, not both"),
+            );
+            (String::new(), false)
+        }
+        (None, None) => {
+            errors.at(
+                &origin,
+                format!("{what} `{name}`: missing key `body` (or `sql_body` for `RETURN ...` / `BEGIN ATOMIC ... END`)"),
+            );
+            (String::new(), false)
         }
     };
+    if sql_body && language != "sql" {
+        errors.at(
+            &origin,
+            format!("{what} `{name}`: `sql_body` is for LANGUAGE sql"),
+        );
+    }
     if raw.library.is_some() && language != "c" {
         errors.at(
             &origin,
@@ -497,7 +573,7 @@ pub(super) fn build_routine(
         returns,
         language,
         body,
-        sql_body: false,
+        sql_body,
         library: raw.library.as_ref().map(|l| l.get_ref().clone()),
         volatility,
         strict: raw.strict,
@@ -744,6 +820,14 @@ mod tests {
         assert!(view_query("SELECT a FROM t WHERE b = ';';").is_ok());
         assert_eq!(view_query(" SELECT 1;\n").unwrap(), "SELECT 1");
         assert!(view_query("SELECT (1").is_err());
+        assert!(standard_body("RETURN a + b").is_ok());
+        assert!(
+            standard_body("BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END").is_ok()
+        );
+        assert!(standard_body("BEGIN ATOMIC SELECT 1; END; DROP TABLE t").is_err());
+        assert!(standard_body("RETURN 1; DROP TABLE t").is_err());
+        assert!(standard_body("SELECT 1").is_err());
+        assert!(standard_body("BEGIN ATOMIC SELECT 1;").is_err());
         // `$€$` is a dollar quote to PostgreSQL, not to sqlparser: refused.
         assert!(view_query("SELECT $€$'$€$; DROP TABLE users; --'").is_err());
         assert!(contained("x text DEFAULT $1$a$1$", "argument list", &[]).is_err());

@@ -159,8 +159,16 @@ pub async fn canonicalize_code(
         let Some((Probe::Routine(id), _)) = probes.get(k) else {
             continue;
         };
-        let p = p.into_model();
+        let mut p = p.into_model();
         if let Some(r) = desired.routines.get_mut(id) {
+            if p.sql_body {
+                // PostgreSQL qualifies a parameter of a SQL-standard body with
+                // the routine's name (`VALUES (reconcile_probe_fn_2.a)`).
+                p.body = p.body.replace(
+                    &format!("{FN}{k}."),
+                    &format!("{}.", quote_ident(&r.id.name.name)),
+                );
+            }
             let keep = (
                 r.id.name.clone(),
                 r.comment.take(),

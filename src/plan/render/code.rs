@@ -214,11 +214,24 @@ pub fn query_words(sql: &str) -> std::collections::HashSet<String> {
         .collect()
 }
 
-/// Whether a routine's signature names a relation the plan creates (a
-/// table's row type): it is created after them.
+/// Whether a routine's signature (or SQL-standard body) names a relation the
+/// plan creates (a table's row type): it is created after them.
 pub fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
-    let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
-    query_words(&sig).iter().any(|w| new.contains(w))
+    query_words(&routine_needs(r))
+        .iter()
+        .any(|w| new.contains(w))
+}
+
+/// The text of a routine that must resolve when it is created: its
+/// signature, and a SQL-standard body (PostgreSQL resolves its names then,
+/// whatever `check_function_bodies` says).
+fn routine_needs(r: &RoutineModel) -> String {
+    let mut s = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
+    if r.sql_body {
+        s.push(' ');
+        s.push_str(&r.body);
+    }
+    s
 }
 
 fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
@@ -321,11 +334,7 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
         .map(|(i, it)| {
             let w = match it {
                 Late::View(v, _) => query_names(&v.query),
-                Late::Routine(r, _) => query_words(&format!(
-                    "{} {}",
-                    r.arguments,
-                    r.returns.as_deref().unwrap_or("")
-                )),
+                Late::Routine(r, _) => query_words(&routine_needs(r)),
             };
             (0..items.len())
                 .filter(|&j| j != i && w.contains(&names[j]))

@@ -23,22 +23,13 @@ pub(super) fn text_block(s: &str) -> String {
 }
 
 /// The `[functions.name]` / `[procedures.name]` section of a routine
-/// (`[[...]]` when `overloaded`), or a comment when the format cannot hold it.
+/// (`[[...]]` when `overloaded`).
 pub(super) fn write_routine(out: &mut String, r: &Routine, overloaded: bool) {
     let section = if r.procedure {
         "procedures"
     } else {
         "functions"
     };
-    if r.sql_body {
-        let _ = writeln!(
-            out,
-            "\n# {} {} has a SQL-standard body (BEGIN ATOMIC or RETURN), which the files cannot declare yet: left as it is.",
-            r.kind(),
-            r.id
-        );
-        return;
-    }
     let h = header(section, &r.id.name, None);
     if overloaded {
         let _ = writeln!(out, "\n[{h}]");
@@ -89,7 +80,8 @@ pub(super) fn write_routine(out: &mut String, r: &Routine, overloaded: bool) {
     if let Some(l) = &r.library {
         let _ = writeln!(out, "library = {}", string(l));
     }
-    let _ = writeln!(out, "body = {}", text_block(&r.body));
+    let key = if r.sql_body { "sql_body" } else { "body" };
+    let _ = writeln!(out, "{key} = {}", text_block(&r.body));
 }
 
 pub(super) fn write_view(out: &mut String, v: &View) {
