@@ -155,7 +155,11 @@ fn excluded_schemas_and_tables_never_appear_in_plan_apply_check_or_dump() {
     let r = run(&args);
     assert_eq!(r.code, 0, "{r}");
     assert!(!mentions_other_tools(&r.stderr), "{r}");
-    let mut files: Vec<String> = walk(&dumped);
+    // (Not the hostile flavor's own schema `evil`: its functions are dumped.)
+    let mut files: Vec<String> = walk(&dumped)
+        .into_iter()
+        .filter(|f| !f.starts_with("evil/"))
+        .collect();
     files.sort();
     assert_eq!(files, ["_schema.toml", "users.toml"], "{r}");
     // The patterns are written, so that the dumped files keep leaving them out.
