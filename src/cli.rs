@@ -36,6 +36,7 @@ pub enum Command {
 
 #[derive(clap::Args, Debug)]
 pub struct DumpArgs {
+    /// Connection URL or keyword string; default DATABASE_URL, then PGHOST, PGPORT, ...
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// The directory to write to.
@@ -66,6 +67,7 @@ pub struct PruneArgs {
     pub yes: bool,
     #[command(flatten)]
     pub exclude: Exclude,
+    /// How long a drop may wait for a table lock (e.g. 5s, 500ms, 1m); default 5s; 0 means no limit
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
     /// Drop only if the prune plan's hash is still this one.
@@ -114,6 +116,7 @@ pub struct CheckArgs {
     /// Compare with a live database, as plan would
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// How to print the result: text, JSON, or GitHub workflow annotations
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
     #[command(flatten)]
@@ -140,7 +143,7 @@ pub struct ApplyArgs {
     /// Apply only if the plan under the lock has this hash (the one `plan` printed)
     #[arg(long, value_name = "HASH")]
     pub expect_plan: Option<String>,
-    /// Keep writes flowing: a quick transaction, then indexes built CONCURRENTLY, then constraints validated (SPEC §4)
+    /// Keep writes flowing: a quick transaction, then indexes built CONCURRENTLY, then constraints validated (README, "Busy tables")
     #[arg(long)]
     pub online: bool,
     /// With --online: how many times a step that timed out waiting for a lock is tried, with backoff
@@ -161,6 +164,7 @@ pub struct HistoryArgs {
     /// How many entries, newest first (0 or more)
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
     pub limit: i64,
+    /// How to print the entries: text, or JSON with every statement
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
 }
@@ -222,6 +226,7 @@ pub struct Conn {
 pub struct PlanArgs {
     #[command(flatten)]
     pub conn: Conn,
+    /// How to print the plan: text, the SQL alone, or JSON
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Exit 4 when there are statements to run

@@ -8,6 +8,7 @@ mod dump;
 mod empty;
 mod exclude;
 mod harness;
+mod help;
 mod history;
 mod introspect;
 mod online;
