@@ -103,12 +103,9 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
         })
         .collect();
     let names_dropped = |id: &crate::model::RoutineId| {
-        live.routines.get(id).is_some_and(|r| {
-            let sig = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
-            crate::plan::render::code::query_words(&sig)
-                .iter()
-                .any(|w| dropped.contains(w))
-        })
+        live.routines
+            .get(id)
+            .is_some_and(|r| crate::plan::render::code::after_relations(r, &dropped))
     };
     let order = |p: &Prunable| match p {
         Prunable::Trigger { .. } => 0,

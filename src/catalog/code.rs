@@ -260,53 +260,40 @@ pub struct RawTrigger {
 /// quotes and parentheses in `def` (`WHEN (`…`)`), and where it ends.
 fn parenthesized_after(def: &str, keyword: &str) -> Option<(String, usize)> {
     let b = def.as_bytes();
-    let (mut i, mut depth, mut single, mut double) = (0, 0i32, false, false);
-    while i < b.len() {
-        let c = b[i];
-        if single {
-            single = c != b'\'';
-        } else if double {
-            double = c != b'"';
-        } else {
-            match c {
-                b'\'' => single = true,
-                b'"' => double = true,
-                b'(' => depth += 1,
-                b')' => depth -= 1,
-                _ if depth == 0
-                    && b[i..].starts_with(keyword.as_bytes())
-                    && (i == 0 || b[i - 1] == b' ') =>
-                {
-                    let open = i + b[i..].iter().position(|&c| c == b'(')?;
-                    let (mut j, mut d, mut s, mut q) = (open, 0i32, false, false);
-                    while j < b.len() {
-                        let c = b[j];
-                        if s {
-                            s = c != b'\'';
-                        } else if q {
-                            q = c != b'"';
-                        } else {
-                            match c {
-                                b'\'' => s = true,
-                                b'"' => q = true,
-                                b'(' => d += 1,
-                                b')' => {
-                                    d -= 1;
-                                    if d == 0 {
-                                        return Some((def[open + 1..j].to_string(), j + 1));
-                                    }
-                                }
-                                _ => {}
-                            }
-                        }
-                        j += 1;
-                    }
-                    return None;
-                }
-                _ => {}
+    let (mut depth, mut quote) = (0i32, None::<u8>);
+    let mut found = false;
+    // Where the parenthesis after the keyword opens.
+    let mut open = None;
+    for (i, &c) in b.iter().enumerate() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
             }
+            continue;
         }
-        i += 1;
+        match c {
+            b'\'' | b'"' => quote = Some(c),
+            b'(' => {
+                if found && open.is_none() {
+                    open = Some(i);
+                }
+                depth += 1;
+            }
+            b')' => {
+                depth -= 1;
+                if let (Some(o), 0) = (open, depth) {
+                    return Some((def[o + 1..i].to_string(), i + 1));
+                }
+            }
+            _ if !found
+                && depth == 0
+                && b[i..].starts_with(keyword.as_bytes())
+                && (i == 0 || b[i - 1] == b' ') =>
+            {
+                found = true;
+            }
+            _ => {}
+        }
     }
     None
 }
@@ -396,5 +383,9 @@ mod tests {
         let def = "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION f('x EXECUTE FUNCTION g(1)')";
         let (a, _) = parenthesized_after(def, "EXECUTE ").unwrap();
         assert_eq!(trigger_arguments(&a), vec!["x EXECUTE FUNCTION g(1)"]);
+        // Nor a parenthesis in a quoted function name.
+        let def = "CREATE TRIGGER t AFTER INSERT ON x FOR EACH ROW EXECUTE FUNCTION \"f(x\"('a')";
+        let (a, _) = parenthesized_after(def, "EXECUTE ").unwrap();
+        assert_eq!(trigger_arguments(&a), vec!["a"]);
     }
 }

@@ -198,6 +198,18 @@ impl View {
         }
     }
 
+    /// A plain view of the same query and options, to let PostgreSQL print or
+    /// judge the query on a temporary view (a materialized view cannot be
+    /// temporary; its query prints the same way; a temporary view takes no
+    /// check option).
+    pub fn as_probe(&self) -> View {
+        View {
+            materialized: false,
+            check_option: None,
+            ..self.clone()
+        }
+    }
+
     /// ` WITH (security_barrier=true, ...)`, or nothing.
     pub fn options_sql(&self) -> String {
         let mut o = Vec::new();

@@ -200,6 +200,18 @@ pub fn quote_literal(s: &str) -> String {
     }
 }
 
+/// `text` dollar-quoted (`$base$text$base$`), the tag lengthened with `_`
+/// until the text neither holds it nor ends with the start of it (`...$base`
+/// would close the string early). PostgreSQL: "Dollar-Quoted String
+/// Constants" (§4.1.2.4). `base` is letters, digits and `_`.
+pub fn dollar_quote(text: &str, base: &str) -> String {
+    let mut tag = format!("${base}$");
+    while format!("{text}{tag}").find(&tag) != Some(text.len()) {
+        tag.insert(tag.len() - 1, '_');
+    }
+    format!("{tag}{text}{tag}")
+}
+
 /// A string literal as PostgreSQL prints one (`pg_get_expr`, `quote_literal`
 /// with `standard_conforming_strings = on`): quotes doubled, backslashes
 /// as they are. For comparison keys and messages, not for SQL we send.

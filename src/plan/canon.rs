@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::catalog::introspect::{index_from_raw, index_json_query, KeyContext, Names, RawIndex};
 use crate::connect::db::{Db, SqlError};
 use crate::desired::expr;
-use crate::model::names::{quote_ident, quote_literal};
+use crate::model::names::{dollar_quote, quote_ident, quote_literal};
 use crate::model::{Catalog, IndexKeyPart, QualName};
 use crate::plan::render::{create_domain, index_sql};
 
@@ -70,6 +70,26 @@ fn probe_table_names(tables: &[&QualName]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A `DO` block that runs each group of statements in a block of its own and
+/// ignores what PostgreSQL rejects (that probe is then not read back). Each
+/// statement is a literal to `EXECUTE`, the block dollar-quoted with a tag
+/// that none of them can end.
+pub(crate) fn probes_block(groups: &[Vec<String>]) -> String {
+    let mut body = String::from("\nBEGIN\n");
+    for statements in groups {
+        let executes: Vec<String> = statements
+            .iter()
+            .map(|s| format!("EXECUTE {};", quote_literal(s)))
+            .collect();
+        body.push_str(&format!(
+            "  BEGIN {} EXCEPTION WHEN OTHERS THEN NULL; END;\n",
+            executes.join(" ")
+        ));
+    }
+    body.push_str("END\n");
+    format!("DO {};\n", dollar_quote(&body, "reconcile_canon"))
 }
 
 /// Replace the comparison keys of desired expressions by PostgreSQL's own
@@ -198,17 +218,8 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
             name.sql()
         ));
     }
-    script.push_str("DO $reconcile_canon$\nBEGIN\n");
-    for (k, (_, _, sql)) in probes.iter().enumerate() {
-        let tag = format!("$p{k}$");
-        if sql.contains(&tag) || sql.contains("$reconcile_canon$") {
-            continue;
-        }
-        script.push_str(&format!(
-            "  BEGIN EXECUTE {tag}{sql}{tag}; EXCEPTION WHEN OTHERS THEN NULL; END;\n"
-        ));
-    }
-    script.push_str("END\n$reconcile_canon$;\n");
+    let groups: Vec<Vec<String>> = probes.iter().map(|(_, _, sql)| vec![sql.clone()]).collect();
+    script.push_str(&probes_block(&groups));
     if db.execute(&script).await.is_err() {
         // No temporary tables here (no TEMP privilege, a read-only replica...): compare as is.
         db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")

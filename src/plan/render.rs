@@ -254,7 +254,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     }
 
     // Routines before the tables, whose defaults, checks and indexes may call them.
-    code::render_routines(changes, &mut out, 0);
+    code::render_routines(changes, &mut out, false);
     // New tables, each after the tables its foreign keys point to.
     let new_tables: Vec<&Table> = changes
         .iter()
@@ -646,7 +646,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     // Routines whose signature names a new table; views after the tables
     // and columns they select from, with the routines whose signature names
     // a new view; then triggers.
-    code::render_routines(changes, &mut out, 1);
+    code::render_routines(changes, &mut out, true);
     code::render_views(changes, &mut out);
     code::render_triggers(changes, &mut out);
     out.extend(late_comments);
@@ -988,7 +988,7 @@ pub fn constraint_sql(c: &Constraint) -> String {
     format!("CONSTRAINT {} {}", quote_ident(c.name()), c.definition())
 }
 
-fn create_index(
+pub(super) fn create_index(
     table: &QualName,
     i: &Index,
     stats: &Option<TableStats>,

@@ -23,9 +23,9 @@
 
 use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
-use crate::model::names::{quote_ident, quote_literal};
+use crate::model::names::{dollar_quote, quote_ident, quote_literal};
 use crate::model::{Catalog, Column, Origin, Table};
-use crate::plan::render::code::{after_relations, routine_sql, view_sql};
+use crate::plan::render::code::{after_relations, query_words, routine_sql, view_sql};
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
 
@@ -109,27 +109,29 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
         body: String::new(),
         probes: Vec::new(),
     };
-    setup(&mut s, desired, live);
+    let new = new_names(desired, live);
+    setup(&mut s, desired, live, &new);
     for t in desired.tables.values() {
         probe_table(&mut s, t, live.tables.get(&t.name));
     }
-    probe_views(&mut s, desired, live);
+    probe_views(&mut s, desired, live, &new);
     if s.probes.is_empty() {
         return Ok(());
-    }
-    let mut tag = String::from("$reconcile_validate$");
-    while s.body.contains(&tag) {
-        tag.insert(tag.len() - 1, 'x');
     }
     // The failures leave the block in a setting local to the transaction
     // (rolled back with the savepoint), not in a temporary table: a temporary
     // table made before the block makes each probe's subtransaction abort
     // several times slower (3.3x at 1,000 tables).
     let script = format!(
-        "SAVEPOINT reconcile_validate;\n\
-         DO {tag}\nDECLARE\n  f text[] := '{{}}';\n  h text;\nBEGIN\n{}\
-         PERFORM pg_catalog.set_config('{FAILURES}', pg_catalog.array_to_json(f)::text, true);\nEND\n{tag};",
-        s.body
+        "SAVEPOINT reconcile_validate;\nDO {};",
+        dollar_quote(
+            &format!(
+                "\nDECLARE\n  f text[] := '{{}}';\n  h text;\nBEGIN\n{}\
+                 PERFORM pg_catalog.set_config('{FAILURES}', pg_catalog.array_to_json(f)::text, true);\nEND\n",
+                s.body
+            ),
+            "reconcile_validate"
+        )
     );
     let rollback = "ROLLBACK TO SAVEPOINT reconcile_validate; RELEASE SAVEPOINT reconcile_validate";
     if db.execute(&script).await.is_err() {
@@ -233,7 +235,12 @@ fn diagnostic(probe: &Probe, code: &str, message: &str, hint: Option<&str>) -> D
 /// where the files declare it while the others are still made. A domain's
 /// default and checks are probes: when PostgreSQL rejects them, the bare
 /// domain is created so that its columns still resolve.
-fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
+fn setup(
+    s: &mut Script,
+    desired: &Catalog,
+    live: &Catalog,
+    new_names: &std::collections::HashSet<String>,
+) {
     let mut plain = Vec::new();
     for schema in desired.schemas.difference(&live.schemas) {
         plain.push((
@@ -344,8 +351,8 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
         )
         .map(|n| n.name.clone())
         .collect();
-    let new_names = new_names(desired, live);
     for r in desired.routines.values() {
+        let body_names_new = query_words(&r.body).iter().any(|w| new_names.contains(w));
         if live
             .routines
             .get(&r.id)
@@ -353,19 +360,13 @@ fn setup(s: &mut Script, desired: &Catalog, live: &Catalog) {
             || after_relations(r, &new_relations)
             // A SQL-standard body is resolved as it is created: one that names
             // anything the plan creates is left to apply.
-            || (r.sql_body
-                && crate::plan::render::code::query_words(&r.body)
-                    .iter()
-                    .any(|w| new_names.contains(w)))
+            || (r.sql_body && body_names_new)
         {
             continue;
         }
         // The body is checked too (its syntax; for SQL, the names it uses)
         // unless it names something this plan creates.
-        let check = matches!(r.language.as_str(), "sql" | "plpgsql")
-            && crate::plan::render::code::query_words(&r.body)
-                .iter()
-                .all(|w| !new_names.contains(w));
+        let check = matches!(r.language.as_str(), "sql" | "plpgsql") && !body_names_new;
         let mut statements = vec![routine_sql(r, &r.id.name.sql(), true)];
         if check {
             statements.insert(0, "SET LOCAL check_function_bodies = on".into());
@@ -594,8 +595,12 @@ fn new_names(desired: &Catalog, live: &Catalog) -> std::collections::HashSet<Str
 /// PostgreSQL rejects is the files' fault at plan time. A query that names
 /// anything this plan creates (a table, a view, a function, a column), by a
 /// word of it, is left to apply: the objects it needs do not exist here.
-fn probe_views(s: &mut Script, desired: &Catalog, live: &Catalog) {
-    let new = new_names(desired, live);
+fn probe_views(
+    s: &mut Script,
+    desired: &Catalog,
+    live: &Catalog,
+    new: &std::collections::HashSet<String>,
+) {
     for (k, v) in desired.views.values().enumerate() {
         if live
             .views
@@ -604,20 +609,12 @@ fn probe_views(s: &mut Script, desired: &Catalog, live: &Catalog) {
         {
             continue;
         }
-        if crate::plan::render::code::query_words(&v.query)
-            .iter()
-            .any(|w| new.contains(w))
-        {
+        if query_words(&v.query).iter().any(|w| new.contains(w)) {
             continue;
         }
-        let probe = crate::model::View {
-            materialized: false,
-            check_option: None,
-            ..v.clone()
-        };
         s.try_statements(
             &[view_sql(
-                &probe,
+                &v.as_probe(),
                 &format!("pg_temp.reconcile_validate_view_{k}"),
                 false,
             )],

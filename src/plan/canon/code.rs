@@ -34,8 +34,10 @@ pub async fn canonicalize_code(
     live: &Catalog,
 ) -> Result<(), SqlError> {
     let mut probes: Vec<(Probe, Vec<String>)> = Vec::new();
+    let live_names: std::collections::HashSet<&QualName> =
+        live.routines.keys().map(|l| &l.name).collect();
     for (id, r) in &desired.routines {
-        let same_name = live.routines.keys().any(|l| l.name == id.name);
+        let same_name = live_names.contains(&id.name);
         let differs = live
             .routines
             .get(id)
@@ -50,14 +52,7 @@ pub async fn canonicalize_code(
         if let Some(l) = live.views.get(name) {
             if l.definition_key() != v.definition_key() {
                 let k = probes.len();
-                // A materialized view cannot be temporary: its query is
-                // printed the same way by a view.
-                let as_view = crate::model::View {
-                    materialized: false,
-                    check_option: None,
-                    ..v.clone()
-                };
-                let sql = view_sql(&as_view, &format!("pg_temp.{VIEW}{k}"), false);
+                let sql = view_sql(&v.as_probe(), &format!("pg_temp.{VIEW}{k}"), false);
                 probes.push((Probe::View(name.clone()), vec![sql]));
             }
         }
@@ -90,24 +85,11 @@ pub async fn canonicalize_code(
     if probes.is_empty() {
         return Ok(());
     }
-    let mut script = String::from("SAVEPOINT reconcile_canon_code;\nDO $reconcile_canon$\nBEGIN\n");
-    for (k, (_, statements)) in probes.iter().enumerate() {
-        let tag = format!("$p{k}$");
-        if statements.iter().any(|s| {
-            format!("{s}{tag}").find(&tag) != Some(s.len()) || s.contains("$reconcile_canon$")
-        }) {
-            continue;
-        }
-        let executes: Vec<String> = statements
-            .iter()
-            .map(|s| format!("EXECUTE {tag}{s}{tag};"))
-            .collect();
-        script.push_str(&format!(
-            "  BEGIN {} EXCEPTION WHEN OTHERS THEN NULL; END;\n",
-            executes.join(" ")
-        ));
-    }
-    script.push_str("END\n$reconcile_canon$;\n");
+    let groups: Vec<Vec<String>> = probes.iter().map(|(_, st)| st.clone()).collect();
+    let script = format!(
+        "SAVEPOINT reconcile_canon_code;\n{}",
+        super::probes_block(&groups)
+    );
     let rollback =
         "ROLLBACK TO SAVEPOINT reconcile_canon_code; RELEASE SAVEPOINT reconcile_canon_code";
     let t = std::time::Instant::now();

@@ -4,20 +4,9 @@
 
 use super::{comment_stmt, Statement};
 use crate::model::code::LIST_SETTINGS;
-use crate::model::names::{quote_ident, quote_literal};
-use crate::model::{QualName, Routine as RoutineModel};
-use crate::model::{Routine, View};
+use crate::model::names::{dollar_quote, quote_ident, quote_literal};
+use crate::model::{QualName, Routine, View};
 use crate::plan::diff::{Change, CommentTarget};
-
-/// `$function$`, or a longer tag when the body holds that one.
-fn dollar_tag(body: &str) -> String {
-    let mut tag = String::from("$function$");
-    // Neither in the body nor begun at its end (`...$function` would close early).
-    while format!("{body}{tag}").find(&tag) != Some(body.len()) {
-        tag.insert(tag.len() - 1, '_');
-    }
-    tag
-}
 
 /// The elements of a list setting as PostgreSQL reads them back from
 /// `proconfig` (`"$user", public` → `$user`, `public`): split at commas
@@ -117,8 +106,8 @@ pub fn routine_sql(r: &Routine, name_sql: &str, or_replace: bool) -> String {
             s.push_str(&r.body);
         }
         None => {
-            let tag = dollar_tag(&r.body);
-            s.push_str(&format!("\nAS {tag}{}{tag}", r.body));
+            s.push_str("\nAS ");
+            s.push_str(&dollar_quote(&r.body, "function"));
         }
     }
     s
@@ -161,8 +150,6 @@ fn new_relations(
     (tables, views)
 }
 
-/// The words of some SQL (identifiers as PostgreSQL folds them), to find the
-/// relations it may name.
 /// The relations and functions a view's query names (the last part of each
 /// name, as PostgreSQL folds it), read by sqlparser; where it cannot read the
 /// query, every word of it (a column named like a view then orders too).
@@ -197,6 +184,8 @@ pub fn query_names(sql: &str) -> std::collections::HashSet<String> {
     out
 }
 
+/// The words of some SQL (identifiers as PostgreSQL folds them), to find the
+/// relations it may name.
 pub fn query_words(sql: &str) -> std::collections::HashSet<String> {
     let dialect = sqlparser::dialect::PostgreSqlDialect {};
     sqlparser::tokenizer::Tokenizer::new(&dialect, sql)
@@ -216,7 +205,7 @@ pub fn query_words(sql: &str) -> std::collections::HashSet<String> {
 
 /// Whether a routine's signature (or SQL-standard body) names a relation the
 /// plan creates (a table's row type): it is created after them.
-pub fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>) -> bool {
+pub fn after_relations(r: &Routine, new: &std::collections::HashSet<String>) -> bool {
     query_words(&routine_needs(r))
         .iter()
         .any(|w| new.contains(w))
@@ -225,7 +214,7 @@ pub fn after_relations(r: &RoutineModel, new: &std::collections::HashSet<String>
 /// The text of a routine that must resolve when it is created: its
 /// signature, and a SQL-standard body (PostgreSQL resolves its names then,
 /// whatever `check_function_bodies` says).
-fn routine_needs(r: &RoutineModel) -> String {
+fn routine_needs(r: &Routine) -> String {
     let mut s = format!("{} {}", r.arguments, r.returns.as_deref().unwrap_or(""));
     if r.sql_body {
         s.push(' ');
@@ -234,7 +223,27 @@ fn routine_needs(r: &RoutineModel) -> String {
     s
 }
 
-fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
+/// The routines the plan creates (false) or replaces (true), in plan order.
+fn routine_changes<'a>(changes: &'a [&'a Change]) -> impl Iterator<Item = (&'a Routine, bool)> {
+    changes.iter().filter_map(|c| match c {
+        Change::CreateRoutine { routine } => Some((routine, false)),
+        Change::ReplaceRoutine { desired, .. } => Some((desired, true)),
+        _ => None,
+    })
+}
+
+/// A routine's statement, and a new one's comment.
+fn push_routine(out: &mut Vec<Statement>, r: &Routine, or_replace: bool) {
+    out.push(routine_statement(r, or_replace));
+    if let (false, Some(cm)) = (or_replace, &r.comment) {
+        out.push(comment_stmt(
+            &CommentTarget::Routine(r.id.clone(), r.procedure),
+            cm,
+        ));
+    }
+}
+
+fn routine_statement(r: &Routine, or_replace: bool) -> Statement {
     // (Each id spelled out: tests/it/quoting.rs reads the kinds from here.)
     let id = match (or_replace, r.procedure) {
         (false, false) => format!("create-function:{}", r.id),
@@ -257,34 +266,16 @@ fn routine_statement(r: &RoutineModel, or_replace: bool) -> Statement {
     s
 }
 
-/// When a routine is created: 0 before the tables (their defaults, checks
-/// and indexes may call it); 1 after them, when its signature names a new
-/// table (a row type), before the views (which may call it); 2 after the
-/// views, when its signature names a new view.
-pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, stage: u8) {
+/// The routines created before the tables (their defaults, checks and
+/// indexes may call them), or, with `after_tables`, after the tables and
+/// before the views (which may call them): those whose signature or
+/// SQL-standard body names a new table. Those that name a new view come with
+/// the views (`render_views`).
+pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, after_tables: bool) {
     let (tables, views) = new_relations(changes);
-    for c in changes {
-        let (r, or_replace) = match c {
-            Change::CreateRoutine { routine } => (routine, false),
-            Change::ReplaceRoutine { desired, .. } => (desired, true),
-            _ => continue,
-        };
-        let at = if after_relations(r, &views) {
-            2
-        } else if after_relations(r, &tables) {
-            1
-        } else {
-            0
-        };
-        if at != stage {
-            continue;
-        }
-        out.push(routine_statement(r, or_replace));
-        if let (false, Some(cm)) = (or_replace, &r.comment) {
-            out.push(comment_stmt(
-                &CommentTarget::Routine(r.id.clone(), r.procedure),
-                cm,
-            ));
+    for (r, or_replace) in routine_changes(changes) {
+        if !after_relations(r, &views) && after_relations(r, &tables) == after_tables {
+            push_routine(out, r, or_replace);
         }
     }
 }
@@ -293,7 +284,7 @@ pub(super) fn render_routines(changes: &[&Change], out: &mut Vec<Statement>, sta
 /// routines whose signature names a new view.
 enum Late<'a> {
     View(&'a View, bool),
-    Routine(&'a RoutineModel, bool),
+    Routine(&'a Routine, bool),
 }
 
 /// Views and materialized views, each after the views it selects from and the
@@ -311,12 +302,7 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
             _ => {}
         }
     }
-    for c in changes {
-        let (r, or_replace) = match c {
-            Change::CreateRoutine { routine } => (routine, false),
-            Change::ReplaceRoutine { desired, .. } => (desired, true),
-            _ => continue,
-        };
+    for (r, or_replace) in routine_changes(changes) {
         if after_relations(r, &new_views) {
             items.push(Late::Routine(r, or_replace));
         }
@@ -371,13 +357,7 @@ pub(super) fn render_views(changes: &[&Change], out: &mut Vec<Statement>) {
     for i in order {
         let mut s = match items[i] {
             Late::Routine(r, or_replace) => {
-                out.push(routine_statement(r, or_replace));
-                if let (false, Some(cm)) = (or_replace, &r.comment) {
-                    out.push(comment_stmt(
-                        &CommentTarget::Routine(r.id.clone(), r.procedure),
-                        cm,
-                    ));
-                }
+                push_routine(out, r, or_replace);
                 continue;
             }
             Late::View(v, or_replace) => view_statement(v, or_replace),
@@ -433,16 +413,7 @@ fn view_extras(v: &View, out: &mut Vec<Statement>) {
         ));
     }
     for i in &v.indexes {
-        let name = QualName::new(v.name.schema.clone(), i.name.clone());
-        out.push(
-            Statement::new(
-                format!("create-index:{name}"),
-                super::index_sql(&quote_ident(&i.name), &v.name.sql(), i),
-                None,
-                "none",
-            )
-            .from(&i.origin),
-        );
+        out.push(super::create_index(&v.name, i, &None, false).from(&i.origin));
         if let Some(cm) = &i.comment {
             out.push(comment_stmt(
                 &CommentTarget::Index(v.name.clone(), i.name.clone()),
@@ -541,8 +512,17 @@ mod tests {
 
     #[test]
     fn a_body_keeps_its_dollar_quotes() {
-        assert_eq!(dollar_tag("select 1"), "$function$");
-        assert_eq!(dollar_tag("x $function$ y"), "$function_$");
-        assert_eq!(dollar_tag("x $function"), "$function_$");
+        assert_eq!(
+            dollar_quote("select 1", "function"),
+            "$function$select 1$function$"
+        );
+        assert_eq!(
+            dollar_quote("x $function$ y", "function"),
+            "$function_$x $function$ y$function_$"
+        );
+        assert_eq!(
+            dollar_quote("x $function", "function"),
+            "$function_$x $function$function_$"
+        );
     }
 }
