@@ -82,6 +82,15 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
                     name: d.name.clone(),
                 })
             }
+            ("policy", Some(t))
+                if !t.policies.iter().any(|x| x.name == d.name)
+                    && l.policies.iter().any(|x| x.name == d.name) =>
+            {
+                rest.push(Prunable::Policy {
+                    table,
+                    name: d.name.clone(),
+                })
+            }
             _ => {}
         }
     }
@@ -89,7 +98,7 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
         v.sort_by_key(|p| format!("{p:?}"));
         v.dedup();
     }
-    // In the transaction: triggers; routines whose signature names a table
+    // In the transaction: triggers and policies; routines whose signature names a table
     // or view dropped here (its row type); views (one that uses another of
     // them first); tables (a foreign key of theirs may reference a column
     // dropped here); columns; the other routines (a default may call them).
@@ -108,7 +117,7 @@ pub fn prunable(deprecated: &[DeprecatedObject], files: &Catalog, live: &Catalog
             .is_some_and(|r| crate::plan::render::code::after_relations(r, &dropped))
     };
     let order = |p: &Prunable| match p {
-        Prunable::Trigger { .. } => 0,
+        Prunable::Trigger { .. } | Prunable::Policy { .. } => 0,
         Prunable::Routine(id, _) if names_dropped(id) => 1,
         Prunable::View(..) => 2,
         Prunable::Table(_) => 3,
@@ -215,6 +224,11 @@ fn deprecated_in(files: &Catalog, p: &Prunable) -> Option<bool> {
             .get(table)
             .and_then(|t| t.triggers.iter().find(|i| &i.name == name))
             .map(|i| i.deprecated.is_some()),
+        Prunable::Policy { table, name } => files
+            .tables
+            .get(table)
+            .and_then(|t| t.policies.iter().find(|p| &p.name == name))
+            .map(|p| p.deprecated.is_some()),
         Prunable::View(v, _) => files.views.get(v).map(|v| v.deprecated.is_some()),
         Prunable::Routine(id, _) => files.routines.get(id).map(|r| r.deprecated.is_some()),
     }

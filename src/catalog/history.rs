@@ -69,7 +69,7 @@ pub struct Entry {
 /// may drop once the files no longer have it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct DeprecatedObject {
-    /// `table`, `column`, `index`, `trigger`, `view`, `materialized view`,
+    /// `table`, `column`, `index`, `trigger`, `policy`, `view`, `materialized view`,
     /// `function` or `procedure`.
     pub kind: String,
     pub schema: String,
@@ -101,6 +101,9 @@ pub fn deprecated_objects(files: &Catalog) -> Vec<DeprecatedObject> {
         }
         for tr in t.triggers.iter().filter(|tr| tr.deprecated.is_some()) {
             out.push(at("trigger", &tr.name));
+        }
+        for p in t.policies.iter().filter(|p| p.deprecated.is_some()) {
+            out.push(at("policy", &p.name));
         }
     }
     for v in files.views.values().filter(|v| v.deprecated.is_some()) {

@@ -289,10 +289,6 @@ fn q_unmanaged(pg14: bool) -> String {
            WHERE t.typtype = 'r' AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
                   WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
            UNION ALL \
-           SELECT 'policy', pol.polname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
-           FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE {SCHEMA_FILTER} \
-           UNION ALL \
            SELECT 'rule', r.rulename || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
@@ -836,7 +832,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 16;
+pub const STATEMENTS: usize = 17;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -869,6 +865,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
         code::q_views(&format!("{SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")),
         code::q_triggers(SCHEMA_FILTER),
         q_matview_indexes(pg15),
+        super::policy::q_policies(SCHEMA_FILTER),
     ]
 }
 
@@ -916,6 +913,7 @@ struct Reader {
     triggers: Option<Vec<code::RawTrigger>>,
     /// The indexes of materialized views, by the view's oid.
     matview_indexes: Option<Vec<(i64, Index)>>,
+    policies: Option<Vec<super::policy::RawPolicy>>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -985,6 +983,7 @@ impl Reader {
                         .collect(),
                 );
             }),
+            16 => json(row).map(|v| self.policies = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1219,6 +1218,7 @@ impl Reader {
             views,
             triggers,
             matview_indexes,
+            policies,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1231,6 +1231,7 @@ impl Reader {
         let views = got(views, 13)?;
         let triggers = got(triggers, 14)?;
         let matview_indexes = got(matview_indexes, 15)?;
+        let policies = got(policies, 16)?;
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
@@ -1349,6 +1350,7 @@ impl Reader {
             cat.tables.insert(table.name.clone(), table);
         }
         read_code(&mut cat, routines, views, triggers, matview_indexes);
+        read_policies(&mut cat, policies);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,
@@ -1639,6 +1641,22 @@ fn read_code(
             });
         }
         owner.triggers.push(t.into_model());
+    }
+}
+
+/// Policies into their tables; one on a table the catalog does not hold as
+/// such (a partition) is listed as unmanaged.
+fn read_policies(cat: &mut Catalog, policies: Vec<super::policy::RawPolicy>) {
+    for p in policies {
+        let table = p.table();
+        match cat.tables.get_mut(&table) {
+            Some(owner) => owner.policies.push(p.into_model()),
+            None => cat.unmanaged.push(UnmanagedObject {
+                kind: "policy".into(),
+                name: format!("{} on {table}", p.name),
+                belongs_to: Some(BelongsTo::Object(table)),
+            }),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod code;
+mod policy;
 
 use crate::desired::expr;
 use crate::desired::types;
@@ -132,6 +133,8 @@ struct RawTable {
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
     #[serde(default)]
     triggers: IndexMap<Spanned<String>, Spanned<code::RawTrigger>>,
+    #[serde(default)]
+    policies: IndexMap<Spanned<String>, Spanned<policy::RawPolicy>>,
 }
 
 /// A value written short (a string or a list) or in full (an inline table),
@@ -1873,6 +1876,18 @@ fn build_table(
         ) {
             columns.check(&t.columns, &to, "trigger", errors);
             table.triggers.push(t);
+        }
+    }
+    for (pkey, p) in &raw.policies {
+        if let Some(p) = policy::build_policy(
+            src,
+            &name,
+            pkey.get_ref().clone(),
+            src.origin(pkey.span()),
+            p.get_ref(),
+            errors,
+        ) {
+            table.policies.push(p);
         }
     }
     table

@@ -5,8 +5,10 @@
 pub mod code;
 pub mod exclude;
 pub mod names;
+pub mod policy;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
+pub use policy::Policy;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -130,6 +132,9 @@ impl Catalog {
             }
             for tr in &mut t.triggers {
                 fix(&mut tr.origin);
+            }
+            for p in &mut t.policies {
+                fix(&mut p.origin);
             }
         }
         for r in self.routines.values_mut() {
@@ -439,6 +444,8 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Its triggers (not constraint triggers).
     pub triggers: Vec<Trigger>,
+    /// Its row-level security policies.
+    pub policies: Vec<Policy>,
     /// `RANGE (payment_date)`: a partitioned table (its partitions are not managed).
     pub partition_by: Option<Expr>,
     pub comment: Option<String>,
@@ -466,6 +473,7 @@ impl Table {
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             triggers: Vec::new(),
+            policies: Vec::new(),
             partition_by: None,
             comment: None,
             deprecated: None,

@@ -2,6 +2,7 @@
 //! Deciding what is allowed is the business of `rules`; writing SQL, of `render`.
 
 mod code;
+mod policy;
 
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, ForeignKey, Index, Key, QualName, Routine,
@@ -73,6 +74,8 @@ pub enum CommentTarget {
     View(QualName, bool),
     /// A trigger of a table (table, trigger name).
     Trigger(QualName, String),
+    /// A row-level security policy of a table (table, policy name).
+    Policy(QualName, String),
 }
 
 /// One difference between the files (desired) and the database (live).
@@ -235,12 +238,30 @@ pub enum Change {
         target: CommentTarget,
         comment: String,
     },
-    /// Row level security (or its FORCE) to switch as the files say;
+    /// Row level security (or its FORCE) to switch on as the files say;
     /// `None` leaves that switch alone.
     SetRowSecurity {
         table: QualName,
         enable: Option<bool>,
         force: Option<bool>,
+    },
+    /// Row level security (`forced`: its FORCE) on in the database and off
+    /// in the files: refused (R007), never switched off by a plan.
+    DisableRowSecurity {
+        table: QualName,
+        forced: bool,
+        origin: Option<crate::model::Origin>,
+    },
+    CreatePolicy {
+        table: QualName,
+        policy: crate::model::Policy,
+        stats: Option<TableStats>,
+    },
+    /// A policy whose command, kind, roles or expressions differ (R007).
+    ChangePolicy {
+        table: QualName,
+        desired: crate::model::Policy,
+        live: crate::model::Policy,
     },
     CreateRoutine {
         routine: Routine,
@@ -315,6 +336,9 @@ impl Change {
             | Change::ChangeIndex { table, .. }
             | Change::ChangePartitioning { table, .. }
             | Change::SetRowSecurity { table, .. }
+            | Change::DisableRowSecurity { table, .. }
+            | Change::CreatePolicy { table, .. }
+            | Change::ChangePolicy { table, .. }
             | Change::CreateTrigger { table, .. }
             | Change::ReplaceTrigger { table, .. } => Some(table),
             Change::SetComment {
@@ -323,7 +347,8 @@ impl Change {
                     | CommentTarget::Column(t, _)
                     | CommentTarget::Index(t, _)
                     | CommentTarget::Constraint(t, _)
-                    | CommentTarget::Trigger(t, _),
+                    | CommentTarget::Trigger(t, _)
+                    | CommentTarget::Policy(t, _),
                 ..
             } => Some(t),
             Change::Unmanaged { table, .. } => table.as_ref(),
@@ -422,6 +447,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             Some(l) => {
                 diff_table(t, l, &mut changes);
                 code::diff_triggers(t, l, &mut changes);
+                policy::diff_row_security(t, l, &mut changes);
             }
         }
     }
@@ -466,6 +492,9 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             changes.push(unmanaged("table", name.to_string()));
             for tr in &t.triggers {
                 changes.push(unmanaged("trigger", format!("{} on {name}", tr.name)));
+            }
+            for p in &t.policies {
+                changes.push(unmanaged("policy", format!("{} on {name}", p.name)));
             }
         }
     }
@@ -732,48 +761,6 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
                 table: Some(tname.clone()),
             });
         }
-    }
-
-    // Row level security: switched as the files say; where they say nothing,
-    // an enabled one is kept and listed.
-    let enable = desired
-        .row_level_security
-        .filter(|d| live.row_level_security != Some(*d));
-    let force = desired
-        .force_row_level_security
-        .filter(|d| live.force_row_level_security != Some(*d));
-    if enable.is_some() || force.is_some() {
-        changes.push(Change::SetRowSecurity {
-            table: tname.clone(),
-            enable,
-            force,
-        });
-    }
-    let kept: Vec<&str> = [
-        (
-            desired.row_level_security,
-            live.row_level_security,
-            "enabled",
-        ),
-        (
-            desired.force_row_level_security,
-            live.force_row_level_security,
-            "forced",
-        ),
-    ]
-    .into_iter()
-    .filter(|(d, l, _)| d.is_none() && *l == Some(true))
-    .map(|(.., w)| w)
-    .collect();
-    if !kept.is_empty() {
-        changes.push(Change::Unmanaged {
-            object: UnmanagedObject {
-                kind: "row level security".into(),
-                name: format!("{tname}: {}", kept.join(", ")),
-                belongs_to: None,
-            },
-            table: Some(tname.clone()),
-        });
     }
 
     // Comments on constraints: set as the files say; one they leave out is

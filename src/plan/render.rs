@@ -13,6 +13,7 @@ use crate::model::{
 use crate::plan::diff::{Change, CommentTarget, Constraint};
 
 pub mod code;
+mod policy;
 
 /// One statement of a plan, with what it costs a busy table.
 #[derive(Clone, Debug, Serialize)]
@@ -649,6 +650,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     code::render_routines(changes, &mut out, true);
     code::render_views(changes, &mut out);
     code::render_triggers(changes, &mut out);
+    policy::render_policies(changes, &mut out);
     out.extend(late_comments);
     mark_enum_values_used(&mut out, &added_values);
     out
@@ -1063,6 +1065,11 @@ pub enum Prunable {
         table: QualName,
         name: String,
     },
+    /// A row-level security policy of `table`.
+    Policy {
+        table: QualName,
+        name: String,
+    },
     /// A view, or a materialized view (true).
     View(QualName, bool),
     /// A function, or a procedure (true).
@@ -1110,6 +1117,13 @@ pub fn drop_prunable(p: &Prunable) -> Statement {
             Some(table),
             "ACCESS EXCLUSIVE",
         ),
+        Prunable::Policy { table, name } => Statement::new(
+            format!("drop-policy:{table}.{name}"),
+            format!("DROP POLICY {} ON {}", quote_ident(name), table.sql()),
+            Some(table),
+            "ACCESS EXCLUSIVE",
+        )
+        .warning("the rows it let roles see or write follow the other policies from then on"),
         Prunable::View(v, materialized) => Statement::new(
             format!("drop-view:{v}"),
             format!(
@@ -1237,6 +1251,17 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
             format!("comment:{t}.{name}"),
             format!(
                 "COMMENT ON TRIGGER {} ON {} IS {}",
+                quote_ident(name),
+                t.sql(),
+                quote_literal(comment)
+            ),
+            Some(t),
+            "none",
+        ),
+        CommentTarget::Policy(t, name) => Statement::new(
+            format!("comment-policy:{t}.{name}"),
+            format!(
+                "COMMENT ON POLICY {} ON {} IS {}",
                 quote_ident(name),
                 t.sql(),
                 quote_literal(comment)

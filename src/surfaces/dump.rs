@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
+mod policy;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -648,6 +649,7 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
         }
     }
     code::write_triggers(&mut out, t);
+    policy::write_policies(&mut out, t);
     out
 }
 
@@ -803,6 +805,14 @@ pub fn summary(cat: &Catalog, schemas: &[String]) -> BTreeMap<&'static str, usiz
             .values()
             .filter(|t| keep(&t.name.schema))
             .map(|t| t.triggers.len())
+            .sum(),
+    );
+    m.insert(
+        "policies",
+        cat.tables
+            .values()
+            .filter(|t| keep(&t.name.schema))
+            .map(|t| t.policies.len())
             .sum(),
     );
     m

@@ -14,11 +14,20 @@ use sqlparser::parser::Parser;
 use crate::harness::{apply, assert_replan_empty, plan_json, repo, run, TestDb};
 
 /// The step kinds (`create-table` of `create-table:people`) that
-/// `src/plan/render.rs` writes: every `format!("<kind>:` in it.
+/// `src/plan/render.rs` and the files of `src/plan/render/` write: every
+/// `format!("<kind>:` in them.
 fn rendered_kinds() -> BTreeSet<String> {
-    let source = ["src/plan/render.rs", "src/plan/render/code.rs"]
+    let mut files = vec![repo().join("src/plan/render.rs")];
+    let mut more: Vec<_> = std::fs::read_dir(repo().join("src/plan/render"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    more.sort();
+    files.extend(more);
+    let source = files
         .iter()
-        .map(|f| std::fs::read_to_string(repo().join(f)).unwrap())
+        .map(|f| std::fs::read_to_string(f).unwrap())
         .collect::<Vec<_>>()
         .join("\n");
     let kinds: BTreeSet<String> = source
@@ -69,6 +78,7 @@ const SQLPARSER_GAPS: &[&str] = &[
     "COMMENT ON FUNCTION {name}({arguments}) IS {literal}",
     "COMMENT ON PROCEDURE {name}({arguments}) IS {literal}",
     "COMMENT ON TRIGGER {name} ON {name} IS {literal}",
+    "COMMENT ON POLICY {name} ON {name} IS {literal}",
     "CREATE TRIGGER {name} AFTER INSERT ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {name}({literals})",
 ];
 

@@ -1,7 +1,7 @@
-//! Code objects printed by PostgreSQL: a function, a view or a trigger of the
-//! files whose text differs from the database's object of that name is
-//! created under a probe's name in `pg_temp` (a trigger on a temporary copy of
-//! its table), inside a savepoint that is rolled back, and read back with the
+//! Code objects printed by PostgreSQL: a function, a view, a trigger or a
+//! policy of the files whose text differs from the database's object of that
+//! name is created under a probe's name in `pg_temp` (a trigger or a policy on
+//! a temporary copy of its table), inside a savepoint that is rolled back, and read back with the
 //! catalog's own statements (`catalog::code`). Nothing any other session sees,
 //! no lock but ACCESS SHARE on a table whose trigger is probed. Three round
 //! trips whatever the count, none when everything already matches.
@@ -9,6 +9,7 @@
 use serde::Deserialize;
 
 use crate::catalog::code::{q_routines, q_triggers, q_views, RawRoutine, RawTrigger, RawView};
+use crate::catalog::policy::{q_policies, RawPolicy};
 use crate::connect::db::{Db, SqlError};
 use crate::model::names::quote_ident;
 use crate::model::{Catalog, QualName, RoutineId};
@@ -17,11 +18,13 @@ use crate::plan::render::code::{routine_sql, view_sql};
 const FN: &str = "reconcile_probe_fn_";
 const VIEW: &str = "reconcile_probe_view_";
 const TRIG: &str = "reconcile_probe_trig_";
+const POL: &str = "reconcile_probe_pol_";
 
 enum Probe {
     Routine(RoutineId),
     View(QualName),
     Trigger(QualName, String),
+    Policy(QualName, String),
 }
 
 /// Replace the files' routines, views and triggers whose text differs from
@@ -82,6 +85,31 @@ pub async fn canonicalize_code(
             }
         }
     }
+    for (name, t) in &desired.tables {
+        let Some(lt) = live.tables.get(name) else {
+            continue;
+        };
+        for p in &t.policies {
+            let Some(l) = lt.policies.iter().find(|l| l.name == p.name) else {
+                continue;
+            };
+            if !l.same_rule(p) {
+                let k = probes.len();
+                let copy = QualName::new("pg_temp", format!("{POL}{k}"));
+                probes.push((
+                    Probe::Policy(name.clone(), p.name.clone()),
+                    vec![
+                        format!(
+                            "CREATE TEMP TABLE {} (LIKE {})",
+                            quote_ident(&copy.name),
+                            name.sql()
+                        ),
+                        p.create_sql(&copy, false),
+                    ],
+                ));
+            }
+        }
+    }
     if probes.is_empty() {
         return Ok(());
     }
@@ -102,13 +130,14 @@ pub async fn canonicalize_code(
     }
     let temp = "n.oid = pg_my_temp_schema()";
     let read = format!(
-        "SELECT json_build_object('routines', ({}), 'views', ({}), 'triggers', ({}))",
+        "SELECT json_build_object('routines', ({}), 'views', ({}), 'triggers', ({}), 'policies', ({}))",
         q_routines(
             &format!("{temp} AND p.proname LIKE '{FN}%'"),
             db.server_version >= 140000
         ),
         q_views(&format!("{temp} AND c.relname LIKE '{VIEW}%'")),
         q_triggers(&format!("{temp} AND c.relname LIKE '{TRIG}%'")),
+        q_policies(&format!("{temp} AND c.relname LIKE '{POL}%'")),
     );
     let t = std::time::Instant::now();
     let rows = db.simple(&read).await;
@@ -123,6 +152,7 @@ pub async fn canonicalize_code(
         routines: Vec<RawRoutine>,
         views: Vec<RawView>,
         triggers: Vec<RawTrigger>,
+        policies: Vec<RawPolicy>,
     }
     let printed: Printed = serde_json::from_str(json).map_err(|e| SqlError {
         message: format!("cannot read the canonical forms of functions, views and triggers: {e}"),
@@ -198,6 +228,26 @@ pub async fn canonicalize_code(
             t.columns = p.columns;
             t.function = p.function;
             t.arguments = p.arguments;
+        }
+    }
+    for p in printed.policies {
+        let Some(k) = number(&p.tbl, POL) else {
+            continue;
+        };
+        let Some((Probe::Policy(table, name), _)) = probes.get(k) else {
+            continue;
+        };
+        let p = p.into_model();
+        if let Some(d) = desired
+            .tables
+            .get_mut(table)
+            .and_then(|t| t.policies.iter_mut().find(|x| &x.name == name))
+        {
+            d.command = p.command;
+            d.permissive = p.permissive;
+            d.roles = p.roles;
+            d.using = p.using;
+            d.with_check = p.with_check;
         }
     }
     Ok(())

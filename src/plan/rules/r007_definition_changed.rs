@@ -1,7 +1,8 @@
 //! R007 definition changed: an index, constraint, identity, generated expression,
 //! enum, domain or extension's schema keeps its name but changes its definition;
 //! a function whose return type or argument names change, a view whose columns
-//! change, a materialized view whose query changes.
+//! change, a materialized view whose query changes, a row-level security
+//! policy that changes, row-level security switched off.
 
 use super::{col_object, Finding, RuleId};
 use crate::plan::diff::Change;
@@ -130,6 +131,56 @@ pub fn check(change: &Change) -> Option<Finding> {
                 desired: Some(desired.definition()),
                 origin: desired.origin.clone(),
             })
+        }
+        Change::ChangePolicy {
+            table,
+            desired,
+            live,
+        } => {
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("policy {} on {table}", desired.name),
+                message: format!(
+                    "policy {} on {table} keeps its name but changes what it allows: it could hide rows from running code or show rows that must not be seen",
+                    desired.name
+                ),
+                safe_path: "Add a policy under a new name with the new definition, switch the code that relies on it, then mark the old policy `deprecated` and remove it with `reconcile prune`.".into(),
+                live: Some(live.definition()),
+                desired: Some(desired.definition()),
+                origin: desired.origin.clone(),
+            })
+        }
+        Change::DisableRowSecurity {
+            table,
+            forced,
+            origin,
+        } => {
+            let (what, key, effect) = if *forced {
+                (
+                    "FORCE ROW LEVEL SECURITY",
+                    "force_row_level_security",
+                    "the table's owner would bypass its policies",
+                )
+            } else {
+                (
+                    "row level security",
+                    "row_level_security",
+                    "every role that can read the table would see every row",
+                )
+            };
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("table {table}"),
+                message: format!(
+                    "the files switch {what} off on {table}, where the database has it on: {effect}"
+                ),
+                safe_path: format!(
+                    "Keep `{key} = true` (or leave the key out: the database's stays); to let a role see more rows, add a policy for it. Switching it off is a decision for a person, by hand."
+                ),
+                live: Some(format!("{what} on")),
+                desired: Some(format!("{what} off")),
+                origin: origin.clone(),
+            });
         }
         _ => return None,
     };

@@ -4,7 +4,7 @@
 //! the CI guard (`check --base`, `check --from`) and for plan and apply, which
 //! compare the files now with the files last applied (SPEC §3, "Three sides").
 
-use crate::model::{Catalog, Origin, QualName, Routine, Table, Trigger, View};
+use crate::model::{Catalog, Origin, Policy, QualName, Routine, Table, Trigger, View};
 use crate::plan::diff::{constraints_of, Change};
 
 use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
@@ -13,7 +13,7 @@ use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
 #[derive(Clone, Debug)]
 pub struct Object {
     /// `table`, `column`, `index`, `constraint`, `primary key`, `enum`, `enum
-    /// value`, `trigger`, `view`, `materialized view`, `function`, `procedure`.
+    /// value`, `trigger`, `policy`, `view`, `materialized view`, `function`, `procedure`.
     pub kind: &'static str,
     /// The table it lives in, when it lives in one.
     pub table: Option<QualName>,
@@ -60,6 +60,7 @@ impl Object {
                 .and_then(|n| cat.enums.get(n))
                 .is_some_and(|e| e.values.iter().any(|v| Some(v.as_str()) == self.value())),
             "trigger" => table().is_some_and(|t| t.triggers.iter().any(|x| x.name == self.name)),
+            "policy" => table().is_some_and(|t| t.policies.iter().any(|x| x.name == self.name)),
             "view" | "materialized view" => self
                 .qual
                 .as_ref()
@@ -181,6 +182,14 @@ fn added(changes: &[Change]) -> Vec<Object> {
                 origin: trigger.origin.clone(),
                 qual: None,
             }),
+            Change::CreatePolicy { table, policy, .. } => added.push(Object {
+                kind: "policy",
+                table: Some(table.clone()),
+                name: policy.name.clone(),
+                shape: policy_shape(policy),
+                origin: policy.origin.clone(),
+                qual: None,
+            }),
             Change::CreateView { view } => added.push(view_object(view)),
             Change::CreateRoutine { routine } => added.push(routine_object(routine)),
             Change::AddConstraint {
@@ -266,6 +275,18 @@ fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
                 });
             }
         }
+        for p in &ot.policies {
+            if !nt.policies.iter().any(|x| x.name == p.name) && p.deprecated.is_none() {
+                removed.push(Object {
+                    kind: "policy",
+                    table: t.clone(),
+                    name: p.name.clone(),
+                    shape: policy_shape(p),
+                    origin: p.origin.clone(),
+                    qual: None,
+                });
+            }
+        }
         if let (Some(k), None) = (&ot.primary_key, &nt.primary_key) {
             removed.push(Object {
                 kind: "primary key",
@@ -324,6 +345,18 @@ fn trigger_shape(t: &Trigger) -> String {
         ..t.clone()
     };
     unnamed.create_sql(&QualName::new("", ""), false, true)
+}
+
+/// A policy's shape: what it allows, under a name of none.
+fn policy_shape(p: &Policy) -> String {
+    let unnamed = Policy {
+        name: String::new(),
+        comment: None,
+        deprecated: None,
+        origin: None,
+        ..p.clone()
+    };
+    unnamed.create_sql(&QualName::new("", ""), true)
 }
 
 fn view_object(v: &View) -> Object {
