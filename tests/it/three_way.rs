@@ -523,3 +523,68 @@ fn code_objects_removed_unmarked_are_refused_and_marked_ones_are_pruned() {
     assert_eq!(code, 0, "{plan:#}");
     assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
 }
+
+const V1_POLICIES: &str = r#"
+[tables.notes]
+row_level_security = true
+columns.id = { type = "bigint", primary_key = true }
+columns.owner = { type = "text" }
+
+[tables.notes.policies.own_notes]
+using = "owner = current_user"
+
+[tables.notes.policies.no_blank]
+command = "insert"
+with_check = "owner <> ''"
+"#;
+
+/// Policies follow the two-step removal: one removed unmarked is R001, one
+/// renamed with the same definition R002; marked, applied and removed, it
+/// stays until `prune` drops it, and the plan is empty after.
+#[test]
+fn policies_removed_unmarked_are_refused_and_marked_ones_are_pruned() {
+    let db = TestDb::new("three_way_policies");
+    let files = Files::new(V1_POLICIES);
+    let r = apply(files.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let policies = || {
+        db.query("SELECT string_agg(policyname, ',' ORDER BY policyname) FROM pg_policies WHERE tablename = 'notes'")[0].clone()
+    };
+    assert_eq!(policies(), "no_blank,own_notes");
+
+    let cut = V1_POLICIES
+        .replace("[tables.notes.policies.no_blank]\ncommand = \"insert\"\nwith_check = \"owner <> ''\"\n", "")
+        .replace("own_notes", "notes_of_owner");
+    files.write(&cut);
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 3, "{plan:#}");
+    let found = rules(&plan);
+    assert!(
+        found.contains(&pair("R001", "policy notes.no_blank")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&pair("R002", "policy notes.own_notes")),
+        "{found:?}"
+    );
+    assert_eq!(apply(files.path(), &db, &[]).code, 3);
+    assert_eq!(policies(), "no_blank,own_notes");
+
+    let marked = V1_POLICIES.replace(
+        "[tables.notes.policies.no_blank]\n",
+        "[tables.notes.policies.no_blank]\ndeprecated = \"checked by the app\"\n",
+    );
+    files.write(&marked);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    let removed = &marked[..marked.find("[tables.notes.policies.no_blank]").unwrap()];
+    files.write(removed);
+    assert_eq!(apply(files.path(), &db, &[]).code, 0);
+    assert_eq!(policies(), "no_blank,own_notes", "kept until prune");
+    let yes = prune(files.path().to_str().unwrap(), &db, &["--yes"]);
+    assert_eq!(yes.code, 0, "{yes}");
+    assert!(yes.stdout.contains("drop-policy:notes.no_blank"), "{yes}");
+    assert_eq!(policies(), "own_notes");
+    let (code, plan) = plan_json(files.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+}
