@@ -24,7 +24,7 @@
 use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
 use crate::model::names::{dollar_quote, quote_ident, quote_literal};
-use crate::model::{Catalog, Column, Origin, Table};
+use crate::model::{Catalog, Column, Origin, QualName, Table};
 use crate::plan::render::code::{after_relations, query_words, routine_sql, view_sql};
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
@@ -112,7 +112,7 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
     let new = new_names(desired, live);
     setup(&mut s, desired, live, &new);
     for t in desired.tables.values() {
-        probe_table(&mut s, t, live.tables.get(&t.name));
+        probe_table(&mut s, t, live.tables.get(&t.name), &new);
     }
     probe_views(&mut s, desired, live, &new);
     if s.probes.is_empty() {
@@ -386,7 +386,12 @@ fn setup(
 
 /// The probes of one table, in a block rolled back at its end; nothing when
 /// the table exists and nothing of it is new or changed.
-fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
+fn probe_table(
+    s: &mut Script,
+    t: &Table,
+    live: Option<&Table>,
+    new: &std::collections::HashSet<String>,
+) {
     let table = &t.name;
     let probe_table = format!("pg_temp.{}", quote_ident(&table.name));
     let mut probes: Vec<(Vec<String>, Probe)> = Vec::new();
@@ -484,6 +489,31 @@ fn probe_table(s: &mut Script, t: &Table, live: Option<&Table>) {
             Probe {
                 origin: at(&i.origin),
                 what: format!("the index {} of {table} (`{}`)", i.name, i.body(false)),
+                default: None,
+                setup: false,
+            },
+        ));
+    }
+    // New and changed policies, on the probe table: a role that does not
+    // exist, a column or function their expressions name that does not, is
+    // the files' fault. One that names anything the plan creates is left to
+    // apply (the other tables of the plan are not here).
+    for p in &t.policies {
+        let same = live
+            .and_then(|l| l.policies.iter().find(|x| x.name == p.name))
+            .is_some_and(|l| l.same_rule(p));
+        let names_new = [&p.using, &p.with_check]
+            .into_iter()
+            .flatten()
+            .any(|e| query_words(&e.sql).iter().any(|w| new.contains(w)));
+        if same || names_new {
+            continue;
+        }
+        probes.push((
+            vec![p.create_sql(&QualName::new("pg_temp", table.name.clone()), false)],
+            Probe {
+                origin: at(&p.origin),
+                what: format!("the policy {} of {table}", p.name),
                 default: None,
                 setup: false,
             },
