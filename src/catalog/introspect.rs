@@ -293,9 +293,10 @@ fn q_unmanaged(pg14: bool) -> String {
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
            UNION ALL \
-           {settings} \
+           {settings} {others} \
          ) x",
         settings = q_unmanaged_settings(pg14),
+        others = super::unmanaged::q_other_kinds(SCHEMA_FILTER),
         managed_trigger = crate::catalog::code::MANAGED_TRIGGER,
     )
 }

@@ -5,3 +5,4 @@ pub mod code;
 pub mod history;
 pub mod introspect;
 pub mod policy;
+mod unmanaged;
