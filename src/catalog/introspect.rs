@@ -836,7 +836,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 16;
+pub const STATEMENTS: usize = 17;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -869,6 +869,11 @@ pub fn queries(server_version: i32) -> Vec<String> {
         code::q_views(&format!("{SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")),
         code::q_triggers(SCHEMA_FILTER),
         q_matview_indexes(pg15),
+        crate::catalog::grants::q_grants(
+            SCHEMA_FILTER,
+            NOT_EXTENSION_MEMBER,
+            &code::live_routines_filter(SCHEMA_FILTER),
+        ),
     ]
 }
 
@@ -916,6 +921,7 @@ struct Reader {
     triggers: Option<Vec<code::RawTrigger>>,
     /// The indexes of materialized views, by the view's oid.
     matview_indexes: Option<Vec<(i64, Index)>>,
+    grants: Option<crate::catalog::grants::RawGrants>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -985,6 +991,7 @@ impl Reader {
                         .collect(),
                 );
             }),
+            16 => json(row).map(|v| self.grants = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1219,6 +1226,7 @@ impl Reader {
             views,
             triggers,
             matview_indexes,
+            grants,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1231,11 +1239,14 @@ impl Reader {
         let views = got(views, 13)?;
         let triggers = got(triggers, 14)?;
         let matview_indexes = got(matview_indexes, 15)?;
+        let (roles, grants) = got(grants, 16)?.into_model();
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
         let mut cat = Catalog {
             schemas: schemas.into_iter().collect(),
+            roles,
+            grants,
             ..Catalog::default()
         };
         for e in extensions {

@@ -2,5 +2,6 @@
 //! (`introspect`), and what reconcile recorded in it (`history`).
 
 pub mod code;
+pub mod grants;
 pub mod history;
 pub mod introspect;

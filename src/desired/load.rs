@@ -10,9 +10,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod code;
+pub mod grants;
 
 use crate::desired::expr;
 use crate::desired::types;
+use crate::model::grants::{Kind as GrantKind, Target};
 use crate::model::names;
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
@@ -68,6 +70,9 @@ struct RawFile {
     views: IndexMap<Spanned<String>, Spanned<code::RawView>>,
     #[serde(default)]
     materialized_views: IndexMap<Spanned<String>, Spanned<code::RawView>>,
+    /// Privileges on schemas: `[schema_grants.reporting]`.
+    #[serde(default)]
+    schema_grants: IndexMap<Spanned<String>, grants::RawGrants>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +88,8 @@ struct RawDomain {
     #[serde(default)]
     checks: IndexMap<Spanned<String>, Spanned<String>>,
     comment: Option<String>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +106,8 @@ struct RawSequence {
     cycle: bool,
     owned_by: Option<Spanned<String>>,
     comment: Option<String>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +115,8 @@ struct RawSequence {
 struct RawEnum {
     values: Vec<Spanned<String>>,
     comment: Option<String>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +143,8 @@ struct RawTable {
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
     #[serde(default)]
     triggers: IndexMap<Spanned<String>, Spanned<code::RawTrigger>>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 /// A value written short (a string or a list) or in full (an inline table),
@@ -293,6 +306,9 @@ struct RawColumn {
     generated: Option<Spanned<String>>,
     comment: Option<String>,
     deprecated: Option<String>,
+    /// Column privileges (select, insert, update, references).
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -1115,6 +1131,15 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 cat.schemas.insert(name.clone());
             }
         }
+        for (schema, g) in &raw.schema_grants {
+            let name = schema.get_ref();
+            if name != "public" {
+                cat.schemas.insert(name.clone());
+            }
+            let target = Target::Schema(name.clone());
+            cat.grants
+                .extend(grants::build(src, &target, GrantKind::Schema, g, errors));
+        }
         for pattern in &raw.exclude {
             let o = src.origin(pattern.span());
             match crate::model::exclude::Pattern::parse(pattern.get_ref()) {
@@ -1160,6 +1185,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 errors.at(&o, format!("enum `{name}` has no values"));
             }
             enum_origin.insert(name.clone(), o.clone());
+            cat.grants.extend(grants::build(
+                src,
+                &Target::Type(name.clone()),
+                GrantKind::Type,
+                &e.grants,
+                errors,
+            ));
             cat.enums.insert(
                 name.clone(),
                 EnumType {
@@ -1190,6 +1222,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 continue;
             }
             domain_origin.insert(name.clone(), o.clone());
+            cat.grants.extend(grants::build(
+                src,
+                &Target::Type(name.clone()),
+                GrantKind::Type,
+                &d.get_ref().grants,
+                errors,
+            ));
             if let Some(domain) = build_domain(&cat, src, name.clone(), o, d.get_ref(), errors) {
                 cat.domains.insert(name, domain);
             }
@@ -1203,6 +1242,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 continue;
             }
             sequence_origin.insert(name.clone(), o.clone());
+            cat.grants.extend(grants::build(
+                src,
+                &Target::Sequence(name.clone()),
+                GrantKind::Sequence,
+                &q.get_ref().grants,
+                errors,
+            ));
             let seq = build_sequence(src, name.clone(), o, q.get_ref(), errors);
             cat.sequences.insert(name, seq);
         }
@@ -1234,6 +1280,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                         );
                         continue;
                     }
+                    cat.grants.extend(grants::build(
+                        src,
+                        &Target::Routine(routine.id.clone()),
+                        GrantKind::Routine,
+                        &r.grants,
+                        errors,
+                    ));
                     cat.routines.insert(routine.id.clone(), routine);
                 }
             }
@@ -1249,6 +1302,19 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                     errors.defined_twice(&o, "view", &name, first.as_ref());
                     continue;
                 }
+                let kind = if materialized {
+                    GrantKind::MaterializedView
+                } else {
+                    GrantKind::View
+                };
+                let target = Target::Relation(name.clone());
+                cat.grants.extend(grants::build(
+                    src,
+                    &target,
+                    kind,
+                    &v.get_ref().grants,
+                    errors,
+                ));
                 if let Some(view) =
                     code::build_view(src, name.clone(), o, v.get_ref(), materialized, errors)
                 {
@@ -1289,7 +1355,25 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 t.get_ref(),
                 &mut found,
             );
-            (name, o, table, found)
+            let t = t.get_ref();
+            let mut granted = grants::build(
+                src,
+                &Target::Relation(name.clone()),
+                GrantKind::Table,
+                &t.grants,
+                &mut found,
+            );
+            for (column, c) in &t.columns {
+                let target = Target::Column(name.clone(), column.get_ref().clone());
+                granted.extend(grants::build(
+                    src,
+                    &target,
+                    GrantKind::Column,
+                    &c.get_ref().grants,
+                    &mut found,
+                ));
+            }
+            (name, o, table, found, granted)
         }))
     });
     let mut unparsed = Vec::new();
@@ -1305,12 +1389,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     }
     // In file order: the first definition of a table is the one kept.
     let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
-    for (name, o, table, found) in tables.into_iter().flatten() {
+    for (name, o, table, found, granted) in tables.into_iter().flatten() {
         if errors.defined_twice(&o, "table", &name, table_origin.get(&name)) {
             continue;
         }
         table_origin.insert(name.clone(), o);
         errors.0.extend(found.0);
+        cat.grants.extend(granted);
         cat.tables.insert(name, table);
     }
 
