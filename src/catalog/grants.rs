@@ -19,10 +19,11 @@ use crate::model::{QualName, RoutineId};
 const GRANTEE: &str =
     "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END";
 
-/// Whether row `a` is one that `acldefault(kind, owner)` gives, or `acl` is NULL.
+/// Whether row `a` is one that `acldefault(kind, owner)` gives (`kind`: an
+/// SQL expression of type "char"), or `acl` is NULL.
 fn implicit(acl: &str, kind: &str, owner: &str) -> String {
     format!(
-        "({acl} IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(pg_catalog.acldefault('{kind}', {owner})) d \
+        "({acl} IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(pg_catalog.acldefault({kind}, {owner})) d \
            WHERE d.grantee = a.grantee AND d.privilege_type = a.privilege_type AND d.is_grantable = a.is_grantable))"
     )
 }
@@ -31,16 +32,13 @@ fn implicit(acl: &str, kind: &str, owner: &str) -> String {
 /// over `n` (pg_namespace), `relation_filter` over `c` (pg_class: not an
 /// extension's), `routine_filter` over `p` and `n`.
 pub fn q_grants(schema_filter: &str, relation_filter: &str, routine_filter: &str) -> String {
-    let rel_acl = "coalesce(c.relacl, pg_catalog.acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\", c.relowner))";
-    let rel_implicit = format!(
-        "(c.relacl IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(pg_catalog.acldefault((CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\", c.relowner)) d \
-           WHERE d.grantee = a.grantee AND d.privilege_type = a.privilege_type AND d.is_grantable = a.is_grantable))"
-    );
-    let proc_implicit = implicit("p.proacl", "f", "p.proowner");
-    let type_implicit = implicit("t.typacl", "T", "t.typowner");
+    let rel_kind = "(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END)::\"char\"";
+    let rel_implicit = implicit("c.relacl", rel_kind, "c.relowner");
+    let proc_implicit = implicit("p.proacl", "'f'", "p.proowner");
+    let type_implicit = implicit("t.typacl", "'T'", "t.typowner");
     let nsp_implicit = format!(
         "({} OR (n.nspname = 'public' AND a.grantee = 0 AND a.privilege_type = 'USAGE' AND NOT a.is_grantable))",
-        implicit("n.nspacl", "n", "n.nspowner")
+        implicit("n.nspacl", "'n'", "n.nspowner")
     );
     format!(
         "SELECT json_build_object( \
@@ -50,7 +48,7 @@ pub fn q_grants(schema_filter: &str, relation_filter: &str, routine_filter: &str
                     c.relname AS name, NULL::text AS sub, {GRANTEE} AS grantee, a.privilege_type AS privilege, \
                     a.is_grantable AS grantable, {rel_implicit} AS implicit \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, \
-                  pg_catalog.aclexplode({rel_acl}) a \
+                  pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault({rel_kind}, c.relowner))) a \
              WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND NOT c.relispartition \
                AND {schema_filter} AND {relation_filter} AND a.grantee <> c.relowner \
              UNION ALL \

@@ -203,3 +203,31 @@ pub fn check_grant_roles(desired: &Catalog, live: &Catalog) -> Result<(), LoadEr
         &live.roles,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_roles_names_each_missing_role_at_its_place() {
+        let o = |line| Origin {
+            file: "g.toml".into(),
+            line,
+            column: 1,
+        };
+        let (a, b, c) = (o(2), o(3), o(4));
+        let roles: BTreeSet<String> = ["app".to_string()].into();
+        assert!(check_roles([("app", &a), (PUBLIC, &b)], &roles).is_ok());
+        let e = check_roles([("app", &a), ("ghost", &b), ("gone", &c)], &roles).unwrap_err();
+        let at: Vec<String> =
+            e.0.iter()
+                .map(|d| format!("{}:{} {}", d.file, d.line, d.message))
+                .collect();
+        assert_eq!(at.len(), 2, "{at:?}");
+        assert!(
+            at[0].starts_with("g.toml:3 role `ghost` does not exist"),
+            "{at:?}"
+        );
+        assert!(at[1].starts_with("g.toml:4 role `gone`"), "{at:?}");
+    }
+}
