@@ -423,3 +423,47 @@ fn grants_round_trip_through_dump_pagila() {
 fn grants_round_trip_through_dump_supabase_auth() {
     round_trip("supabase_auth");
 }
+
+/// Supabase's way: `ALTER DEFAULT PRIVILEGES` gives a role every privilege
+/// on each new table. A table the plan creates gets them from PostgreSQL:
+/// with the files listing them, the next plan is empty; without, it runs
+/// nothing and reports them (no churn, no REVOKE).
+#[test]
+fn default_privileges_on_a_new_table_neither_churn_nor_are_revoked() {
+    let probe = TestDb::new("grants_defaults");
+    let mut roles = Roles::new(&probe.name, &["anon"]);
+    let anon = roles.names[0].clone();
+    for listed in [true, false] {
+        let db = TestDb::new("grants_defaults_db");
+        roles.used_in(&db);
+        db.sql(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO {anon}"
+        ));
+        let grants = if listed {
+            format!("grants = {{ {anon} = \"all\" }}")
+        } else {
+            String::new()
+        };
+        let schema = schema_of(&format!(
+            "[tables.notes]\n{grants}\n[tables.notes.columns]\nid = {{ type = \"bigint\", primary_key = true }}\n"
+        ));
+        let r = apply(schema.path(), &db, &[]);
+        assert_eq!(r.code, 0, "{r}");
+        let (code, again) = plan_json(schema.path(), &db);
+        assert_eq!(code, 0, "{again:#}");
+        assert_eq!(ids(&again), Vec::<String>::new(), "{again:#}");
+        let reported = unmanaged(&again)
+            .iter()
+            .filter(|u| u.starts_with("privilege"))
+            .count();
+        assert_eq!(reported, if listed { 0 } else { 7 }, "{again:#}");
+        let held = acl(&db)
+            .iter()
+            .filter(|a| a.starts_with(&format!("rel notes {anon} ")))
+            .count();
+        assert_eq!(held, 7, "listed: {listed}");
+        db.sql(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM {anon}"
+        ));
+    }
+}
