@@ -467,3 +467,36 @@ fn default_privileges_on_a_new_table_neither_churn_nor_are_revoked() {
         ));
     }
 }
+
+/// GRANT takes no lock on the table (the plan says `none`): it runs while
+/// a writer holds the table in an open transaction, plain and online,
+/// under a lock timeout that a statement waiting for the writer would hit.
+#[test]
+fn a_grant_does_not_wait_for_a_writer_of_a_busy_table() {
+    let db = TestDb::new("grants_busy");
+    let mut roles = Roles::new(&db.name, &["reader"]);
+    roles.used_in(&db);
+    let reader = roles.names[0].clone();
+    db.sql(SETUP);
+    let writer = crate::harness::Session::open(&db.url);
+    writer.exec("BEGIN; INSERT INTO orders VALUES (1, 1)");
+    for (i, extra) in [&["--lock-timeout", "1s"][..], &["--online"][..]]
+        .into_iter()
+        .enumerate()
+    {
+        let privilege = ["select", "update"][i];
+        let schema = schema_of(&format!(
+            "[tables.orders]\ngrants = {{ {reader} = [\"{privilege}\"] }}\n\
+             [tables.orders.columns]\nid = {{ type = \"bigint\", primary_key = true }}\ntotal = {{ type = \"numeric\" }}\n"
+        ));
+        let (_, plan) = plan_json(schema.path(), &db);
+        assert_eq!(ids(&plan), [format!("grant:orders:{reader}")], "{plan:#}");
+        assert_eq!(plan["statements"][0]["lock"], "none", "{plan:#}");
+        let r = apply(schema.path(), &db, extra);
+        assert_eq!(r.code, 0, "{extra:?}: {r}");
+        let held = acl(&db);
+        let want = format!("rel orders {reader} {}", privilege.to_uppercase());
+        assert!(held.iter().any(|a| a.starts_with(&want)), "{held:#?}");
+    }
+    writer.exec("ROLLBACK");
+}
