@@ -198,14 +198,19 @@ impl Target {
         }
     }
 
-    /// For a statement id: `orders`, `orders.total`, `f(integer)`,
-    /// `schema reporting`, each part as the files write it.
-    pub fn label(&self) -> String {
+    /// For a statement id: the kind's step (`grant` for a table, view or
+    /// materialized view; `grant-column`, `grant-sequence`, `grant-routine`,
+    /// `grant-type`, `grant-schema`) and the object as the files write it
+    /// (`orders`, `orders.total`, `f(integer)`, `reporting`), so that no two
+    /// objects share one.
+    pub fn step(&self) -> (&'static str, String) {
         match self {
-            Target::Relation(n) | Target::Sequence(n) | Target::Type(n) => n.key(),
-            Target::Column(n, c) => format!("{}.{}", n.key(), key_part(c)),
-            Target::Routine(id) => format!("{}({})", id.name.key(), id.args),
-            Target::Schema(s) => format!("schema {}", key_part(s)),
+            Target::Relation(n) => ("grant", n.key()),
+            Target::Column(n, c) => ("grant-column", format!("{}.{}", n.key(), key_part(c))),
+            Target::Sequence(n) => ("grant-sequence", n.key()),
+            Target::Routine(id) => ("grant-routine", format!("{}({})", id.name.key(), id.args)),
+            Target::Type(n) => ("grant-type", n.key()),
+            Target::Schema(s) => ("grant-schema", key_part(s)),
         }
     }
 }

@@ -173,16 +173,16 @@ fn grants_the_files_list_are_applied_plain_and_online_and_converge() {
         assert_eq!(
             grants,
             [
-                format!("grant:schema reporting:{reader}"),
-                format!("grant:mood:{reader}"),
-                format!("grant:counter:{reader}"),
-                format!("grant:add1(integer):{reader}"),
-                // Not `grant:add1(integer):public`: PostgreSQL gives
+                format!("grant-schema:reporting:{reader}"),
+                format!("grant-type:mood:{reader}"),
+                format!("grant-sequence:counter:{reader}"),
+                format!("grant-routine:add1(integer):{reader}"),
+                // Not `grant-routine:add1(integer):public`: PostgreSQL gives
                 // EXECUTE to PUBLIC already.
                 "grant:totals:public".to_string(),
                 format!("grant:orders:{reader}"),
-                format!("grant-with-option:orders:{writer}"),
-                format!("grant:orders.total:{reader}"),
+                format!("grant:orders:{writer}:with-grant-option"),
+                format!("grant-column:orders.total:{reader}"),
             ]
             .iter()
             .map(String::as_str)

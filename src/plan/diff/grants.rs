@@ -117,18 +117,18 @@ pub(super) fn diff_grants(desired: &Catalog, live: &Catalog, changes: &mut Vec<C
 }
 
 /// The statement id of a GRANT: `grant:orders:app_reader`,
-/// `grant:orders.total:app_reader`, `grant:f(integer):public`,
-/// `grant:schema reporting:app_reader`; `grant-with-option:...` for one
-/// WITH GRANT OPTION.
+/// `grant-column:orders.total:app_reader`, `grant-routine:f(integer):public`,
+/// `grant-schema:reporting:app_reader` (`Target::step`); with
+/// `:with-grant-option` after it for one WITH GRANT OPTION.
 pub(crate) fn grant_id(target: &Target, grantee: &str, grant_option: bool) -> String {
+    let (step, object) = target.step();
     format!(
-        "{}:{}:{}",
+        "{step}:{object}:{}{}",
+        grantee_key(grantee),
         if grant_option {
-            "grant-with-option"
+            ":with-grant-option"
         } else {
-            "grant"
-        },
-        target.label(),
-        grantee_key(grantee)
+            ""
+        }
     )
 }
