@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use crate::model::grants::{Grant, Privilege, Target};
-use crate::model::{QualName, RoutineId};
+use crate::model::{BelongsTo, QualName, RoutineId, UnmanagedObject};
 
 /// `grantee` of an `aclexplode` row `a`, PUBLIC for 0.
 const GRANTEE: &str =
@@ -76,6 +76,18 @@ pub fn q_grants(schema_filter: &str, relation_filter: &str, routine_filter: &str
              FROM pg_catalog.pg_namespace n, \
                   pg_catalog.aclexplode(coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))) a \
              WHERE {schema_filter} AND a.grantee <> n.nspowner \
+           ) x), \
+           'revoked', (SELECT coalesce(json_agg(x ORDER BY x.kind, x.schema, x.name, x.sub), '[]') FROM ( \
+             SELECT 'routine' AS kind, n.nspname AS schema, p.proname AS name, \
+                    pg_catalog.oidvectortypes(p.proargtypes) AS sub, 'EXECUTE' AS privilege \
+             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+             WHERE {routine_filter} AND p.proacl IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(p.proacl) a WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') \
+             UNION ALL \
+             SELECT 'type', n.nspname, t.typname, NULL, 'USAGE' \
+             FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+             WHERE t.typtype IN ('e', 'd') AND {schema_filter} AND t.typacl IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.aclexplode(t.typacl) a WHERE a.grantee = 0 AND a.privilege_type = 'USAGE') \
            ) x))"
     )
 }
@@ -85,6 +97,18 @@ pub fn q_grants(schema_filter: &str, relation_filter: &str, routine_filter: &str
 pub struct RawGrants {
     roles: Vec<String>,
     grants: Vec<RawGrant>,
+    /// Routines and types whose PUBLIC privilege (EXECUTE, USAGE), given by
+    /// default, was revoked.
+    revoked: Vec<RawRevoked>,
+}
+
+#[derive(Deserialize)]
+struct RawRevoked {
+    kind: String,
+    schema: String,
+    name: String,
+    sub: Option<String>,
+    privilege: String,
 }
 
 #[derive(Deserialize)]
@@ -100,9 +124,28 @@ struct RawGrant {
 }
 
 impl RawGrants {
-    /// The roles, and the grants in the model. A privilege this version
-    /// does not know (a newer server's) is left out.
-    pub fn into_model(self) -> (BTreeSet<String>, Vec<Grant>) {
+    /// The roles, the grants in the model, and what the files cannot say:
+    /// a default privilege of PUBLIC revoked from a routine or a type (the
+    /// format only grants, so files dumped from it would give it back),
+    /// listed as unmanaged. A privilege this version does not know (a newer
+    /// server's) is left out.
+    pub fn into_model(self) -> (BTreeSet<String>, Vec<Grant>, Vec<UnmanagedObject>) {
+        let revoked = self
+            .revoked
+            .into_iter()
+            .map(|r| {
+                let name = QualName::new(r.schema, r.name);
+                let what = match &r.sub {
+                    Some(args) => format!("routine {name}({args})"),
+                    None => format!("{} {name}", r.kind),
+                };
+                UnmanagedObject {
+                    kind: "revoked default privilege".into(),
+                    name: format!("{} on {what} from PUBLIC", r.privilege),
+                    belongs_to: Some(BelongsTo::Object(name)),
+                }
+            })
+            .collect();
         let grants = self
             .grants
             .into_iter()
@@ -130,6 +173,6 @@ impl RawGrants {
                 })
             })
             .collect();
-        (self.roles.into_iter().collect(), grants)
+        (self.roles.into_iter().collect(), grants, revoked)
     }
 }

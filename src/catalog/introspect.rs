@@ -1239,7 +1239,7 @@ impl Reader {
         let views = got(views, 13)?;
         let triggers = got(triggers, 14)?;
         let matview_indexes = got(matview_indexes, 15)?;
-        let (roles, grants) = got(grants, 16)?.into_model();
+        let (roles, grants, revoked) = got(grants, 16)?.into_model();
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
@@ -1360,6 +1360,7 @@ impl Reader {
             cat.tables.insert(table.name.clone(), table);
         }
         read_code(&mut cat, routines, views, triggers, matview_indexes);
+        cat.unmanaged.extend(revoked);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,

@@ -325,6 +325,26 @@ total = {{ type = "numeric", grants = {{ {auditor} = ["update"] }} }}
             format!("privilege grant option of SELECT on orders to {auditor}"),
         ],
     );
+    // A default privilege revoked (EXECUTE of PUBLIC on a function) cannot
+    // be said by the files, which only grant: plan and dump list it.
+    db.sql("REVOKE EXECUTE ON FUNCTION add1(integer) FROM PUBLIC");
+    let revoked = "revoked default privilege EXECUTE on routine add1(integer) from PUBLIC";
+    let (_, plan) = plan_json(without_option.path(), &db);
+    assert!(unmanaged(&plan).iter().any(|u| u == revoked), "{plan:#}");
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let r = run(&[
+        "dump",
+        "--database-url",
+        &db.url,
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stderr
+            .contains("EXECUTE on routine add1(integer) from PUBLIC"),
+        "{r}"
+    );
 }
 
 /// Grants of every kind on a corpus schema: dumped, applied to an empty
