@@ -176,3 +176,23 @@ impl RawGrants {
         (self.roles.into_iter().collect(), grants, revoked)
     }
 }
+
+/// The privileges on sequences that the format has no place for (a
+/// `serial` column's or an identity column's sequence, which the files write
+/// as the column), as unmanaged objects: `dump` would lose them otherwise
+/// without a word. Call once `cat.sequences` holds the sequences of their own.
+pub fn unmanaged_sequence_grants(cat: &crate::model::Catalog) -> Vec<UnmanagedObject> {
+    cat.grants
+        .iter()
+        .filter_map(|g| match &g.target {
+            Target::Sequence(n) if !g.implicit && !cat.sequences.contains_key(n) => {
+                Some(UnmanagedObject {
+                    kind: "privilege".into(),
+                    name: format!("{} on {} to {}", g.privilege.sql(), g.target, g.grantee),
+                    belongs_to: Some(BelongsTo::Object(n.clone())),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}

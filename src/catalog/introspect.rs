@@ -1399,6 +1399,8 @@ impl Reader {
         }
         drop(owned_sequences);
         standalone_sequences(&mut cat, sequences, &table_names);
+        let sequence_grants = crate::catalog::grants::unmanaged_sequence_grants(&cat);
+        cat.unmanaged.extend(sequence_grants);
         Ok(cat)
     }
 }

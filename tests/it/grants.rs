@@ -328,6 +328,10 @@ total = {{ type = "numeric", grants = {{ {auditor} = ["update"] }} }}
     // A default privilege revoked (EXECUTE of PUBLIC on a function) cannot
     // be said by the files, which only grant: plan and dump list it.
     db.sql("REVOKE EXECUTE ON FUNCTION add1(integer) FROM PUBLIC");
+    // Nor has it a place for a serial column's sequence's privileges.
+    db.sql(&format!(
+        "CREATE TABLE tickets (id serial PRIMARY KEY); GRANT USAGE ON SEQUENCE tickets_id_seq TO {reader}"
+    ));
     let revoked = "revoked default privilege EXECUTE on routine add1(integer) from PUBLIC";
     let (_, plan) = plan_json(without_option.path(), &db);
     assert!(unmanaged(&plan).iter().any(|u| u == revoked), "{plan:#}");
@@ -343,6 +347,11 @@ total = {{ type = "numeric", grants = {{ {auditor} = ["update"] }} }}
     assert!(
         r.stderr
             .contains("EXECUTE on routine add1(integer) from PUBLIC"),
+        "{r}"
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("USAGE on sequence tickets_id_seq to {reader}")),
         "{r}"
     );
 }
