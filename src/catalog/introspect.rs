@@ -833,7 +833,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 17;
+pub const STATEMENTS: usize = 18;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -867,6 +867,11 @@ pub fn queries(server_version: i32) -> Vec<String> {
         code::q_triggers(SCHEMA_FILTER),
         q_matview_indexes(pg15),
         super::policy::q_policies(SCHEMA_FILTER),
+        crate::catalog::grants::q_grants(
+            SCHEMA_FILTER,
+            NOT_EXTENSION_MEMBER,
+            &code::live_routines_filter(SCHEMA_FILTER),
+        ),
     ]
 }
 
@@ -915,6 +920,7 @@ struct Reader {
     /// The indexes of materialized views, by the view's oid.
     matview_indexes: Option<Vec<(i64, Index)>>,
     policies: Option<Vec<super::policy::RawPolicy>>,
+    grants: Option<crate::catalog::grants::RawGrants>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -985,6 +991,7 @@ impl Reader {
                 );
             }),
             16 => json(row).map(|v| self.policies = Some(v)),
+            17 => json(row).map(|v| self.grants = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1220,6 +1227,7 @@ impl Reader {
             triggers,
             matview_indexes,
             policies,
+            grants,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1233,11 +1241,14 @@ impl Reader {
         let triggers = got(triggers, 14)?;
         let matview_indexes = got(matview_indexes, 15)?;
         let policies = got(policies, 16)?;
+        let (roles, grants, revoked) = got(grants, 17)?.into_model();
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
         let mut cat = Catalog {
             schemas: schemas.into_iter().collect(),
+            roles,
+            grants,
             ..Catalog::default()
         };
         for e in extensions {
@@ -1352,6 +1363,7 @@ impl Reader {
         }
         read_code(&mut cat, routines, views, triggers, matview_indexes);
         read_policies(&mut cat, policies);
+        cat.unmanaged.extend(revoked);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,
@@ -1390,6 +1402,8 @@ impl Reader {
         }
         drop(owned_sequences);
         standalone_sequences(&mut cat, sequences, &table_names);
+        let sequence_grants = crate::catalog::grants::unmanaged_sequence_grants(&cat);
+        cat.unmanaged.extend(sequence_grants);
         Ok(cat)
     }
 }

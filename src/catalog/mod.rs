@@ -2,6 +2,7 @@
 //! (`introspect`), and what reconcile recorded in it (`history`).
 
 pub mod code;
+pub mod grants;
 pub mod history;
 pub mod introspect;
 pub mod policy;

@@ -10,10 +10,12 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod code;
+pub mod grants;
 mod policy;
 
 use crate::desired::expr;
 use crate::desired::types;
+use crate::model::grants::{Kind as GrantKind, Target};
 use crate::model::names;
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, Extension, FkAction, ForeignKey, Identity,
@@ -69,6 +71,9 @@ struct RawFile {
     views: IndexMap<Spanned<String>, Spanned<code::RawView>>,
     #[serde(default)]
     materialized_views: IndexMap<Spanned<String>, Spanned<code::RawView>>,
+    /// Privileges on schemas: `[schema_grants.reporting]`.
+    #[serde(default)]
+    schema_grants: IndexMap<Spanned<String>, grants::RawGrants>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +89,8 @@ struct RawDomain {
     #[serde(default)]
     checks: IndexMap<Spanned<String>, Spanned<String>>,
     comment: Option<String>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +107,8 @@ struct RawSequence {
     cycle: bool,
     owned_by: Option<Spanned<String>>,
     comment: Option<String>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +116,8 @@ struct RawSequence {
 struct RawEnum {
     values: Vec<Spanned<String>>,
     comment: Option<String>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +146,8 @@ struct RawTable {
     triggers: IndexMap<Spanned<String>, Spanned<code::RawTrigger>>,
     #[serde(default)]
     policies: IndexMap<Spanned<String>, Spanned<policy::RawPolicy>>,
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 /// A value written short (a string or a list) or in full (an inline table),
@@ -296,6 +309,9 @@ struct RawColumn {
     generated: Option<Spanned<String>>,
     comment: Option<String>,
     deprecated: Option<String>,
+    /// Column privileges (select, insert, update, references).
+    #[serde(default)]
+    grants: grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -1118,6 +1134,15 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 cat.schemas.insert(name.clone());
             }
         }
+        for (schema, g) in &raw.schema_grants {
+            let name = schema.get_ref();
+            if name != "public" {
+                cat.schemas.insert(name.clone());
+            }
+            let target = Target::Schema(name.clone());
+            cat.grants
+                .extend(grants::build(src, &target, GrantKind::Schema, g, errors));
+        }
         for pattern in &raw.exclude {
             let o = src.origin(pattern.span());
             match crate::model::exclude::Pattern::parse(pattern.get_ref()) {
@@ -1163,6 +1188,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 errors.at(&o, format!("enum `{name}` has no values"));
             }
             enum_origin.insert(name.clone(), o.clone());
+            cat.grants.extend(grants::build(
+                src,
+                &Target::Type(name.clone()),
+                GrantKind::Type,
+                &e.grants,
+                errors,
+            ));
             cat.enums.insert(
                 name.clone(),
                 EnumType {
@@ -1193,6 +1225,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 continue;
             }
             domain_origin.insert(name.clone(), o.clone());
+            cat.grants.extend(grants::build(
+                src,
+                &Target::Type(name.clone()),
+                GrantKind::Type,
+                &d.get_ref().grants,
+                errors,
+            ));
             if let Some(domain) = build_domain(&cat, src, name.clone(), o, d.get_ref(), errors) {
                 cat.domains.insert(name, domain);
             }
@@ -1206,6 +1245,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 continue;
             }
             sequence_origin.insert(name.clone(), o.clone());
+            cat.grants.extend(grants::build(
+                src,
+                &Target::Sequence(name.clone()),
+                GrantKind::Sequence,
+                &q.get_ref().grants,
+                errors,
+            ));
             let seq = build_sequence(src, name.clone(), o, q.get_ref(), errors);
             cat.sequences.insert(name, seq);
         }
@@ -1237,6 +1283,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                         );
                         continue;
                     }
+                    cat.grants.extend(grants::build(
+                        src,
+                        &Target::Routine(routine.id.clone()),
+                        GrantKind::Routine,
+                        &r.grants,
+                        errors,
+                    ));
                     cat.routines.insert(routine.id.clone(), routine);
                 }
             }
@@ -1252,6 +1305,19 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                     errors.defined_twice(&o, "view", &name, first.as_ref());
                     continue;
                 }
+                let kind = if materialized {
+                    GrantKind::MaterializedView
+                } else {
+                    GrantKind::View
+                };
+                let target = Target::Relation(name.clone());
+                cat.grants.extend(grants::build(
+                    src,
+                    &target,
+                    kind,
+                    &v.get_ref().grants,
+                    errors,
+                ));
                 if let Some(view) =
                     code::build_view(src, name.clone(), o, v.get_ref(), materialized, errors)
                 {
@@ -1292,7 +1358,25 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 t.get_ref(),
                 &mut found,
             );
-            (name, o, table, found)
+            let t = t.get_ref();
+            let mut granted = grants::build(
+                src,
+                &Target::Relation(name.clone()),
+                GrantKind::Table,
+                &t.grants,
+                &mut found,
+            );
+            for (column, c) in &t.columns {
+                let target = Target::Column(name.clone(), column.get_ref().clone());
+                granted.extend(grants::build(
+                    src,
+                    &target,
+                    GrantKind::Column,
+                    &c.get_ref().grants,
+                    &mut found,
+                ));
+            }
+            (name, o, table, found, granted)
         }))
     });
     let mut unparsed = Vec::new();
@@ -1308,12 +1392,13 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     }
     // In file order: the first definition of a table is the one kept.
     let mut table_origin: HashMap<QualName, Origin> = HashMap::new();
-    for (name, o, table, found) in tables.into_iter().flatten() {
+    for (name, o, table, found, granted) in tables.into_iter().flatten() {
         if errors.defined_twice(&o, "table", &name, table_origin.get(&name)) {
             continue;
         }
         table_origin.insert(name.clone(), o);
         errors.0.extend(found.0);
+        cat.grants.extend(granted);
         cat.tables.insert(name, table);
     }
 

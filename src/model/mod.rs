@@ -4,6 +4,7 @@
 
 pub mod code;
 pub mod exclude;
+pub mod grants;
 pub mod names;
 pub mod policy;
 
@@ -143,6 +144,9 @@ impl Catalog {
         for v in self.views.values_mut() {
             fix(&mut v.origin);
         }
+        for g in &mut self.grants {
+            fix(&mut g.origin);
+        }
     }
 }
 
@@ -170,6 +174,12 @@ pub struct Catalog {
     /// Objects of the live database that the format does not manage (views,
     /// functions, triggers, sequences that no column owns, ...). Empty for files.
     pub unmanaged: Vec<UnmanagedObject>,
+    /// Privileges (`model::grants`): from the files, those they list; from
+    /// the database, every one but the owner's own.
+    pub grants: Vec<grants::Grant>,
+    /// The roles of the cluster (pg_roles), for the check that a grant names
+    /// a role that exists. Empty for the files.
+    pub roles: BTreeSet<String>,
     /// The files' `exclude` patterns and those of `--exclude`: what is
     /// never considered (`exclude::apply`). Empty for the catalog.
     pub exclude: Vec<crate::model::exclude::Pattern>,

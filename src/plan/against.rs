@@ -46,6 +46,7 @@ pub(crate) async fn plan_against(
     mut live: model::Catalog,
 ) -> Result<Plan, Error> {
     load::check_outside_references(&desired, &live)?;
+    load::grants::check_named_roles(&desired, &live)?;
     // The third side: the files last applied (before canonicalizing, which
     // the recorded files are not).
     let t = std::time::Instant::now();

@@ -2,6 +2,7 @@
 //! Deciding what is allowed is the business of `rules`; writing SQL, of `render`.
 
 mod code;
+pub(crate) mod grants;
 mod policy;
 
 use crate::model::{
@@ -304,6 +305,15 @@ pub enum Change {
         live: Trigger,
         stats: Option<TableStats>,
     },
+    /// Privileges the files list and the database lacks (`diff::grants`):
+    /// `GRANT`, additive.
+    Grant {
+        target: crate::model::grants::Target,
+        grantee: String,
+        privileges: Vec<crate::model::grants::Privilege>,
+        grant_option: bool,
+        origin: Option<crate::model::Origin>,
+    },
     /// In the database, not in the files: kept, never dropped (R001).
     Unmanaged {
         object: UnmanagedObject,
@@ -452,6 +462,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
         }
     }
     code::diff_code(desired, live, &mut changes);
+    grants::diff_grants(desired, live, &mut changes);
 
     // What the database has and the files do not.
     let unmanaged = |kind: &str, name: String| Change::Unmanaged {

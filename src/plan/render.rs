@@ -13,6 +13,7 @@ use crate::model::{
 use crate::plan::diff::{Change, CommentTarget, Constraint};
 
 pub mod code;
+mod grants;
 mod policy;
 
 /// One statement of a plan, with what it costs a busy table.
@@ -651,6 +652,7 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
     code::render_views(changes, &mut out);
     code::render_triggers(changes, &mut out);
     policy::render_policies(changes, &mut out);
+    grants::render_grants(changes, &mut out);
     out.extend(late_comments);
     mark_enum_values_used(&mut out, &added_values);
     out

@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
+mod grants;
 mod policy;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::model::grants::Target;
 use crate::model::names;
 use crate::model::{
     Catalog, Column, Domain, EnumType, FkAction, Index, IndexKey, IndexKeyPart, Key, ObjName,
@@ -29,6 +31,7 @@ pub struct File {
 pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     let keep = |s: &str| in_schemas(schemas, s);
     let types = TypeNames::new(cat);
+    let grants = grants::Grants::new(cat);
     let mut out = Vec::new();
 
     let mut head = String::new();
@@ -76,12 +79,26 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     }
     for e in cat.enums.values().filter(|e| keep(&e.name.schema)) {
         write_enum(&mut head, e);
+        let h = header("enums", &e.name, Some("grants"));
+        grants.section(&mut head, &h, &Target::Type(e.name.clone()));
     }
     for d in cat.domains.values().filter(|d| keep(&d.name.schema)) {
         write_domain(&mut head, d, &types);
+        let h = header("domains", &d.name, Some("grants"));
+        grants.section(&mut head, &h, &Target::Type(d.name.clone()));
     }
     for s in cat.sequences.values().filter(|s| keep(&s.name.schema)) {
         write_sequence(&mut head, s);
+        let h = header("sequences", &s.name, Some("grants"));
+        grants.section(&mut head, &h, &Target::Sequence(s.name.clone()));
+    }
+    let public = "public".to_string();
+    let with_public = (!cat.schemas.contains(&public)).then_some(&public);
+    for s in cat.schemas.iter().chain(with_public) {
+        if keep(s) {
+            let h = format!("[schema_grants.{}]", key(s));
+            grants.section(&mut head, &h, &Target::Schema(s.clone()));
+        }
     }
     let mut used: HashSet<String> = HashSet::new();
     let nothing = head.is_empty() && !cat.tables.values().any(|t| keep(&t.name.schema));
@@ -101,7 +118,7 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         let dir = (t.name.schema != "public").then_some(t.name.schema.as_str());
         out.push(File {
             path: unique_path(&mut used, dir, &t.name.name),
-            text: table_text(t, &types),
+            text: table_text(t, &types, &grants),
         });
     }
     // Functions and views, one file of each per schema.
@@ -115,10 +132,27 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
             .is_some();
         let entry = by_schema.entry(r.id.name.schema.as_str()).or_default();
         code::write_routine(&mut entry.0, r, overloaded);
+        let h = header(
+            if r.procedure {
+                "procedures"
+            } else {
+                "functions"
+            },
+            &r.id.name,
+            Some("grants"),
+        );
+        grants.section(&mut entry.0, &h, &Target::Routine(r.id.clone()));
     }
     for v in cat.views.values().filter(|v| keep(&v.name.schema)) {
         let entry = by_schema.entry(v.name.schema.as_str()).or_default();
         code::write_view(&mut entry.1, v);
+        let section = if v.materialized {
+            "materialized_views"
+        } else {
+            "views"
+        };
+        let h = header(section, &v.name, Some("grants"));
+        grants.section(&mut entry.1, &h, &Target::Relation(v.name.clone()));
     }
     for (schema, (routines, views)) in by_schema {
         let dir = (schema != "public").then_some(schema);
@@ -468,7 +502,7 @@ struct Inline {
     references: Option<(String, FkAction, FkAction)>,
 }
 
-fn table_text(t: &Table, types: &TypeNames) -> String {
+fn table_text(t: &Table, types: &TypeNames, grants: &grants::Grants) -> String {
     let tname = &t.name.name;
     let mut inline: HashMap<&str, Inline> = HashMap::new();
     let mut out = String::new();
@@ -564,7 +598,7 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
             out,
             "{} = {}",
             key(&c.name),
-            column_fields(t, c, inline.get(c.name.as_str()), types)
+            column_fields(t, c, inline.get(c.name.as_str()), types, grants)
         );
     }
     if !t.indexes.is_empty() {
@@ -650,10 +684,18 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
     }
     code::write_triggers(&mut out, t);
     policy::write_policies(&mut out, t);
+    let h = header("tables", &t.name, Some("grants"));
+    grants.section(&mut out, &h, &Target::Relation(t.name.clone()));
     out
 }
 
-fn column_fields(t: &Table, c: &Column, i: Option<&Inline>, types: &TypeNames) -> String {
+fn column_fields(
+    t: &Table,
+    c: &Column,
+    i: Option<&Inline>,
+    types: &TypeNames,
+    grants: &grants::Grants,
+) -> String {
     let mut f: Vec<(&str, String)> = Vec::new();
     // `serial` only when it is exactly what `serial` makes here.
     let serial = c.serial.as_ref().filter(|s| {
@@ -712,6 +754,9 @@ fn column_fields(t: &Table, c: &Column, i: Option<&Inline>, types: &TypeNames) -
     }
     if let Some(cm) = &c.comment {
         f.push(("comment", string(cm)));
+    }
+    if let Some(g) = grants.inline(&Target::Column(t.name.clone(), c.name.clone())) {
+        f.push(("grants", g));
     }
     inline_table(&f)
 }

@@ -430,7 +430,7 @@ fn assert_plan_empty(name: &str, step: &str, schema: &Path, db: &TestDb) {
 ///
 /// The statements are read from A's catalog, not from schema.sql, and run in
 /// one transaction.
-fn load_prelude(name: &str, a: &TestDb, b: &TestDb) {
+pub(crate) fn load_prelude(name: &str, a: &TestDb, b: &TestDb) {
     let file = tempfile::Builder::new()
         .prefix("prelude")
         .suffix(".sql")

@@ -7,6 +7,7 @@ mod connect;
 mod dump;
 mod empty;
 mod exclude;
+mod grants;
 mod harness;
 mod help;
 mod history;

@@ -89,6 +89,8 @@ pub(super) struct RawRoutine {
     set: indexmap::IndexMap<Spanned<String>, Spanned<String>>,
     comment: Option<String>,
     deprecated: Option<String>,
+    #[serde(default)]
+    pub(super) grants: super::grants::RawGrants,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +107,8 @@ pub(super) struct RawView {
     indexes: indexmap::IndexMap<Spanned<String>, Spanned<super::RawIndex>>,
     comment: Option<String>,
     deprecated: Option<String>,
+    #[serde(default)]
+    pub(super) grants: super::grants::RawGrants,
 }
 
 #[derive(Deserialize)]

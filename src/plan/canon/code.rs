@@ -163,7 +163,7 @@ pub async fn canonicalize_code(
     })?;
     let number =
         |name: &str, prefix: &str| -> Option<usize> { name.strip_prefix(prefix)?.parse().ok() };
-    let mut rekeyed = false;
+    let mut renamed = Vec::new();
     for p in printed.routines {
         let Some(k) = number(&p.name, FN) else {
             continue;
@@ -190,10 +190,13 @@ pub async fn canonicalize_code(
             *r = p;
             r.id.name = keep.0;
             (r.comment, r.deprecated, r.origin) = (keep.1, keep.2, keep.3);
-            rekeyed |= r.id != *id;
+            if r.id != *id {
+                renamed.push((id.clone(), r.id.clone()));
+            }
         }
     }
-    if rekeyed {
+    if !renamed.is_empty() {
+        crate::model::grants::rekey_routines(&mut desired.grants, &renamed);
         let routines = std::mem::take(&mut desired.routines);
         desired.routines = routines.into_values().map(|r| (r.id.clone(), r)).collect();
     }
