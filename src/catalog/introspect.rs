@@ -262,14 +262,11 @@ fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
            SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' \
-                    WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
+                    WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
                   {REL_NAME} AS name, {REL_BELONGS_TO} AS belongs_to \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND (c.relkind IN ('f', 'c') \
-                  OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
-             AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
-                  AND d.objid = c.reltype AND d.deptype = 'e')) \
+             AND (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
@@ -281,13 +278,6 @@ fn q_unmanaged(pg14: bool) -> String {
            SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND NOT ({managed_trigger}) AND {SCHEMA_FILTER} \
-           UNION ALL \
-           SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'type' END, \
-                  CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END, \
-                  json_build_array(n.nspname, t.typname) \
-           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE t.typtype = 'r' AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
-                  WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
            UNION ALL \
            SELECT 'policy', pol.polname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -836,7 +826,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 16;
+pub const STATEMENTS: usize = 17;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -869,6 +859,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
         code::q_views(&format!("{SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER}")),
         code::q_triggers(SCHEMA_FILTER),
         q_matview_indexes(pg15),
+        crate::catalog::types::q_user_types(SCHEMA_FILTER, server_version >= 140000),
     ]
 }
 
@@ -916,6 +907,8 @@ struct Reader {
     triggers: Option<Vec<code::RawTrigger>>,
     /// The indexes of materialized views, by the view's oid.
     matview_indexes: Option<Vec<(i64, Index)>>,
+    /// Composite and range types.
+    user_types: Option<crate::catalog::types::RawUserTypes>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -985,6 +978,7 @@ impl Reader {
                         .collect(),
                 );
             }),
+            16 => json(row).map(|v| self.user_types = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1219,6 +1213,7 @@ impl Reader {
             views,
             triggers,
             matview_indexes,
+            user_types,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1231,6 +1226,7 @@ impl Reader {
         let views = got(views, 13)?;
         let triggers = got(triggers, 14)?;
         let matview_indexes = got(matview_indexes, 15)?;
+        let user_types = got(user_types, 16)?;
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
@@ -1349,6 +1345,7 @@ impl Reader {
             cat.tables.insert(table.name.clone(), table);
         }
         read_code(&mut cat, routines, views, triggers, matview_indexes);
+        crate::catalog::types::read_user_types(&mut cat, user_types);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,

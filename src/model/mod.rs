@@ -5,8 +5,10 @@
 pub mod code;
 pub mod exclude;
 pub mod names;
+pub mod types;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
+pub use types::{Attribute, CompositeType, RangeType, UserType};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -138,6 +140,12 @@ impl Catalog {
         for v in self.views.values_mut() {
             fix(&mut v.origin);
         }
+        for c in self.composite_types.values_mut() {
+            fix(&mut c.origin);
+        }
+        for r in self.range_types.values_mut() {
+            fix(&mut r.origin);
+        }
     }
 }
 
@@ -156,6 +164,10 @@ pub struct Catalog {
     pub extensions: IndexMap<String, Extension>,
     pub enums: IndexMap<QualName, EnumType>,
     pub domains: IndexMap<QualName, Domain>,
+    /// Composite types (`model::types`).
+    pub composite_types: IndexMap<QualName, CompositeType>,
+    /// Range types (`model::types`); their multirange types come with them.
+    pub range_types: IndexMap<QualName, RangeType>,
     pub sequences: IndexMap<QualName, Sequence>,
     pub tables: IndexMap<QualName, Table>,
     /// Functions and procedures, by name and argument types.

@@ -2,10 +2,11 @@
 //! Deciding what is allowed is the business of `rules`; writing SQL, of `render`.
 
 mod code;
+mod types;
 
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, ForeignKey, Index, Key, QualName, Routine,
-    RoutineId, Sequence, Table, TableStats, Trigger, UnmanagedObject, View,
+    RoutineId, Sequence, Table, TableStats, Trigger, UnmanagedObject, UserType, View,
 };
 
 /// A constraint that can be added to an existing table.
@@ -115,6 +116,15 @@ pub enum Change {
     ChangeDomain {
         desired: Domain,
         live: Domain,
+    },
+    /// A composite or range type that the database lacks.
+    CreateUserType {
+        ty: UserType,
+    },
+    /// A composite or range type whose definition differs (refused, R007).
+    ChangeUserType {
+        desired: UserType,
+        live: UserType,
     },
     CreateSequence {
         sequence: Sequence,
@@ -392,6 +402,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             }
         }
     }
+    types::diff_user_types(desired, live, &mut changes);
     // Sequences are created when missing, and altered when their type,
     // options or owner differ; their current value is never compared (`nextval`
     // moves it, and a restart is never what a deploy wants).

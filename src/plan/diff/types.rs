@@ -1,0 +1,68 @@
+//! The differ for composite types and range types. Pure, like the rest of
+//! `diff`: a type the database lacks is created; one whose definition differs
+//! is a changed definition (R007: PostgreSQL cannot change a range type, and
+//! changing a composite's attributes would change every value stored in it);
+//! one the files lack is unmanaged.
+
+use super::{set_comment, Change, CommentTarget};
+use crate::model::{Catalog, UnmanagedObject, UserType};
+
+/// The composite and range types of `desired` against `live`, and what `live` has alone.
+pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut Vec<Change>) {
+    let pairs = desired
+        .composite_types
+        .values()
+        .map(|c| {
+            (
+                UserType::Composite(c.clone()),
+                live.composite_types
+                    .get(&c.name)
+                    .map(|l| UserType::Composite(l.clone())),
+            )
+        })
+        .chain(desired.range_types.values().map(|r| {
+            (
+                UserType::Range(Box::new(r.clone())),
+                live.range_types
+                    .get(&r.name)
+                    .map(|l| UserType::Range(Box::new(l.clone()))),
+            )
+        }));
+    for (d, l) in pairs {
+        match l {
+            None => changes.push(Change::CreateUserType { ty: d }),
+            Some(l) => {
+                set_comment(
+                    changes,
+                    CommentTarget::Enum(d.name().clone()),
+                    d.comment(),
+                    l.comment(),
+                );
+                if d.definition() != l.definition() {
+                    changes.push(Change::ChangeUserType {
+                        desired: d,
+                        live: l,
+                    });
+                }
+            }
+        }
+    }
+    let unmanaged = |kind: &str, name: String| Change::Unmanaged {
+        object: UnmanagedObject {
+            kind: kind.into(),
+            name,
+            belongs_to: None,
+        },
+        table: None,
+    };
+    for name in live.composite_types.keys() {
+        if !desired.composite_types.contains_key(name) {
+            changes.push(unmanaged("composite type", name.to_string()));
+        }
+    }
+    for name in live.range_types.keys() {
+        if !desired.range_types.contains_key(name) {
+            changes.push(unmanaged("range type", name.to_string()));
+        }
+    }
+}
