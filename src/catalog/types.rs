@@ -1,11 +1,12 @@
-//! Read the live composite types and range types: one statement, one JSON
-//! document (`{"composites": [...], "ranges": [...]}`), whatever their number.
+//! Read the live composite types, range types and collations: one
+//! statement, one JSON document (`{"composites": [...], "ranges": [...],
+//! "collations": [...]}`), whatever their number.
 //! Types that belong to an extension are the extension's business, and the
 //! row types of tables and views are not composite types of their own.
 
 use serde::Deserialize;
 
-use crate::model::{Attribute, Catalog, CompositeType, ObjName, QualName, RangeType};
+use crate::model::{Attribute, Catalog, Collation, CompositeType, ObjName, QualName, RangeType};
 
 /// `[schema, name]` of a catalog object, or null.
 type Pair = Option<(String, String)>;
@@ -60,7 +61,15 @@ pub fn q_user_types(schema_filter: &str, pg14: bool) -> String {
            FROM pg_range r JOIN pg_type t ON t.oid = r.rngtypid JOIN pg_namespace n ON n.oid = t.typnamespace \
            JOIN pg_type st ON st.oid = r.rngsubtype \
            JOIN pg_opclass opc ON opc.oid = r.rngsubopc JOIN pg_namespace opn ON opn.oid = opc.opcnamespace \
-           WHERE {schema_filter} AND NOT {EXTENSION_TYPE}) x))",
+           WHERE {schema_filter} AND NOT {EXTENSION_TYPE}) x), \
+         'collations', (SELECT coalesce(json_agg(x ORDER BY x.schema, x.name), '[]') FROM ( \
+           SELECT n.nspname AS schema, co.collname AS name, co.collprovider AS provider, \
+                  coalesce(to_jsonb(co) ->> 'colllocale', to_jsonb(co) ->> 'colliculocale') AS locale, \
+                  co.collcollate AS lc_collate, co.collctype AS lc_ctype, \
+                  co.collisdeterministic AS deterministic, obj_description(co.oid, 'pg_collation') AS comment \
+           FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \
+           WHERE {schema_filter} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
+                 WHERE d.classid = 'pg_collation'::regclass AND d.objid = co.oid AND d.deptype = 'e')) x))",
         attr_collation = collation_pair("a.attcollation"),
         range_collation = collation_pair("r.rngcollation"),
         canonical = function_pair("r.rngcanonical"),
@@ -73,6 +82,19 @@ pub fn q_user_types(schema_filter: &str, pg14: bool) -> String {
 pub struct RawUserTypes {
     composites: Vec<RawComposite>,
     ranges: Vec<RawRange>,
+    collations: Vec<RawCollation>,
+}
+
+#[derive(Deserialize)]
+struct RawCollation {
+    schema: String,
+    name: String,
+    provider: String,
+    locale: Option<String>,
+    lc_collate: Option<String>,
+    lc_ctype: Option<String>,
+    deterministic: bool,
+    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +141,29 @@ pub fn read_user_types(cat: &mut Catalog, raw: RawUserTypes) {
             CompositeType {
                 name,
                 attributes,
+                comment: c.comment,
+                origin: None,
+            },
+        );
+    }
+    for c in raw.collations {
+        let name = QualName::new(c.schema, c.name);
+        let libc = c.provider == "c";
+        let provider = match c.provider.as_str() {
+            "c" => "libc",
+            "i" => "icu",
+            "b" => "builtin",
+            _ => "default",
+        };
+        cat.collations.insert(
+            name.clone(),
+            Collation {
+                name,
+                provider: provider.into(),
+                locale: c.locale.filter(|_| !libc),
+                lc_collate: c.lc_collate.filter(|_| libc),
+                lc_ctype: c.lc_ctype.filter(|_| libc),
+                deterministic: c.deterministic,
                 comment: c.comment,
                 origin: None,
             },

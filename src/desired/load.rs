@@ -62,6 +62,8 @@ struct RawFile {
     #[serde(default)]
     range_types: IndexMap<Spanned<String>, Spanned<user_types::RawRange>>,
     #[serde(default)]
+    collations: IndexMap<Spanned<String>, Spanned<user_types::RawCollation>>,
+    #[serde(default)]
     sequences: IndexMap<Spanned<String>, Spanned<RawSequence>>,
     #[serde(default)]
     tables: IndexMap<Spanned<String>, Spanned<RawTable>>,
@@ -658,6 +660,7 @@ fn may_define_more_than_tables(text: &str) -> bool {
         "domains",
         "composite_types",
         "range_types",
+        "collations",
         "sequences",
         "functions",
         "procedures",
@@ -1183,6 +1186,21 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
     // and each other may use them in any order (`user_types`).
     let mut user_type_origin: HashMap<QualName, Origin> = HashMap::new();
     for &(src, raw) in &files {
+        for (key, c) in &raw.collations {
+            let o = src.origin(key.span());
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
+            };
+            if let Some(first) = cat.collations.get(&name) {
+                let first = first.origin.clone();
+                errors.defined_twice(&o, "collation", &name, first.as_ref());
+                continue;
+            }
+            if let Some(c) = user_types::build_collation(src, name.clone(), o, c.get_ref(), errors)
+            {
+                cat.collations.insert(name, c);
+            }
+        }
         for (key, c) in &raw.composite_types {
             let o = src.origin(key.span());
             let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
@@ -1417,6 +1435,7 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         .chain(cat.domains.keys())
         .chain(cat.composite_types.keys())
         .chain(cat.range_types.keys())
+        .chain(cat.collations.keys())
         .chain(cat.sequences.keys())
         .chain(cat.views.keys())
         .chain(cat.routines.keys().map(|r| &r.name))
@@ -2338,6 +2357,10 @@ fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
     for r in cat.range_types.values() {
         long(&r.name.name, "range type", &r.origin);
         long(&r.name.schema, "schema", &r.origin);
+    }
+    for c in cat.collations.values() {
+        long(&c.name.name, "collation", &c.origin);
+        long(&c.name.schema, "schema", &c.origin);
     }
     for q in cat.sequences.values() {
         long(&q.name.name, "sequence", &q.origin);

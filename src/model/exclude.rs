@@ -164,6 +164,7 @@ pub fn apply(patterns: &[Pattern], cat: &mut Catalog) {
     cat.domains.retain(|n, _| !out(n));
     cat.composite_types.retain(|n, _| !out(n));
     cat.range_types.retain(|n, _| !out(n));
+    cat.collations.retain(|n, _| !out(n));
     cat.routines.retain(|id, _| !out(&id.name));
     cat.views.retain(|n, _| !out(n));
     cat.sequences
@@ -207,6 +208,12 @@ pub fn conflicts(files: &Catalog, patterns: &[Pattern]) -> Vec<Diagnostic> {
                 .range_types
                 .values()
                 .map(|r| ("range type", &r.name, &r.origin)),
+        )
+        .chain(
+            files
+                .collations
+                .values()
+                .map(|c| ("collation", &c.name, &c.origin)),
         )
         .chain(files.views.values().map(|v| (v.kind(), &v.name, &v.origin)))
         .chain(

@@ -8,7 +8,7 @@ pub mod names;
 pub mod types;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
-pub use types::{Attribute, CompositeType, RangeType, UserType};
+pub use types::{Attribute, Collation, CompositeType, RangeType, UserType};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -146,6 +146,9 @@ impl Catalog {
         for r in self.range_types.values_mut() {
             fix(&mut r.origin);
         }
+        for c in self.collations.values_mut() {
+            fix(&mut c.origin);
+        }
     }
 }
 
@@ -168,6 +171,8 @@ pub struct Catalog {
     pub composite_types: IndexMap<QualName, CompositeType>,
     /// Range types (`model::types`); their multirange types come with them.
     pub range_types: IndexMap<QualName, RangeType>,
+    /// Collations (`model::types`).
+    pub collations: IndexMap<QualName, Collation>,
     pub sequences: IndexMap<QualName, Sequence>,
     pub tables: IndexMap<QualName, Table>,
     /// Functions and procedures, by name and argument types.

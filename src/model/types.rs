@@ -1,9 +1,10 @@
 //! User-defined types beyond enums and domains: composite types
 //! (`CREATE TYPE name AS (attr type, ...)`) and range types (`CREATE TYPE
-//! name AS RANGE (SUBTYPE = ...)`). Filled from the files and from
-//! pg_catalog (`pg_attribute` of the type's relation, `pg_range`), both with
-//! types in their canonical spelling (`format_type`), so that they compare
-//! as text.
+//! name AS RANGE (SUBTYPE = ...)`), and collations (`CREATE COLLATION`),
+//! which columns and types use. Filled from the files and from pg_catalog
+//! (`pg_attribute` of the type's relation, `pg_range`, `pg_collation`), both
+//! with types in their canonical spelling (`format_type`), so that they
+//! compare as text.
 
 use serde::Serialize;
 
@@ -116,11 +117,51 @@ impl RangeType {
     }
 }
 
-/// A composite or a range type, as the differ and the renderer handle them.
+/// `CREATE COLLATION name (provider = ..., locale = ..., deterministic = ...)`.
+/// For libc, the locale is `lc_collate` and `lc_ctype` (a `locale` of the
+/// files sets both); for icu and builtin, `locale` (pg_collation's
+/// `colliculocale` on PostgreSQL 15 and 16, `colllocale` from 17).
+#[derive(Clone, Debug, Serialize)]
+pub struct Collation {
+    pub name: QualName,
+    /// `libc`, `icu` or `builtin`.
+    pub provider: String,
+    pub locale: Option<String>,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    pub deterministic: bool,
+    pub comment: Option<String>,
+    pub origin: Option<Origin>,
+}
+
+impl Collation {
+    /// The options as CREATE COLLATION takes them, and as a diff shows them.
+    pub fn definition(&self) -> String {
+        use crate::model::names::quote_literal;
+        let mut parts = vec![format!("provider = {}", self.provider)];
+        for (k, v) in [
+            ("locale", &self.locale),
+            ("lc_collate", &self.lc_collate),
+            ("lc_ctype", &self.lc_ctype),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{k} = {}", quote_literal(v)));
+            }
+        }
+        if !self.deterministic {
+            parts.push("deterministic = false".into());
+        }
+        format!("({})", parts.join(", "))
+    }
+}
+
+/// A composite type, a range type or a collation, as the differ and the
+/// renderer handle them.
 #[derive(Clone, Debug, Serialize)]
 pub enum UserType {
     Composite(CompositeType),
     Range(Box<RangeType>),
+    Collation(Box<Collation>),
 }
 
 impl UserType {
@@ -128,25 +169,29 @@ impl UserType {
         match self {
             UserType::Composite(c) => &c.name,
             UserType::Range(r) => &r.name,
+            UserType::Collation(c) => &c.name,
         }
     }
-    /// `composite type` or `range type`.
+    /// `composite type`, `range type` or `collation`.
     pub fn kind(&self) -> &'static str {
         match self {
             UserType::Composite(_) => "composite type",
             UserType::Range(_) => "range type",
+            UserType::Collation(_) => "collation",
         }
     }
     pub fn comment(&self) -> &Option<String> {
         match self {
             UserType::Composite(c) => &c.comment,
             UserType::Range(r) => &r.comment,
+            UserType::Collation(c) => &c.comment,
         }
     }
     pub fn origin(&self) -> &Option<Origin> {
         match self {
             UserType::Composite(c) => &c.origin,
             UserType::Range(r) => &r.origin,
+            UserType::Collation(c) => &c.origin,
         }
     }
     /// What is compared, and shown on both sides of a refused change.
@@ -154,6 +199,7 @@ impl UserType {
         match self {
             UserType::Composite(c) => format!("AS {}", c.definition()),
             UserType::Range(r) => format!("AS RANGE {}", r.definition(true)),
+            UserType::Collation(c) => c.definition(),
         }
     }
     /// `CREATE TYPE ...` (`multirange`: the server takes MULTIRANGE_TYPE_NAME).
@@ -165,6 +211,9 @@ impl UserType {
                 r.name.sql(),
                 r.definition(multirange)
             ),
+            UserType::Collation(c) => {
+                format!("CREATE COLLATION {} {}", c.name.sql(), c.definition())
+            }
         }
     }
     /// The canonical names of the types it uses (`a[]` as `a`).
@@ -175,6 +224,7 @@ impl UserType {
         match self {
             UserType::Composite(c) => c.attributes.iter().map(|a| base(&a.ty)).collect(),
             UserType::Range(r) => vec![base(&r.subtype)],
+            UserType::Collation(_) => Vec::new(),
         }
     }
 }

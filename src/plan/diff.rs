@@ -61,8 +61,9 @@ impl Constraint {
 pub enum CommentTarget {
     Table(QualName),
     Column(QualName, String),
-    /// An enum or a domain.
+    /// An enum, a domain, a composite or a range type.
     Enum(QualName),
+    Collation(QualName),
     /// An index of a table (table, index name).
     Index(QualName, String),
     /// A constraint of a table (table, constraint name).

@@ -1189,6 +1189,16 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
             None,
             "none",
         ),
+        CommentTarget::Collation(c) => Statement::new(
+            format!("comment:{c}"),
+            format!(
+                "COMMENT ON COLLATION {} IS {}",
+                c.sql(),
+                quote_literal(comment)
+            ),
+            None,
+            "none",
+        ),
         CommentTarget::Enum(e) => Statement::new(
             format!("comment:{e}"),
             format!("COMMENT ON TYPE {} IS {}", e.sql(), quote_literal(comment)),

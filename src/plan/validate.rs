@@ -317,7 +317,7 @@ fn setup(
             },
         );
     }
-    // Domains, composite and range types, each after the types it uses. A
+    // Collations, domains, composite and range types, each after the types it uses. A
     // range is made without the canonical or subtype_diff function that the
     // plan creates (apply creates the function first), so that its columns
     // resolve.
@@ -331,10 +331,17 @@ fn setup(
         })
     };
     let user: Vec<UserType> = desired
-        .composite_types
+        .collations
         .values()
-        .filter(|c| !live.composite_types.contains_key(&c.name))
-        .map(|c| UserType::Composite(c.clone()))
+        .filter(|c| !live.collations.contains_key(&c.name))
+        .map(|c| UserType::Collation(Box::new(c.clone())))
+        .chain(
+            desired
+                .composite_types
+                .values()
+                .filter(|c| !live.composite_types.contains_key(&c.name))
+                .map(|c| UserType::Composite(c.clone())),
+        )
         .chain(
             desired
                 .range_types
@@ -352,12 +359,21 @@ fn setup(
                 }),
         )
         .collect();
-    let pending: Vec<NewType> = desired
-        .domains
-        .values()
-        .filter(|d| !live.domains.contains_key(&d.name))
-        .map(NewType::Domain)
-        .chain(user.iter().map(NewType::User))
+    // Collations first: domains, attributes and ranges use them.
+    let (collations, types): (Vec<&UserType>, Vec<&UserType>) = user
+        .iter()
+        .partition(|u| matches!(u, UserType::Collation(_)));
+    let pending: Vec<NewType> = collations
+        .into_iter()
+        .map(NewType::User)
+        .chain(
+            desired
+                .domains
+                .values()
+                .filter(|d| !live.domains.contains_key(&d.name))
+                .map(NewType::Domain),
+        )
+        .chain(types.into_iter().map(NewType::User))
         .collect();
     for t in in_order(pending) {
         let d = match t {

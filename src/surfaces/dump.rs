@@ -59,6 +59,7 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         .chain(cat.domains.keys())
         .chain(cat.composite_types.keys())
         .chain(cat.range_types.keys())
+        .chain(cat.collations.keys())
         .chain(cat.sequences.keys())
         .map(|n| n.schema.as_str())
         .chain(cat.extensions.values().filter_map(|e| e.schema.as_deref()))
@@ -82,6 +83,9 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     }
     for d in cat.domains.values().filter(|d| keep(&d.name.schema)) {
         write_domain(&mut head, d, &types);
+    }
+    for c in cat.collations.values().filter(|c| keep(&c.name.schema)) {
+        types::write_collation(&mut head, c);
     }
     for c in cat
         .composite_types
@@ -809,6 +813,10 @@ pub fn summary(cat: &Catalog, schemas: &[String]) -> BTreeMap<&'static str, usiz
             .keys()
             .filter(|n| keep(&n.schema))
             .count(),
+    );
+    m.insert(
+        "collations",
+        cat.collations.keys().filter(|n| keep(&n.schema)).count(),
     );
     m.insert(
         "range types",

@@ -1,5 +1,5 @@
-//! The files' composite types and range types (README "Composite types and
-//! range types").
+//! The files' composite types, range types and collations (README
+//! "Composite types, range types and collations").
 //!
 //! Loaded in two steps, so that types may use each other in any file order: a
 //! type is first declared by name (a range with its multirange's name), so
@@ -13,7 +13,9 @@ use toml::Spanned;
 use super::{resolve_type, Errors, FullForm, ShortOrFull, Source};
 use crate::desired::types;
 use crate::model::names;
-use crate::model::{Attribute, Catalog, CompositeType, ObjName, Origin, QualName, RangeType};
+use crate::model::{
+    Attribute, Catalog, Collation, CompositeType, ObjName, Origin, QualName, RangeType,
+};
 
 /// `[composite_types.address]`: `attributes` in order, each a type or
 /// `{ type = "...", collation = "..." }`.
@@ -234,4 +236,93 @@ pub(super) fn build_range(
             None
         }
     }
+}
+
+/// `[collations.german_phonebook]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCollation {
+    provider: Option<Spanned<String>>,
+    locale: Option<String>,
+    lc_collate: Option<String>,
+    lc_ctype: Option<String>,
+    #[serde(default = "yes")]
+    deterministic: bool,
+    comment: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A collation of the files, as the catalog holds it: libc's `locale` as
+/// both `lc_collate` and `lc_ctype` (each may be given on its own); icu and
+/// builtin with a `locale` and neither of those; nondeterministic only with
+/// icu (PostgreSQL's rules for CREATE COLLATION).
+pub(super) fn build_collation(
+    src: &Source,
+    name: QualName,
+    origin: Origin,
+    raw: &RawCollation,
+    errors: &mut Errors,
+) -> Option<Collation> {
+    let provider = raw
+        .provider
+        .as_ref()
+        .map_or("libc", |p| p.get_ref().as_str());
+    let at = raw
+        .provider
+        .as_ref()
+        .map_or_else(|| origin.clone(), |p| src.origin(p.span()));
+    let bad = |m: String, errors: &mut Errors| {
+        errors.at(&at, format!("collation `{name}`: {m}"));
+        None
+    };
+    let (locale, lc_collate, lc_ctype) = match provider {
+        "libc" => {
+            let collate = raw.lc_collate.clone().or_else(|| raw.locale.clone());
+            let ctype = raw.lc_ctype.clone().or_else(|| raw.locale.clone());
+            if collate.is_none() || ctype.is_none() {
+                return bad(
+                    "a libc collation needs `locale`, or `lc_collate` and `lc_ctype`".into(),
+                    errors,
+                );
+            }
+            (None, collate, ctype)
+        }
+        "icu" | "builtin" => {
+            if raw.lc_collate.is_some() || raw.lc_ctype.is_some() {
+                return bad(
+                    format!("lc_collate and lc_ctype are libc's; an {provider} collation takes `locale`"),
+                    errors,
+                );
+            }
+            if raw.locale.is_none() {
+                return bad(format!("an {provider} collation needs `locale`"), errors);
+            }
+            (raw.locale.clone(), None, None)
+        }
+        other => {
+            return bad(
+                format!("unknown provider `{other}`: expected `libc`, `icu` or `builtin`"),
+                errors,
+            )
+        }
+    };
+    if !raw.deterministic && provider != "icu" {
+        return bad(
+            "only an icu collation can be nondeterministic (`deterministic = false`)".into(),
+            errors,
+        );
+    }
+    Some(Collation {
+        name,
+        provider: provider.to_string(),
+        locale,
+        lc_collate,
+        lc_ctype,
+        deterministic: raw.deterministic,
+        comment: raw.comment.clone(),
+        origin: Some(origin),
+    })
 }

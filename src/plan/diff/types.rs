@@ -1,4 +1,4 @@
-//! The differ for composite types and range types. Pure, like the rest of
+//! The differ for composite types, range types and collations. Pure, like the rest of
 //! `diff`: a type the database lacks is created; one whose definition differs
 //! is a changed definition (R007: PostgreSQL cannot change a range type, and
 //! changing a composite's attributes would change every value stored in it);
@@ -20,6 +20,14 @@ pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut V
                     .map(|l| UserType::Composite(l.clone())),
             )
         })
+        .chain(desired.collations.values().map(|c| {
+            (
+                UserType::Collation(Box::new(c.clone())),
+                live.collations
+                    .get(&c.name)
+                    .map(|l| UserType::Collation(Box::new(l.clone()))),
+            )
+        }))
         .chain(desired.range_types.values().map(|r| {
             (
                 UserType::Range(Box::new(r.clone())),
@@ -32,12 +40,11 @@ pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut V
         match l {
             None => changes.push(Change::CreateUserType { ty: d }),
             Some(l) => {
-                set_comment(
-                    changes,
-                    CommentTarget::Enum(d.name().clone()),
-                    d.comment(),
-                    l.comment(),
-                );
+                let target = match &d {
+                    UserType::Collation(c) => CommentTarget::Collation(c.name.clone()),
+                    _ => CommentTarget::Enum(d.name().clone()),
+                };
+                set_comment(changes, target, d.comment(), l.comment());
                 if d.definition() != l.definition() {
                     changes.push(Change::ChangeUserType {
                         desired: d,
@@ -63,6 +70,11 @@ pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut V
     for name in live.range_types.keys() {
         if !desired.range_types.contains_key(name) {
             changes.push(unmanaged("range type", name.to_string()));
+        }
+    }
+    for name in live.collations.keys() {
+        if !desired.collations.contains_key(name) {
+            changes.push(unmanaged("collation", name.to_string()));
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Render new domains, composite types and range types, each after the
-//! types of the plan it uses (a composite may hold a domain, a domain may be
-//! over a composite or a range), and a range whose canonical or subtype_diff
-//! function the same plan creates after that function.
+//! Render new collations, domains, composite types and range types: the
+//! collations first (columns, attributes, domains and ranges use them), each
+//! type after the types of the plan it uses (a composite may hold a domain, a
+//! domain may be over a composite or a range), and a range whose canonical or
+//! subtype_diff function the same plan creates after that function.
 
 use std::collections::{HashMap, HashSet};
 
@@ -51,15 +52,20 @@ fn needs_new_routine(ty: &UserType, changes: &[&Change]) -> bool {
 /// `after_routines`: only the ranges whose function the plan creates, which
 /// are created after the routines; else all the others.
 pub(super) fn render_types(changes: &[&Change], out: &mut Vec<Statement>, after_routines: bool) {
-    let pending: Vec<NewType> = changes
-        .iter()
-        .filter_map(|c| match c {
+    let collations = changes.iter().filter_map(|c| match c {
+        Change::CreateUserType {
+            ty: ty @ UserType::Collation(_),
+        } if !after_routines => Some(NewType::User(ty)),
+        _ => None,
+    });
+    let pending: Vec<NewType> = collations
+        .chain(changes.iter().filter_map(|c| match c {
             Change::CreateDomain { domain } if !after_routines => Some(NewType::Domain(domain)),
             Change::CreateUserType { ty } if needs_new_routine(ty, changes) == after_routines => {
-                Some(NewType::User(ty))
+                (!matches!(ty, UserType::Collation(_))).then_some(NewType::User(ty))
             }
             _ => None,
-        })
+        }))
         .collect();
     for t in in_order(pending) {
         push_type(out, &t);
@@ -112,6 +118,7 @@ fn push_type(out: &mut Vec<Statement>, t: &NewType) {
                 match u {
                     UserType::Composite(_) => "composite-type",
                     UserType::Range(_) => "range-type",
+                    UserType::Collation(_) => "collation",
                 },
                 u.name()
             ),
@@ -122,6 +129,10 @@ fn push_type(out: &mut Vec<Statement>, t: &NewType) {
     };
     out.push(Statement::new(id, sql, None, "none").from(origin));
     if let Some(cm) = comment {
-        out.push(comment_stmt(&CommentTarget::Enum(t.name().clone()), cm));
+        let target = match t {
+            NewType::User(UserType::Collation(c)) => CommentTarget::Collation(c.name.clone()),
+            _ => CommentTarget::Enum(t.name().clone()),
+        };
+        out.push(comment_stmt(&target, cm));
     }
 }

@@ -1,10 +1,11 @@
-//! Dump composite types and range types as the files write them (README
-//! "Composite types and range types"): each loads back as the same type.
+//! Dump composite types, range types and collations as the files write them
+//! (README "Composite types, range types and collations"): each loads back
+//! as the same object.
 
 use std::fmt::Write as _;
 
 use super::{header, inline_table, key, string, TypeNames};
-use crate::model::{key_part, CompositeType, ObjName, RangeType};
+use crate::model::{key_part, Collation, CompositeType, ObjName, RangeType};
 
 /// An object name as the files write it: `name`, or `schema.name`, each
 /// part in double quotes where it holds a dot or a quote.
@@ -35,6 +36,34 @@ pub(super) fn write_composite(out: &mut String, c: &CompositeType, types: &TypeN
             None => ty,
         };
         let _ = writeln!(out, "{} = {value}", key(&a.name));
+    }
+}
+
+pub(super) fn write_collation(out: &mut String, c: &Collation) {
+    let _ = writeln!(out, "\n{}", header("collations", &c.name, None));
+    if c.provider != "libc" {
+        let _ = writeln!(out, "provider = {}", string(&c.provider));
+    }
+    match (&c.locale, &c.lc_collate, &c.lc_ctype) {
+        (Some(l), _, _) => {
+            let _ = writeln!(out, "locale = {}", string(l));
+        }
+        (None, Some(a), Some(b)) if a == b => {
+            let _ = writeln!(out, "locale = {}", string(a));
+        }
+        (None, a, b) => {
+            for (k, v) in [("lc_collate", a), ("lc_ctype", b)] {
+                if let Some(v) = v {
+                    let _ = writeln!(out, "{k} = {}", string(v));
+                }
+            }
+        }
+    }
+    if !c.deterministic {
+        let _ = writeln!(out, "deterministic = false");
+    }
+    if let Some(cm) = &c.comment {
+        let _ = writeln!(out, "comment = {}", string(cm));
     }
 }
 
