@@ -29,22 +29,32 @@ pub struct CompositeType {
     pub origin: Option<Origin>,
 }
 
+impl Attribute {
+    /// `name type [COLLATE c]`, as CREATE TYPE and ADD ATTRIBUTE take it.
+    pub fn sql(&self) -> String {
+        let mut s = format!("{} {}", quote_ident(&self.name), self.ty);
+        if let Some(c) = &self.collation {
+            s.push_str(" COLLATE ");
+            s.push_str(&c.sql());
+        }
+        s
+    }
+}
+
 impl CompositeType {
+    /// `ALTER TYPE name ADD ATTRIBUTE a type, ADD ATTRIBUTE ...` for `added`.
+    pub fn add_attributes_sql(&self, added: &[Attribute]) -> String {
+        let adds: Vec<String> = added
+            .iter()
+            .map(|a| format!("ADD ATTRIBUTE {}", a.sql()))
+            .collect();
+        format!("ALTER TYPE {} {}", self.name.sql(), adds.join(", "))
+    }
+
     /// The attribute list as CREATE TYPE takes it and a diff shows it:
     /// `(street text, city text COLLATE "C")`.
     pub fn definition(&self) -> String {
-        let attrs: Vec<String> = self
-            .attributes
-            .iter()
-            .map(|a| {
-                let mut s = format!("{} {}", quote_ident(&a.name), a.ty);
-                if let Some(c) = &a.collation {
-                    s.push_str(" COLLATE ");
-                    s.push_str(&c.sql());
-                }
-                s
-            })
-            .collect();
+        let attrs: Vec<String> = self.attributes.iter().map(Attribute::sql).collect();
         format!("({})", attrs.join(", "))
     }
 }

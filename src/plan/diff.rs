@@ -122,6 +122,13 @@ pub enum Change {
     CreateUserType {
         ty: UserType,
     },
+    /// Attributes added at the end of an existing composite type (`ALTER
+    /// TYPE ... ADD ATTRIBUTE`: no table that uses the type is rewritten;
+    /// its stored values read the new attributes as NULL).
+    AddAttributes {
+        ty: crate::model::CompositeType,
+        added: Vec<crate::model::Attribute>,
+    },
     /// A composite or range type whose definition differs (refused, R007).
     ChangeUserType {
         desired: UserType,

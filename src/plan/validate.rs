@@ -405,6 +405,24 @@ fn setup(
             Script::executes(&[bare])
         ));
     }
+    // Attributes added to existing composite types (rolled back with the rest).
+    for c in desired.composite_types.values() {
+        let Some(l) = live.composite_types.get(&c.name) else {
+            continue;
+        };
+        let n = l.attributes.len();
+        if c.attributes.len() > n && c.attributes[..n] == l.attributes[..] {
+            s.try_statements(
+                &[c.add_attributes_sql(&c.attributes[n..])],
+                Probe {
+                    origin: c.origin.clone(),
+                    what: format!("the attributes added to composite type {}", c.name),
+                    default: None,
+                    setup: false,
+                },
+            );
+        }
+    }
     // New and replaced routines, under their own names (the savepoint takes
     // them back), so that the expressions below may call them. A routine whose
     // signature changes is refused (R007), not probed.

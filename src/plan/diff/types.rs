@@ -2,7 +2,8 @@
 //! `diff`: a type the database lacks is created; one whose definition differs
 //! is a changed definition (R007: PostgreSQL cannot change a range type, and
 //! changing a composite's attributes would change every value stored in it);
-//! one the files lack is unmanaged.
+//! one the files lack is unmanaged. Attributes added at the end of a
+//! composite type are added (PostgreSQL rewrites no table for it).
 
 use super::{set_comment, Change, CommentTarget};
 use crate::model::{Catalog, UnmanagedObject, UserType};
@@ -45,6 +46,16 @@ pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut V
                     _ => CommentTarget::Enum(d.name().clone()),
                 };
                 set_comment(changes, target, d.comment(), l.comment());
+                if let (UserType::Composite(dc), UserType::Composite(lc)) = (&d, &l) {
+                    let n = lc.attributes.len();
+                    if dc.attributes.len() > n && dc.attributes[..n] == lc.attributes[..] {
+                        changes.push(Change::AddAttributes {
+                            ty: dc.clone(),
+                            added: dc.attributes[n..].to_vec(),
+                        });
+                        continue;
+                    }
+                }
                 if d.definition() != l.definition() {
                     changes.push(Change::ChangeUserType {
                         desired: d,

@@ -70,6 +70,24 @@ pub(super) fn render_types(changes: &[&Change], out: &mut Vec<Statement>, after_
     for t in in_order(pending) {
         push_type(out, &t);
     }
+    if after_routines {
+        return;
+    }
+    // Attributes added to existing composite types, once their types exist.
+    for c in changes {
+        if let Change::AddAttributes { ty, added } = c {
+            let names: Vec<&str> = added.iter().map(|a| a.name.as_str()).collect();
+            out.push(
+                Statement::new(
+                    format!("add-attribute:{}.{}", ty.name, names.join(",")),
+                    ty.add_attributes_sql(added),
+                    None,
+                    "none",
+                )
+                .from(&ty.origin),
+            );
+        }
+    }
 }
 
 /// `pending` in an order where each type comes after the types of `pending`
