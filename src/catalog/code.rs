@@ -10,11 +10,13 @@ use crate::desired::expr;
 use crate::model::{CheckOption, QualName, Routine, RoutineId, Timing, Trigger, View};
 
 /// Routines of the schemas read (`n`: the namespace, `p`: pg_proc), not
-/// aggregates, not members of an extension.
+/// aggregates, not members of an extension, not the constructors that
+/// PostgreSQL makes for a range or multirange type (internal to the type).
 pub fn live_routines_filter(schema_filter: &str) -> String {
     format!(
         "{schema_filter} AND p.prokind IN ('f', 'p', 'w') AND NOT EXISTS (SELECT 1 FROM pg_depend d \
-         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
+         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND (d.deptype = 'e' \
+           OR (d.deptype = 'i' AND d.refclassid = 'pg_type'::regclass)))"
     )
 }
 

@@ -262,14 +262,11 @@ fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
            SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' \
-                    WHEN 'c' THEN 'composite type' WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
+                    WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
                   {REL_NAME} AS name, {REL_BELONGS_TO} AS belongs_to \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND (c.relkind IN ('f', 'c') \
-                  OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
-             AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
-                  AND d.objid = c.reltype AND d.deptype = 'e')) \
+             AND (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
@@ -282,12 +279,6 @@ fn q_unmanaged(pg14: bool) -> String {
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND NOT ({managed_trigger}) AND {SCHEMA_FILTER} \
            UNION ALL \
-           SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'type' END, \
-                  CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END, \
-                  json_build_array(n.nspname, t.typname) \
-           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE t.typtype = 'r' AND {SCHEMA_FILTER} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
-                  WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e') \
            UNION ALL \
            SELECT 'rule', r.rulename || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -833,7 +824,7 @@ impl RawIndex {
 }
 
 /// Statements sent by `introspect` (they go in one round trip).
-pub const STATEMENTS: usize = 18;
+pub const STATEMENTS: usize = 19;
 
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
@@ -872,6 +863,7 @@ pub fn queries(server_version: i32) -> Vec<String> {
             NOT_EXTENSION_MEMBER,
             &code::live_routines_filter(SCHEMA_FILTER),
         ),
+        crate::catalog::types::q_user_types(SCHEMA_FILTER, server_version >= 140000),
     ]
 }
 
@@ -921,6 +913,8 @@ struct Reader {
     matview_indexes: Option<Vec<(i64, Index)>>,
     policies: Option<Vec<super::policy::RawPolicy>>,
     grants: Option<crate::catalog::grants::RawGrants>,
+    /// Composite and range types.
+    user_types: Option<crate::catalog::types::RawUserTypes>,
     /// Read first (whether it was: `names_read`).
     names: Names,
     names_read: bool,
@@ -992,6 +986,7 @@ impl Reader {
             }),
             16 => json(row).map(|v| self.policies = Some(v)),
             17 => json(row).map(|v| self.grants = Some(v)),
+            18 => json(row).map(|v| self.user_types = Some(v)),
             _ => Ok(()),
         };
         decoded.map_err(|e| format!("cannot read the catalog (query {i}): {e}"))
@@ -1228,6 +1223,7 @@ impl Reader {
             matview_indexes,
             policies,
             grants,
+            user_types,
             ..
         } = self;
         got(names_read.then_some(()), 1)?;
@@ -1242,6 +1238,7 @@ impl Reader {
         let matview_indexes = got(matview_indexes, 15)?;
         let policies = got(policies, 16)?;
         let (roles, grants, revoked) = got(grants, 17)?.into_model();
+        let user_types = got(user_types, 18)?;
         // In order of name, as the statement does not sort them.
         sequences.sort_unstable_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
 
@@ -1364,6 +1361,7 @@ impl Reader {
         read_code(&mut cat, routines, views, triggers, matview_indexes);
         read_policies(&mut cat, policies);
         cat.unmanaged.extend(revoked);
+        crate::catalog::types::read_user_types(&mut cat, user_types);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {
                 kind: u.kind,

@@ -6,4 +6,5 @@ pub mod grants;
 pub mod history;
 pub mod introspect;
 pub mod policy;
+pub mod types;
 mod unmanaged;

@@ -2,7 +2,7 @@
 //! that `plan` and `dump` say what they leave alone (SPEC §2: "never lost
 //! without a word"): event triggers, publications, subscriptions, statistics
 //! objects, table inheritance, foreign-data wrappers, servers and user
-//! mappings, collations, casts, operators and their classes and families, conversions,
+//! mappings, casts, operators and their classes and families, conversions,
 //! text search objects, procedural languages, access methods, transforms,
 //! default privileges, security labels, and who owns what.
 //!
@@ -54,13 +54,6 @@ pub(super) fn q_other_kinds(schema_filter: &str) -> String {
             "o.oprname || '(' || coalesce(format_type(nullif(o.oprleft, 0), NULL), 'NONE') || ', ' \
              || format_type(o.oprright, NULL) || ')'",
             "o.oprnamespace",
-        ),
-        (
-            "collation",
-            "pg_collation",
-            "o",
-            "o.collname",
-            "o.collnamespace",
         ),
         (
             "conversion",

@@ -12,6 +12,7 @@ use toml::Spanned;
 mod code;
 pub mod grants;
 mod policy;
+mod user_types;
 
 use crate::desired::expr;
 use crate::desired::types;
@@ -59,6 +60,12 @@ struct RawFile {
     enums: IndexMap<Spanned<String>, Spanned<RawEnum>>,
     #[serde(default)]
     domains: IndexMap<Spanned<String>, Spanned<RawDomain>>,
+    #[serde(default)]
+    composite_types: IndexMap<Spanned<String>, Spanned<user_types::RawComposite>>,
+    #[serde(default)]
+    range_types: IndexMap<Spanned<String>, Spanned<user_types::RawRange>>,
+    #[serde(default)]
+    collations: IndexMap<Spanned<String>, Spanned<user_types::RawCollation>>,
     #[serde(default)]
     sequences: IndexMap<Spanned<String>, Spanned<RawSequence>>,
     #[serde(default)]
@@ -670,6 +677,9 @@ fn may_define_more_than_tables(text: &str) -> bool {
         "exclude",
         "enums",
         "domains",
+        "composite_types",
+        "range_types",
+        "collations",
         "sequences",
         "functions",
         "procedures",
@@ -1207,6 +1217,65 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         }
     }
 
+    // Composite and range types, declared by name first: domains, columns
+    // and each other may use them in any order (`user_types`).
+    let mut user_type_origin: HashMap<QualName, Origin> = HashMap::new();
+    for &(src, raw) in &files {
+        for (key, c) in &raw.collations {
+            let o = src.origin(key.span());
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
+            };
+            if let Some(first) = cat.collations.get(&name) {
+                let first = first.origin.clone();
+                errors.defined_twice(&o, "collation", &name, first.as_ref());
+                continue;
+            }
+            if let Some(c) = user_types::build_collation(src, name.clone(), o, c.get_ref(), errors)
+            {
+                cat.collations.insert(name, c);
+            }
+        }
+        for (key, c) in &raw.composite_types {
+            let o = src.origin(key.span());
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
+            };
+            let first = user_type_origin
+                .get(&name)
+                .or_else(|| enum_origin.get(&name));
+            if errors.defined_twice(&o, "type", &name, first) {
+                continue;
+            }
+            user_type_origin.insert(name.clone(), o.clone());
+            let c = user_types::declare_composite(name.clone(), o, c.get_ref());
+            cat.composite_types.insert(name, c);
+        }
+        for (key, r) in &raw.range_types {
+            let o = src.origin(key.span());
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
+            };
+            let first = user_type_origin
+                .get(&name)
+                .or_else(|| enum_origin.get(&name));
+            if errors.defined_twice(&o, "type", &name, first) {
+                continue;
+            }
+            let r = user_types::declare_range(src, name.clone(), o.clone(), r.get_ref(), errors);
+            let multi = r.multirange();
+            if let Some(first) = user_type_origin
+                .get(&multi)
+                .or_else(|| enum_origin.get(&multi))
+            {
+                errors.at(&o, format!("range type `{name}` comes with the multirange type `{multi}`, which is defined at {first} too; name the multirange with `multirange_type_name`"));
+            }
+            user_type_origin.insert(name.clone(), o.clone());
+            user_type_origin.insert(multi, o);
+            cat.range_types.insert(name, r);
+        }
+    }
+
     // Domains (over built-in types, enums, or earlier domains) and sequences.
     let mut domain_origin: HashMap<QualName, Origin> = HashMap::new();
     let mut sequence_origin: HashMap<QualName, Origin> = HashMap::new();
@@ -1220,7 +1289,10 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 &o,
                 "type",
                 &name,
-                domain_origin.get(&name).or_else(|| enum_origin.get(&name)),
+                domain_origin
+                    .get(&name)
+                    .or_else(|| enum_origin.get(&name))
+                    .or_else(|| user_type_origin.get(&name)),
             ) {
                 continue;
             }
@@ -1327,6 +1399,40 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         }
     }
 
+    // The attribute types and subtypes, now that every type is known.
+    for &(src, raw) in &files {
+        for (key, c) in &raw.composite_types {
+            let Ok(name) = qualified(key.get_ref()) else {
+                continue;
+            };
+            if user_type_origin.get(&name) != Some(&src.origin(key.span())) {
+                continue;
+            }
+            let attributes = user_types::build_composite(&cat, src, &name, c.get_ref(), errors);
+            if let Some(c) = cat.composite_types.get_mut(&name) {
+                c.attributes = attributes;
+            }
+        }
+        for (key, r) in &raw.range_types {
+            let Ok(name) = qualified(key.get_ref()) else {
+                continue;
+            };
+            if user_type_origin.get(&name) != Some(&src.origin(key.span())) {
+                continue;
+            }
+            match user_types::build_range(&cat, src, &name, r.get_ref(), errors) {
+                Some(subtype) => {
+                    if let Some(r) = cat.range_types.get_mut(&name) {
+                        r.subtype = subtype;
+                    }
+                }
+                None => {
+                    cat.range_types.shift_remove(&name);
+                }
+            }
+        }
+    }
+
     drop(files);
 
     // Pass 2: tables, file by file on all cores (each needs only the types
@@ -1415,6 +1521,9 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         .keys()
         .chain(cat.enums.keys())
         .chain(cat.domains.keys())
+        .chain(cat.composite_types.keys())
+        .chain(cat.range_types.keys())
+        .chain(cat.collations.keys())
         .chain(cat.sequences.keys())
         .chain(cat.views.keys())
         .chain(cat.routines.keys().map(|r| &r.name))
@@ -2133,7 +2242,7 @@ fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     let base = ty.trim().trim_end_matches("[]").trim();
     let dims = if ty.trim().ends_with("[]") { "[]" } else { "" };
     let exact = qualified(base).unwrap_or_else(|_| QualName::new("", ""));
-    if cat.enums.contains_key(&exact) || cat.domains.contains_key(&exact) {
+    if user_types::known(cat, &exact) {
         return Ok(types::ParsedType {
             canonical: format!("{}{dims}", exact.printed()),
             serial: None,
@@ -2143,11 +2252,11 @@ fn resolve_type(cat: &Catalog, ty: &str) -> Result<types::ParsedType, String> {
     let parsed = types::parse_type(ty).map_err(|m| format!("bad type `{ty}`: {m}"))?;
     if let Some((schema, name)) = &parsed.user_type {
         let user = QualName::new(schema.clone(), name.clone());
-        let known_enum = cat.enums.contains_key(&user) || cat.domains.contains_key(&user);
+        let known_enum = user_types::known(cat, &user);
         let ext = types::EXTENSION_TYPES.iter().find(|(t, _)| t == name);
         if !known_enum && ext.is_none() {
             return Err(format!(
-                "unknown type `{ty}`: expected a PostgreSQL type (integer, bigint, text, varchar(n), numeric(p,s), timestamptz, uuid, jsonb, ...), an enum or domain of the files, or a type of a listed extension"
+                "unknown type `{ty}`: expected a PostgreSQL type (integer, bigint, text, varchar(n), numeric(p,s), timestamptz, uuid, jsonb, ...), an enum, domain, composite or range type of the files, or a type of a listed extension"
             ));
         }
     }
@@ -2340,6 +2449,18 @@ fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
         for c in &d.checks {
             long(&c.name, "constraint", &c.origin);
         }
+    }
+    for c in cat.composite_types.values() {
+        long(&c.name.name, "composite type", &c.origin);
+        long(&c.name.schema, "schema", &c.origin);
+    }
+    for r in cat.range_types.values() {
+        long(&r.name.name, "range type", &r.origin);
+        long(&r.name.schema, "schema", &r.origin);
+    }
+    for c in cat.collations.values() {
+        long(&c.name.name, "collation", &c.origin);
+        long(&c.name.schema, "schema", &c.origin);
     }
     for q in cat.sequences.values() {
         long(&q.name.name, "sequence", &q.origin);

@@ -162,6 +162,9 @@ pub fn apply(patterns: &[Pattern], cat: &mut Catalog) {
     cat.tables.retain(|n, _| !out(n));
     cat.enums.retain(|n, _| !out(n));
     cat.domains.retain(|n, _| !out(n));
+    cat.composite_types.retain(|n, _| !out(n));
+    cat.range_types.retain(|n, _| !out(n));
+    cat.collations.retain(|n, _| !out(n));
     cat.routines.retain(|id, _| !out(&id.name));
     cat.views.retain(|n, _| !out(n));
     cat.sequences
@@ -193,6 +196,24 @@ pub fn conflicts(files: &Catalog, patterns: &[Pattern]) -> Vec<Diagnostic> {
                 .sequences
                 .values()
                 .map(|s| ("sequence", &s.name, &s.origin)),
+        )
+        .chain(
+            files
+                .composite_types
+                .values()
+                .map(|c| ("composite type", &c.name, &c.origin)),
+        )
+        .chain(
+            files
+                .range_types
+                .values()
+                .map(|r| ("range type", &r.name, &r.origin)),
+        )
+        .chain(
+            files
+                .collations
+                .values()
+                .map(|c| ("collation", &c.name, &c.origin)),
         )
         .chain(files.views.values().map(|v| (v.kind(), &v.name, &v.origin)))
         .chain(

@@ -7,9 +7,11 @@ pub mod exclude;
 pub mod grants;
 pub mod names;
 pub mod policy;
+pub mod types;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
 pub use policy::Policy;
+pub use types::{Attribute, Collation, CompositeType, RangeType, UserType};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -147,6 +149,15 @@ impl Catalog {
         for g in &mut self.grants {
             fix(&mut g.origin);
         }
+        for c in self.composite_types.values_mut() {
+            fix(&mut c.origin);
+        }
+        for r in self.range_types.values_mut() {
+            fix(&mut r.origin);
+        }
+        for c in self.collations.values_mut() {
+            fix(&mut c.origin);
+        }
     }
 }
 
@@ -165,6 +176,12 @@ pub struct Catalog {
     pub extensions: IndexMap<String, Extension>,
     pub enums: IndexMap<QualName, EnumType>,
     pub domains: IndexMap<QualName, Domain>,
+    /// Composite types (`model::types`).
+    pub composite_types: IndexMap<QualName, CompositeType>,
+    /// Range types (`model::types`); their multirange types come with them.
+    pub range_types: IndexMap<QualName, RangeType>,
+    /// Collations (`model::types`).
+    pub collations: IndexMap<QualName, Collation>,
     pub sequences: IndexMap<QualName, Sequence>,
     pub tables: IndexMap<QualName, Table>,
     /// Functions and procedures, by name and argument types.

@@ -4,10 +4,11 @@
 mod code;
 pub(crate) mod grants;
 mod policy;
+mod types;
 
 use crate::model::{
     Catalog, Check, Column, Domain, EnumType, Expr, ForeignKey, Index, Key, QualName, Routine,
-    RoutineId, Sequence, Table, TableStats, Trigger, UnmanagedObject, View,
+    RoutineId, Sequence, Table, TableStats, Trigger, UnmanagedObject, UserType, View,
 };
 
 /// A constraint that can be added to an existing table.
@@ -62,8 +63,9 @@ impl Constraint {
 pub enum CommentTarget {
     Table(QualName),
     Column(QualName, String),
-    /// An enum or a domain.
+    /// An enum, a domain, a composite or a range type.
     Enum(QualName),
+    Collation(QualName),
     /// An index of a table (table, index name).
     Index(QualName, String),
     /// A constraint of a table (table, constraint name).
@@ -119,6 +121,22 @@ pub enum Change {
     ChangeDomain {
         desired: Domain,
         live: Domain,
+    },
+    /// A composite or range type that the database lacks.
+    CreateUserType {
+        ty: UserType,
+    },
+    /// Attributes added at the end of an existing composite type (`ALTER
+    /// TYPE ... ADD ATTRIBUTE`: no table that uses the type is rewritten;
+    /// its stored values read the new attributes as NULL).
+    AddAttributes {
+        ty: crate::model::CompositeType,
+        added: Vec<crate::model::Attribute>,
+    },
+    /// A composite or range type whose definition differs (refused, R007).
+    ChangeUserType {
+        desired: UserType,
+        live: UserType,
     },
     CreateSequence {
         sequence: Sequence,
@@ -427,6 +445,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             }
         }
     }
+    types::diff_user_types(desired, live, &mut changes);
     // Sequences are created when missing, and altered when their type,
     // options or owner differ; their current value is never compared (`nextval`
     // moves it, and a restart is never what a deploy wants).

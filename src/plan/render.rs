@@ -15,6 +15,7 @@ use crate::plan::diff::{Change, CommentTarget, Constraint};
 pub mod code;
 mod grants;
 mod policy;
+pub(crate) mod types;
 
 /// One statement of a plan, with what it costs a busy table.
 #[derive(Clone, Debug, Serialize)]
@@ -218,45 +219,32 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
         }
     }
 
+    // Domains, composite and range types, each after the types it uses.
+    types::render_types(changes, &mut out, false);
     for c in changes {
-        match c {
-            Change::CreateDomain { domain } => {
-                out.push(
-                    Statement::new(
-                        format!("create-domain:{}", domain.name),
-                        create_domain(domain),
-                        None,
-                        "none",
-                    )
-                    .from(&domain.origin),
-                );
-                if let Some(cm) = &domain.comment {
-                    out.push(comment_stmt(&CommentTarget::Enum(domain.name.clone()), cm));
-                }
+        if let Change::CreateSequence { sequence } = c {
+            out.push(
+                Statement::new(
+                    format!("create-sequence:{}", sequence.name),
+                    create_sequence(sequence),
+                    None,
+                    "none",
+                )
+                .from(&sequence.origin),
+            );
+            if let Some(cm) = &sequence.comment {
+                out.push(comment_stmt(
+                    &CommentTarget::Sequence(sequence.name.clone()),
+                    cm,
+                ));
             }
-            Change::CreateSequence { sequence } => {
-                out.push(
-                    Statement::new(
-                        format!("create-sequence:{}", sequence.name),
-                        create_sequence(sequence),
-                        None,
-                        "none",
-                    )
-                    .from(&sequence.origin),
-                );
-                if let Some(cm) = &sequence.comment {
-                    out.push(comment_stmt(
-                        &CommentTarget::Sequence(sequence.name.clone()),
-                        cm,
-                    ));
-                }
-            }
-            _ => {}
         }
     }
 
     // Routines before the tables, whose defaults, checks and indexes may call them.
     code::render_routines(changes, &mut out, false);
+    // Ranges whose canonical or subtype_diff function the plan creates.
+    types::render_types(changes, &mut out, true);
     // New tables, each after the tables its foreign keys point to.
     let new_tables: Vec<&Table> = changes
         .iter()
@@ -1212,6 +1200,16 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
             format!(
                 "COMMENT ON SEQUENCE {} IS {}",
                 q.sql(),
+                quote_literal(comment)
+            ),
+            None,
+            "none",
+        ),
+        CommentTarget::Collation(c) => Statement::new(
+            format!("comment:{c}"),
+            format!(
+                "COMMENT ON COLLATION {} IS {}",
+                c.sql(),
                 quote_literal(comment)
             ),
             None,

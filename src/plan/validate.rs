@@ -24,8 +24,9 @@
 use crate::connect::db::Db;
 use crate::desired::load::{Diagnostic, LoadError};
 use crate::model::names::{dollar_quote, quote_ident, quote_literal};
-use crate::model::{Catalog, Column, Origin, QualName, Table};
+use crate::model::{Catalog, Column, Origin, QualName, Table, UserType};
 use crate::plan::render::code::{after_relations, query_words, routine_sql, view_sql};
+use crate::plan::render::types::{in_order, NewType};
 use crate::plan::render::{create_domain, create_sequence, default_sql, index_sql};
 use crate::Error;
 
@@ -316,10 +317,80 @@ fn setup(
             },
         );
     }
-    for d in desired.domains.values() {
-        if live.domains.contains_key(&d.name) {
-            continue;
-        }
+    // Collations, domains, composite and range types, each after the types it uses. A
+    // range is made without the canonical or subtype_diff function that the
+    // plan creates (apply creates the function first), so that its columns
+    // resolve.
+    let new_routine = |f: &Option<crate::model::ObjName>| {
+        f.as_ref().is_some_and(|f| {
+            let name = crate::model::QualName::new(
+                f.schema.as_deref().unwrap_or("public"),
+                f.name.clone(),
+            );
+            !live.routines.keys().any(|id| id.name == name)
+        })
+    };
+    let user: Vec<UserType> = desired
+        .collations
+        .values()
+        .filter(|c| !live.collations.contains_key(&c.name))
+        .map(|c| UserType::Collation(Box::new(c.clone())))
+        .chain(
+            desired
+                .composite_types
+                .values()
+                .filter(|c| !live.composite_types.contains_key(&c.name))
+                .map(|c| UserType::Composite(c.clone())),
+        )
+        .chain(
+            desired
+                .range_types
+                .values()
+                .filter(|r| !live.range_types.contains_key(&r.name))
+                .map(|r| {
+                    let mut r = r.clone();
+                    if new_routine(&r.canonical) {
+                        r.canonical = None;
+                    }
+                    if new_routine(&r.subtype_diff) {
+                        r.subtype_diff = None;
+                    }
+                    UserType::Range(Box::new(r))
+                }),
+        )
+        .collect();
+    // Collations first: domains, attributes and ranges use them.
+    let (collations, types): (Vec<&UserType>, Vec<&UserType>) = user
+        .iter()
+        .partition(|u| matches!(u, UserType::Collation(_)));
+    let pending: Vec<NewType> = collations
+        .into_iter()
+        .map(NewType::User)
+        .chain(
+            desired
+                .domains
+                .values()
+                .filter(|d| !live.domains.contains_key(&d.name))
+                .map(NewType::Domain),
+        )
+        .chain(types.into_iter().map(NewType::User))
+        .collect();
+    for t in in_order(pending) {
+        let d = match t {
+            NewType::Domain(d) => d,
+            NewType::User(u) => {
+                s.try_statements(
+                    &[u.create_sql(true)],
+                    Probe {
+                        origin: u.origin().clone(),
+                        what: format!("{} {}", u.kind(), u.name()),
+                        default: None,
+                        setup: false,
+                    },
+                );
+                continue;
+            }
+        };
         let k = s.add_probe(Probe {
             origin: d.origin.clone(),
             what: format!("domain {}", d.name),
@@ -333,6 +404,24 @@ fn setup(
             Script::record(k),
             Script::executes(&[bare])
         ));
+    }
+    // Attributes added to existing composite types (rolled back with the rest).
+    for c in desired.composite_types.values() {
+        let Some(l) = live.composite_types.get(&c.name) else {
+            continue;
+        };
+        let n = l.attributes.len();
+        if c.attributes.len() > n && c.attributes[..n] == l.attributes[..] {
+            s.try_statements(
+                &[c.add_attributes_sql(&c.attributes[n..])],
+                Probe {
+                    origin: c.origin.clone(),
+                    what: format!("the attributes added to composite type {}", c.name),
+                    default: None,
+                    setup: false,
+                },
+            );
+        }
     }
     // New and replaced routines, under their own names (the savepoint takes
     // them back), so that the expressions below may call them. A routine whose

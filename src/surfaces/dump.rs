@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
 mod grants;
 mod policy;
+mod types;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,7 +28,8 @@ pub struct File {
 /// The files that describe `cat`, restricted to `schemas` when it is not empty,
 /// with `cat.exclude` (the patterns the dump applied) as the `exclude` key.
 /// Tables of `public` go to `<table>.toml`, of another schema to
-/// `<schema>/<table>.toml`; extensions, enums, domains and sequences to `_schema.toml`.
+/// `<schema>/<table>.toml`; extensions, enums, domains, composite and range
+/// types and sequences to `_schema.toml`.
 pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     let keep = |s: &str| in_schemas(schemas, s);
     let types = TypeNames::new(cat);
@@ -59,6 +61,9 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         .chain(cat.routines.keys().map(|r| &r.name))
         .chain(cat.enums.keys())
         .chain(cat.domains.keys())
+        .chain(cat.composite_types.keys())
+        .chain(cat.range_types.keys())
+        .chain(cat.collations.keys())
         .chain(cat.sequences.keys())
         .map(|n| n.schema.as_str())
         .chain(cat.extensions.values().filter_map(|e| e.schema.as_deref()))
@@ -86,6 +91,19 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         write_domain(&mut head, d, &types);
         let h = header("domains", &d.name, Some("grants"));
         grants.section(&mut head, &h, &Target::Type(d.name.clone()));
+    }
+    for c in cat.collations.values().filter(|c| keep(&c.name.schema)) {
+        types::write_collation(&mut head, c);
+    }
+    for c in cat
+        .composite_types
+        .values()
+        .filter(|c| keep(&c.name.schema))
+    {
+        types::write_composite(&mut head, c, &types);
+    }
+    for r in cat.range_types.values().filter(|r| keep(&r.name.schema)) {
+        types::write_range(&mut head, r, &types);
     }
     for s in cat.sequences.values().filter(|s| keep(&s.name.schema)) {
         write_sequence(&mut head, s);
@@ -254,7 +272,8 @@ fn unique_path(used: &mut HashSet<String>, dir: Option<&str>, name: &str) -> Pat
     }
 }
 
-/// How the files spell the types of the catalog: enums and domains by their
+/// How the files spell the types of the catalog: enums, domains, composite
+/// and range types (and multiranges) by their
 /// exact name, built-in types in their shortest usual spelling.
 struct TypeNames {
     user: HashMap<String, String>,
@@ -266,6 +285,10 @@ impl TypeNames {
             .enums
             .keys()
             .chain(cat.domains.keys())
+            .chain(cat.composite_types.keys())
+            .chain(cat.range_types.keys())
+            .cloned()
+            .chain(cat.range_types.values().map(|r| r.multirange()))
             .map(|n| (n.printed(), n.key()))
             .collect();
         TypeNames { user }
@@ -830,6 +853,21 @@ pub fn summary(cat: &Catalog, schemas: &[String]) -> BTreeMap<&'static str, usiz
     m.insert(
         "domains",
         cat.domains.keys().filter(|n| keep(&n.schema)).count(),
+    );
+    m.insert(
+        "composite types",
+        cat.composite_types
+            .keys()
+            .filter(|n| keep(&n.schema))
+            .count(),
+    );
+    m.insert(
+        "collations",
+        cat.collations.keys().filter(|n| keep(&n.schema)).count(),
+    );
+    m.insert(
+        "range types",
+        cat.range_types.keys().filter(|n| keep(&n.schema)).count(),
     );
     m.insert(
         "sequences",

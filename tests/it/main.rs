@@ -22,4 +22,5 @@ mod security;
 mod serve;
 mod three_way;
 mod types;
+mod user_types;
 mod validate;

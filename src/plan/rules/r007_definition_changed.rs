@@ -1,5 +1,5 @@
 //! R007 definition changed: an index, constraint, identity, generated expression,
-//! enum, domain or extension's schema keeps its name but changes its definition;
+//! enum, domain, composite or range type or extension's schema keeps its name but changes its definition;
 //! a function whose return type or argument names change, a view whose columns
 //! change, a materialized view whose query changes, a row-level security
 //! policy that changes, row-level security switched off.
@@ -77,6 +77,12 @@ pub fn check(change: &Change) -> Option<Finding> {
             live.definition(false),
             desired.definition(false),
             desired.origin.clone(),
+        ),
+        Change::ChangeUserType { desired, live } => (
+            format!("{} {}", desired.kind(), desired.name()),
+            live.definition(),
+            desired.definition(),
+            desired.origin().clone(),
         ),
         Change::ChangePartitioning {
             table,

@@ -1,0 +1,2 @@
+CREATE TYPE floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+CREATE TYPE stamp AS RANGE (subtype = timestamp);

@@ -1,0 +1,2 @@
+CREATE TYPE pair AS (a integer, b integer);
+CREATE TYPE floatrange AS RANGE (subtype = float8);
