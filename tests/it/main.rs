@@ -6,6 +6,7 @@ mod check;
 mod connect;
 mod dump;
 mod empty;
+mod every_kind;
 mod exclude;
 mod grants;
 mod harness;
