@@ -67,7 +67,7 @@ fn q_tables() -> String {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
-                       ELSE -1 END AS bytes, c.relnatts AS natts \
+                       ELSE -1 END AS bytes, c.relnatts AS natts, c.relpersistence = 'u' AS unlogged \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {}",
@@ -294,7 +294,7 @@ fn q_unmanaged(pg14: bool) -> String {
 /// Settings of managed tables, columns, indexes and constraints that the
 /// format does not carry, one row each (kind, `<object>: <setting>`), so
 /// that `plan` and `dump` show them instead of losing them without a word:
-/// storage parameters, UNLOGGED, tablespaces, REPLICA IDENTITY, column
+/// storage parameters, tablespaces, REPLICA IDENTITY, column
 /// storage, compression and statistics targets. (Row level security and
 /// comments on constraints are the diff's: the files may say them.)
 fn q_unmanaged_settings(pg14: bool) -> String {
@@ -311,9 +311,6 @@ fn q_unmanaged_settings(pg14: bool) -> String {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.reloptions IS NOT NULL AND c.relkind IN ('r', 'p', 'i', 'I') AND NOT c.relispartition \
            AND {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-         UNION ALL \
-         SELECT 'unlogged table', {rel}, {of} FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relpersistence = 'u' AND {table} \
          UNION ALL \
          SELECT 'tablespace', {rel} || ': ' || t.spcname, {of} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_tablespace t ON t.oid = c.reltablespace \
@@ -391,6 +388,8 @@ struct RawTable {
     bytes: i64,
     /// Columns, dropped ones too: room for the columns read.
     natts: i16,
+    /// relpersistence `u`.
+    unlogged: bool,
 }
 
 struct RawColumn {
@@ -692,7 +691,7 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 
 impl RawTable {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts] =
+        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts, unlogged] =
             fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
@@ -706,6 +705,7 @@ impl RawTable {
             rows: number(rows)?,
             bytes: number(bytes)?,
             natts: number(natts)?,
+            unlogged: boolean(unlogged)?,
         })
     }
 }
@@ -998,6 +998,7 @@ impl Reader {
         table.comment = t.comment;
         table.row_level_security = Some(t.rls);
         table.force_row_level_security = Some(t.rls_forced);
+        table.unlogged = Some(t.unlogged);
         table.partition_by = t.partition_by.as_deref().map(expr::partition_key);
         table.stats = Some(TableStats {
             rows: t.rows,

@@ -134,6 +134,7 @@ struct RawTable {
     deprecated: Option<String>,
     row_level_security: Option<bool>,
     force_row_level_security: Option<bool>,
+    unlogged: Option<bool>,
     /// Comments on the table's constraints, by constraint name.
     #[serde(default)]
     constraint_comments: IndexMap<Spanned<String>, String>,
@@ -1675,6 +1676,7 @@ fn build_table(
     table.deprecated = raw.deprecated.clone();
     table.row_level_security = raw.row_level_security;
     table.force_row_level_security = raw.force_row_level_security;
+    table.unlogged = raw.unlogged;
     if let Some(p) = &raw.partition_by {
         match expr::parse_partition_key(p.get_ref()) {
             Ok(e) => table.partition_by = Some(e),

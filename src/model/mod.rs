@@ -482,6 +482,10 @@ pub struct Table {
     pub row_level_security: Option<bool>,
     /// `FORCE ROW LEVEL SECURITY` (relforcerowsecurity): the owner too.
     pub force_row_level_security: Option<bool>,
+    /// `CREATE UNLOGGED TABLE` (relpersistence `u`): not written to the WAL,
+    /// emptied after a crash, not replicated. From the files, `None` when
+    /// they do not say (the database's stays, listed when unlogged).
+    pub unlogged: Option<bool>,
     /// Comments on the table's constraints (primary key, unique, check,
     /// foreign key), by constraint name.
     pub constraint_comments: std::collections::BTreeMap<String, String>,
@@ -506,6 +510,7 @@ impl Table {
             deprecated: None,
             row_level_security: None,
             force_row_level_security: None,
+            unlogged: None,
             constraint_comments: std::collections::BTreeMap::new(),
             origin: None,
             stats: None,

@@ -151,6 +151,13 @@ pub enum Change {
         table: Table,
     },
     /// Partitioned in one and not the other, or by another key.
+    /// Logged in one, UNLOGGED in the other (R007: `SET LOGGED` rewrites
+    /// the table into the WAL, `SET UNLOGGED` lets a crash empty it).
+    ChangePersistence {
+        table: QualName,
+        unlogged: bool,
+        origin: Option<crate::model::Origin>,
+    },
     ChangePartitioning {
         table: QualName,
         desired: Option<Expr>,
@@ -363,6 +370,7 @@ impl Change {
             | Change::ValidateConstraint { table, .. }
             | Change::ChangeIndex { table, .. }
             | Change::ChangePartitioning { table, .. }
+            | Change::ChangePersistence { table, .. }
             | Change::SetRowSecurity { table, .. }
             | Change::DisableRowSecurity { table, .. }
             | Change::CreatePolicy { table, .. }
@@ -624,6 +632,22 @@ fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
             live: live.partition_by.clone(),
             origin: desired.origin.clone(),
         });
+    }
+    match (desired.unlogged, live.unlogged) {
+        (Some(d), Some(l)) if d != l => changes.push(Change::ChangePersistence {
+            table: tname.clone(),
+            unlogged: d,
+            origin: desired.origin.clone(),
+        }),
+        (None, Some(true)) => changes.push(Change::Unmanaged {
+            object: UnmanagedObject {
+                kind: "unlogged table".into(),
+                name: tname.to_string(),
+                belongs_to: None,
+            },
+            table: Some(tname.clone()),
+        }),
+        _ => {}
     }
     for col in &desired.columns {
         match live.column(&col.name) {

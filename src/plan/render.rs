@@ -902,7 +902,12 @@ fn create_table(
         }
     }
     let mut sql = format!(
-        "CREATE TABLE {} (\n    {}\n)",
+        "CREATE {}TABLE {} (\n    {}\n)",
+        if t.unlogged == Some(true) {
+            "UNLOGGED "
+        } else {
+            ""
+        },
         t.name.sql(),
         lines.join(",\n    ")
     );

@@ -542,6 +542,9 @@ fn table_text(t: &Table, types: &TypeNames, grants: &grants::Grants) -> String {
     if t.force_row_level_security == Some(true) {
         let _ = writeln!(out, "force_row_level_security = true");
     }
+    if t.unlogged == Some(true) {
+        let _ = writeln!(out, "unlogged = true");
+    }
 
     // Constraints with PostgreSQL's own names go on their column, as people write them.
     if let Some(pk) = &t.primary_key {

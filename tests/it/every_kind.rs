@@ -37,7 +37,7 @@ const KINDS: &[(&str, &str, Coverage)] = &[
     ("pg_namespace", "", Managed),
     ("pg_extension", "", Managed),
     ("pg_class", "r", Managed),
-    ("pg_class", "r unlogged", Reported("unlogged table")),
+    ("pg_class", "r unlogged", Managed),
     ("pg_class", "r partition", Reported("partition")),
     ("pg_class", "p", Managed),
     ("pg_class", "p partition", Reported("partition")),

@@ -156,6 +156,26 @@ pub fn check(change: &Change) -> Option<Finding> {
                 origin: desired.origin.clone(),
             })
         }
+        Change::ChangePersistence {
+            table,
+            unlogged,
+            origin,
+        } => {
+            let (now, then, why) = if *unlogged {
+                ("logged", "UNLOGGED", "an unlogged table is emptied after a crash and is not replicated; ALTER TABLE ... SET UNLOGGED also rewrites it under ACCESS EXCLUSIVE")
+            } else {
+                ("UNLOGGED", "logged", "ALTER TABLE ... SET LOGGED rewrites the whole table into the WAL under ACCESS EXCLUSIVE, blocking every query until it is done")
+            };
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("table {table}"),
+                message: format!("table {table} is {now} in the database and {then} in the files: {why}"),
+                safe_path: "Change it by hand in a maintenance window (ALTER TABLE ... SET LOGGED or SET UNLOGGED), then plan again; or keep the files as the database has it.".into(),
+                live: Some(now.to_string()),
+                desired: Some(then.to_string()),
+                origin: origin.clone(),
+            });
+        }
         Change::DisableRowSecurity {
             table,
             forced,
