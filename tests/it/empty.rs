@@ -37,7 +37,7 @@ fn dump_of_a_database_with_nothing_to_declare_writes_a_file_that_says_so() {
 #[test]
 fn a_schema_without_managed_objects_is_declared_and_created() {
     let a = TestDb::new("bare_schema_a");
-    a.sql("CREATE SCHEMA reporting; CREATE SCHEMA \"Audit Log\"; CREATE TYPE reporting.pair AS (a int, b int)");
+    a.sql("CREATE SCHEMA reporting; CREATE SCHEMA \"Audit Log\"; CREATE AGGREGATE reporting.total(int) (sfunc = int4pl, stype = int)");
     let (_out, dir) = dump_dir(&a);
     let text = std::fs::read_to_string(dir.join("_schema.toml")).unwrap();
     // (A hostile test session adds its own schema `evil`: not ours to name.)

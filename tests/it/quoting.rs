@@ -79,6 +79,7 @@ const SQLPARSER_GAPS: &[&str] = &[
     "COMMENT ON PROCEDURE {name}({arguments}) IS {literal}",
     "COMMENT ON TRIGGER {name} ON {name} IS {literal}",
     "COMMENT ON POLICY {name} ON {name} IS {literal}",
+    "ALTER TYPE {name} ADD ATTRIBUTE {name} {name}",
     "CREATE TRIGGER {name} AFTER INSERT ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {name}({literals})",
 ];
 
