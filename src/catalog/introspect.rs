@@ -67,7 +67,9 @@ fn q_tables() -> String {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
-                       ELSE -1 END AS bytes, c.relnatts AS natts \
+                       ELSE -1 END AS bytes, c.relnatts AS natts, \
+                  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, \
+                  CASE WHEN c.relispartition THEN (SELECT h.inhparent::int8 FROM pg_inherits h WHERE h.inhrelid = c.oid) END AS parent \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {}",
@@ -129,7 +131,7 @@ fn q_constraints(pg15: bool) -> String {
            FROM pg_constraint co \
            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_class rc ON rc.oid = co.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {filter}",
+           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conparentid = 0 AND {filter}",
         filter = table_filter()
     )
 }
@@ -266,8 +268,7 @@ fn q_unmanaged(pg14: bool) -> String {
                   {REL_NAME} AS name, {REL_BELONGS_TO} AS belongs_to \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND (c.relkind IN ('f', 'c') \
-                  OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
+             AND c.relkind IN ('f', 'c') \
              AND NOT (c.relkind = 'c' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
                   AND d.objid = c.reltype AND d.deptype = 'e')) \
            UNION ALL \
@@ -297,8 +298,11 @@ fn q_unmanaged(pg14: bool) -> String {
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
            UNION ALL \
+           {on_partitions} \
+           UNION ALL \
            {settings} \
          ) x",
+        on_partitions = crate::catalog::partition::q_unmanaged_on_partitions(REL_NAME, REL_BELONGS_TO, SCHEMA_FILTER),
         settings = q_unmanaged_settings(pg14),
         managed_trigger = crate::catalog::code::MANAGED_TRIGGER,
     )
@@ -404,6 +408,9 @@ struct RawTable {
     bytes: i64,
     /// Columns, dropped ones too: room for the columns read.
     natts: i16,
+    /// A partition's bound (`pg_get_expr(relpartbound, oid)`) and parent's oid.
+    bound: Option<String>,
+    parent: Option<i64>,
 }
 
 struct RawColumn {
@@ -705,7 +712,7 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 
 impl RawTable {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts] =
+        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts, bound, parent] =
             fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
@@ -719,6 +726,8 @@ impl RawTable {
             rows: number(rows)?,
             bytes: number(bytes)?,
             natts: number(natts)?,
+            bound: optional(bound),
+            parent: parent.map(|v| number(Some(v))).transpose()?,
         })
     }
 }
@@ -934,6 +943,8 @@ struct Reader {
 struct Rel {
     oid: i64,
     partition: bool,
+    /// A partition's parent and bound (`RawTable`).
+    parent: Option<(i64, String)>,
     table: Table,
     /// The attnum of each of `table.columns`.
     attnums: Vec<i16>,
@@ -1007,6 +1018,7 @@ impl Reader {
         self.rels.push(Rel {
             oid: t.oid,
             partition: t.partition,
+            parent: t.parent.zip(t.bound),
             table,
             attnums: Vec::with_capacity(natts),
         });
@@ -1322,7 +1334,26 @@ impl Reader {
             .filter(|r| !r.partition)
             .map(|r| (r.oid, r.table.name.clone()))
             .collect();
-        rels.retain(|r| !r.partition);
+        let mut parts = Vec::new();
+        rels.retain_mut(|r| {
+            if let (true, Some((parent, bound))) = (r.partition, r.parent.take()) {
+                let t = &mut r.table;
+                parts.push(crate::catalog::partition::RawPart {
+                    oid: r.oid,
+                    parent,
+                    partition: crate::model::Partition {
+                        name: t.name.clone(),
+                        bound: crate::desired::load::partition::bound_from_catalog(&bound),
+                        partition_by: t.partition_by.take(),
+                        partitions: Vec::new(),
+                        comment: t.comment.take(),
+                        deprecated: None,
+                        origin: None,
+                    },
+                });
+            }
+            !r.partition
+        });
         rels.sort_unstable_by(|a, b| a.table.name.cmp(&b.table.name));
         cat.tables.reserve_exact(rels.len());
         for rel in rels {
@@ -1348,6 +1379,7 @@ impl Reader {
             table.indexes.shrink_to_fit();
             cat.tables.insert(table.name.clone(), table);
         }
+        crate::catalog::partition::nest(parts, &mut cat.tables, &table_names);
         read_code(&mut cat, routines, views, triggers, matview_indexes);
         for u in unmanaged {
             cat.unmanaged.push(UnmanagedObject {

@@ -4,3 +4,4 @@
 pub mod code;
 pub mod history;
 pub mod introspect;
+mod partition;

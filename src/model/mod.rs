@@ -5,8 +5,10 @@
 pub mod code;
 pub mod exclude;
 pub mod names;
+pub mod partition;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
+pub use partition::{OtherPartitions, Partition};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -439,8 +441,11 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Its triggers (not constraint triggers).
     pub triggers: Vec<Trigger>,
-    /// `RANGE (payment_date)`: a partitioned table (its partitions are not managed).
+    /// `RANGE (payment_date)`: a partitioned table.
     pub partition_by: Option<Expr>,
+    /// Its partitions (`model::partition`), and what becomes of others.
+    pub partitions: Vec<Partition>,
+    pub other_partitions: OtherPartitions,
     pub comment: Option<String>,
     pub deprecated: Option<String>,
     /// `ALTER TABLE ... ENABLE ROW LEVEL SECURITY` (pg_class.relrowsecurity);
@@ -467,6 +472,8 @@ impl Table {
             indexes: Vec::new(),
             triggers: Vec::new(),
             partition_by: None,
+            partitions: Vec::new(),
+            other_partitions: OtherPartitions::Report,
             comment: None,
             deprecated: None,
             row_level_security: None,

@@ -13,6 +13,7 @@ use crate::model::{
 use crate::plan::diff::{Change, CommentTarget, Constraint};
 
 pub mod code;
+mod partition;
 
 /// One statement of a plan, with what it costs a busy table.
 #[derive(Clone, Debug, Serialize)]
@@ -315,6 +316,9 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             comment_stmt(&CommentTarget::Constraint(t.name.clone(), name.clone()), cm)
         }));
     }
+
+    // Partitions, once their parents exist.
+    partition::render_partitions(changes, &mut out);
 
     // Existing tables: columns, defaults, nullability, constraints, indexes, comments.
     for c in changes {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
+mod partition;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -648,6 +649,7 @@ fn table_text(t: &Table, types: &TypeNames) -> String {
         }
     }
     code::write_triggers(&mut out, t);
+    partition::write_partitions(&mut out, t);
     out
 }
 

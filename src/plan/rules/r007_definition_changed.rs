@@ -1,7 +1,8 @@
 //! R007 definition changed: an index, constraint, identity, generated expression,
 //! enum, domain or extension's schema keeps its name but changes its definition;
 //! a function whose return type or argument names change, a view whose columns
-//! change, a materialized view whose query changes.
+//! change, a materialized view whose query changes, a partition whose bound
+//! or parent changes.
 
 use super::{col_object, Finding, RuleId};
 use crate::plan::diff::Change;
@@ -111,6 +112,28 @@ pub fn check(change: &Change) -> Option<Finding> {
                 live: Some(live.signature()),
                 desired: Some(desired.signature()),
                 origin: desired.origin.clone(),
+            })
+        }
+        Change::ChangePartitionBound {
+            partition,
+            desired,
+            live,
+            origin,
+            ..
+        } => {
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("partition {partition}"),
+                message: format!(
+                    "partition {partition} keeps its name but its bound or parent differs from the database's; \
+                     moving rows between partitions is not done in place"
+                ),
+                safe_path: "Declare a new partition under a new name for the new bound (detach the old one by hand first when the bounds overlap: \
+                     `ALTER TABLE parent DETACH PARTITION old CONCURRENTLY`), move its rows, then mark the old one `deprecated` and remove it in a later change."
+                    .into(),
+                live: Some(live.clone()),
+                desired: Some(desired.clone()),
+                origin: origin.clone(),
             })
         }
         Change::ChangeView { desired, live, why } => {
