@@ -91,7 +91,7 @@ fn unmanaged_partitions(desired: &Table, live: &Table, changes: &mut Vec<Change>
         changes.push(Change::Unmanaged {
             object: UnmanagedObject {
                 kind: "partition".into(),
-                name: format!("{} of {parent}: {}", l.name, l.bound_sql()),
+                name: l.name.to_string(),
                 belongs_to: None,
             },
             table: Some(desired.name.clone()),
