@@ -1013,6 +1013,7 @@ impl Reader {
             rows: t.rows,
             bytes: t.bytes,
             partitioned: table.partition_by.is_some(),
+            partitions: Vec::new(),
         });
         self.by_oid.insert(t.oid, self.rels.len());
         self.rels.push(Rel {

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
+use crate::model::partition::walk;
 use crate::model::{Partition, QualName, Table};
 
 /// A partition read with the tables, before it is put under its parent.
@@ -24,6 +25,7 @@ pub(super) struct RawPart {
 /// Put each partition under its parent: a table of `tables` (found by oid in
 /// `table_oids`), or another partition. Partitions come out in order of name.
 /// A partition whose parent was not read (an extension's table) is left out.
+/// Each table's `stats.partitions` lists them (for an index built online).
 pub(super) fn nest(
     mut parts: Vec<RawPart>,
     tables: &mut IndexMap<QualName, Table>,
@@ -53,6 +55,13 @@ pub(super) fn nest(
     for (oid, name) in oids {
         if let Some(t) = tables.get_mut(name) {
             t.partitions = take(*oid, &mut children);
+            let listed = walk(&t.name, &t.partitions)
+                .into_iter()
+                .map(|(parent, p)| (parent.clone(), p.name.clone(), p.partition_by.is_some()))
+                .collect();
+            if let Some(stats) = &mut t.stats {
+                stats.partitions = listed;
+            }
         }
     }
 }

@@ -426,8 +426,13 @@ pub struct TableStats {
     /// call per table on every plan).
     pub bytes: i64,
     /// A partitioned table: PostgreSQL builds no index on it CONCURRENTLY and
-    /// adds no foreign key to it NOT VALID, so it has no online forms.
+    /// adds no foreign key to it NOT VALID, so it has no online forms (but an
+    /// index built partition by partition, `plan::render::partition`).
     pub partitioned: bool,
+    /// A partitioned table's partitions, depth first: (the table it is a
+    /// partition of, the partition, whether it is partitioned in turn).
+    #[serde(skip)]
+    pub partitions: Vec<(QualName, QualName, bool)>,
 }
 
 #[derive(Clone, Debug)]

@@ -1006,6 +1006,14 @@ pub(super) fn create_index(
         "SHARE",
     );
     if existing {
+        if let Some(st) = stats
+            .as_ref()
+            .filter(|st| st.partitioned && !st.partitions.is_empty())
+        {
+            let s = s.hazard(Some("blocks writes while it builds")).stats(stats);
+            let s = partition::online_index(s, table, i, &st.partitions);
+            return if i.unique { s.warning(MAY_FAIL) } else { s };
+        }
         let s = s
             .hazard(Some("blocks writes while it builds"))
             .stats(stats)

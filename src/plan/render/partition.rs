@@ -10,9 +10,10 @@
 //! and attached. Either way a default partition of `t` is scanned for rows
 //! that belong to the new bound, under ACCESS EXCLUSIVE on it.
 
-use super::{comment_stmt, Statement};
+use super::{comment_stmt, index_sql, index_sql_concurrently, OnlineStep, Statement};
+use crate::model::names::{quote_ident, MAX_IDENT_BYTES};
 use crate::model::partition::bound_clause;
-use crate::model::{Partition, QualName};
+use crate::model::{Index, Partition, QualName};
 use crate::plan::diff::{Change, CommentTarget};
 
 /// The partitions the plan creates or attaches, in plan order.
@@ -124,4 +125,93 @@ fn attach_sql(parent: &QualName, p: &Partition) -> String {
         p.name.sql(),
         bound_clause(&p.bound.sql)
     )
+}
+
+/// The online form of a new index on an existing partitioned table with
+/// partitions (PostgreSQL builds none on it CONCURRENTLY), all in phase 2,
+/// outside a transaction: `CREATE INDEX name ON ONLY t` (invalid, empty: a
+/// moment of SHARE on `t`), then on each partition `CREATE INDEX CONCURRENTLY`
+/// (a sub-partitioned one: `ON ONLY` in turn, its own partitions, then it)
+/// and `ALTER INDEX name ATTACH PARTITION`; PostgreSQL marks the index on `t`
+/// valid once every partition has its index attached. Each partition's
+/// index is named `<partition>_<index>`, cut to 63 bytes.
+pub(super) fn online_index(
+    mut s: Statement,
+    table: &QualName,
+    i: &Index,
+    partitions: &[(QualName, QualName, bool)],
+) -> Statement {
+    let top = QualName::new(table.schema.clone(), i.name.clone());
+    s.online.push(step(
+        format!("create-index:{top}@only"),
+        index_sql(&quote_ident(&i.name), &format!("ONLY {}", table.sql()), i),
+        "SHARE",
+        None,
+    ));
+    children(&mut s, table, &top, i, partitions);
+    s
+}
+
+/// The indexes of the partitions of `parent` (whose index is `parent_index`), attached to it.
+fn children(
+    s: &mut Statement,
+    parent: &QualName,
+    parent_index: &QualName,
+    i: &Index,
+    partitions: &[(QualName, QualName, bool)],
+) {
+    for (of, p, partitioned) in partitions {
+        if of != parent {
+            continue;
+        }
+        let name = QualName::new(p.schema.clone(), child_name(&p.name, &i.name));
+        let quoted = quote_ident(&name.name);
+        if *partitioned {
+            s.online.push(step(
+                format!("create-index:{name}@only"),
+                index_sql(&quoted, &format!("ONLY {}", p.sql()), i),
+                "SHARE",
+                None,
+            ));
+            children(s, p, &name, i, partitions);
+        } else {
+            s.online.push(step(
+                format!("create-index:{name}"),
+                index_sql_concurrently(&quoted, &p.sql(), i),
+                "SHARE UPDATE EXCLUSIVE",
+                Some(name.clone()),
+            ));
+        }
+        s.online.push(step(
+            format!("attach-index:{name}"),
+            format!(
+                "ALTER INDEX {} ATTACH PARTITION {}",
+                parent_index.sql(),
+                name.sql()
+            ),
+            "SHARE UPDATE EXCLUSIVE",
+            None,
+        ));
+    }
+}
+
+fn step(id: String, sql: String, lock: &'static str, builds: Option<QualName>) -> OnlineStep {
+    OnlineStep {
+        phase: 2,
+        id,
+        sql,
+        lock,
+        builds_index: builds,
+    }
+}
+
+/// `<partition>_<index>`, cut to PostgreSQL's 63 bytes at a character boundary.
+fn child_name(partition: &str, index: &str) -> String {
+    let mut n = format!("{partition}_{index}");
+    let mut end = n.len().min(MAX_IDENT_BYTES);
+    while !n.is_char_boundary(end) {
+        end -= 1;
+    }
+    n.truncate(end);
+    n
 }
