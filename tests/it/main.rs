@@ -14,6 +14,7 @@ mod introspect;
 mod online;
 mod oracle;
 mod outside;
+mod partition;
 mod plan;
 mod prompt;
 mod quoting;
