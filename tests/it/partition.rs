@@ -183,3 +183,44 @@ bound = "FROM (MINVALUE) TO (1000000)"
     );
     assert_replan_empty(v2.path(), &db);
 }
+
+/// Three sides: a partition the files last applied declared and the files
+/// now lack is refused (R001) while the database has it; marked `deprecated`
+/// first, its removal from the files is accepted, and the partition is kept
+/// (listed as unmanaged), never detached or dropped by apply.
+#[test]
+fn a_partition_removed_from_the_files_is_r001_unless_deprecated_first() {
+    let db = TestDb::new("part_three_sides");
+    let v1 = schema_of(&format!("{PAYMENT}{FEBRUARY}"));
+    let r = apply(v1.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+
+    let without = schema_of(PAYMENT);
+    let (code, plan) = crate::harness::plan_json(without.path(), &db);
+    assert_eq!(code, 3, "{plan:#}");
+    let refused: Vec<(&str, &str)> = plan["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["object"].as_str().unwrap()))
+        .collect();
+    assert_eq!(refused, [("R001", "partition payment_2022_02")], "{plan:#}");
+
+    let marked = schema_of(&format!(
+        "{PAYMENT}{FEBRUARY}deprecated = \"archived elsewhere\"\n"
+    ));
+    let r = apply(marked.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let (code, plan) = crate::harness::plan_json(without.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert!(plan["refused"].as_array().unwrap().is_empty(), "{plan:#}");
+    assert_eq!(plan["unmanaged"][0]["kind"], "partition", "{plan:#}");
+    assert_eq!(plan["unmanaged"][0]["name"], "payment_2022_02", "{plan:#}");
+    let r = apply(without.path(), &db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'payment_2022_02'::regclass"),
+        ["1"],
+        "the partition is still attached"
+    );
+}
