@@ -282,6 +282,7 @@ fn q_unmanaged(pg14: bool) -> String {
            SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND NOT ({managed_trigger}) AND {SCHEMA_FILTER} \
+             AND NOT {clone_trigger} \
            UNION ALL \
            SELECT CASE t.typtype WHEN 'r' THEN 'range type' ELSE 'type' END, \
                   CASE WHEN n.nspname = 'public' THEN t.typname ELSE n.nspname || '.' || t.typname END, \
@@ -305,6 +306,7 @@ fn q_unmanaged(pg14: bool) -> String {
         on_partitions = crate::catalog::partition::q_unmanaged_on_partitions(REL_NAME, REL_BELONGS_TO, SCHEMA_FILTER),
         settings = q_unmanaged_settings(pg14),
         managed_trigger = crate::catalog::code::MANAGED_TRIGGER,
+        clone_trigger = crate::catalog::partition::CLONE_TRIGGER,
     )
 }
 

@@ -66,6 +66,11 @@ pub(super) fn nest(
     }
 }
 
+/// A trigger `t` of a partition that PostgreSQL copied from its parent's
+/// trigger of the same name (the parent's business, not listed).
+pub(super) const CLONE_TRIGGER: &str = "EXISTS (SELECT 1 FROM pg_inherits h \
+     JOIN pg_trigger pt ON pt.tgrelid = h.inhparent AND pt.tgname = t.tgname WHERE h.inhrelid = t.tgrelid)";
+
 /// Rows for `q_unmanaged` (kind, name, belongs_to): an index or a constraint
 /// that a partition has of its own, not copied from its parent. `rel` and
 /// `of` are the catalog's expressions for a relation's name and owner.
