@@ -67,7 +67,9 @@ fn q_tables() -> String {
                   CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by, \
                   c.reltuples::float8 AS rows, \
                   CASE WHEN c.reltuples >= 0 THEN c.relpages::int8 * current_setting('block_size')::int8 \
-                       ELSE -1 END AS bytes, c.relnatts AS natts, c.relpersistence = 'u' AS unlogged \
+                       ELSE -1 END AS bytes, c.relnatts AS natts, c.relpersistence = 'u' AS unlogged, \
+                  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound, \
+                  CASE WHEN c.relispartition THEN (SELECT h.inhparent::int8 FROM pg_inherits h WHERE h.inhrelid = c.oid) END AS parent \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
            WHERE {}",
@@ -129,7 +131,7 @@ fn q_constraints(pg15: bool) -> String {
            FROM pg_constraint co \
            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            LEFT JOIN pg_class rc ON rc.oid = co.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND {filter}",
+           WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conparentid = 0 AND {filter}",
         filter = table_filter()
     )
 }
@@ -261,12 +263,11 @@ const REL_BELONGS_TO: &str = "(SELECT json_build_array(bn.nspname, bc.relname) \
 fn q_unmanaged(pg14: bool) -> String {
     format!(
         "SELECT coalesce(json_agg(x ORDER BY x.kind, x.name), '[]') FROM ( \
-           SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' \
-                    WHEN 'r' THEN 'partition' WHEN 'p' THEN 'partition' END AS kind, \
+           SELECT 'foreign table' AS kind, \
                   {REL_NAME} AS name, {REL_BELONGS_TO} AS belongs_to \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE {SCHEMA_FILTER} AND {NOT_EXTENSION_MEMBER} \
-             AND (c.relkind = 'f' OR (c.relkind IN ('r', 'p') AND c.relispartition)) \
+             AND c.relkind = 'f' \
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
                   CASE WHEN n.nspname = 'public' THEN p.proname ELSE n.nspname || '.' || p.proname END \
@@ -278,16 +279,21 @@ fn q_unmanaged(pg14: bool) -> String {
            SELECT 'trigger', t.tgname || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE NOT t.tgisinternal AND NOT ({managed_trigger}) AND {SCHEMA_FILTER} \
+             AND NOT {clone_trigger} \
            UNION ALL \
            SELECT 'rule', r.rulename || ' on ' || {REL_NAME}, {REL_BELONGS_TO} \
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND {SCHEMA_FILTER} \
            UNION ALL \
+           {on_partitions} \
+           UNION ALL \
            {settings} {others} \
          ) x",
+        on_partitions = crate::catalog::partition::q_unmanaged_on_partitions(REL_NAME, REL_BELONGS_TO, SCHEMA_FILTER),
         settings = q_unmanaged_settings(pg14),
         others = super::unmanaged::q_other_kinds(SCHEMA_FILTER),
         managed_trigger = crate::catalog::code::MANAGED_TRIGGER,
+        clone_trigger = crate::catalog::partition::CLONE_TRIGGER,
     )
 }
 
@@ -390,6 +396,9 @@ struct RawTable {
     natts: i16,
     /// relpersistence `u`.
     unlogged: bool,
+    /// A partition's bound (`pg_get_expr(relpartbound, oid)`) and parent's oid.
+    bound: Option<String>,
+    parent: Option<i64>,
 }
 
 struct RawColumn {
@@ -691,7 +700,7 @@ pub fn array_elements(s: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 
 impl RawTable {
     fn from_row(row: impl Fields) -> Result<Self, String> {
-        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts, unlogged] =
+        let [oid, schema, name, partition, comment, rls, rls_forced, partition_by, rows, bytes, natts, unlogged, bound, parent] =
             fields(&row)?;
         Ok(RawTable {
             oid: number(oid)?,
@@ -706,6 +715,8 @@ impl RawTable {
             bytes: number(bytes)?,
             natts: number(natts)?,
             unlogged: boolean(unlogged)?,
+            bound: optional(bound),
+            parent: parent.map(|v| number(Some(v))).transpose()?,
         })
     }
 }
@@ -932,6 +943,8 @@ struct Reader {
 struct Rel {
     oid: i64,
     partition: bool,
+    /// A partition's parent and bound (`RawTable`).
+    parent: Option<(i64, String)>,
     table: Table,
     /// The attnum of each of `table.columns`.
     attnums: Vec<i16>,
@@ -1004,11 +1017,13 @@ impl Reader {
             rows: t.rows,
             bytes: t.bytes,
             partitioned: table.partition_by.is_some(),
+            partitions: Vec::new(),
         });
         self.by_oid.insert(t.oid, self.rels.len());
         self.rels.push(Rel {
             oid: t.oid,
             partition: t.partition,
+            parent: t.parent.zip(t.bound),
             table,
             attnums: Vec::with_capacity(natts),
         });
@@ -1332,7 +1347,26 @@ impl Reader {
             .filter(|r| !r.partition)
             .map(|r| (r.oid, r.table.name.clone()))
             .collect();
-        rels.retain(|r| !r.partition);
+        let mut parts = Vec::new();
+        rels.retain_mut(|r| {
+            if let (true, Some((parent, bound))) = (r.partition, r.parent.take()) {
+                let t = &mut r.table;
+                parts.push(crate::catalog::partition::RawPart {
+                    oid: r.oid,
+                    parent,
+                    partition: crate::model::Partition {
+                        name: t.name.clone(),
+                        bound: crate::desired::load::partition::bound_from_catalog(&bound),
+                        partition_by: t.partition_by.take(),
+                        partitions: Vec::new(),
+                        comment: t.comment.take(),
+                        deprecated: None,
+                        origin: None,
+                    },
+                });
+            }
+            !r.partition
+        });
         rels.sort_unstable_by(|a, b| a.table.name.cmp(&b.table.name));
         cat.tables.reserve_exact(rels.len());
         for rel in rels {
@@ -1358,6 +1392,7 @@ impl Reader {
             table.indexes.shrink_to_fit();
             cat.tables.insert(table.name.clone(), table);
         }
+        crate::catalog::partition::nest(parts, &mut cat.tables, &table_names);
         read_code(&mut cat, routines, views, triggers, matview_indexes);
         read_policies(&mut cat, policies);
         cat.unmanaged.extend(revoked);

@@ -5,6 +5,7 @@ pub mod code;
 pub mod grants;
 pub mod history;
 pub mod introspect;
+mod partition;
 pub mod policy;
 pub mod types;
 mod unmanaged;

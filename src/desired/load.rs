@@ -11,6 +11,7 @@ use toml::Spanned;
 
 mod code;
 pub mod grants;
+pub mod partition;
 mod policy;
 mod user_types;
 
@@ -156,6 +157,9 @@ struct RawTable {
     policies: IndexMap<Spanned<String>, Spanned<policy::RawPolicy>>,
     #[serde(default)]
     grants: grants::RawGrants,
+    #[serde(default)]
+    partitions: IndexMap<Spanned<String>, Spanned<partition::RawPartition>>,
+    other_partitions: Option<Spanned<String>>,
 }
 
 /// A value written short (a string or a list) or in full (an inline table),
@@ -1533,6 +1537,14 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
             cat.schemas.insert(name.schema.clone());
         }
     }
+    let partition_schemas: Vec<String> = cat
+        .tables
+        .values()
+        .flat_map(|t| crate::model::partition::walk(&t.name, &t.partitions))
+        .map(|(_, p)| p.name.schema.clone())
+        .filter(|s| s != "public")
+        .collect();
+    cat.schemas.extend(partition_schemas);
     for schema in cat.extensions.values().filter_map(|e| e.schema.as_ref()) {
         if schema != "public" && schema != "pg_catalog" {
             cat.schemas.insert(schema.clone());
@@ -1683,6 +1695,19 @@ fn build_table(
             Err(m) => errors.at(&src.origin(p.span()), m),
         }
     }
+    table.partitions = partition::build_partitions(
+        src,
+        &name,
+        table.partition_by.as_ref(),
+        &raw.partitions,
+        errors,
+    );
+    table.other_partitions = partition::other_partitions(
+        src,
+        &raw.other_partitions,
+        raw.partition_by.is_some(),
+        errors,
+    );
     let tname = name.name.clone();
     let mut pk_columns: Vec<(String, Origin)> = Vec::new();
     // The constraint names of the table, for choosing implicit ones as
@@ -2524,6 +2549,15 @@ fn check_relation_names(cat: &Catalog, errors: &mut Errors) {
             t.origin.clone(),
             errors,
         );
+        for (_, p) in crate::model::partition::walk(&t.name, &t.partitions) {
+            claim(
+                &p.name.schema,
+                &p.name.name,
+                format!("partition `{}`", p.name),
+                p.origin.clone(),
+                errors,
+            );
+        }
         for k in t.primary_key.iter().chain(&t.uniques) {
             claim(
                 s,

@@ -160,6 +160,16 @@ pub fn apply(patterns: &[Pattern], cat: &mut Catalog) {
     let covered = |s: &str| patterns.iter().any(|p| p.covers_schema(s));
     cat.schemas.retain(|s| !covered(s));
     cat.tables.retain(|n, _| !out(n));
+    // A partition that a pattern names goes with its own partitions.
+    fn keep(parts: &mut Vec<crate::model::Partition>, out: &dyn Fn(&QualName) -> bool) {
+        parts.retain(|p| !out(&p.name));
+        for p in parts {
+            keep(&mut p.partitions, out);
+        }
+    }
+    for t in cat.tables.values_mut() {
+        keep(&mut t.partitions, &out);
+    }
     cat.enums.retain(|n, _| !out(n));
     cat.domains.retain(|n, _| !out(n));
     cat.composite_types.retain(|n, _| !out(n));
@@ -221,7 +231,12 @@ pub fn conflicts(files: &Catalog, patterns: &[Pattern]) -> Vec<Diagnostic> {
                 .routines
                 .values()
                 .map(|r| (r.kind(), &r.id.name, &r.origin)),
-        );
+        )
+        .chain(files.tables.values().flat_map(|t| {
+            crate::model::partition::walk(&t.name, &t.partitions)
+                .into_iter()
+                .map(|(_, p)| ("partition", &p.name, &p.origin))
+        }));
     let mut found = Vec::new();
     for (what, name, origin) in named {
         let (Some(o), Some(p)) = (origin, patterns.iter().find(|p| p.matches(name))) else {

@@ -6,10 +6,12 @@ pub mod code;
 pub mod exclude;
 pub mod grants;
 pub mod names;
+pub mod partition;
 pub mod policy;
 pub mod types;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
+pub use partition::{OtherPartitions, Partition};
 pub use policy::Policy;
 pub use types::{Attribute, Collation, CompositeType, RangeType, UserType};
 
@@ -456,8 +458,13 @@ pub struct TableStats {
     /// call per table on every plan).
     pub bytes: i64,
     /// A partitioned table: PostgreSQL builds no index on it CONCURRENTLY and
-    /// adds no foreign key to it NOT VALID, so it has no online forms.
+    /// adds no foreign key to it NOT VALID, so it has no online forms (but an
+    /// index built partition by partition, `plan::render::partition`).
     pub partitioned: bool,
+    /// A partitioned table's partitions, depth first: (the table it is a
+    /// partition of, the partition, whether it is partitioned in turn).
+    #[serde(skip)]
+    pub partitions: Vec<(QualName, QualName, bool)>,
 }
 
 #[derive(Clone, Debug)]
@@ -473,8 +480,11 @@ pub struct Table {
     pub triggers: Vec<Trigger>,
     /// Its row-level security policies.
     pub policies: Vec<Policy>,
-    /// `RANGE (payment_date)`: a partitioned table (its partitions are not managed).
+    /// `RANGE (payment_date)`: a partitioned table.
     pub partition_by: Option<Expr>,
+    /// Its partitions (`model::partition`), and what becomes of others.
+    pub partitions: Vec<Partition>,
+    pub other_partitions: OtherPartitions,
     pub comment: Option<String>,
     pub deprecated: Option<String>,
     /// `ALTER TABLE ... ENABLE ROW LEVEL SECURITY` (pg_class.relrowsecurity);
@@ -506,6 +516,8 @@ impl Table {
             triggers: Vec::new(),
             policies: Vec::new(),
             partition_by: None,
+            partitions: Vec::new(),
+            other_partitions: OtherPartitions::Report,
             comment: None,
             deprecated: None,
             row_level_security: None,

@@ -3,6 +3,7 @@
 
 mod code;
 pub(crate) mod grants;
+mod partition;
 mod policy;
 mod types;
 
@@ -339,6 +340,32 @@ pub enum Change {
         grant_option: bool,
         origin: Option<crate::model::Origin>,
     },
+    /// A partition the files declare and the database lacks (`CREATE TABLE
+    /// ... PARTITION OF`; online, `LIKE` the parent then `ATTACH PARTITION`).
+    /// `parent_exists`: the parent is in the database already.
+    /// `default_partition`: the parent's default partition, which an attach scans.
+    CreatePartition {
+        parent: QualName,
+        partition: crate::model::Partition,
+        parent_exists: bool,
+        default_partition: Option<QualName>,
+    },
+    /// A plain table of the database that the files declare a partition:
+    /// `ALTER TABLE parent ATTACH PARTITION` (its rows are checked against the bound).
+    AttachPartition {
+        parent: QualName,
+        partition: crate::model::Partition,
+        stats: Option<TableStats>,
+    },
+    /// A partition whose bound or parent differs (R007): `desired` and `live`
+    /// as `PARTITION OF parent FOR VALUES ...`.
+    ChangePartitionBound {
+        parent: QualName,
+        partition: QualName,
+        desired: String,
+        live: String,
+        origin: Option<crate::model::Origin>,
+    },
     /// In the database, not in the files: kept, never dropped (R001).
     Unmanaged {
         object: UnmanagedObject,
@@ -377,6 +404,9 @@ impl Change {
             | Change::ChangePolicy { table, .. }
             | Change::CreateTrigger { table, .. }
             | Change::ReplaceTrigger { table, .. } => Some(table),
+            Change::CreatePartition { parent, .. }
+            | Change::AttachPartition { parent, .. }
+            | Change::ChangePartitionBound { parent, .. } => Some(parent),
             Change::SetComment {
                 target:
                     CommentTarget::Table(t)
@@ -490,6 +520,13 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
     }
     code::diff_code(desired, live, &mut changes);
     grants::diff_grants(desired, live, &mut changes);
+    partition::diff_partitions(desired, live, &mut changes);
+    let declared_partitions: std::collections::HashSet<&QualName> = desired
+        .tables
+        .values()
+        .flat_map(|t| crate::model::partition::walk(&t.name, &t.partitions))
+        .map(|(_, p)| &p.name)
+        .collect();
 
     // What the database has and the files do not.
     let unmanaged = |kind: &str, name: String| Change::Unmanaged {
@@ -526,7 +563,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
         }
     }
     for (name, t) in &live.tables {
-        if !desired.tables.contains_key(name) {
+        if !desired.tables.contains_key(name) && !declared_partitions.contains(name) {
             changes.push(unmanaged("table", name.to_string()));
             for tr in &t.triggers {
                 changes.push(unmanaged("trigger", format!("{} on {name}", tr.name)));

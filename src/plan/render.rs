@@ -14,6 +14,7 @@ use crate::plan::diff::{Change, CommentTarget, Constraint};
 
 pub mod code;
 mod grants;
+mod partition;
 mod policy;
 pub(crate) mod types;
 
@@ -305,6 +306,9 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
             comment_stmt(&CommentTarget::Constraint(t.name.clone(), name.clone()), cm)
         }));
     }
+
+    // Partitions, once their parents exist.
+    partition::render_partitions(changes, &mut out);
 
     // Existing tables: columns, defaults, nullability, constraints, indexes, comments.
     for c in changes {
@@ -999,6 +1003,14 @@ pub(super) fn create_index(
         "SHARE",
     );
     if existing {
+        if let Some(st) = stats
+            .as_ref()
+            .filter(|st| st.partitioned && !st.partitions.is_empty())
+        {
+            let s = s.hazard(Some("blocks writes while it builds")).stats(stats);
+            let s = partition::online_index(s, table, i, &st.partitions);
+            return if i.unique { s.warning(MAY_FAIL) } else { s };
+        }
         let s = s
             .hazard(Some("blocks writes while it builds"))
             .stats(stats)

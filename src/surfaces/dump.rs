@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
 mod grants;
+mod partition;
 mod policy;
 mod types;
 
@@ -712,6 +713,7 @@ fn table_text(t: &Table, types: &TypeNames, grants: &grants::Grants) -> String {
     policy::write_policies(&mut out, t);
     let h = header("tables", &t.name, Some("grants"));
     grants.section(&mut out, &h, &Target::Relation(t.name.clone()));
+    partition::write_partitions(&mut out, t);
     out
 }
 

@@ -730,6 +730,14 @@ impl Session {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// `exec`, its failure returned (the server's message) instead of a panic.
+    #[allow(dead_code)]
+    pub fn try_exec(&self, sql: &str) -> Result<(), String> {
+        self.rt
+            .block_on(self.client.batch_execute(sql))
+            .map_err(|e| format!("{sql}: {e}"))
+    }
+
     /// How many sessions of `reconcile` this database has (`and` narrows it).
     pub fn reconcile_sessions(&self, and: &str) -> usize {
         self.value(&format!(

@@ -16,6 +16,7 @@ mod introspect;
 mod online;
 mod oracle;
 mod outside;
+mod partition;
 mod plan;
 mod prompt;
 mod quoting;

@@ -74,6 +74,12 @@ pub const REMOVED: &[(&str, &str, &str)] = &[
          indexes, INDEX ATTACH entries and comments",
     ),
     (
+        "partition's own index or constraint",
+        "plan: unmanaged index / constraint `<name> on <partition>`, by name",
+        "INDEX, CONSTRAINT and FK CONSTRAINT entries of a partition that are not copies of \
+         its parent's (pagila's per-partition indexes and foreign keys), and comments on them",
+    ),
+    (
         "schema",
         "plan: unmanaged schema, by name",
         "SCHEMA entries of schemas that hold nothing the format manages, and comments on them",
@@ -428,6 +434,26 @@ fn without_unmanaged(
     // everything that belongs to them.
     let mut relations: BTreeMap<String, &'static str> = BTreeMap::new();
     let mut indexes: BTreeMap<String, &'static str> = BTreeMap::new();
+    // A partition's own indexes and constraints, as the plan names them
+    // (`<name> on <partition>`): indexes by qualified name, constraints as
+    // pg_dump names them (schema, `<partition> <name>`).
+    let own = "partition's own index or constraint";
+    let mut own_constraints: BTreeSet<(String, String)> = BTreeSet::new();
+    for (kind, name) in unmanaged {
+        let Some((object, rel)) = name.split_once(" on ") else {
+            continue;
+        };
+        let (schema, rel) = rel.split_once('.').unwrap_or(("public", rel));
+        match kind.as_str() {
+            "index" => {
+                indexes.insert(qualified(schema, object), own);
+            }
+            "constraint" => {
+                own_constraints.insert((schema.to_string(), format!("{rel} {object}")));
+            }
+            _ => {}
+        }
+    }
     for e in &list {
         let q = qualified(&e.schema, &e.name);
         match e.ty.as_str() {
@@ -478,6 +504,10 @@ fn without_unmanaged(
             indexes.get(&attached_index(&e)).copied()
         } else if e.ty == "INDEX" && indexes.contains_key(&q) {
             indexes.get(&q).copied()
+        } else if matches!(e.ty.as_str(), "CONSTRAINT" | "FK CONSTRAINT")
+            && own_constraints.contains(&(e.schema.clone(), e.name.clone()))
+        {
+            Some(own)
         } else if e.ty == "SCHEMA" && named("schema", &e.name) {
             Some("schema")
         } else if e.ty == "TYPE"

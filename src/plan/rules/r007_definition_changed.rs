@@ -2,7 +2,8 @@
 //! enum, domain, composite or range type or extension's schema keeps its name but changes its definition;
 //! a function whose return type or argument names change, a view whose columns
 //! change, a materialized view whose query changes, a row-level security
-//! policy that changes, row-level security switched off.
+//! policy that changes, row-level security switched off, a partition whose
+//! bound or parent changes.
 
 use super::{col_object, Finding, RuleId};
 use crate::plan::diff::Change;
@@ -118,6 +119,28 @@ pub fn check(change: &Change) -> Option<Finding> {
                 live: Some(live.signature()),
                 desired: Some(desired.signature()),
                 origin: desired.origin.clone(),
+            })
+        }
+        Change::ChangePartitionBound {
+            partition,
+            desired,
+            live,
+            origin,
+            ..
+        } => {
+            return Some(Finding {
+                rule: RuleId::R007,
+                object: format!("partition {partition}"),
+                message: format!(
+                    "partition {partition} keeps its name but its bound or parent differs from the database's; \
+                     moving rows between partitions is not done in place"
+                ),
+                safe_path: "Declare a new partition under a new name for the new bound (detach the old one by hand first when the bounds overlap: \
+                     `ALTER TABLE parent DETACH PARTITION old CONCURRENTLY`), move its rows, then mark the old one `deprecated` and remove it in a later change."
+                    .into(),
+                live: Some(live.clone()),
+                desired: Some(desired.clone()),
+                origin: origin.clone(),
             })
         }
         Change::ChangeView { desired, live, why } => {

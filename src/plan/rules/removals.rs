@@ -4,7 +4,8 @@
 //! the CI guard (`check --base`, `check --from`) and for plan and apply, which
 //! compare the files now with the files last applied (SPEC §3, "Three sides").
 
-use crate::model::{Catalog, Origin, Policy, QualName, Routine, Table, Trigger, View};
+use crate::model::partition::walk;
+use crate::model::{Catalog, Origin, Partition, Policy, QualName, Routine, Table, Trigger, View};
 use crate::plan::diff::{constraints_of, Change};
 
 use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
@@ -13,7 +14,8 @@ use super::{col_object, r001_drop, r002_rename, Finding, RuleId};
 #[derive(Clone, Debug)]
 pub struct Object {
     /// `table`, `column`, `index`, `constraint`, `primary key`, `enum`, `enum
-    /// value`, `trigger`, `policy`, `view`, `materialized view`, `function`, `procedure`.
+    /// value`, `trigger`, `policy`, `view`, `materialized view`, `function`,
+    /// `procedure`, `partition`.
     pub kind: &'static str,
     /// The table it lives in, when it lives in one.
     pub table: Option<QualName>,
@@ -67,6 +69,13 @@ impl Object {
                 .and_then(|n| cat.views.get(n))
                 .is_some_and(|v| v.kind() == self.kind),
             "function" | "procedure" => cat.routines.keys().any(|id| id.to_string() == self.name),
+            "partition" => self.qual.as_ref().is_some_and(|n| {
+                cat.tables.values().any(|t| {
+                    walk(&t.name, &t.partitions)
+                        .iter()
+                        .any(|(_, p)| &p.name == n)
+                })
+            }),
             _ => false,
         }
     }
@@ -190,6 +199,9 @@ fn added(changes: &[Change]) -> Vec<Object> {
                 origin: policy.origin.clone(),
                 qual: None,
             }),
+            Change::CreatePartition {
+                parent, partition, ..
+            } => added.push(partition_object(parent, partition)),
             Change::CreateView { view } => added.push(view_object(view)),
             Change::CreateRoutine { routine } => added.push(routine_object(routine)),
             Change::AddConstraint {
@@ -208,9 +220,36 @@ fn added(changes: &[Change]) -> Vec<Object> {
     added
 }
 
+/// A partition as an object of the files: renamed when one of the same
+/// parent and bound is added.
+fn partition_object(parent: &QualName, p: &Partition) -> Object {
+    Object {
+        kind: "partition",
+        table: None,
+        name: p.name.to_string(),
+        shape: format!("{parent} {}", p.bound.key),
+        origin: p.origin.clone(),
+        qual: Some(p.name.clone()),
+    }
+}
+
 /// The objects of `old` that `new` lacks and `old` did not mark `deprecated`.
 fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
     let mut removed = Vec::new();
+    // Partitions, wherever they were declared (one may move under another table).
+    let new_parts: std::collections::HashSet<&QualName> = new
+        .tables
+        .values()
+        .flat_map(|t| walk(&t.name, &t.partitions))
+        .map(|(_, p)| &p.name)
+        .collect();
+    for ot in old.tables.values() {
+        for (parent, p) in walk(&ot.name, &ot.partitions) {
+            if !new_parts.contains(&p.name) && p.deprecated.is_none() && ot.deprecated.is_none() {
+                removed.push(partition_object(parent, p));
+            }
+        }
+    }
     for (name, ot) in &old.tables {
         let Some(nt) = new.tables.get(name) else {
             if ot.deprecated.is_none() {
