@@ -661,7 +661,24 @@ fn diff_enum(desired: &EnumType, live: &EnumType, changes: &mut Vec<Change>) {
 
 fn diff_table(desired: &Table, live: &Table, changes: &mut Vec<Change>) {
     let tname = &desired.name;
-    let stats = live.stats.clone();
+    let mut stats = live.stats.clone();
+    // An index built partition by partition (online) needs every partition
+    // it will have: those the plan creates or attaches too, which exist by
+    // the time the index is built (phase 2), else the parent's index would
+    // stay invalid.
+    if let Some(st) = stats.as_mut().filter(|st| st.partitioned) {
+        let mut all: Vec<(QualName, QualName, bool)> =
+            crate::model::partition::walk(&desired.name, &desired.partitions)
+                .into_iter()
+                .map(|(parent, p)| (parent.clone(), p.name.clone(), p.partition_by.is_some()))
+                .collect();
+        for l in &st.partitions {
+            if !all.iter().any(|a| a.1 == l.1) {
+                all.push(l.clone());
+            }
+        }
+        st.partitions = all;
+    }
     if desired.partition_by.as_ref().map(|p| &p.key) != live.partition_by.as_ref().map(|p| &p.key) {
         changes.push(Change::ChangePartitioning {
             table: tname.clone(),

@@ -252,7 +252,8 @@ fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
     }
     for (name, ot) in &old.tables {
         let Some(nt) = new.tables.get(name) else {
-            if ot.deprecated.is_none() {
+            // A table the files now declare a partition is attached, not removed.
+            if ot.deprecated.is_none() && !new_parts.contains(name) {
                 removed.push(Object {
                     kind: "table",
                     table: None,
