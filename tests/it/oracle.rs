@@ -96,15 +96,10 @@ pub const REMOVED: &[(&str, &str, &str)] = &[
     ),
     (
         "owners",
-        "SKIPPED: owners and privileges",
+        "SKIPPED: owners (plan lists other roles' as unmanaged)",
         "`ALTER ... OWNER TO` lines, and an entry left empty without them (pagila's \
          ALTER SCHEMA public OWNER TO postgres); pg_dump runs without --no-owner, so the count \
          is what was dropped",
-    ),
-    (
-        "privileges",
-        "SKIPPED: owners and privileges",
-        "ACL entries; pg_dump runs without --no-privileges, so the count is what was dropped",
     ),
     (
         "storage parameters and clustering",
@@ -496,8 +491,6 @@ fn without_unmanaged(
             Some("_reconcile")
         } else if let Some((_, kind)) = by_type.iter().find(|(t, k)| *t == e.ty && reported(k)) {
             Some(kind)
-        } else if e.ty == "ACL" {
-            Some("privileges")
         } else if matches!(e.ty.as_str(), "TABLE" | "TABLE ATTACH") && named("partition", &q) {
             Some("partition")
         } else if e.ty == "INDEX ATTACH" && indexes.contains_key(&attached_index(&e)) {
