@@ -542,26 +542,20 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
             changes.push(unmanaged("schema", s.clone()));
         }
     }
-    for name in live.extensions.keys() {
-        if !desired.extensions.contains_key(name) {
-            changes.push(unmanaged("extension", name.clone()));
-        }
-    }
-    for name in live.enums.keys() {
-        if !desired.enums.contains_key(name) {
-            changes.push(unmanaged("enum", name.to_string()));
-        }
-    }
-    for name in live.domains.keys() {
-        if !desired.domains.contains_key(name) {
-            changes.push(unmanaged("domain", name.to_string()));
-        }
-    }
-    for name in live.sequences.keys() {
-        if !desired.sequences.contains_key(name) {
-            changes.push(unmanaged("sequence", name.to_string()));
-        }
-    }
+    list_missing(
+        "extension",
+        &live.extensions,
+        &desired.extensions,
+        &mut changes,
+    );
+    list_missing("enum", &live.enums, &desired.enums, &mut changes);
+    list_missing("domain", &live.domains, &desired.domains, &mut changes);
+    list_missing(
+        "sequence",
+        &live.sequences,
+        &desired.sequences,
+        &mut changes,
+    );
     for (name, t) in &live.tables {
         if !desired.tables.contains_key(name) && !declared_partitions.contains(name) {
             changes.push(unmanaged("table", name.to_string()));
@@ -584,6 +578,28 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
 
 /// A comment the files give that the database lacks or has otherwise is set;
 /// one the files leave out is kept.
+/// Each object of `live` whose key `desired` lacks, listed as unmanaged
+/// `kind` (kept, never dropped).
+pub(super) fn list_missing<K, V, W>(
+    kind: &str,
+    live: &indexmap::IndexMap<K, V>,
+    desired: &indexmap::IndexMap<K, W>,
+    changes: &mut Vec<Change>,
+) where
+    K: std::hash::Hash + Eq + std::fmt::Display,
+{
+    for name in live.keys().filter(|k| !desired.contains_key(*k)) {
+        changes.push(Change::Unmanaged {
+            object: UnmanagedObject {
+                kind: kind.into(),
+                name: name.to_string(),
+                belongs_to: None,
+            },
+            table: None,
+        });
+    }
+}
+
 fn set_comment(
     changes: &mut Vec<Change>,
     target: CommentTarget,

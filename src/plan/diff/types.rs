@@ -5,8 +5,8 @@
 //! one the files lack is unmanaged. Attributes added at the end of a
 //! composite type are added (PostgreSQL rewrites no table for it).
 
-use super::{set_comment, Change, CommentTarget};
-use crate::model::{Catalog, UnmanagedObject, UserType};
+use super::{list_missing, set_comment, Change, CommentTarget};
+use crate::model::{Catalog, UserType};
 
 /// The composite and range types of `desired` against `live`, and what `live` has alone.
 pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut Vec<Change>) {
@@ -65,27 +65,17 @@ pub(super) fn diff_user_types(desired: &Catalog, live: &Catalog, changes: &mut V
             }
         }
     }
-    let unmanaged = |kind: &str, name: String| Change::Unmanaged {
-        object: UnmanagedObject {
-            kind: kind.into(),
-            name,
-            belongs_to: None,
-        },
-        table: None,
-    };
-    for name in live.composite_types.keys() {
-        if !desired.composite_types.contains_key(name) {
-            changes.push(unmanaged("composite type", name.to_string()));
-        }
-    }
-    for name in live.range_types.keys() {
-        if !desired.range_types.contains_key(name) {
-            changes.push(unmanaged("range type", name.to_string()));
-        }
-    }
-    for name in live.collations.keys() {
-        if !desired.collations.contains_key(name) {
-            changes.push(unmanaged("collation", name.to_string()));
-        }
-    }
+    list_missing(
+        "composite type",
+        &live.composite_types,
+        &desired.composite_types,
+        changes,
+    );
+    list_missing(
+        "range type",
+        &live.range_types,
+        &desired.range_types,
+        changes,
+    );
+    list_missing("collation", &live.collations, &desired.collations, changes);
 }
