@@ -43,6 +43,17 @@ fn rendered_kinds() -> BTreeSet<String> {
     kinds
 }
 
+/// The step kinds that `apply` or `prune` ran, from their `ok <duration> <id>` lines.
+fn kinds_run(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let id = line.trim().strip_prefix("ok ")?.split_whitespace().nth(1)?;
+            Some(id.split(':').next()?.to_string())
+        })
+        .collect()
+}
+
 /// Every statement that apply ran in `db`, from `reconcile history --format json`.
 fn statements_run(db: &TestDb) -> Vec<String> {
     let r = run(&["history", "--database-url", &db.url, "--format", "json"]);
@@ -233,15 +244,7 @@ fn mixed_case_and_keyword_names_through_every_statement_kind() {
         assert_eq!(r.code, 0, "online: {online}\n{r}");
         // The steps apply ran (online, the forms that only it runs), from
         // its `ok <duration> <id>` lines.
-        for line in r.stdout.lines() {
-            if let Some(id) = line
-                .trim()
-                .strip_prefix("ok ")
-                .and_then(|l| l.split_whitespace().nth(1))
-            {
-                kinds.insert(id.split(':').next().unwrap().to_string());
-            }
-        }
+        kinds.extend(kinds_run(&r.stdout));
         assert_replan_empty(&v2, &db);
         for s in plan["statements"].as_array().unwrap() {
             let id = s["id"].as_str().unwrap();
@@ -258,15 +261,7 @@ fn mixed_case_and_keyword_names_through_every_statement_kind() {
             "--yes",
         ]);
         assert_eq!(pruned.code, 0, "{pruned}");
-        for line in pruned.stdout.lines() {
-            if let Some(id) = line
-                .trim()
-                .strip_prefix("ok ")
-                .and_then(|l| l.split_whitespace().nth(1))
-            {
-                kinds.insert(id.split(':').next().unwrap().to_string());
-            }
-        }
+        kinds.extend(kinds_run(&pruned.stdout));
         assert_replan_empty(&v2, &db);
         for sql in statements_run(&db) {
             if let Err(e) = parses(&sql) {
