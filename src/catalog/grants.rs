@@ -49,14 +49,14 @@ pub fn q_grants(schema_filter: &str, relation_filter: &str, routine_filter: &str
                     a.is_grantable AS grantable, {rel_implicit} AS implicit \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, \
                   pg_catalog.aclexplode(coalesce(c.relacl, pg_catalog.acldefault({rel_kind}, c.relowner))) a \
-             WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND NOT c.relispartition \
+             WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') \
                AND {schema_filter} AND {relation_filter} AND a.grantee <> c.relowner \
              UNION ALL \
              SELECT 'column', n.nspname, c.relname, at.attname, {GRANTEE}, a.privilege_type, a.is_grantable, false \
              FROM pg_catalog.pg_attribute at JOIN pg_catalog.pg_class c ON c.oid = at.attrelid \
                   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace, pg_catalog.aclexplode(at.attacl) a \
              WHERE at.attacl IS NOT NULL AND at.attnum > 0 AND NOT at.attisdropped \
-               AND c.relkind IN ('r', 'p', 'f', 'v', 'm') AND NOT c.relispartition \
+               AND c.relkind IN ('r', 'p', 'f', 'v', 'm') \
                AND {schema_filter} AND {relation_filter} AND a.grantee <> c.relowner \
              UNION ALL \
              SELECT 'routine', n.nspname, p.proname, pg_catalog.oidvectortypes(p.proargtypes), {GRANTEE}, \
@@ -177,22 +177,41 @@ impl RawGrants {
     }
 }
 
-/// The privileges on sequences that the format has no place for (a
-/// `serial` column's or an identity column's sequence, which the files write
-/// as the column), as unmanaged objects: `dump` would lose them otherwise
-/// without a word. Call once `cat.sequences` holds the sequences of their own.
-pub fn unmanaged_sequence_grants(cat: &crate::model::Catalog) -> Vec<UnmanagedObject> {
-    cat.grants
-        .iter()
-        .filter_map(|g| match &g.target {
-            Target::Sequence(n) if !g.implicit && !cat.sequences.contains_key(n) => {
-                Some(UnmanagedObject {
-                    kind: "privilege".into(),
-                    name: format!("{} on {} to {}", g.privilege.sql(), g.target, g.grantee),
-                    belongs_to: Some(BelongsTo::Object(n.clone())),
-                })
-            }
-            _ => None,
+/// The privileges that the format has no place for, as unmanaged objects
+/// (`dump` would lose them otherwise without a word), taken out of
+/// `cat.grants`: those on a `serial` column's or an identity column's
+/// sequence (the files write the column), and those on a partition or its
+/// columns (a partition takes no `grants` key). Call once `cat.sequences`
+/// holds the sequences of their own and the partitions are under their tables.
+pub fn take_unmanaged_grants(cat: &mut crate::model::Catalog) -> Vec<UnmanagedObject> {
+    let partitions: std::collections::HashSet<QualName> = cat
+        .tables
+        .values()
+        .flat_map(|t| {
+            crate::model::partition::walk(&t.name, &t.partitions)
+                .into_iter()
+                .map(|(_, p)| p.name.clone())
         })
-        .collect()
+        .collect();
+    // The object a privilege without a place belongs to.
+    let no_place = |target: &Target| match target {
+        Target::Sequence(n) if !cat.sequences.contains_key(n) => Some(n.clone()),
+        Target::Relation(n) | Target::Column(n, _) if partitions.contains(n) => Some(n.clone()),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut kept = Vec::new();
+    for g in std::mem::take(&mut cat.grants) {
+        match no_place(&g.target) {
+            Some(of) if !g.implicit => out.push(UnmanagedObject {
+                kind: "privilege".into(),
+                name: format!("{} on {} to {}", g.privilege.sql(), g.target, g.grantee),
+                belongs_to: Some(BelongsTo::Object(of)),
+            }),
+            Some(_) => {}
+            None => kept.push(g),
+        }
+    }
+    cat.grants = kept;
+    out
 }

@@ -1435,8 +1435,8 @@ impl Reader {
         }
         drop(owned_sequences);
         standalone_sequences(&mut cat, sequences, &table_names);
-        let sequence_grants = crate::catalog::grants::unmanaged_sequence_grants(&cat);
-        cat.unmanaged.extend(sequence_grants);
+        let no_place = crate::catalog::grants::take_unmanaged_grants(&mut cat);
+        cat.unmanaged.extend(no_place);
         Ok(cat)
     }
 }

@@ -118,6 +118,8 @@ const KINDS: &[(&str, &str, Coverage)] = &[
     ("pg_description", "pg_trigger", Managed),
     ("pg_description", "pg_policy", Managed),
     ("acl", "relation", Managed),
+    ("acl", "relation partition", Reported("privilege")),
+    ("acl", "column partition", Reported("privilege")),
     ("acl", "column", Managed),
     ("acl", "routine", Managed),
     ("acl", "type", Managed),
@@ -243,9 +245,15 @@ fn census(db: &TestDb) -> BTreeMap<(String, String), usize> {
             "x.oid",
         ),
     ] {
+        // (A partition's, and its columns', apart: `kind partition`.)
+        let of_partition = if class.starts_with("'pg_class'") {
+            "CASE WHEN x.relispartition THEN ' partition' ELSE '' END"
+        } else {
+            "''"
+        };
         parts.push(format!(
-            "SELECT 'acl', '{kind}', count(*) FROM {from}, aclexplode({acl}) a \
-             WHERE {oid} >= 16384 AND a.grantee <> {owner} AND {} HAVING count(*) > 0",
+            "SELECT 'acl', '{kind}' || {of_partition}, count(*) FROM {from}, aclexplode({acl}) a \
+             WHERE {oid} >= 16384 AND a.grantee <> {owner} AND {} GROUP BY 2",
             ours(class, oid)
         ));
     }
