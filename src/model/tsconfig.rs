@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn mappings_group_by_dictionaries_and_quote() {
         let mut mappings = BTreeMap::new();
-        mappings.insert("asciiword".to_string(), vec![ObjName::parse("english_stem")]);
+        mappings.insert(
+            "asciiword".to_string(),
+            vec![ObjName::parse("english_stem")],
+        );
         mappings.insert("word".to_string(), vec![ObjName::parse("english_stem")]);
         mappings.insert(
             "int".to_string(),

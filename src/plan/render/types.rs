@@ -60,13 +60,17 @@ pub(super) fn render_types(changes: &[&Change], out: &mut Vec<Statement>, after_
         _ => None,
     });
     let pending: Vec<NewType> = collations
-        .chain(changes.iter().filter_map(|c| match c {
-            Change::CreateDomain { domain } if !after_routines => Some(NewType::Domain(domain)),
-            Change::CreateUserType { ty } if needs_new_routine(ty, changes) == after_routines => {
-                (!matches!(ty, UserType::Collation(_) | UserType::TsConfig(_)))
-                    .then_some(NewType::User(ty))
+        .chain(changes.iter().filter_map(|c| {
+            match c {
+                Change::CreateDomain { domain } if !after_routines => Some(NewType::Domain(domain)),
+                Change::CreateUserType { ty }
+                    if needs_new_routine(ty, changes) == after_routines =>
+                {
+                    (!matches!(ty, UserType::Collation(_) | UserType::TsConfig(_)))
+                        .then_some(NewType::User(ty))
+                }
+                _ => None,
             }
-            _ => None,
         }))
         .collect();
     for t in in_order(pending) {
