@@ -115,12 +115,12 @@ mod tests {
             vec![
                 "CREATE TEXT SEARCH CONFIGURATION public.\"Eng\" (PARSER = \"default\")",
                 "ALTER TEXT SEARCH CONFIGURATION public.\"Eng\" ADD MAPPING FOR asciiword, word WITH english_stem",
-                "ALTER TEXT SEARCH CONFIGURATION public.\"Eng\" ADD MAPPING FOR int WITH \"My Dict\", simple",
+                "ALTER TEXT SEARCH CONFIGURATION public.\"Eng\" ADD MAPPING FOR \"int\" WITH \"My Dict\", simple",
             ]
         );
         assert_eq!(
             c.definition(),
-            "(PARSER = \"default\") asciiword: english_stem; int: \"My Dict\", simple; word: english_stem"
+            "(PARSER = \"default\") asciiword: english_stem; \"int\": \"My Dict\", simple; word: english_stem"
         );
     }
 }
