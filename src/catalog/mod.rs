@@ -7,5 +7,6 @@ pub mod history;
 pub mod introspect;
 mod partition;
 pub mod policy;
+pub mod tsconfig;
 pub mod types;
 mod unmanaged;

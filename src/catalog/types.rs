@@ -1,6 +1,7 @@
-//! Read the live composite types, range types and collations: one
+//! Read the live composite types, range types, collations and text search
+//! configurations (`catalog::tsconfig`): one
 //! statement, one JSON document (`{"composites": [...], "ranges": [...],
-//! "collations": [...]}`), whatever their number.
+//! "collations": [...], "ts_configs": [...]}`), whatever their number.
 //! Types that belong to an extension are the extension's business, and the
 //! row types of tables and views are not composite types of their own.
 
@@ -69,11 +70,13 @@ pub fn q_user_types(schema_filter: &str, pg14: bool) -> String {
                   co.collisdeterministic AS deterministic, obj_description(co.oid, 'pg_collation') AS comment \
            FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \
            WHERE {schema_filter} AND NOT EXISTS (SELECT 1 FROM pg_depend d \
-                 WHERE d.classid = 'pg_collation'::regclass AND d.objid = co.oid AND d.deptype = 'e')) x))",
+                 WHERE d.classid = 'pg_collation'::regclass AND d.objid = co.oid AND d.deptype = 'e')) x), \
+         'ts_configs', {ts_configs})",
         attr_collation = collation_pair("a.attcollation"),
         range_collation = collation_pair("r.rngcollation"),
         canonical = function_pair("r.rngcanonical"),
         subdiff = function_pair("r.rngsubdiff"),
+        ts_configs = crate::catalog::tsconfig::q_ts_configs(schema_filter),
     )
 }
 
@@ -83,6 +86,8 @@ pub struct RawUserTypes {
     composites: Vec<RawComposite>,
     ranges: Vec<RawRange>,
     collations: Vec<RawCollation>,
+    /// Text search configurations (`catalog::tsconfig`).
+    ts_configs: Vec<crate::catalog::tsconfig::RawTsConfig>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +130,7 @@ fn obj((schema, name): (String, String)) -> ObjName {
 /// Put the types read into `cat`: each optional part of a range `None`
 /// where it is PostgreSQL's default (see `RangeType`).
 pub fn read_user_types(cat: &mut Catalog, raw: RawUserTypes) {
+    crate::catalog::tsconfig::read_ts_configs(cat, raw.ts_configs);
     for c in raw.composites {
         let name = QualName::new(c.schema, c.name);
         let attributes = c

@@ -3,7 +3,8 @@
 //! without a word"): event triggers, publications, subscriptions, statistics
 //! objects, table inheritance, foreign-data wrappers, servers and user
 //! mappings, casts, operators and their classes and families, conversions,
-//! text search objects, procedural languages, access methods, transforms,
+//! text search dictionaries, parsers and templates (configurations are
+//! managed: `catalog::tsconfig`), procedural languages, access methods, transforms,
 //! default privileges, security labels, and who owns what.
 //!
 //! One SQL fragment of `kind, name, belongs_to` rows, a branch per kind,
@@ -61,13 +62,6 @@ pub(super) fn q_other_kinds(schema_filter: &str) -> String {
             "o",
             "o.conname",
             "o.connamespace",
-        ),
-        (
-            "text search configuration",
-            "pg_ts_config",
-            "o",
-            "o.cfgname",
-            "o.cfgnamespace",
         ),
         (
             "text search dictionary",

@@ -13,6 +13,7 @@ mod code;
 pub mod grants;
 pub mod partition;
 mod policy;
+mod tsconfig;
 mod user_types;
 
 use crate::desired::expr;
@@ -67,6 +68,8 @@ struct RawFile {
     range_types: IndexMap<Spanned<String>, Spanned<user_types::RawRange>>,
     #[serde(default)]
     collations: IndexMap<Spanned<String>, Spanned<user_types::RawCollation>>,
+    #[serde(default)]
+    text_search_configurations: IndexMap<Spanned<String>, Spanned<tsconfig::RawTsConfig>>,
     #[serde(default)]
     sequences: IndexMap<Spanned<String>, Spanned<RawSequence>>,
     #[serde(default)]
@@ -685,6 +688,7 @@ fn may_define_more_than_tables(text: &str) -> bool {
         "composite_types",
         "range_types",
         "collations",
+        "text_search_configurations",
         "sequences",
         "functions",
         "procedures",
@@ -1241,6 +1245,20 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
                 cat.collations.insert(name, c);
             }
         }
+        for (key, c) in &raw.text_search_configurations {
+            let o = src.origin(key.span());
+            let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
+                continue;
+            };
+            if let Some(first) = cat.ts_configs.get(&name) {
+                let first = first.origin.clone();
+                errors.defined_twice(&o, "text search configuration", &name, first.as_ref());
+                continue;
+            }
+            if let Some(c) = tsconfig::build_ts_config(src, name.clone(), o, c.get_ref(), errors) {
+                cat.ts_configs.insert(name, c);
+            }
+        }
         for (key, c) in &raw.composite_types {
             let o = src.origin(key.span());
             let Some(name) = qualified_at(errors, &o, key.get_ref()) else {
@@ -1529,6 +1547,7 @@ fn build(files: Vec<Pending>, errors: &mut Errors) -> Result<Catalog, Vec<Diagno
         .chain(cat.composite_types.keys())
         .chain(cat.range_types.keys())
         .chain(cat.collations.keys())
+        .chain(cat.ts_configs.keys())
         .chain(cat.sequences.keys())
         .chain(cat.views.keys())
         .chain(cat.routines.keys().map(|r| &r.name))
@@ -2487,6 +2506,10 @@ fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
     }
     for c in cat.collations.values() {
         long(&c.name.name, "collation", &c.origin);
+        long(&c.name.schema, "schema", &c.origin);
+    }
+    for c in cat.ts_configs.values() {
+        long(&c.name.name, "text search configuration", &c.origin);
         long(&c.name.schema, "schema", &c.origin);
     }
     for q in cat.sequences.values() {

@@ -175,6 +175,7 @@ pub fn apply(patterns: &[Pattern], cat: &mut Catalog) {
     cat.composite_types.retain(|n, _| !out(n));
     cat.range_types.retain(|n, _| !out(n));
     cat.collations.retain(|n, _| !out(n));
+    cat.ts_configs.retain(|n, _| !out(n));
     cat.routines.retain(|id, _| !out(&id.name));
     cat.views.retain(|n, _| !out(n));
     cat.sequences
@@ -224,6 +225,12 @@ pub fn conflicts(files: &Catalog, patterns: &[Pattern]) -> Vec<Diagnostic> {
                 .collations
                 .values()
                 .map(|c| ("collation", &c.name, &c.origin)),
+        )
+        .chain(
+            files
+                .ts_configs
+                .values()
+                .map(|c| ("text search configuration", &c.name, &c.origin)),
         )
         .chain(files.views.values().map(|v| (v.kind(), &v.name, &v.origin)))
         .chain(

@@ -8,11 +8,13 @@ pub mod grants;
 pub mod names;
 pub mod partition;
 pub mod policy;
+pub mod tsconfig;
 pub mod types;
 
 pub use code::{CheckOption, Routine, RoutineId, Timing, Trigger, View};
 pub use partition::{OtherPartitions, Partition};
 pub use policy::Policy;
+pub use tsconfig::TsConfig;
 pub use types::{Attribute, Collation, CompositeType, RangeType, UserType};
 
 use std::collections::BTreeSet;
@@ -160,6 +162,9 @@ impl Catalog {
         for c in self.collations.values_mut() {
             fix(&mut c.origin);
         }
+        for c in self.ts_configs.values_mut() {
+            fix(&mut c.origin);
+        }
     }
 }
 
@@ -184,6 +189,8 @@ pub struct Catalog {
     pub range_types: IndexMap<QualName, RangeType>,
     /// Collations (`model::types`).
     pub collations: IndexMap<QualName, Collation>,
+    /// Text search configurations (`model::tsconfig`).
+    pub ts_configs: IndexMap<QualName, TsConfig>,
     pub sequences: IndexMap<QualName, Sequence>,
     pub tables: IndexMap<QualName, Table>,
     /// Functions and procedures, by name and argument types.

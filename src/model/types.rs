@@ -172,6 +172,8 @@ pub enum UserType {
     Composite(CompositeType),
     Range(Box<RangeType>),
     Collation(Box<Collation>),
+    /// A text search configuration (`model::tsconfig`).
+    TsConfig(Box<crate::model::TsConfig>),
 }
 
 impl UserType {
@@ -180,6 +182,7 @@ impl UserType {
             UserType::Composite(c) => &c.name,
             UserType::Range(r) => &r.name,
             UserType::Collation(c) => &c.name,
+            UserType::TsConfig(c) => &c.name,
         }
     }
     /// `composite type`, `range type` or `collation`.
@@ -188,6 +191,7 @@ impl UserType {
             UserType::Composite(_) => "composite type",
             UserType::Range(_) => "range type",
             UserType::Collation(_) => "collation",
+            UserType::TsConfig(_) => "text search configuration",
         }
     }
     pub fn comment(&self) -> &Option<String> {
@@ -195,6 +199,7 @@ impl UserType {
             UserType::Composite(c) => &c.comment,
             UserType::Range(r) => &r.comment,
             UserType::Collation(c) => &c.comment,
+            UserType::TsConfig(c) => &c.comment,
         }
     }
     pub fn origin(&self) -> &Option<Origin> {
@@ -202,6 +207,7 @@ impl UserType {
             UserType::Composite(c) => &c.origin,
             UserType::Range(r) => &r.origin,
             UserType::Collation(c) => &c.origin,
+            UserType::TsConfig(c) => &c.origin,
         }
     }
     /// What is compared, and shown on both sides of a refused change.
@@ -210,6 +216,7 @@ impl UserType {
             UserType::Composite(c) => format!("AS {}", c.definition()),
             UserType::Range(r) => format!("AS RANGE {}", r.definition(true)),
             UserType::Collation(c) => c.definition(),
+            UserType::TsConfig(c) => c.definition(),
         }
     }
     /// `CREATE TYPE ...` (`multirange`: the server takes MULTIRANGE_TYPE_NAME).
@@ -224,6 +231,15 @@ impl UserType {
             UserType::Collation(c) => {
                 format!("CREATE COLLATION {} {}", c.name.sql(), c.definition())
             }
+            UserType::TsConfig(c) => c.create_sql(),
+        }
+    }
+    /// Every statement that makes it: `create_sql`, then for a text search
+    /// configuration its mappings.
+    pub fn create_statements(&self, multirange: bool) -> Vec<String> {
+        match self {
+            UserType::TsConfig(c) => c.create_statements(),
+            _ => vec![self.create_sql(multirange)],
         }
     }
     /// The canonical names of the types it uses (`a[]` as `a`).
@@ -234,7 +250,7 @@ impl UserType {
         match self {
             UserType::Composite(c) => c.attributes.iter().map(|a| base(&a.ty)).collect(),
             UserType::Range(r) => vec![base(&r.subtype)],
-            UserType::Collation(_) => Vec::new(),
+            UserType::Collation(_) | UserType::TsConfig(_) => Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ mod code;
 pub(crate) mod grants;
 mod partition;
 mod policy;
+mod tsconfig;
 mod types;
 
 use crate::model::{
@@ -67,6 +68,8 @@ pub enum CommentTarget {
     /// An enum, a domain, a composite or a range type.
     Enum(QualName),
     Collation(QualName),
+    /// A text search configuration.
+    TsConfig(QualName),
     /// An index of a table (table, index name).
     Index(QualName, String),
     /// A constraint of a table (table, constraint name).
@@ -484,6 +487,7 @@ pub fn diff(desired: &Catalog, live: &Catalog) -> Vec<Change> {
         }
     }
     types::diff_user_types(desired, live, &mut changes);
+    tsconfig::diff_ts_configs(desired, live, &mut changes);
     // Sequences are created when missing, and altered when their type,
     // options or owner differ; their current value is never compared (`nextval`
     // moves it, and a restart is never what a deploy wants).

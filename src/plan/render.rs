@@ -16,6 +16,7 @@ pub mod code;
 mod grants;
 mod partition;
 mod policy;
+mod tsconfig;
 pub(crate) mod types;
 
 /// One statement of a plan, with what it costs a busy table.
@@ -1226,6 +1227,16 @@ fn comment_stmt(target: &CommentTarget, comment: &str) -> Statement {
             format!("comment:{c}"),
             format!(
                 "COMMENT ON COLLATION {} IS {}",
+                c.sql(),
+                quote_literal(comment)
+            ),
+            None,
+            "none",
+        ),
+        CommentTarget::TsConfig(c) => Statement::new(
+            format!("comment:{c}"),
+            format!(
+                "COMMENT ON TEXT SEARCH CONFIGURATION {} IS {}",
                 c.sql(),
                 quote_literal(comment)
             ),

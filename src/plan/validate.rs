@@ -317,7 +317,7 @@ fn setup(
             },
         );
     }
-    // Collations, domains, composite and range types, each after the types it uses. A
+    // Collations and text search configurations, domains, composite and range types, each after the types it uses. A
     // range is made without the canonical or subtype_diff function that the
     // plan creates (apply creates the function first), so that its columns
     // resolve.
@@ -335,6 +335,13 @@ fn setup(
         .values()
         .filter(|c| !live.collations.contains_key(&c.name))
         .map(|c| UserType::Collation(Box::new(c.clone())))
+        .chain(
+            desired
+                .ts_configs
+                .values()
+                .filter(|c| !live.ts_configs.contains_key(&c.name))
+                .map(|c| UserType::TsConfig(Box::new(c.clone()))),
+        )
         .chain(
             desired
                 .composite_types
@@ -362,7 +369,7 @@ fn setup(
     // Collations first: domains, attributes and ranges use them.
     let (collations, types): (Vec<&UserType>, Vec<&UserType>) = user
         .iter()
-        .partition(|u| matches!(u, UserType::Collation(_)));
+        .partition(|u| matches!(u, UserType::Collation(_) | UserType::TsConfig(_)));
     let pending: Vec<NewType> = collations
         .into_iter()
         .map(NewType::User)
@@ -380,7 +387,7 @@ fn setup(
             NewType::Domain(d) => d,
             NewType::User(u) => {
                 s.try_statements(
-                    &[u.create_sql(true)],
+                    &u.create_statements(true),
                     Probe {
                         origin: u.origin().clone(),
                         what: format!("{} {}", u.kind(), u.name()),

@@ -7,6 +7,7 @@ mod code;
 mod grants;
 mod partition;
 mod policy;
+mod tsconfig;
 mod types;
 
 use std::fmt::Write as _;
@@ -65,6 +66,7 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
         .chain(cat.composite_types.keys())
         .chain(cat.range_types.keys())
         .chain(cat.collations.keys())
+        .chain(cat.ts_configs.keys())
         .chain(cat.sequences.keys())
         .map(|n| n.schema.as_str())
         .chain(cat.extensions.values().filter_map(|e| e.schema.as_deref()))
@@ -95,6 +97,9 @@ pub fn files(cat: &Catalog, schemas: &[String]) -> Vec<File> {
     }
     for c in cat.collations.values().filter(|c| keep(&c.name.schema)) {
         types::write_collation(&mut head, c);
+    }
+    for c in cat.ts_configs.values().filter(|c| keep(&c.name.schema)) {
+        tsconfig::write_ts_config(&mut head, c);
     }
     for c in cat
         .composite_types
@@ -869,6 +874,10 @@ pub fn summary(cat: &Catalog, schemas: &[String]) -> BTreeMap<&'static str, usiz
     m.insert(
         "collations",
         cat.collations.keys().filter(|n| keep(&n.schema)).count(),
+    );
+    m.insert(
+        "text search configurations",
+        cat.ts_configs.keys().filter(|n| keep(&n.schema)).count(),
     );
     m.insert(
         "range types",

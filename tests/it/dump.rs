@@ -32,11 +32,6 @@ const SKIPPED: &[(&str, &str)] = &[
         "not part of the format",
     ),
     (
-        "text search configurations",
-        "not part of the format; B gets A's from the prelude (a column's collation is compared; \
-         collations come from the dump)",
-    ),
-    (
         "casts and parentheses in expressions, when nothing else differs",
         "PostgreSQL does not print every expression as it parses it back: `varchar_col IN ('a', 'b')` \
          reads back with its casts moved, so a text that went through the catalog twice differs \
@@ -164,8 +159,7 @@ SELECT replace(replace(text, '\', '\\'), E'\n', '\n') FROM line ORDER BY 1
 /// The prelude's statements, read from the catalog of the source database, in
 /// order, one JSON string per row: schemas, extensions (in creation order:
 /// earthdistance needs cube), the schemas of collations (which the dump
-/// declares), text search configurations, which the format does not declare,
-/// and aggregates with the functions they call
+/// declares), and aggregates with the functions they call
 /// (pagila's `group_concat`: not part of the format yet; apply then finds those
 /// functions as the dump declares them). Functions, views and triggers come
 /// from the dump.
@@ -181,15 +175,10 @@ coll AS (
     SELECT c.*, to_jsonb(c) AS j FROM pg_collation c JOIN user_ns n ON n.oid = c.collnamespace
     WHERE ('pg_collation'::regclass, c.oid) NOT IN (SELECT * FROM ext_member)
 ),
-tsc AS (
-    SELECT c.* FROM pg_ts_config c JOIN user_ns n ON n.oid = c.cfgnamespace
-    WHERE ('pg_ts_config'::regclass, c.oid) NOT IN (SELECT * FROM ext_member)
-),
 stmt(step, key, sql) AS (
     SELECT 1, nspname::text, format('CREATE SCHEMA IF NOT EXISTS %I;', nspname)
     FROM pg_namespace
     WHERE oid IN (SELECT collnamespace FROM coll
-                  UNION SELECT cfgnamespace FROM tsc
                   UNION SELECT extnamespace FROM pg_extension)
       AND nspname <> 'pg_catalog'
     UNION ALL
@@ -197,19 +186,6 @@ stmt(step, key, sql) AS (
         format('CREATE EXTENSION IF NOT EXISTS %I WITH SCHEMA %I;', extname, extnamespace::regnamespace)
     FROM pg_extension
 
-    UNION ALL
-    SELECT 4, c.cfgname || ' ', format('CREATE TEXT SEARCH CONFIGURATION %I.%I (PARSER = %I.%I);',
-        c.cfgnamespace::regnamespace, c.cfgname, p.prsnamespace::regnamespace, p.prsname)
-    FROM tsc c JOIN pg_ts_parser p ON p.oid = c.cfgparser
-    UNION ALL
-    SELECT 4, c.cfgname || ' ' || tt.alias, format('ALTER TEXT SEARCH CONFIGURATION %I.%I ADD MAPPING FOR %I WITH %s;',
-        c.cfgnamespace::regnamespace, c.cfgname, tt.alias,
-        string_agg(format('%I.%I', d.dictnamespace::regnamespace, d.dictname), ', ' ORDER BY m.mapseqno))
-    FROM tsc c
-    JOIN pg_ts_config_map m ON m.mapcfg = c.oid
-    JOIN ts_token_type(c.cfgparser) tt ON tt.tokid = m.maptokentype
-    JOIN pg_ts_dict d ON d.oid = m.mapdict
-    GROUP BY c.cfgnamespace, c.cfgname, tt.alias
     UNION ALL
     -- Aggregates (not part of the format yet), after the functions they call.
     SELECT 5, lpad(f.oid::text, 10, '0'), pg_get_functiondef(f.oid) || ';'
@@ -450,11 +426,10 @@ fn assert_plan_empty(name: &str, step: &str, schema: &Path, db: &TestDb) {
 /// * functions are code and stay in the user's migrations, yet column
 ///   defaults, checks and index expressions call them (lemmy's
 ///   `generate_unique_changeme`, musicbrainz's `controlled_for_whitespace`);
-/// * text search configurations are not part of the format, yet indexes use
-///   them (musicbrainz's `mb_simple` configuration, which PostgreSQL resolves
-///   when it inlines `mb_simple_tsvector` while creating an index);
-///   collations are part of the format (musicbrainz's ICU collation comes
-///   from the dump);
+/// * collations and text search configurations are part of the format
+///   (musicbrainz's ICU collation and its `mb_simple` configuration, which
+///   PostgreSQL resolves when it inlines `mb_simple_tsvector` while creating
+///   an index, come from the dump);
 /// * extensions are part of the format, but a function may use their types
 ///   (musicbrainz's `ll_to_earth` returns `earth`), so they come first.
 ///

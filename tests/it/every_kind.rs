@@ -80,7 +80,7 @@ const KINDS: &[(&str, &str, Coverage)] = &[
     ("pg_opclass", "", Reported("operator class")),
     ("pg_opfamily", "", Reported("operator family")),
     ("pg_conversion", "", Reported("conversion")),
-    ("pg_ts_config", "", Reported("text search configuration")),
+    ("pg_ts_config", "", Managed),
     ("pg_ts_dict", "", Reported("text search dictionary")),
     ("pg_ts_parser", "", Reported("text search parser")),
     ("pg_ts_template", "", Reported("text search template")),

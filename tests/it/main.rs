@@ -23,6 +23,7 @@ mod quoting;
 mod security;
 mod serve;
 mod three_way;
+mod tsconfig;
 mod types;
 mod user_types;
 mod validate;

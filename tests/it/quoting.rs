@@ -95,6 +95,9 @@ const SQLPARSER_GAPS: &[&str] = &[
     "CREATE INDEX {name} ON ONLY {name} ({name})",
     "CREATE TABLE {name} (LIKE {name} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED)",
     "CREATE TRIGGER {name} AFTER INSERT ON {name} FOR EACH STATEMENT EXECUTE FUNCTION {name}({literals})",
+    "ALTER TEXT SEARCH CONFIGURATION {name} ADD MAPPING FOR {name} WITH {name}, {name}",
+    "ALTER TEXT SEARCH CONFIGURATION {name} ADD MAPPING FOR {name} WITH {name}",
+    "COMMENT ON TEXT SEARCH CONFIGURATION {name} IS {literal}",
 ];
 
 /// The parts of `sql` that `template`'s placeholders stand for, with their

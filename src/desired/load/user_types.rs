@@ -65,7 +65,7 @@ pub(super) fn known(cat: &Catalog, name: &QualName) -> bool {
 
 /// `name` or `schema.name` (a part in double quotes as written) as an
 /// object name; `what` says what it names, for the error.
-fn obj_name(s: &str, what: &str) -> Result<ObjName, String> {
+pub(super) fn obj_name(s: &str, what: &str) -> Result<ObjName, String> {
     let parts = types::ident_parts(s, false).map_err(|m| format!("bad {what} `{s}`: {m}"))?;
     match parts.as_slice() {
         [n] if !n.is_empty() => Ok(ObjName {

@@ -1,4 +1,5 @@
-//! Render new collations, domains, composite types and range types: the
+//! Render new collations, text search configurations (`render::tsconfig`),
+//! domains, composite types and range types: the
 //! collations first (columns, attributes, domains and ranges use them), each
 //! type after the types of the plan it uses (a composite may hold a domain, a
 //! domain may be over a composite or a range), and a range whose canonical or
@@ -54,17 +55,22 @@ fn needs_new_routine(ty: &UserType, changes: &[&Change]) -> bool {
 pub(super) fn render_types(changes: &[&Change], out: &mut Vec<Statement>, after_routines: bool) {
     let collations = changes.iter().filter_map(|c| match c {
         Change::CreateUserType {
-            ty: ty @ UserType::Collation(_),
+            ty: ty @ (UserType::Collation(_) | UserType::TsConfig(_)),
         } if !after_routines => Some(NewType::User(ty)),
         _ => None,
     });
     let pending: Vec<NewType> = collations
-        .chain(changes.iter().filter_map(|c| match c {
-            Change::CreateDomain { domain } if !after_routines => Some(NewType::Domain(domain)),
-            Change::CreateUserType { ty } if needs_new_routine(ty, changes) == after_routines => {
-                (!matches!(ty, UserType::Collation(_))).then_some(NewType::User(ty))
+        .chain(changes.iter().filter_map(|c| {
+            match c {
+                Change::CreateDomain { domain } if !after_routines => Some(NewType::Domain(domain)),
+                Change::CreateUserType { ty }
+                    if needs_new_routine(ty, changes) == after_routines =>
+                {
+                    (!matches!(ty, UserType::Collation(_) | UserType::TsConfig(_)))
+                        .then_some(NewType::User(ty))
+                }
+                _ => None,
             }
-            _ => None,
         }))
         .collect();
     for t in in_order(pending) {
@@ -123,6 +129,10 @@ pub(crate) fn in_order(mut pending: Vec<NewType<'_>>) -> Vec<NewType<'_>> {
 }
 
 fn push_type(out: &mut Vec<Statement>, t: &NewType) {
+    if let NewType::User(UserType::TsConfig(c)) = t {
+        super::tsconfig::push_ts_config(out, c);
+        return;
+    }
     let (id, sql, origin, comment) = match t {
         NewType::Domain(d) => (
             format!("create-domain:{}", d.name),
@@ -137,6 +147,7 @@ fn push_type(out: &mut Vec<Statement>, t: &NewType) {
                     UserType::Composite(_) => "composite-type",
                     UserType::Range(_) => "range-type",
                     UserType::Collation(_) => "collation",
+                    UserType::TsConfig(_) => "ts-config",
                 },
                 u.name()
             ),

@@ -1,0 +1,2 @@
+CREATE TEXT SEARCH CONFIGURATION "French Plain" (COPY = french);
+CREATE TABLE docs (id bigint PRIMARY KEY, body text);
