@@ -18,6 +18,8 @@ pub enum Constraint {
     Unique(Key),
     Check(Check),
     ForeignKey(ForeignKey),
+    /// `EXCLUDE USING ...` (`model::exclusion`).
+    Exclusion(crate::model::exclusion::Exclusion),
 }
 
 impl Constraint {
@@ -26,6 +28,7 @@ impl Constraint {
             Constraint::Unique(k) => &k.name,
             Constraint::Check(c) => &c.name,
             Constraint::ForeignKey(f) => &f.name,
+            Constraint::Exclusion(x) => &x.name,
         }
     }
     /// The definition as compared and shown: `UNIQUE (a, b)`, `CHECK (expr)`, `FOREIGN KEY ...`.
@@ -34,11 +37,13 @@ impl Constraint {
             Constraint::Unique(k) => format!("UNIQUE {}", k.body()),
             Constraint::Check(c) => c.definition(false),
             Constraint::ForeignKey(f) => f.definition(),
+            Constraint::Exclusion(x) => x.definition(),
         }
     }
     fn compare_key(&self) -> String {
         match self {
             Constraint::Check(c) => c.definition(true),
+            Constraint::Exclusion(x) => x.key.clone(),
             other => other.definition(),
         }
     }
@@ -48,6 +53,14 @@ impl Constraint {
             Constraint::Unique(_) => true,
             Constraint::Check(c) => c.validated,
             Constraint::ForeignKey(f) => f.validated,
+            Constraint::Exclusion(_) => true,
+        }
+    }
+    /// Why the files deprecate it (exclusion constraints only say so).
+    pub fn deprecated(&self) -> Option<&str> {
+        match self {
+            Constraint::Exclusion(x) => x.deprecated.as_deref(),
+            _ => None,
         }
     }
     pub fn origin(&self) -> Option<&crate::model::Origin> {
@@ -55,6 +68,7 @@ impl Constraint {
             Constraint::Unique(k) => k.origin.as_ref(),
             Constraint::Check(c) => c.origin.as_ref(),
             Constraint::ForeignKey(f) => f.origin.as_ref(),
+            Constraint::Exclusion(x) => x.origin.as_ref(),
         }
     }
 }
@@ -990,7 +1004,7 @@ fn backs_unique(i: &Index, k: &Key) -> bool {
         })
 }
 
-/// The unique, check and foreign key constraints of a table.
+/// The unique, check, foreign key and exclusion constraints of a table.
 pub fn constraints_of(t: &Table) -> Vec<Constraint> {
     t.uniques
         .iter()
@@ -998,6 +1012,7 @@ pub fn constraints_of(t: &Table) -> Vec<Constraint> {
         .map(Constraint::Unique)
         .chain(t.checks.iter().cloned().map(Constraint::Check))
         .chain(t.foreign_keys.iter().cloned().map(Constraint::ForeignKey))
+        .chain(t.exclusions.iter().cloned().map(Constraint::Exclusion))
         .collect()
 }
 
