@@ -9,7 +9,7 @@
 //! written until `plan::canon::exclusion` replaces it by the printing of a
 //! probe. Pure: no I/O.
 
-use crate::model::names::{quote_ident, quote_list};
+use crate::model::names::quote_ident;
 use crate::model::{include_sql, Expr, IndexKey, Origin};
 
 /// One element: an index element and the operator its values are compared
@@ -221,11 +221,6 @@ fn unquote(s: &str) -> String {
         Some(inner) => inner.replace("\"\"", "\""),
         None => s.to_string(),
     }
-}
-
-/// The columns list as the files write `include`.
-pub fn include_list(e: &Exclusion) -> String {
-    quote_list(&e.include)
 }
 
 #[cfg(test)]
