@@ -1118,8 +1118,20 @@ impl Reader {
         let include = names(&c.included);
         let on_delete_columns = names(&c.del_set_cols);
         let table = &mut self.rels[r].table;
-        if let (Some(cm), 'p' | 'u' | 'c' | 'f') = (&c.comment, c.kind) {
-            table.constraint_comments.insert(c.name.clone(), cm.clone());
+        // An exclusion constraint PostgreSQL prints in a form `model::exclusion`
+        // does not read stays listed (below), its comment with it.
+        let exclusion = match (c.kind, &c.definition) {
+            ('x', Some(def)) => crate::model::exclusion::Exclusion::from_catalog(&c.name, def),
+            _ => None,
+        };
+        if let (Some(cm), 'p' | 'u' | 'c' | 'f' | 'x') = (&c.comment, c.kind) {
+            if c.kind != 'x' || exclusion.is_some() {
+                table.constraint_comments.insert(c.name.clone(), cm.clone());
+            }
+        }
+        if let Some(x) = exclusion {
+            push(&mut table.exclusions, x);
+            return;
         }
         match c.kind {
             'p' => {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 mod code;
+mod exclusion;
 pub mod grants;
 pub mod partition;
 mod policy;
@@ -154,6 +155,8 @@ struct RawTable {
     checks: IndexMap<Spanned<String>, Spanned<ShortOrFull<String, RawCheckFull>>>,
     #[serde(default)]
     foreign_keys: IndexMap<Spanned<String>, Spanned<RawForeignKey>>,
+    #[serde(default)]
+    exclusions: IndexMap<Spanned<String>, Spanned<exclusion::RawExclusion>>,
     #[serde(default)]
     triggers: IndexMap<Spanned<String>, Spanned<code::RawTrigger>>,
     #[serde(default)]
@@ -1040,6 +1043,23 @@ fn parse_index_key(entry: &str) -> Result<IndexKey, String> {
         _ => return Err(expected()),
     };
     Ok(key)
+}
+
+/// An index element as an exclusion constraint writes it and PostgreSQL
+/// prints it: an index's `columns` entry, or a function call without
+/// parentheses around it (`lower(name) text_ops`), read as `(lower(name))`.
+pub(crate) fn parse_index_element(entry: &str) -> Result<IndexKey, String> {
+    let t = entry.trim();
+    let word_end = t.find(char::is_whitespace).unwrap_or(t.len());
+    match t[..word_end].find('(') {
+        Some(open) if open > 0 && !t.starts_with('"') => {
+            let close = closing_paren(&t[open..])
+                .ok_or_else(|| format!("bad index element `{entry}`: a `(` is never closed"))?
+                + open;
+            parse_index_key(&format!("({}){}", &t[..=close], &t[close + 1..]))
+        }
+        _ => parse_index_key(t),
+    }
 }
 
 /// A bare column name in an expression list is a column key, as PostgreSQL stores it.
@@ -2081,6 +2101,30 @@ fn build_table(
             Err(msg) => errors.at(&src.origin(f.references.span()), msg),
         }
     }
+    for (xkey, x) in &raw.exclusions {
+        let xo = src.origin(xkey.span());
+        columns.check(
+            x.get_ref().include(),
+            &xo,
+            "exclusion constraint's INCLUDE",
+            errors,
+        );
+        let known = |c: &str| columns.at.contains_key(c);
+        if let Some(e) = exclusion::build_exclusion(
+            src,
+            &name,
+            xkey.get_ref().clone(),
+            xo,
+            x.get_ref(),
+            &known,
+            errors,
+        ) {
+            if let Some(c) = x.get_ref().comment() {
+                table.constraint_comments.insert(e.name.clone(), c.clone());
+            }
+            table.exclusions.push(e);
+        }
+    }
     for (ikey, idx) in &raw.indexes {
         let index = build_index(src, ikey, idx, Some(&columns), errors);
         table.indexes.push(index);
@@ -2091,7 +2135,8 @@ fn build_table(
         let known = table.primary_key.as_ref().is_some_and(|k| &k.name == n)
             || table.uniques.iter().any(|k| &k.name == n)
             || table.checks.iter().any(|c| &c.name == n)
-            || table.foreign_keys.iter().any(|f| &f.name == n);
+            || table.foreign_keys.iter().any(|f| &f.name == n)
+            || table.exclusions.iter().any(|x| &x.name == n);
         if known {
             table.constraint_comments.insert(n.clone(), comment.clone());
         } else {
@@ -2531,6 +2576,9 @@ fn check_name_lengths(cat: &Catalog, errors: &mut Errors) {
         for f in &t.foreign_keys {
             long(&f.name, "constraint", &f.origin);
         }
+        for x in &t.exclusions {
+            long(&x.name, "constraint", &x.origin);
+        }
         for i in &t.indexes {
             long(&i.name, "index", &i.origin);
         }
@@ -2590,6 +2638,15 @@ fn check_relation_names(cat: &Catalog, errors: &mut Errors) {
                 errors,
             );
         }
+        for x in &t.exclusions {
+            claim(
+                s,
+                &x.name,
+                format!("the index of constraint `{}`", x.name),
+                x.origin.clone(),
+                errors,
+            );
+        }
         for i in &t.indexes {
             claim(
                 s,
@@ -2614,6 +2671,11 @@ fn check_relation_names(cat: &Catalog, errors: &mut Errors) {
                 t.foreign_keys
                     .iter()
                     .map(|f| (f.name.as_str(), f.origin.as_ref())),
+            )
+            .chain(
+                t.exclusions
+                    .iter()
+                    .map(|x| (x.name.as_str(), x.origin.as_ref())),
             );
         for (n, o) in all {
             let Some(o) = o else { continue };

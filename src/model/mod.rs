@@ -4,6 +4,7 @@
 
 pub mod code;
 pub mod exclude;
+pub mod exclusion;
 pub mod grants;
 pub mod names;
 pub mod partition;
@@ -482,6 +483,8 @@ pub struct Table {
     pub uniques: Vec<Key>,
     pub checks: Vec<Check>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// Its exclusion constraints (`model::exclusion`).
+    pub exclusions: Vec<exclusion::Exclusion>,
     pub indexes: Vec<Index>,
     /// Its triggers (not constraint triggers).
     pub triggers: Vec<Trigger>,
@@ -519,6 +522,7 @@ impl Table {
             uniques: Vec::new(),
             checks: Vec::new(),
             foreign_keys: Vec::new(),
+            exclusions: Vec::new(),
             indexes: Vec::new(),
             triggers: Vec::new(),
             policies: Vec::new(),

@@ -64,6 +64,7 @@ pub(crate) async fn plan_against(
     canon::code::canonicalize_code(db, &mut desired, &live).await?;
     trace("canonicalize functions, views and triggers", t);
     canon::partition::canonicalize_partitions(db, &mut desired, &live).await?;
+    canon::exclusion::canonicalize_exclusions(db, &mut desired, &live).await?;
     validate::validate(db, &desired, &live).await?;
     let t = std::time::Instant::now();
     let mut plan = Plan::build(&desired, &live);

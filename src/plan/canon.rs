@@ -6,6 +6,7 @@
 //! and none at all when every expression already matches.
 
 pub mod code;
+pub mod exclusion;
 pub mod partition;
 
 use std::collections::HashMap;

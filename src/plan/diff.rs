@@ -19,6 +19,8 @@ pub enum Constraint {
     Unique(Key),
     Check(Check),
     ForeignKey(ForeignKey),
+    /// `EXCLUDE USING ...` (`model::exclusion`).
+    Exclusion(crate::model::exclusion::Exclusion),
 }
 
 impl Constraint {
@@ -27,6 +29,7 @@ impl Constraint {
             Constraint::Unique(k) => &k.name,
             Constraint::Check(c) => &c.name,
             Constraint::ForeignKey(f) => &f.name,
+            Constraint::Exclusion(x) => &x.name,
         }
     }
     /// The definition as compared and shown: `UNIQUE (a, b)`, `CHECK (expr)`, `FOREIGN KEY ...`.
@@ -35,11 +38,13 @@ impl Constraint {
             Constraint::Unique(k) => format!("UNIQUE {}", k.body()),
             Constraint::Check(c) => c.definition(false),
             Constraint::ForeignKey(f) => f.definition(),
+            Constraint::Exclusion(x) => x.definition(),
         }
     }
     fn compare_key(&self) -> String {
         match self {
             Constraint::Check(c) => c.definition(true),
+            Constraint::Exclusion(x) => x.key.clone(),
             other => other.definition(),
         }
     }
@@ -49,6 +54,14 @@ impl Constraint {
             Constraint::Unique(_) => true,
             Constraint::Check(c) => c.validated,
             Constraint::ForeignKey(f) => f.validated,
+            Constraint::Exclusion(_) => true,
+        }
+    }
+    /// Why the files deprecate it (exclusion constraints only say so).
+    pub fn deprecated(&self) -> Option<&str> {
+        match self {
+            Constraint::Exclusion(x) => x.deprecated.as_deref(),
+            _ => None,
         }
     }
     pub fn origin(&self) -> Option<&crate::model::Origin> {
@@ -56,6 +69,7 @@ impl Constraint {
             Constraint::Unique(k) => k.origin.as_ref(),
             Constraint::Check(c) => c.origin.as_ref(),
             Constraint::ForeignKey(f) => f.origin.as_ref(),
+            Constraint::Exclusion(x) => x.origin.as_ref(),
         }
     }
 }
@@ -1010,7 +1024,7 @@ fn backs_unique(i: &Index, k: &Key) -> bool {
         })
 }
 
-/// The unique, check and foreign key constraints of a table.
+/// The unique, check, foreign key and exclusion constraints of a table.
 pub fn constraints_of(t: &Table) -> Vec<Constraint> {
     t.uniques
         .iter()
@@ -1018,6 +1032,7 @@ pub fn constraints_of(t: &Table) -> Vec<Constraint> {
         .map(Constraint::Unique)
         .chain(t.checks.iter().cloned().map(Constraint::Check))
         .chain(t.foreign_keys.iter().cloned().map(Constraint::ForeignKey))
+        .chain(t.exclusions.iter().cloned().map(Constraint::Exclusion))
         .collect()
 }
 

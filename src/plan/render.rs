@@ -135,6 +135,10 @@ impl Statement {
 }
 
 pub const MAY_FAIL: &str = "may fail on existing rows";
+/// Adding an exclusion constraint to an existing table: no NOT VALID form,
+/// no concurrent build.
+pub const EXCLUSION_HAZARD: &str =
+    "blocks reads and writes while it builds its index and checks every row (no online form)";
 
 /// Render the allowed changes, in dependency order.
 pub fn render(changes: &[&Change]) -> Vec<Statement> {
@@ -494,6 +498,14 @@ pub fn render(changes: &[&Change]) -> Vec<Statement> {
                             )
                             .building(table, &k.name)
                             .online(3, id, attach_unique_sql(table, k), "ACCESS EXCLUSIVE")
+                    }
+                    // Its index is built and every row checked under ACCESS
+                    // EXCLUSIVE; PostgreSQL has no NOT VALID form, so online
+                    // it is the same statement, in phase 1 (lock timeout).
+                    Constraint::Exclusion(_) => {
+                        Statement::new(id, sql, Some(table), "ACCESS EXCLUSIVE")
+                            .hazard(Some(EXCLUSION_HAZARD))
+                            .stats(stats)
                     }
                     // Online: added NOT VALID (new rows are checked), then validated.
                     _ => not_valid_then_validate(
@@ -893,6 +905,9 @@ fn create_table(
         } else {
             apart.push(Constraint::Check(c.clone()));
         }
+    }
+    for x in &t.exclusions {
+        lines.push(constraint_sql(&Constraint::Exclusion(x.clone())));
     }
     let mut deferred = Vec::new();
     for fk in &t.foreign_keys {

@@ -4,7 +4,7 @@
 //! Every desired table with something new or changed gets a temporary probe
 //! table of its desired columns (created from the column types, never copied
 //! from the live table: no lock at all is taken on an existing table), and each
-//! new or changed default, generated column, check, index (expressions and
+//! new or changed default, generated column, check, exclusion constraint, index (expressions and
 //! `WHERE`) is added to it. New schemas, extensions, enums, enum values,
 //! sequences and domains are created first, so that what the same plan creates
 //! resolves. All of it runs in one `DO` block inside a savepoint that is rolled
@@ -563,6 +563,31 @@ fn probe_table(
             Probe {
                 origin: at(&c.origin),
                 what: format!("the check {} of {table} (`{}`)", c.name, c.expr.sql),
+                default: None,
+                setup: false,
+            },
+        ));
+    }
+    for x in &t.exclusions {
+        let same = live
+            .and_then(|l| l.exclusions.iter().find(|lx| lx.name == x.name))
+            .is_some_and(|l| l.key == x.key);
+        if same {
+            continue;
+        }
+        let k = probes.len();
+        probes.push((
+            vec![format!(
+                "ALTER TABLE {probe_table} ADD CONSTRAINT reconcile_validate_excl_{k} {}",
+                x.definition()
+            )],
+            Probe {
+                origin: at(&x.origin),
+                what: format!(
+                    "the exclusion constraint {} of {table} (`{}`)",
+                    x.name,
+                    x.definition()
+                ),
                 default: None,
                 setup: false,
             },

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
+mod exclusion;
 mod grants;
 mod partition;
 mod policy;
@@ -714,6 +715,7 @@ fn table_text(t: &Table, types: &TypeNames, grants: &grants::Grants) -> String {
             let _ = writeln!(out, "{} = {}", key(name), string(c));
         }
     }
+    exclusion::write_exclusions(&mut out, t);
     code::write_triggers(&mut out, t);
     policy::write_policies(&mut out, t);
     let h = header("tables", &t.name, Some("grants"));

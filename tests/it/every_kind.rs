@@ -64,7 +64,7 @@ const KINDS: &[(&str, &str, Coverage)] = &[
     ("pg_constraint", "c", Managed),
     ("pg_constraint", "f", Managed),
     ("pg_constraint", "c domain", Managed),
-    ("pg_constraint", "x", Reported("exclusion constraint")),
+    ("pg_constraint", "x", Managed),
     ("pg_trigger", "r", Managed),
     ("pg_trigger", "p", Managed),
     ("pg_trigger", "constraint trigger", Reported("trigger")),

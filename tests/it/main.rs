@@ -8,6 +8,7 @@ mod dump;
 mod empty;
 mod every_kind;
 mod exclude;
+mod exclusion;
 mod grants;
 mod harness;
 mod help;

@@ -292,7 +292,7 @@ fn removed(old: &Catalog, new: &Catalog) -> Vec<Object> {
         }
         let new_cons = constraint_names(nt);
         for c in constraints_of(ot) {
-            if !new_cons.contains(&c.name().to_string()) {
+            if !new_cons.contains(&c.name().to_string()) && c.deprecated().is_none() {
                 removed.push(Object {
                     kind: "constraint",
                     table: t.clone(),
