@@ -1,0 +1,2 @@
+CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
+INSERT INTO orders VALUES (1, 9.5);
