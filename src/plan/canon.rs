@@ -74,6 +74,33 @@ fn probe_table_names(tables: &[&QualName]) -> Vec<String> {
         .collect()
 }
 
+/// Make the probes (`groups`, see [`probes_block`]) inside savepoint
+/// `savepoint`, run `read` (one row, one JSON value), and roll the savepoint
+/// back: the JSON text, or `None` when the probes could not be made at all
+/// (no TEMP privilege, a read-only replica: compare as is) or `read` gave
+/// no row. Errors: `read` failing, or the rollback.
+pub(crate) async fn run_probes(
+    db: &Db,
+    savepoint: &str,
+    groups: &[Vec<String>],
+    read: &str,
+) -> Result<Option<String>, SqlError> {
+    let script = format!("SAVEPOINT {savepoint};\n{}", probes_block(groups));
+    let rollback = format!("ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}");
+    let t = std::time::Instant::now();
+    let made = db.execute(&script).await;
+    crate::trace::trace("  probes made", t);
+    if made.is_err() {
+        db.execute(&rollback).await?;
+        return Ok(None);
+    }
+    let t = std::time::Instant::now();
+    let rows = db.simple(read).await;
+    crate::trace::trace("  probes read", t);
+    db.execute(&rollback).await?;
+    Ok(crate::connect::db::first_value(&rows?).map(str::to_string))
+}
+
 /// A `DO` block that runs each group of statements in a block of its own and
 /// ignores what PostgreSQL rejects (that probe is then not read back). Each
 /// statement is a literal to `EXECUTE`, the block dollar-quoted with a tag

@@ -114,20 +114,6 @@ pub async fn canonicalize_code(
         return Ok(());
     }
     let groups: Vec<Vec<String>> = probes.iter().map(|(_, st)| st.clone()).collect();
-    let script = format!(
-        "SAVEPOINT reconcile_canon_code;\n{}",
-        super::probes_block(&groups)
-    );
-    let rollback =
-        "ROLLBACK TO SAVEPOINT reconcile_canon_code; RELEASE SAVEPOINT reconcile_canon_code";
-    let t = std::time::Instant::now();
-    let made = db.execute(&script).await;
-    crate::trace::trace("  probes made", t);
-    if made.is_err() {
-        // No temporary objects here (no TEMP privilege, a read-only replica): compare as is.
-        db.execute(rollback).await?;
-        return Ok(());
-    }
     let temp = "n.oid = pg_my_temp_schema()";
     let read = format!(
         "SELECT json_build_object('routines', ({}), 'views', ({}), 'triggers', ({}), 'policies', ({}))",
@@ -139,12 +125,7 @@ pub async fn canonicalize_code(
         q_triggers(&format!("{temp} AND c.relname LIKE '{TRIG}%'")),
         q_policies(&format!("{temp} AND c.relname LIKE '{POL}%'")),
     );
-    let t = std::time::Instant::now();
-    let rows = db.simple(&read).await;
-    crate::trace::trace("  probes read", t);
-    db.execute(rollback).await?;
-    let rows = rows?;
-    let Some(json) = crate::connect::db::first_value(&rows) else {
+    let Some(json) = super::run_probes(db, "reconcile_canon_code", &groups, &read).await? else {
         return Ok(());
     };
     #[derive(Deserialize)]
@@ -154,7 +135,7 @@ pub async fn canonicalize_code(
         triggers: Vec<RawTrigger>,
         policies: Vec<RawPolicy>,
     }
-    let printed: Printed = serde_json::from_str(json).map_err(|e| SqlError {
+    let printed: Printed = serde_json::from_str(&json).map_err(|e| SqlError {
         message: format!("cannot read the canonical forms of functions, views and triggers: {e}"),
         code: None,
         detail: None,

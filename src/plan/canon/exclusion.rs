@@ -57,29 +57,16 @@ pub async fn canonicalize_exclusions(
         return Ok(());
     }
     let groups: Vec<Vec<String>> = probes.iter().map(|(_, st)| st.clone()).collect();
-    let script = format!(
-        "SAVEPOINT reconcile_canon_excl;\n{}",
-        super::probes_block(&groups)
-    );
-    let rollback =
-        "ROLLBACK TO SAVEPOINT reconcile_canon_excl; RELEASE SAVEPOINT reconcile_canon_excl";
-    if db.execute(&script).await.is_err() {
-        db.execute(rollback).await?;
-        return Ok(());
-    }
     let read = format!(
         "SELECT coalesce(json_agg(json_build_array(co.conname, pg_get_constraintdef(co.oid, true))), '[]') \
          FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid \
          WHERE c.relnamespace = pg_my_temp_schema() AND co.contype = 'x' \
            AND co.conname LIKE '{CONSTRAINT}%'"
     );
-    let rows = db.simple(&read).await;
-    db.execute(rollback).await?;
-    let rows = rows?;
-    let Some(json) = crate::connect::db::first_value(&rows) else {
+    let Some(json) = super::run_probes(db, "reconcile_canon_excl", &groups, &read).await? else {
         return Ok(());
     };
-    let printed: Vec<(String, String)> = serde_json::from_str(json).map_err(|e| SqlError {
+    let printed: Vec<(String, String)> = serde_json::from_str(&json).map_err(|e| SqlError {
         message: format!("cannot read the canonical forms of exclusion constraints: {e}"),
         code: None,
         detail: None,

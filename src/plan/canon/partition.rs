@@ -78,28 +78,15 @@ pub async fn canonicalize_partitions(
         return Ok(());
     }
     let groups: Vec<Vec<String>> = probes.iter().map(|(_, st)| st.clone()).collect();
-    let script = format!(
-        "SAVEPOINT reconcile_canon_part;\n{}",
-        super::probes_block(&groups)
-    );
-    let rollback =
-        "ROLLBACK TO SAVEPOINT reconcile_canon_part; RELEASE SAVEPOINT reconcile_canon_part";
-    if db.execute(&script).await.is_err() {
-        db.execute(rollback).await?;
-        return Ok(());
-    }
     let read = format!(
         "SELECT coalesce(json_agg(json_build_array(c.relname, pg_get_expr(c.relpartbound, c.oid))), '[]') \
          FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() AND c.relispartition \
            AND c.relname LIKE '{PART}%'"
     );
-    let rows = db.simple(&read).await;
-    db.execute(rollback).await?;
-    let rows = rows?;
-    let Some(json) = crate::connect::db::first_value(&rows) else {
+    let Some(json) = super::run_probes(db, "reconcile_canon_part", &groups, &read).await? else {
         return Ok(());
     };
-    let printed: Vec<(String, String)> = serde_json::from_str(json).map_err(|e| SqlError {
+    let printed: Vec<(String, String)> = serde_json::from_str(&json).map_err(|e| SqlError {
         message: format!("cannot read the canonical forms of partition bounds: {e}"),
         code: None,
         detail: None,
