@@ -7,13 +7,32 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser, Debug)]
 #[command(
     name = "reconcile",
-    version,
+    version = VERSION,
     about = "Keep a PostgreSQL schema in step with TOML files, additively and safely",
     after_help = "`reconcile --plan` and `reconcile --apply` are the same as `reconcile plan` and `reconcile apply`.\n\nExit codes: 0 success; 1 operational error; 2 invalid input; 3 a change was refused; 4 changes pending (plan --detailed-exitcode)."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour in text output: auto (on a terminal, unless NO_COLOR is set), always or never
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+/// `--version`: the crate's version and the git commit it was built from
+/// (`build.rs`; `unknown` outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("RECONCILE_COMMIT"),
+    ")"
+);
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -32,12 +51,26 @@ pub enum Command {
     Prune(PruneArgs),
     /// Admin HTTP endpoints: health, dry-run and migrate (ADMIN_TOKEN, RUN_MIGRATIONS_ON_BOOT, PORT)
     Serve(ServeArgs),
+    /// Print a shell completion script: `reconcile completions bash > /etc/bash_completion.d/reconcile`
+    Completions(CompletionsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "bash: reconcile completions bash > ~/.local/share/bash-completion/completions/reconcile\n\
+zsh:  reconcile completions zsh > ~/.zfunc/_reconcile   (with fpath+=~/.zfunc before compinit in ~/.zshrc)\n\
+fish: reconcile completions fish > ~/.config/fish/completions/reconcile.fish"
+)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct DumpArgs {
-    /// Connection URL or keyword string; default DATABASE_URL, then PGHOST, PGPORT, ...
-    #[arg(long, value_name = "URL")]
+    /// Connection URL or keyword string; default DATABASE_URL (also read from ./.env), then PGHOST, PGPORT, ...
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// The directory to write to.
     #[arg(long, default_value = "schema", value_name = "DIR")]
@@ -50,6 +83,9 @@ pub struct DumpArgs {
     /// Overwrite files that exist.
     #[arg(long)]
     pub force: bool,
+    /// How to print what was written: text, or JSON (the files, the tables, the unmanaged objects)
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(clap::Args, Debug)]
@@ -152,25 +188,28 @@ pub struct ApplyArgs {
     /// Apply without asking (it asks only when standard input is a terminal)
     #[arg(long)]
     pub yes: bool,
+    /// How to print the result: text, or JSON (the plan, each statement's time, the outcome); JSON never asks
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     #[command(flatten)]
     pub exclude: Exclude,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct HistoryArgs {
-    /// Connection URL or keyword string; default DATABASE_URL, then PGHOST, PGPORT, ...
-    #[arg(long, value_name = "URL")]
+    /// Connection URL or keyword string; default DATABASE_URL (also read from ./.env), then PGHOST, PGPORT, ...
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// How many entries, newest first (0 or more)
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..))]
     pub limit: i64,
     /// How to print the entries: text, or JSON with every statement
-    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
-    pub format: HistoryFormat,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum HistoryFormat {
+pub enum TextOrJson {
     Text,
     Json,
 }
@@ -217,8 +256,8 @@ pub struct Conn {
     /// Schema directory: every *.toml under it is read
     #[arg(long, default_value = "schema", value_name = "DIR")]
     pub schema: PathBuf,
-    /// Connection URL or keyword string; default DATABASE_URL, then PGHOST, PGPORT, ...
-    #[arg(long, value_name = "URL")]
+    /// Connection URL or keyword string; default DATABASE_URL (also read from ./.env), then PGHOST, PGPORT, ...
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 }
 
@@ -249,6 +288,14 @@ pub enum Format {
     Text,
     Sql,
     Json,
+}
+
+/// Whether the arguments ask for JSON (`--format json` or `--format=json`):
+/// then even an argument error is answered as a JSON object on stdout.
+pub fn wants_json(args: &[String]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json")
 }
 
 /// `reconcile --plan ...` is `reconcile plan ...`.

@@ -8,14 +8,16 @@ use clap::Parser;
 use cli::{Cli, Command, Format};
 use reconcile::apply::{ApplyOptions, Event};
 use reconcile::error::exit;
-use reconcile::{report, Target};
+use reconcile::{paint, report, Target};
 
 /// `print!` to standard output, where a reader that went away (`| head`)
 /// ends the output quietly: no panic, and the exit code stays the command's.
+/// Colour codes (see `paint`) pass only when colour is on (`--color`,
+/// `NO_COLOR`, a terminal): anstream strips them otherwise.
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
+        let _ = write!(anstream::stdout().lock(), $($arg)*);
     }};
 }
 
@@ -23,12 +25,45 @@ macro_rules! out {
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let _ = writeln!(anstream::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprint!` through anstream (colour codes stripped when colour is off).
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(anstream::stderr().lock(), $($arg)*);
     }};
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(cli::normalize_args(std::env::args()));
+    // `.env` of the working directory, as sqlx-cli and drizzle-kit read it:
+    // its variables fill what the environment does not set (before the
+    // arguments are parsed, so that `[env: DATABASE_URL]` sees it).
+    let dotenv = match load_dotenv() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::INVALID_INPUT);
+        }
+    };
+    let args = cli::normalize_args(std::env::args());
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if cli::wants_json(&args) && e.use_stderr() => {
+            let v = serde_json::json!({
+                "success": false,
+                "error": e.render().to_string().trim_end(),
+                "exitCode": exit::INVALID_INPUT,
+            });
+            outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+            return ExitCode::from(exit::INVALID_INPUT);
+        }
+        Err(e) => e.exit(),
+    };
+    color_choice(cli.color).write_global();
+    DATABASE_URL_FROM_DOTENV.store(dotenv, std::sync::atomic::Ordering::Relaxed);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -43,20 +78,72 @@ fn main() -> ExitCode {
     ExitCode::from(runtime.block_on(run(cli)))
 }
 
+/// Whether `DATABASE_URL` came from `./.env` (for the header's words).
+static DATABASE_URL_FROM_DOTENV: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Read `./.env` (only the working directory's, not its parents'): each
+/// variable it sets that the environment does not. `Ok(true)` when it gave
+/// `DATABASE_URL`. A file that cannot be parsed is an error naming its line.
+fn load_dotenv() -> Result<bool, String> {
+    let path = std::path::Path::new(".env");
+    if !path.is_file() {
+        return Ok(false);
+    }
+    let had = std::env::var_os("DATABASE_URL").is_some_and(|v| !v.is_empty());
+    match dotenvy::from_path(path) {
+        Ok(()) => Ok(!had && std::env::var_os("DATABASE_URL").is_some_and(|v| !v.is_empty())),
+        Err(dotenvy::Error::LineParse(line, at)) => Err(format!(
+            ".env: cannot read `{line}` (at character {at}): expected NAME=value lines"
+        )),
+        Err(e) => Err(format!(".env: {e}")),
+    }
+}
+
+/// `--color` and `NO_COLOR` (which always wins, https://no-color.org) as
+/// anstream's choice; `auto` colours only a terminal.
+fn color_choice(when: cli::ColorWhen) -> anstream::ColorChoice {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return anstream::ColorChoice::Never;
+    }
+    match when {
+        cli::ColorWhen::Auto => anstream::ColorChoice::Auto,
+        cli::ColorWhen::Always => anstream::ColorChoice::Always,
+        cli::ColorWhen::Never => anstream::ColorChoice::Never,
+    }
+}
+
+/// The target as the header names it, saying when `DATABASE_URL` came from `.env`.
+fn target_words(target: &str, url_given: bool) -> String {
+    if !url_given && DATABASE_URL_FROM_DOTENV.load(std::sync::atomic::Ordering::Relaxed) {
+        format!("{target} (DATABASE_URL from ./.env)")
+    } else {
+        target.to_string()
+    }
+}
+
 async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Plan(args) => {
+            let url_given = url_given(args.conn.database_url.as_deref());
             let target = Target {
                 schema_dir: args.conn.schema,
                 database_url: args.conn.database_url,
                 exclude: args.exclude.patterns,
             };
+            let json = args.format == Format::Json;
             match reconcile::plan(&target).await {
-                Err(e) => fail(&e),
+                Err(e) => fail_as(&e, json),
                 Ok(outcome) => {
                     let plan = &outcome.plan;
                     match args.format {
-                        Format::Text => out!("{}", report::text(plan, &outcome.target)),
+                        Format::Text => out!(
+                            "{}",
+                            paint::text(&report::text(
+                                plan,
+                                &target_words(&outcome.target, url_given)
+                            ))
+                        ),
                         Format::Json => outln!("{}", report::json(plan)),
                         Format::Sql => {
                             out!("{}", report::sql(plan));
@@ -81,7 +168,21 @@ async fn run(cli: Cli) -> u8 {
         Command::Dump(args) => dump(args).await,
         Command::Prune(args) => prune(args).await,
         Command::Serve(args) => serve(args).await,
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "reconcile", &mut buf);
+            out!("{}", String::from_utf8_lossy(&buf));
+            exit::OK
+        }
     }
+}
+
+/// Whether the URL was given on the command line (clap fills the field from
+/// `DATABASE_URL` too: then it equals the variable).
+fn url_given(url: Option<&str>) -> bool {
+    url.is_some() && url != std::env::var("DATABASE_URL").ok().as_deref()
 }
 
 async fn serve(args: cli::ServeArgs) -> u8 {
@@ -144,10 +245,10 @@ async fn check(args: cli::CheckArgs) -> u8 {
         (_, _, url) => Base::Database(url),
     };
     match reconcile::check::check(&args.schema, &base, &args.exclude.patterns).await {
-        Err(e) => fail(&e),
+        Err(e) => fail_as(&e, args.format == cli::CheckFormat::Json),
         Ok(report) => {
             match args.format {
-                cli::CheckFormat::Text => out!("{}", report::check_text(&report)),
+                cli::CheckFormat::Text => out!("{}", paint::text(&report::check_text(&report))),
                 cli::CheckFormat::Json => outln!("{}", report::check_json(&report)),
                 cli::CheckFormat::Github => out!("{}", report::check_github(&report)),
             }
@@ -170,6 +271,8 @@ fn confirmed(yes: &[&str]) -> bool {
 
 async fn apply(args: cli::ApplyArgs) -> u8 {
     use std::io::IsTerminal;
+    let url_given = url_given(args.conn.database_url.as_deref());
+    let json = args.format == cli::TextOrJson::Json;
     let target = Target {
         schema_dir: args.conn.schema,
         database_url: args.conn.database_url,
@@ -188,6 +291,23 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         ..ApplyOptions::default()
     };
     let mut opts = opts;
+    if json {
+        // What `POST /__admin/migrate` answers; JSON never asks.
+        let started = std::time::Instant::now();
+        let (v, code) = match reconcile::apply_target(&target, &opts, &mut |_| {}).await {
+            Ok(applied) => (
+                reconcile::answer::applied(&applied, started.elapsed(), opts.online),
+                exit::OK,
+            ),
+            Err(e) => (reconcile::answer::apply_error(&e), e.exit_code()),
+        };
+        let mut v = v;
+        if code != exit::OK {
+            v["exitCode"] = code.into();
+        }
+        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        return code;
+    }
     // On a terminal, the plan is shown and confirmed first; what runs is
     // what was confirmed (its hash).
     let mut shown: Option<String> = None;
@@ -197,12 +317,13 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             Err(e) => return fail(&e),
         };
         let plan = &outcome.plan;
-        out!("{}", report::text(plan, &outcome.target));
+        let target_name = target_words(&outcome.target, url_given);
+        out!("{}", paint::text(&report::text(plan, &target_name)));
         if plan.refused.is_empty() && !plan.is_empty() {
             out!(
                 "\nApply {} statement(s) to {}? [y/N] ",
                 plan.statements.len(),
-                outcome.target
+                target_name
             );
             if !confirmed(&["y", "yes"]) {
                 outln!("Nothing was applied.");
@@ -212,21 +333,26 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         }
         shown = Some(plan.plan_hash.clone());
     }
-    let target_name = reconcile::db::config_from(target.database_url.as_deref())
-        .map_or_else(|_| "the database".to_string(), |c| c.describe());
+    let target_name = reconcile::db::config_from(target.database_url.as_deref()).map_or_else(
+        |_| "the database".to_string(),
+        |c| target_words(&c.describe(), url_given),
+    );
     let mut first_hash = String::new();
     let mut in_parts = opts.online;
     let mut printer = |e: Event<'_>| match e {
         Event::Planned(plan) => {
             if shown.as_ref() != Some(&plan.plan_hash) {
-                out!("{}", report::text(plan, &target_name));
+                out!("{}", paint::text(&report::text(plan, &target_name)));
             }
             first_hash = plan.plan_hash.clone();
         }
         Event::Locked(plan) => {
             if plan.plan_hash != first_hash {
                 outln!("\nThe database changed before the lock was ours; the plan under the lock:");
-                out!("{}", report::text(plan, "the database (under the lock)"));
+                out!(
+                    "{}",
+                    paint::text(&report::text(plan, "the database (under the lock)"))
+                );
             }
             if plan.statements.is_empty() {
             } else if opts.online {
@@ -256,7 +382,13 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             }
         }
         Event::Executed { id, duration, .. } => {
-            outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
+            outln!(
+                "{}",
+                paint::text(&format!(
+                    "  ok {:>7.1}ms  {id}",
+                    duration.as_secs_f64() * 1000.0
+                ))
+            );
         }
         Event::Retry {
             id,
@@ -268,15 +400,18 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 .iter()
                 .map(|b| format!("pid {} ({}, holds {})", b.pid, b.state, b.lock_mode))
                 .collect();
-            outln!(
-                "  lock timeout on {id} (attempt {attempt} of {}){}; trying again in {:.1}s",
-                opts.lock_attempts,
-                if by.is_empty() {
-                    String::new()
-                } else {
-                    format!(", blocked by {}", by.join(", "))
-                },
-                wait.as_secs_f64()
+            out!(
+                "{}",
+                paint::text(&format!(
+                    "  lock timeout on {id} (attempt {attempt} of {}){}; trying again in {:.1}s\n",
+                    opts.lock_attempts,
+                    if by.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", blocked by {}", by.join(", "))
+                    },
+                    wait.as_secs_f64()
+                ))
             );
         }
     };
@@ -301,7 +436,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             exit::OK
         }
         Err(e) => {
-            eprint!("{}", report::apply_error(&e));
+            err!("{}", paint::text(&report::apply_error(&e)));
             e.exit_code()
         }
     }
@@ -316,7 +451,10 @@ async fn prune(args: cli::PruneArgs) -> u8 {
     };
     let shown = match reconcile::pipeline::prune_plan_target(&target).await {
         Ok(outcome) => {
-            out!("{}", report::prune_text(&outcome.plan, &outcome.target));
+            out!(
+                "{}",
+                paint::text(&report::prune_text(&outcome.plan, &outcome.target))
+            );
             outcome.plan
         }
         Err(e) => return fail(&e),
@@ -367,7 +505,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             exit::OK
         }
         Err(e) => {
-            eprint!("{}", report::apply_error(&e));
+            err!("{}", paint::text(&report::apply_error(&e)));
             e.exit_code()
         }
     }
@@ -375,22 +513,35 @@ async fn prune(args: cli::PruneArgs) -> u8 {
 
 async fn history(args: cli::HistoryArgs) -> u8 {
     match reconcile::history_target(args.database_url.as_deref(), args.limit).await {
+        Err(e) => fail_as(&e, args.format == cli::TextOrJson::Json),
         Ok(entries) => {
             match args.format {
-                cli::HistoryFormat::Json => {
+                cli::TextOrJson::Json => {
                     outln!("{}", serde_json::to_string_pretty(&entries).expect("json"))
                 }
-                cli::HistoryFormat::Text => out!("{}", report::history(&entries)),
+                cli::TextOrJson::Text => out!("{}", report::history(&entries)),
             }
             exit::OK
         }
-        Err(e) => fail(&e),
     }
 }
 
 fn fail(e: &reconcile::Error) -> u8 {
-    eprintln!("error: {e}");
-    e.exit_code()
+    fail_as(e, false)
+}
+
+/// A library error: on stderr, or with `json` as the JSON answer on stdout
+/// (`answer::error`, with `exitCode`). The exit code is the error's either way.
+fn fail_as(e: &reconcile::Error, json: bool) -> u8 {
+    let code = e.exit_code();
+    if json {
+        let mut v = reconcile::answer::error(e);
+        v["exitCode"] = code.into();
+        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        err!("{} {e}\n", paint::error_label());
+    }
+    code
 }
 
 async fn dump(args: cli::DumpArgs) -> u8 {
@@ -403,10 +554,15 @@ async fn dump(args: cli::DumpArgs) -> u8 {
     )
     .await
     {
-        Err(e) => fail(&e),
+        Err(e) => fail_as(&e, args.format == cli::TextOrJson::Json),
         Ok(d) => {
-            out!("{}", report::dump_text(&d, &args.out));
-            eprint!("{}", report::dump_unmanaged(&d.unmanaged));
+            if args.format == cli::TextOrJson::Json {
+                let v = reconcile::answer::dumped(&d, &args.out);
+                outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+            } else {
+                out!("{}", report::dump_text(&d, &args.out));
+                eprint!("{}", report::dump_unmanaged(&d.unmanaged));
+            }
             exit::OK
         }
     }

@@ -113,6 +113,11 @@ pub struct Settings {
     pub ssl_direct: bool,
     pub channel_binding: Option<tokio_postgres::config::ChannelBinding>,
     pub target_session_attrs: Option<tokio_postgres::config::TargetSessionAttrs>,
+    /// Nothing named a server: no connection string, no `DATABASE_URL`, and
+    /// none of `PGHOST`, `PGHOSTADDR`, `PGPORT`, `PGDATABASE`, `PGSERVICE`;
+    /// the settings are libpq's defaults (set by `db::config_from`). A failure
+    /// to connect then says how to name a database.
+    pub nothing_given: bool,
 }
 
 impl Settings {
@@ -392,6 +397,7 @@ pub fn resolve(
         }
     };
     let mut settings = Settings {
+        nothing_given: false,
         endpoints,
         user,
         dbname,

@@ -22,6 +22,7 @@ pub enum DbError {
 
 /// A PostgreSQL error with everything the server said.
 #[derive(Debug, Clone, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[error("{message}")]
 pub struct SqlError {
     pub message: String,
@@ -160,13 +161,23 @@ pub fn first_value(rows: &[Vec<Option<String>>]) -> Option<&str> {
 pub fn config_from(url: Option<&str>) -> Result<Settings, DbError> {
     let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
     let conninfo = url.map(str::to_string).or(from_env);
-    conninfo::resolve(
+    let mut settings = conninfo::resolve(
         conninfo.as_deref(),
         &conninfo::Environment::process(),
         &mut |w| eprintln!("{w}"),
     )
-    .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))
+    .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))?;
+    settings.nothing_given = conninfo.is_none()
+        && ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE"]
+            .iter()
+            .all(|v| std::env::var_os(v).is_none_or(|v| v.is_empty()));
+    Ok(settings)
 }
+
+/// What a failure to connect adds when nothing named a server.
+const NOTHING_GIVEN_HINT: &str = "DATABASE_URL is not set (nor --database-url, nor PGHOST/PGPORT/PGDATABASE), \
+so libpq's defaults were tried. Name the database with --database-url postgres://USER:PASSWORD@HOST:5432/DBNAME, \
+or export DATABASE_URL=..., or put DATABASE_URL=... in a .env file in this directory";
 
 /// How one attempt at a server negotiates TLS.
 #[derive(Clone, Copy, PartialEq)]
@@ -261,6 +272,11 @@ impl Db {
                 .map(|(at, m)| format!("{at}: {m}"))
                 .collect::<Vec<_>>()
                 .join("; "),
+        };
+        let message = if settings.nothing_given {
+            format!("{message}\n  {NOTHING_GIVEN_HINT}")
+        } else {
+            message
         };
         Err(DbError::Connect {
             target: settings.describe(),

@@ -461,7 +461,15 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
             file: dir.display().to_string(),
             line: 0,
             column: 0,
-            message: format!("cannot read the schema directory: {e}"),
+            message: match e.kind() {
+                std::io::ErrorKind::NotFound => "no such schema directory: `--schema DIR` names the directory \
+                     whose *.toml files hold the desired schema (default: ./schema, under the working directory)"
+                    .to_string(),
+                std::io::ErrorKind::NotADirectory => "not a directory: `--schema DIR` names the directory \
+                     whose *.toml files hold the desired schema (default: ./schema)"
+                    .to_string(),
+                _ => format!("cannot read the schema directory: {e}"),
+            },
         }]));
     }
     files.sort();

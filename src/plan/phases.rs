@@ -13,6 +13,7 @@ use crate::plan::Plan;
 
 /// One statement as it runs.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Step {
     pub id: String,
     pub sql: String,
@@ -41,6 +42,7 @@ pub enum Run {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Phase {
     /// 0: enum values committed first; 1, 2, 3: the phases of SPEC §4.
     pub number: u8,

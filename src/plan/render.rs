@@ -21,6 +21,7 @@ pub(crate) mod types;
 
 /// One statement of a plan, with what it costs a busy table.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Statement {
     /// Step id: `create-table:appointments`, `add-column:appointments.notes`, ...
     pub id: String,
@@ -61,6 +62,7 @@ pub struct Statement {
 
 /// One statement of the online form of a planned statement.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OnlineStep {
     /// 1: in the quick transaction; 2: outside a transaction (CONCURRENTLY);
     /// 3: in a transaction of its own (validation).

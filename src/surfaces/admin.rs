@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::apply::{ApplyError, ApplyOptions};
 use crate::pipeline::Target;
+use crate::surfaces::answer::{self, ms};
 use crate::Error;
 
 /// The shortest accepted ADMIN_TOKEN.
@@ -398,11 +399,7 @@ async fn limit_requests(State(state): State<AdminState>, req: Request, next: Nex
 }
 
 fn error(status: StatusCode, message: impl Into<String>, extra: Value) -> Response {
-    let mut body = json!({ "success": false, "error": message.into() });
-    if let (Some(obj), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        obj.extend(extra);
-    }
-    (status, Json(body)).into_response()
+    (status, Json(answer::failure(message, extra))).into_response()
 }
 
 /// 405 with the `Allow` header and a JSON body.
@@ -579,26 +576,13 @@ async fn database_ok(state: &AdminState) -> Result<(), Error> {
     Ok(())
 }
 
-/// The status and body of a library error.
+/// The status and body of a library error (the body: `answer::error`).
 fn error_response(e: &Error) -> Response {
-    match e {
-        Error::Db(crate::connect::db::DbError::Connect { .. }) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("Database unreachable: {e}"),
-            json!({}),
-        ),
-        Error::Load(l) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("Invalid schema files: {e}"),
-            json!({ "diagnostics": l.0 }),
-        ),
-        Error::Sql(s) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("SQL error: {}", s.message),
-            json!({ "sql": s }),
-        ),
-        _ => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({})),
-    }
+    let status = match e {
+        Error::Db(crate::connect::db::DbError::Connect { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, Json(answer::error(e))).into_response()
 }
 
 /// A token endpoint's admission: the token checked, then a database permit.
@@ -793,10 +777,6 @@ async fn run_prune(state: &AdminState, opts: &ApplyOptions) -> Response {
     }
 }
 
-fn ms(d: Duration) -> String {
-    format!("{}ms", d.as_millis())
-}
-
 fn shutting_down() -> Response {
     error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -813,33 +793,13 @@ async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
     let result = crate::pipeline::apply_target(&state.target(), opts, &mut |_| {}).await;
     match result {
         Ok(applied) => {
-            let executed: Vec<&String> = applied.timings.iter().map(|(id, _)| id).collect();
-            let timings: BTreeMap<&String, String> =
-                applied.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
             state.log(&log_line(
                 "info",
                 "migrate applied",
-                json!({ "statements": executed.len(), "planHash": applied.plan.plan_hash, "mode": applied.mode }),
+                json!({ "statements": applied.timings.len(), "planHash": applied.plan.plan_hash, "mode": applied.mode }),
             ));
-            let mut result = json!({
-                "executed": executed,
-                "skipped": applied.plan.in_sync.iter().map(|t| format!("table:{t}")).collect::<Vec<_>>(),
-                "timings": timings,
-                "totalTime": ms(started.elapsed()),
-                "planHash": applied.plan.plan_hash,
-            });
-            if opts.online {
-                result["phases"] = applied
-                    .phases
-                    .iter()
-                    .map(|p| json!({ "phase": p.phase, "executed": p.executed, "totalTime": ms(p.total) }))
-                    .collect();
-            }
-            (
-                StatusCode::OK,
-                Json(json!({ "success": true, "result": result })),
-            )
-                .into_response()
+            let body = answer::applied(&applied, started.elapsed(), opts.online);
+            (StatusCode::OK, Json(body)).into_response()
         }
         Err(e) => {
             state.log(&log_line(
@@ -853,75 +813,20 @@ async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
 }
 
 fn apply_error_response(e: &ApplyError) -> Response {
-    match e {
-        ApplyError::Refused { plan } => error(
-            StatusCode::CONFLICT,
-            format!(
-                "{} change(s) refused; nothing was applied",
-                plan.refused.len()
-            ),
-            json!({ "refused": plan.refused, "planHash": plan.plan_hash }),
-        ),
-        ApplyError::PlanChanged {
-            expected, actual, ..
-        } => error(
-            StatusCode::CONFLICT,
-            e.to_string(),
-            json!({ "expectedPlanHash": expected, "planHash": actual }),
-        ),
-        ApplyError::LockTimeout {
-            our_pid,
-            blockers,
-            statement,
-            ..
-        } => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            e.to_string(),
-            json!({ "statement": statement, "pid": our_pid, "blockers": blockers }),
-        ),
-        ApplyError::Statement {
-            id,
-            origin,
-            error: sql,
-            committed,
-        } => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "SQL error in {id}{}: {}",
-                origin
-                    .as_ref()
-                    .map_or(String::new(), |o| format!(" (written at {o})")),
-                sql.message
-            ),
-            json!({ "step": id, "origin": origin, "sql": sql, "committed": committed }),
-        ),
-        ApplyError::Pooled { committed, .. } => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            e.to_string(),
-            json!({ "committed": committed }),
-        ),
-        ApplyError::Verification { .. } => {
-            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))
+    let status = match e {
+        ApplyError::Refused { .. }
+        | ApplyError::PlanChanged { .. }
+        | ApplyError::OnlineUnfinished { .. } => StatusCode::CONFLICT,
+        ApplyError::LockTimeout { .. } | ApplyError::Pooled { .. } | ApplyError::Busy { .. } => {
+            StatusCode::SERVICE_UNAVAILABLE
         }
-        ApplyError::Stopped {
-            error: inner,
-            committed,
-        } => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            e.to_string(),
-            json!({ "committed": committed, "cause": inner.to_string() }),
-        ),
-        ApplyError::Busy { .. } => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), json!({})),
-        ApplyError::OnlineUnfinished { remaining } => error(
-            StatusCode::CONFLICT,
-            e.to_string(),
-            json!({ "remaining": remaining }),
-        ),
-        ApplyError::TransactionEnded { .. } => {
-            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), json!({}))
-        }
-        ApplyError::Other(inner) => error_response(inner),
-    }
+        ApplyError::Other(inner) => return error_response(inner),
+        ApplyError::Statement { .. }
+        | ApplyError::Verification { .. }
+        | ApplyError::Stopped { .. }
+        | ApplyError::TransactionEnded { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, Json(answer::apply_error(e))).into_response()
 }
 
 /// What happens at start: the two `[BOOT]` lines, or an apply whose outcome is logged.

@@ -32,6 +32,7 @@ pub enum Base {
 
 /// A change that is allowed, listed for the summary.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Allowed {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,6 +41,7 @@ pub struct Allowed {
 
 /// A warning: allowed, but worth a look (a constraint added to an existing table).
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Warning {
     pub id: String,
     pub message: String,
@@ -48,6 +50,7 @@ pub struct Warning {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckReport {
     /// What was compared: `git main`, `dir old/schema`, `database host=…`.
     pub base: String,
@@ -64,6 +67,7 @@ pub struct CheckReport {
 
 /// Something the guard could not verify, with where the files say it.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Note {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

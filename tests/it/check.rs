@@ -337,7 +337,7 @@ fn json_format_parses_with_stable_fields() {
     assert_eq!(f["origin"]["line"], 11);
     assert_eq!(f["live"], "integer");
     assert_eq!(f["desired"], "bigint");
-    assert!(f["safe_path"].as_str().unwrap().contains("new column"));
+    assert!(f["safePath"].as_str().unwrap().contains("new column"));
 }
 
 #[test]

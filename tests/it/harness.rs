@@ -782,3 +782,41 @@ pub fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// One word for `sh -c`, whatever it holds.
+fn shell_word(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `reconcile args...` on a pseudo-terminal made by `script` (util-linux,
+/// which `.ci/run` installs when missing), `answer` typed on it; its output.
+pub fn on_a_terminal(args: &[&str], answer: &str) -> String {
+    on_a_terminal_with(args, answer, &[])
+}
+
+/// `on_a_terminal` with `vars` set in the environment (`NO_COLOR`, ...).
+pub fn on_a_terminal_with(args: &[&str], answer: &str, vars: &[(&str, &str)]) -> String {
+    use std::io::Write;
+    let line = std::iter::once(env!("CARGO_BIN_EXE_reconcile"))
+        .chain(args.iter().copied())
+        .map(shell_word)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -336,7 +336,7 @@ fn an_enum_value_used_as_a_default_in_the_same_plan_applies_in_both_modes() {
         let (_, plan) = plan_json(v2.path(), &db);
         let value = &plan["statements"][0];
         assert_eq!(value["id"], "add-enum-value:status.won", "{plan:#}");
-        assert_eq!(value["commit_first"], true, "{plan:#}");
+        assert_eq!(value["commitFirst"], true, "{plan:#}");
         let r = apply(v2.path(), &db, extra);
         assert_eq!(r.code, 0, "{mode}: {r}");
         assert_eq!(
@@ -372,11 +372,8 @@ fn a_plan_names_the_lock_and_hazard_of_each_statement_and_suggests_online() {
     let index = stmt("create-index:idx_leads_phone");
     assert_eq!(index["lock"], "SHARE");
     assert_eq!(index["hazard"], "blocks writes while it builds");
-    assert!(
-        index["table_rows"].as_i64().unwrap() >= 100_000,
-        "{index:#}"
-    );
-    assert!(index["table_bytes"].as_i64().unwrap() > 0, "{index:#}");
+    assert!(index["tableRows"].as_i64().unwrap() >= 100_000, "{index:#}");
+    assert!(index["tableBytes"].as_i64().unwrap() > 0, "{index:#}");
     assert_eq!(index["online"][0]["phase"], 2);
     assert!(index["online"][0]["sql"]
         .as_str()

@@ -2,39 +2,7 @@
 //! a "no" changes nothing. The terminal is a pseudo-terminal made by
 //! `script` (util-linux, which `.ci/run` installs when missing).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::harness::{apply, run, TestDb};
-
-/// One word for `sh -c`, whatever it holds.
-fn shell_word(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// `reconcile args...` on a pseudo-terminal, `answer` typed on it; its output.
-fn on_a_terminal(args: &[&str], answer: &str) -> String {
-    let line = std::iter::once(env!("CARGO_BIN_EXE_reconcile"))
-        .chain(args.iter().copied())
-        .map(shell_word)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut child = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::harness::{apply, on_a_terminal, run, TestDb};
 
 const FILES: &str = r#"
 [tables.leads]

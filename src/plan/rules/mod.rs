@@ -82,6 +82,7 @@ impl Serialize for RuleId {
 
 /// A change that a rule refuses.
 #[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub rule: RuleId,
     /// The object: `table appointments`, `column appointments.status`, ...

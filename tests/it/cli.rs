@@ -1,0 +1,368 @@
+//! The command line as people and scripts meet it (issue 21): colour on a
+//! terminal and never with `NO_COLOR`, shell completions, `--version` with
+//! the commit, `.env`, the words when nothing names a database or the schema
+//! directory is missing, and `--format json` everywhere with camelCase keys
+//! (an error under it a JSON object on stdout, the exit code unchanged).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{on_a_terminal_with, repo, run, schema_of, Run, TestDb};
+
+const ESC: char = '\u{1b}';
+
+/// A schema whose plan against a table with a row has a statement to run,
+/// a hazard and a refusal (R003).
+const FILES: &str = r#"
+[tables.visits]
+columns.id = { type = "bigint" }
+columns.note = { type = "text" }
+indexes.visits_note_idx = { columns = ["note"] }
+"#;
+
+fn db_with_a_refusal(name: &str) -> TestDb {
+    let db = TestDb::new(name);
+    db.sql("CREATE TABLE visits (id integer); INSERT INTO visits VALUES (1)");
+    db
+}
+
+/// The binary in `dir`, with only `vars` of DATABASE_URL, the libpq
+/// variables, NO_COLOR and HOME set.
+fn run_in(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reconcile"));
+    c.current_dir(dir).args(args).env("HOME", dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PG") || k == "DATABASE_URL" || k == "NO_COLOR" {
+            c.env_remove(k);
+        }
+    }
+    c.envs(vars.iter().copied());
+    Run::from(c.output().expect("run reconcile"))
+}
+
+#[test]
+fn colour_on_a_terminal_never_with_no_color_or_a_pipe() {
+    let db = db_with_a_refusal("cli_colour");
+    let dir = schema_of(FILES);
+    let schema = dir.path().to_str().unwrap();
+    let args = ["plan", "--schema", schema, "--database-url", &db.url];
+    let coloured = on_a_terminal_with(&args, "", &[]);
+    assert!(coloured.contains("R003"), "{coloured}");
+    // Refusal red, statement green, hazard yellow.
+    assert!(
+        coloured.contains("\u{1b}[1m\u{1b}[31m  R003"),
+        "{coloured:?}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[32m    + CREATE INDEX"),
+        "{coloured:?}"
+    );
+    assert!(coloured.contains("\u{1b}[33m      [lock"), "{coloured:?}");
+    let no_color = on_a_terminal_with(&args, "", &[("NO_COLOR", "1")]);
+    assert!(
+        no_color.contains("R003") && !no_color.contains(ESC),
+        "{no_color:?}"
+    );
+    let never: Vec<&str> = args.iter().copied().chain(["--color", "never"]).collect();
+    let plain = on_a_terminal_with(&never, "", &[]);
+    assert!(plain.contains("R003") && !plain.contains(ESC), "{plain:?}");
+    // NO_COLOR wins over --color always.
+    let always: Vec<&str> = args.iter().copied().chain(["--color", "always"]).collect();
+    let plain = on_a_terminal_with(&always, "", &[("NO_COLOR", "1")]);
+    assert!(!plain.contains(ESC), "{plain:?}");
+    // A pipe gets no colour, unless asked.
+    let piped = run(&args);
+    assert_eq!(piped.code, 3, "{piped}");
+    assert!(!piped.stdout.contains(ESC), "{piped}");
+    let asked = run(&always);
+    assert!(asked.stdout.contains(ESC), "{asked}");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.code, 0, "{shell}: {out}");
+        for word in ["reconcile", "prune", "database-url", "expect-plan"] {
+            assert!(out.stdout.contains(word), "{shell} lacks {word}: {out}");
+        }
+    }
+    assert_eq!(run(&["completions", "tcsh"]).code, 2);
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = run(&["--version"]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .starts_with(&format!("reconcile {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{out}"
+    );
+    let head = Command::new("git")
+        .current_dir(repo())
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match head {
+        Some(head) => assert!(out.stdout.contains(&head), "not {head}: {out}"),
+        None => assert!(out.stdout.contains("(commit unknown)"), "{out}"),
+    }
+}
+
+#[test]
+fn dotenv_gives_database_url_and_says_so() {
+    let db = TestDb::new("cli_dotenv");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/visits.toml"), FILES).unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("# the app's settings\nPORT=3000\nDATABASE_URL={}\n", db.url),
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["plan"], &[]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(out.stdout.contains("(DATABASE_URL from ./.env)"), "{out}");
+    assert!(out.stdout.contains("CREATE TABLE public.visits"), "{out}");
+    // The environment wins over the file.
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=postgres://nobody@127.0.0.1:1/none\n",
+    )
+    .unwrap();
+    let out = run_in(dir.path(), &["plan"], &[("DATABASE_URL", &db.url)]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!out.stdout.contains(".env"), "{out}");
+    // A line that is not NAME=value: exit 2, naming the file.
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL='unclosed\n").unwrap();
+    let out = run_in(dir.path(), &["plan"], &[]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains(".env"), "{out}");
+}
+
+#[test]
+fn nothing_to_connect_to_says_database_url_is_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    std::fs::write(dir.path().join("schema/visits.toml"), FILES).unwrap();
+    // A socket directory where no server listens.
+    let out = run_in(
+        dir.path(),
+        &["plan"],
+        &[("PGHOST", dir.path().to_str().unwrap())],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    assert!(!out.stderr.contains("DATABASE_URL is not set"), "{out}");
+    let out = run_in(dir.path(), &["plan"], &[]);
+    assert_eq!(out.code, 1, "{out}");
+    assert!(out.stderr.contains("DATABASE_URL is not set"), "{out}");
+    assert!(out.stderr.contains("--database-url postgres://"), "{out}");
+}
+
+#[test]
+fn a_missing_schema_directory_says_what_is_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["plan"], &[]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("no such schema directory"), "{out}");
+    assert!(out.stderr.contains("default: ./schema"), "{out}");
+    assert!(!out.stderr.contains(":0:0"), "{out}");
+    std::fs::create_dir(dir.path().join("schema")).unwrap();
+    let out = run_in(dir.path(), &["plan"], &[]);
+    assert_eq!(out.code, 2, "{out}");
+    assert!(out.stderr.contains("no schema file (*.toml)"), "{out}");
+}
+
+/// Every key of `v`, at any depth, with its path.
+fn keys(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                out.push(format!("{path}.{k}"));
+                keys(v, &format!("{path}.{k}"), out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for v in a {
+                keys(v, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `stdout` parsed as JSON, every key camelCase (no `_`, no space); keys of
+/// `timings` are step ids, not names of ours.
+fn camel_json(what: &str, run: &Run) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {run}"));
+    let mut all = Vec::new();
+    keys(&v, "", &mut all);
+    let bad: Vec<&String> = all
+        .iter()
+        .filter(|k| !k.contains(".timings."))
+        .filter(|k| {
+            let last = k.rsplit('.').next().unwrap();
+            last.contains('_') || last.contains(' ')
+        })
+        .collect();
+    assert!(bad.is_empty(), "{what}: keys not camelCase: {bad:?}\n{run}");
+    v
+}
+
+#[test]
+fn json_everywhere_camel_case_and_errors_as_json() {
+    let db = db_with_a_refusal("cli_json");
+    let dir = schema_of(FILES);
+    let schema = dir.path().to_str().unwrap();
+    let url = db.url.as_str();
+    let conn = ["--schema", schema, "--database-url", url];
+    let with = |head: &[&str], tail: &[&str]| -> Vec<String> {
+        head.iter()
+            .chain(conn.iter())
+            .chain(tail.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let go = |args: Vec<String>| run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let plan = go(with(&["plan"], &["--format", "json"]));
+    assert_eq!(plan.code, 3, "{plan}");
+    let v = camel_json("plan", &plan);
+    assert!(v["refused"][0]["safePath"].is_string(), "{plan}");
+
+    let refused = go(with(&["apply"], &["--format", "json"]));
+    assert_eq!(refused.code, 3, "{refused}");
+    let v = camel_json("apply refused", &refused);
+    assert_eq!(v["success"], false, "{refused}");
+    assert_eq!(v["blocked"], true, "{refused}");
+    assert_eq!(v["exitCode"], 3, "{refused}");
+    let nothing_recorded = db.query("SELECT to_regclass('_reconcile.history') IS NULL");
+    assert_eq!(nothing_recorded, ["t"], "{refused}");
+
+    db.sql("DROP TABLE visits");
+    let applied = go(with(&["apply"], &["--format", "json"]));
+    assert_eq!(applied.code, 0, "{applied}");
+    let v = camel_json("apply", &applied);
+    assert_eq!(v["success"], true, "{applied}");
+    assert!(
+        v["result"]["executed"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|id| id.as_str().unwrap().contains("visits"))),
+        "{applied}"
+    );
+    assert_eq!(db.history_count(), 1);
+
+    let history = run(&["history", "--format", "json", "--database-url", url]);
+    assert_eq!(history.code, 0, "{history}");
+    camel_json("history", &history);
+
+    let check = run(&[
+        "check",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(check.code, 0, "{check}");
+    camel_json("check", &check);
+
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("dumped");
+    let dump = run(&[
+        "dump",
+        "--database-url",
+        url,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(dump.code, 0, "{dump}");
+    let v = camel_json("dump", &dump);
+    assert_eq!(v["result"]["files"][0], "visits.toml", "{dump}");
+    assert!(out_dir.join("visits.toml").is_file());
+
+    // Errors under --format json: an object on stdout, the exit code kept.
+    let bad = run(&[
+        "plan",
+        "--format",
+        "json",
+        "--schema",
+        "/no/such/dir",
+        "--database-url",
+        url,
+    ]);
+    assert_eq!(bad.code, 2, "{bad}");
+    let v = camel_json("plan error", &bad);
+    assert_eq!(
+        (v["success"].clone(), v["exitCode"].clone()),
+        (false.into(), 2.into())
+    );
+    assert!(v["diagnostics"][0]["message"].is_string(), "{bad}");
+    // A bad argument too.
+    let bad = run(&["plan", "--format", "json", "--lock-timeout", "5s"]);
+    assert_eq!(bad.code, 2, "{bad}");
+    let v = camel_json("usage error", &bad);
+    assert!(
+        v["error"].as_str().unwrap().contains("--lock-timeout"),
+        "{bad}"
+    );
+    let unreachable = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
+    for (what, args) in [
+        (
+            "history",
+            vec!["history", "--format", "json", "--database-url", unreachable],
+        ),
+        (
+            "apply",
+            vec![
+                "apply",
+                "--schema",
+                schema,
+                "--format",
+                "json",
+                "--database-url",
+                unreachable,
+            ],
+        ),
+        (
+            "dump",
+            vec![
+                "dump",
+                "--format",
+                "json",
+                "--out",
+                "x",
+                "--database-url",
+                unreachable,
+            ],
+        ),
+        (
+            "check",
+            vec![
+                "check",
+                "--schema",
+                schema,
+                "--format",
+                "json",
+                "--database-url",
+                unreachable,
+            ],
+        ),
+    ] {
+        let out = run(&args);
+        assert_eq!(out.code, 1, "{what}: {out}");
+        let v = camel_json(what, &out);
+        assert_eq!(v["success"], false, "{what}: {out}");
+        assert!(
+            v["error"].as_str().unwrap().contains("unreachable"),
+            "{what}: {out}"
+        );
+    }
+}
