@@ -1,7 +1,8 @@
 //! What people and tools meet: the admin HTTP server (`admin`), the CI guard
-//! (`check`), the printers (`report`), and `dump` (the catalog as files).
+//! (`check`, and `ci` for what it gives GitHub Actions), the printers (`report`), and `dump` (the catalog as files).
 
 pub mod admin;
 pub mod check;
+pub mod ci;
 pub mod dump;
 pub mod report;
