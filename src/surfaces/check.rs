@@ -424,3 +424,23 @@ fn origin_of(cat: &Catalog, id: &str) -> Option<Origin> {
                 .and_then(|i| i.origin.clone())
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::rules::r001_drop;
+
+    #[test]
+    fn reworded_rules_name_the_old_files() {
+        let safe = reword(r001_drop::SAFE_PATH, "main");
+        assert!(!safe.to_lowercase().contains("database"), "{safe}");
+        assert!(safe.contains("reconcile prune"), "{safe}");
+        assert_eq!(
+            reword(
+                "`t.c` is `int` in the database; the database's differs",
+                "main"
+            ),
+            "`t.c` is `int` in `main`; `main`'s differs"
+        );
+    }
+}

@@ -29,7 +29,7 @@ pub fn error_annotations(e: &Error) -> String {
                     column: d.column,
                 };
                 annotate(
-                    gh_location(Some(&origin)),
+                    gh_location(Some(&origin), true),
                     "invalid schema file",
                     &d.message,
                 );

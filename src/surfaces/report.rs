@@ -473,7 +473,7 @@ pub fn check_json(r: &crate::surfaces::check::CheckReport) -> String {
 pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
     let mut out = String::new();
     for f in &r.refused {
-        let mut props = gh_location(f.origin.as_ref());
+        let mut props = gh_location(f.origin.as_ref(), true);
         props.push(format!(
             "title={}",
             gh_property(&format!("{} {}", f.rule, f.rule.title()))
@@ -486,7 +486,7 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
         );
     }
     for w in &r.warnings {
-        let mut props = gh_location(w.origin.as_ref());
+        let mut props = gh_location(w.origin.as_ref(), false);
         props.push("title=may fail on existing rows".to_string());
         let _ = writeln!(
             out,
@@ -496,7 +496,7 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
         );
     }
     for n in &r.notes {
-        let mut props = gh_location(n.origin.as_ref());
+        let mut props = gh_location(n.origin.as_ref(), false);
         props.push("title=not verified".to_string());
         let _ = writeln!(out, "::notice {}::{}", props.join(","), gh_data(&n.message));
     }
@@ -511,15 +511,17 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
     out
 }
 
-/// A workflow command's `file`, `line` and `col` properties for a location:
-/// only `file` for a whole file (line 0), none without a location.
-pub(crate) fn gh_location(o: Option<&crate::model::Origin>) -> Vec<String> {
+/// A workflow command's `file`, `line` (and with `col`, `col`) properties
+/// for a location: only `file` for a whole file (line 0), none without one.
+pub(crate) fn gh_location(o: Option<&crate::model::Origin>, col: bool) -> Vec<String> {
     let mut props = Vec::new();
     if let Some(o) = o {
         props.push(format!("file={}", gh_property(&o.file)));
         if o.line > 0 {
             props.push(format!("line={}", o.line));
-            props.push(format!("col={}", o.column.max(1)));
+            if col {
+                props.push(format!("col={}", o.column));
+            }
         }
     }
     props
