@@ -70,7 +70,11 @@ pub fn summary(result: &Result<CheckReport, Error>) -> String {
     let _ = writeln!(
         out,
         "The files in `{}` against {}: {} refused, {} warning(s), {} allowed change(s).\n",
-        r.sides.new,
+        if r.sides.new.is_empty() {
+            "."
+        } else {
+            &r.sides.new
+        },
         r.base,
         r.refused.len(),
         r.warnings.len(),
