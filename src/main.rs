@@ -244,8 +244,20 @@ async fn check(args: cli::CheckArgs) -> u8 {
         (_, Some(dir), _) => Base::Dir(dir),
         (_, _, url) => Base::Database(url),
     };
-    match reconcile::check::check(&args.schema, &base, &args.exclude.patterns).await {
-        Err(e) => fail_as(&e, args.format == cli::CheckFormat::Json),
+    let result = reconcile::check::check(&args.schema, &base, &args.exclude.patterns).await;
+    // In GitHub Actions, whatever the format: the result in the step's summary.
+    if let Err(why) =
+        reconcile::surfaces::ci::append_step_summary(&reconcile::surfaces::ci::summary(&result))
+    {
+        eprintln!("warning: {why}");
+    }
+    match result {
+        Err(e) => {
+            if args.format == cli::CheckFormat::Github {
+                out!("{}", reconcile::surfaces::ci::error_annotations(&e));
+            }
+            fail_as(&e, args.format == cli::CheckFormat::Json)
+        }
         Ok(report) => {
             match args.format {
                 cli::CheckFormat::Text => out!("{}", paint::text(&report::check_text(&report))),

@@ -9,10 +9,11 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::desired::load;
+use crate::desired::load::{self, LoadError};
 use crate::model::{Catalog, Origin, UnmanagedObject};
 use crate::plan::diff::{constraints_of, diff, Change};
 use crate::plan::render::{render, Statement};
+use crate::plan::rules::removals::{Object, Removal};
 use crate::plan::rules::{self, removals, Finding};
 use crate::Error;
 
@@ -63,6 +64,41 @@ pub struct CheckReport {
     /// Without a database: each reference to a table outside the files
     /// (`plan` checks those against the catalog).
     pub notes: Vec<Note>,
+    /// How the two sides are named in words (not in the JSON: `base` says it).
+    #[serde(skip)]
+    pub sides: Sides,
+}
+
+/// The two sides the guard compares, as its words and locations name them.
+#[derive(Clone, Debug, Default)]
+pub struct Sides {
+    /// The old side in words and diff headers: the git revision (`main`),
+    /// the directory (`old/schema`), or `database`.
+    pub old: String,
+    /// The new side's directory, as locations name its files (`schema`).
+    pub new: String,
+    /// Whether the old side is a live database (then the rules' words stay).
+    pub database: bool,
+    /// How a location in the old files is written: `main:` before a
+    /// repository path for a git revision, nothing for a directory.
+    old_prefix: String,
+    /// The directory the old files' locations start with.
+    old_root: PathBuf,
+}
+
+impl Sides {
+    /// The sides of a comparison of two versions of the files: `old` as the
+    /// words name it, locations in the old files starting with `old_root`
+    /// (written after `old_prefix`), and those in the new ones with `new`.
+    pub fn files(old: &str, old_prefix: &str, old_root: &Path, new: &Path) -> Sides {
+        Sides {
+            old: old.to_string(),
+            new: new.display().to_string(),
+            database: false,
+            old_prefix: old_prefix.to_string(),
+            old_root: old_root.to_path_buf(),
+        }
+    }
 }
 
 /// Something the guard could not verify, with where the files say it.
@@ -81,7 +117,7 @@ fn unverified_references(files: &Catalog) -> Vec<Note> {
         .into_iter()
         .map(|(t, fk)| Note {
             message: format!(
-                "foreign key `{}` of table `{}` references table `{}`, which is not in the files: it cannot be verified without a database (`plan` checks it against the catalog)",
+                "foreign key `{}` of table `{}` references table `{}`, which is not in the files: the files alone cannot verify it (`plan` checks it against the catalog)",
                 fk.name, t.name, fk.ref_table
             ),
             origin: load::reference_origin(t, fk),
@@ -116,6 +152,12 @@ pub async fn check(
                 allowed,
                 unmanaged: p.unmanaged,
                 notes: Vec::new(),
+                sides: Sides {
+                    old: "database".into(),
+                    new: schema_dir.display().to_string(),
+                    database: true,
+                    ..Sides::default()
+                },
             })
         }
         Base::Dir(dir) => {
@@ -123,7 +165,13 @@ pub async fn check(
             load::add_exclude(&mut new, exclude)?;
             let mut old = load::load_dir(dir)?;
             crate::model::exclude::apply(&new.exclude, &mut old);
-            Ok(compare_files(&old, &new, format!("dir {}", dir.display())))
+            let old_name = dir.display().to_string();
+            Ok(compare_files(
+                &old,
+                &new,
+                format!("dir {old_name}"),
+                Sides::files(&old_name, "", dir, schema_dir),
+            ))
         }
         Base::Git { rev, schema } => {
             let repo = git_root(schema_dir)?;
@@ -132,22 +180,46 @@ pub async fn check(
                 Some(s) => relative_to(&repo, s).unwrap_or_else(|_| s.clone()),
                 None => rel_new.clone(),
             };
-            let old_files = files_at(&repo, rev, &rel_old)?;
-            let mut old = load::load_sources(old_files)?;
-            let mut new = load::load_dir(schema_dir)?;
+            // The new files are named as the repository names them (the
+            // paths of the pull request); the old ones `REV:path`, where
+            // they are not in the working tree.
+            let in_repo = |f: &str| repo_path(&repo, f);
+            let mut new = load::load_dir(schema_dir).map_err(|e| rename_files(e, &in_repo))?;
             load::add_exclude(&mut new, exclude)?;
+            let old_files = files_at(&repo, rev, &rel_old)?;
+            let mut old = load::load_sources(old_files)
+                .map_err(|e| rename_files(e, &|f: &str| format!("{rev}:{f}")))?;
             crate::model::exclude::apply(&new.exclude, &mut old);
-            // Name the new files as the repository does, like the old ones.
-            let root = repo.clone();
-            new.map_origins(&|f| {
-                std::fs::canonicalize(f)
-                    .ok()
-                    .and_then(|p| p.strip_prefix(&root).ok().map(|r| r.display().to_string()))
-                    .unwrap_or_else(|| f.to_string())
-            });
-            Ok(compare_files(&old, &new, format!("git {rev}")))
+            new.map_origins(&in_repo);
+            Ok(compare_files(
+                &old,
+                &new,
+                format!("git {rev}"),
+                Sides::files(rev, &format!("{rev}:"), &rel_old, &rel_new),
+            ))
         }
     }
+}
+
+/// `f` relative to the repository `root` when it is inside it (as GitHub
+/// names a file of the pull request), else as it is.
+fn repo_path(root: &Path, f: &str) -> String {
+    std::fs::canonicalize(f)
+        .ok()
+        .and_then(|p| p.strip_prefix(root).ok().map(|r| r.display().to_string()))
+        .unwrap_or_else(|| f.to_string())
+}
+
+/// The same errors with each file named by `name`.
+fn rename_files(e: LoadError, name: &dyn Fn(&str) -> String) -> LoadError {
+    LoadError(
+        e.0.into_iter()
+            .map(|mut d| {
+                d.file = name(&d.file);
+                d
+            })
+            .collect(),
+    )
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
@@ -220,8 +292,10 @@ fn files_at(repo: &Path, rev: &str, dir: &Path) -> Result<Vec<(String, String)>,
     Ok(files)
 }
 
-/// Compare two versions of the files (pure).
-pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport {
+/// Compare two versions of the files (pure): `base` says what `old` is,
+/// `sides` how the words and locations name the two. Every finding points
+/// into the new files (see `head_origin`) and no word says "database".
+pub fn compare_files(old: &Catalog, new: &Catalog, base: String, sides: Sides) -> CheckReport {
     let changes = diff(new, old);
     let mut refused = Vec::new();
     let mut allowed_changes: Vec<&Change> = Vec::new();
@@ -238,7 +312,11 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
     }
     for removal in removals::removals(old, new, &changes) {
         refused.retain(|f| !removal.supersedes(f));
-        refused.push(removal.finding());
+        refused.push(in_head(&removal, new, &sides));
+    }
+    for f in &mut refused {
+        f.message = reword(&f.message, &sides.old);
+        f.safe_path = reword(&f.safe_path, &sides.old);
     }
 
     let statements = render(&allowed_changes);
@@ -251,7 +329,65 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String) -> CheckReport 
         allowed,
         unmanaged: Vec::new(),
         notes: unverified_references(new),
+        sides,
     }
+}
+
+/// The finding of a removal, placed in the new files: where the old files
+/// had the object is a line of another version, which in the pull request
+/// is some other line (or a file it deletes), so the message says it and
+/// the location is `head_origin`'s.
+fn in_head(removal: &Removal, new: &Catalog, sides: &Sides) -> Finding {
+    let mut f = removal.finding();
+    let was = &removal.removed.origin;
+    if f.origin.is_none() || f.origin != *was {
+        return f; // a rename, placed at the new name
+    }
+    if let Some(o) = was {
+        f.message = format!("{}; it was at {}{o}", f.message, sides.old_prefix);
+    }
+    f.origin = head_origin(&removal.removed, new, sides);
+    f
+}
+
+/// Where the new files show that `removed` is gone: the line of the table
+/// (or enum) it lived in when they still have it; else the whole file that
+/// had it (line 0) when they still have that file; else nowhere (`None`: a
+/// file the change deletes takes no line).
+fn head_origin(removed: &Object, new: &Catalog, sides: &Sides) -> Option<Origin> {
+    let owner = match (&removed.table, removed.kind) {
+        (Some(t), _) => new.tables.get(t).and_then(|t| t.origin.clone()),
+        (None, "enum value") => removed
+            .qual
+            .as_ref()
+            .and_then(|e| new.enums.get(e))
+            .and_then(|e| e.origin.clone()),
+        _ => None,
+    };
+    if owner.is_some() {
+        return owner;
+    }
+    let old_file = removed.origin.as_ref()?.file.to_string();
+    let rel = Path::new(&old_file).strip_prefix(&sides.old_root).ok()?;
+    let still_there = new
+        .sources
+        .as_ref()
+        .is_some_and(|s| s.files.iter().any(|(p, _)| Path::new(p) == rel));
+    still_there.then(|| Origin {
+        file: Path::new(&sides.new).join(rel).display().to_string().into(),
+        line: 0,
+        column: 0,
+    })
+}
+
+/// A rule's words about the database, said of the old files named `old`.
+fn reword(text: &str, old: &str) -> String {
+    text.replace(
+        "The database keeps it until `reconcile prune` drops it.",
+        "Once applied, it stays until `reconcile prune` drops it.",
+    )
+    .replace("the database", &format!("`{old}`"))
+    .replace("The database", &format!("`{old}`"))
 }
 
 /// The allowed statements, and the warnings among them (placed in `files` when given).
@@ -291,4 +427,24 @@ fn origin_of(cat: &Catalog, id: &str) -> Option<Origin> {
                 .find(|i| i.name == name)
                 .and_then(|i| i.origin.clone())
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::rules::r001_drop;
+
+    #[test]
+    fn reworded_rules_name_the_old_files() {
+        let safe = reword(r001_drop::SAFE_PATH, "main");
+        assert!(!safe.to_lowercase().contains("database"), "{safe}");
+        assert!(safe.contains("reconcile prune"), "{safe}");
+        assert_eq!(
+            reword(
+                "`t.c` is `int` in the database; the database's differs",
+                "main"
+            ),
+            "`t.c` is `int` in `main`; `main`'s differs"
+        );
+    }
 }

@@ -151,16 +151,25 @@ fn online_step_text(o: &crate::plan::render::OnlineStep) -> String {
 
 /// One refusal: rule, object, where, what, the diff of the definitions, the safe path.
 pub fn finding_text(f: &Finding) -> String {
+    finding_against(f, "database")
+}
+
+/// A finding, its `---` side named `old` (`database`, or the files the CI
+/// guard compares with). A location of a whole file (line 0) is its name.
+fn finding_against(f: &Finding, old: &str) -> String {
     let mut out = String::new();
     let at = f
         .origin
         .as_ref()
-        .map(|o| format!(" ({o})"))
+        .map(|o| match o.line {
+            0 => format!(" ({})", o.file),
+            _ => format!(" ({o})"),
+        })
         .unwrap_or_default();
     let _ = writeln!(out, "  {} {}: {}{at}", f.rule, f.rule.title(), f.object);
     let _ = writeln!(out, "    {}", f.message);
     if let (Some(live), Some(desired)) = (&f.live, &f.desired) {
-        let _ = writeln!(out, "    --- database");
+        let _ = writeln!(out, "    --- {old}");
         let _ = writeln!(out, "    +++ files");
         let _ = writeln!(out, "    -{live}");
         let _ = writeln!(out, "    +{desired}");
@@ -406,7 +415,7 @@ pub fn check_text(r: &crate::surfaces::check::CheckReport) -> String {
     if !r.refused.is_empty() {
         let _ = writeln!(out, "\nRefused ({}):", r.refused.len());
         for f in &r.refused {
-            out.push_str(&finding_text(f));
+            out.push_str(&finding_against(f, &r.sides.old));
         }
     }
     if !r.warnings.is_empty() {
@@ -464,12 +473,7 @@ pub fn check_json(r: &crate::surfaces::check::CheckReport) -> String {
 pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
     let mut out = String::new();
     for f in &r.refused {
-        let mut props = Vec::new();
-        if let Some(o) = &f.origin {
-            props.push(format!("file={}", gh_property(&o.file)));
-            props.push(format!("line={}", o.line));
-            props.push(format!("col={}", o.column));
-        }
+        let mut props = gh_location(f.origin.as_ref(), true);
         props.push(format!(
             "title={}",
             gh_property(&format!("{} {}", f.rule, f.rule.title()))
@@ -482,11 +486,7 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
         );
     }
     for w in &r.warnings {
-        let mut props = Vec::new();
-        if let Some(o) = &w.origin {
-            props.push(format!("file={}", gh_property(&o.file)));
-            props.push(format!("line={}", o.line));
-        }
+        let mut props = gh_location(w.origin.as_ref(), false);
         props.push("title=may fail on existing rows".to_string());
         let _ = writeln!(
             out,
@@ -496,11 +496,7 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
         );
     }
     for n in &r.notes {
-        let mut props = Vec::new();
-        if let Some(o) = &n.origin {
-            props.push(format!("file={}", gh_property(&o.file)));
-            props.push(format!("line={}", o.line));
-        }
+        let mut props = gh_location(n.origin.as_ref(), false);
         props.push("title=not verified".to_string());
         let _ = writeln!(out, "::notice {}::{}", props.join(","), gh_data(&n.message));
     }
@@ -515,15 +511,31 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
     out
 }
 
+/// A workflow command's `file`, `line` (and with `col`, `col`) properties
+/// for a location: only `file` for a whole file (line 0), none without one.
+pub(crate) fn gh_location(o: Option<&crate::model::Origin>, col: bool) -> Vec<String> {
+    let mut props = Vec::new();
+    if let Some(o) = o {
+        props.push(format!("file={}", gh_property(&o.file)));
+        if o.line > 0 {
+            props.push(format!("line={}", o.line));
+            if col {
+                props.push(format!("col={}", o.column));
+            }
+        }
+    }
+    props
+}
+
 /// Escape a workflow command's message.
-fn gh_data(s: &str) -> String {
+pub(crate) fn gh_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escape a workflow command's property value.
-fn gh_property(s: &str) -> String {
+pub(crate) fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

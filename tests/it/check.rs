@@ -378,16 +378,31 @@ fn against_a_database_it_fails_as_plan_would() {
         !r.stdout.contains("R001"),
         "unmanaged objects are reported, not refused:\n{r}"
     );
+    // Against a database, the words say so.
+    assert!(
+        r.stdout
+            .contains("is `integer` in the database but `bigint` in the files")
+            && r.stdout.contains("--- database\n"),
+        "{r}"
+    );
 }
 
 /// `reconcile check` run in `dir` (paths relative to it).
 fn check_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
-        .current_dir(dir)
+    check_in_env(dir, args, &[])
+}
+
+/// `check_in` with `vars` set; `GITHUB_STEP_SUMMARY` only when among them.
+fn check_in_env(dir: &Path, args: &[&str], vars: &[(&str, &Path)]) -> Run {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_reconcile"));
+    c.current_dir(dir)
         .arg("check")
         .args(args)
-        .output()
-        .unwrap();
+        .env_remove("GITHUB_STEP_SUMMARY");
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -411,8 +426,8 @@ fn assert_no_change_either_way(dir: &Path, a: &str, b: &str) {
 
 /// `check --from DIR`: the old side read from a directory (a checkout of the
 /// base, a release's files), judged by the same rules as `--base`, with each
-/// finding placed in the file that shows it: a removal in the old files, a
-/// change in the new ones.
+/// finding placed in the new files: a removed column at its table there (and
+/// where the old files had it in the message), a change at its line.
 #[test]
 fn from_a_directory_judges_like_base() {
     let dir = tempfile::tempdir().unwrap();
@@ -430,9 +445,10 @@ fn from_a_directory_judges_like_base() {
     );
     assert!(
         r.stdout
-            .contains("R001 drop: column people.old_field (old/people.toml:13:1)"),
+            .contains("R001 drop: column people.old_field (new/people.toml:4:9)"),
         "{r}"
     );
+    assert!(r.stdout.contains("it was at old/people.toml:13:1"), "{r}");
     assert!(
         r.stdout
             .contains("R003 type change: column people.age (new/people.toml:11:1)"),
@@ -547,4 +563,220 @@ fn default_operator_classes_and_between_are_no_change_without_a_database() {
     let r = check_in(dir.path(), &["--schema", "other", "--from", "dumped"]);
     assert_eq!(r.code, 3, "{r}");
     assert!(r.stdout.contains("index doc_name_idx"), "{r}");
+}
+
+/// Against a git revision or a directory, every rule's words name the old
+/// files, never a database: in the text (its `---` header too), the
+/// annotations and the JSON.
+#[test]
+fn against_files_no_word_says_database() {
+    let every_rule = |s: &str| {
+        to_bigint(s)
+            .replace("old_field = { type = \"text\" }\n", "")
+            .replace(
+                "nick = { type = \"text\", default = \"''\" }",
+                "nick = { type = \"text\" }",
+            )
+            .replace(
+                "mood = { type = \"mood\" }",
+                "mood = { type = \"mood\", not_null = true }",
+            )
+            .replace("age >= 0", "age >= 18")
+            .replace("primary_key = [\"id\"]", "primary_key = [\"id\", \"name\"]")
+    };
+    let repo = Repo::new();
+    repo.write("schema/people.toml", V1);
+    let base = repo.commit("v1");
+    repo.write("schema/people.toml", &every_rule(V1));
+    repo.commit("v2");
+    for format in ["text", "github", "json"] {
+        let r = repo.check(&base, &["--format", format]);
+        assert_eq!(r.code, 3, "{r}");
+        for rule in ["R001", "R003", "R004", "R005", "R007", "R008"] {
+            assert!(r.stdout.contains(rule), "{rule} missing:\n{r}");
+        }
+        assert!(!r.stdout.to_lowercase().contains("database"), "{r}");
+    }
+    let r = repo.check(&base, &[]);
+    assert!(r.stdout.contains(&format!("--- {base}\n")), "{r}");
+    assert!(
+        r.stdout.contains(&format!(
+            "is `integer` in `{base}` but `bigint` in the files"
+        )),
+        "{r}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    write_side(dir.path(), "old", "people.toml", V1);
+    write_side(dir.path(), "new", "people.toml", &every_rule(V1));
+    let r = check_in(dir.path(), &["--schema", "new", "--from", "old"]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stdout.contains("--- old\n"), "{r}");
+    assert!(!r.stdout.to_lowercase().contains("database"), "{r}");
+}
+
+/// The base with a table `extra` in people.toml and a file gone.toml; the
+/// head with three lines more above `[tables.people]`, its column
+/// `old_field`, table `extra` and file gone.toml removed.
+fn moved_and_removed() -> (Repo, String) {
+    let repo = Repo::new();
+    repo.write(
+        "schema/people.toml",
+        &format!("{V1}\n[tables.extra.columns]\nid = {{ type = \"bigint\" }}\n"),
+    );
+    repo.write(
+        "schema/gone.toml",
+        "[tables.gone.columns]\nid = { type = \"bigint\" }\n",
+    );
+    let base = repo.commit("v1");
+    repo.remove("schema/gone.toml");
+    repo.write(
+        "schema/people.toml",
+        &format!(
+            "[tables.pets.columns]\nid = {{ type = \"uuid\" }}\n\n{}",
+            V1.replace("old_field = { type = \"text\" }\n", "")
+        ),
+    );
+    repo.commit("v2");
+    (repo, base)
+}
+
+/// `--format github`: a removal is annotated in the head's files, where the
+/// pull request shows it: a removed column at its table's line there (line
+/// 7, not the base's line 13), a table removed from a file that stays on
+/// that file (no line), a table whose file the change deletes on no file.
+#[test]
+fn github_annotations_of_removals_point_into_the_head() {
+    let (repo, base) = moved_and_removed();
+    let r = repo.check(&base, &["--format", "github"]);
+    assert_eq!(r.code, 3, "{r}");
+    let error = |object: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.starts_with("::error ") && l.contains(object))
+            .unwrap_or_else(|| panic!("no annotation of {object}:\n{r}"))
+            .to_string()
+    };
+    let column = error("column `people.old_field`");
+    assert!(
+        column.starts_with("::error file=schema/people.toml,line=7,col=9,title=R001 drop::"),
+        "{column}"
+    );
+    assert!(
+        column.contains(&format!("it was at {base}%3Aschema/people.toml:13:1"))
+            || column.contains(&format!("it was at {base}:schema/people.toml:13:1")),
+        "{column}"
+    );
+    assert!(
+        error("table `extra`").starts_with("::error file=schema/people.toml,title=R001 drop::"),
+        "{r}"
+    );
+    assert!(
+        error("table `gone`").starts_with("::error title=R001 drop::"),
+        "{r}"
+    );
+    assert!(!r.stdout.contains("line=13"), "{r}");
+    // The text places them alike.
+    let r = repo.check(&base, &[]);
+    assert!(
+        r.stdout
+            .contains("R001 drop: column people.old_field (schema/people.toml:7:9)"),
+        "{r}"
+    );
+    assert!(
+        r.stdout
+            .contains("R001 drop: table extra (schema/people.toml)\n"),
+        "{r}"
+    );
+    assert!(r.stdout.contains("R001 drop: table gone\n"), "{r}");
+}
+
+/// `--format github`: every error is an annotation on stdout, the exit code
+/// unchanged: a TOML syntax error of the head at its file and line (exit 2),
+/// one of the base named `REV:path` (not a file of the pull request), a git
+/// failure without a location (exit 1).
+#[test]
+fn github_errors_are_annotations() {
+    let r = guard_with(
+        |s| s.replace("[tables.people]", "[tables.people"),
+        &["--format", "github"],
+    );
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stdout
+            .starts_with("::error file=schema/people.toml,line=4,col=")
+            && r.stdout.contains(",title=invalid schema file::"),
+        "{r}"
+    );
+
+    let repo = Repo::new();
+    repo.write("schema/people.toml", "[tables.people\n");
+    let broken = repo.commit("broken");
+    repo.write("schema/people.toml", V1);
+    repo.commit("fixed");
+    let r = repo.check(&broken, &["--format", "github"]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stdout.starts_with(&format!(
+            "::error file={broken}%3Aschema/people.toml,line=1,"
+        )),
+        "{r}"
+    );
+
+    let r = repo.check("no-such-rev", &["--format", "github"]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(
+        r.stdout
+            .starts_with("::error title=reconcile check failed::git revision `no-such-rev`"),
+        "{r}"
+    );
+}
+
+/// With `GITHUB_STEP_SUMMARY` set, whatever the format, the result is
+/// appended to that file in Markdown: a headline, a table of the refused
+/// changes naming rule and head location, the compared sides; a second run
+/// adds its own after the first.
+#[test]
+fn step_summary_is_appended_in_markdown() {
+    let (repo, base) = moved_and_removed();
+    let summary = repo.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let args = ["--schema", "schema", "--base", &base, "--format", "json"];
+    let vars = [("GITHUB_STEP_SUMMARY", summary.as_path())];
+    let r = check_in_env(repo.path(), &args, &vars);
+    assert_eq!(r.code, 3, "{r}");
+    serde_json::from_str::<serde_json::Value>(&r.stdout).expect("stdout is the JSON alone");
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("earlier step\n### reconcile check: 3 refused\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("The files in `schema` against git {base}")),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Rule | Object | Where | Reason | Safe path |\n|---|---|---|---|---|\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| R001 drop | column people.old_field | schema/people.toml:7 | column `people.old_field` was removed"),
+        "{md}"
+    );
+
+    let r = check_in_env(
+        repo.path(),
+        &["--schema", "schema", "--base", "HEAD"],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{r}");
+    let again = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        again.starts_with(&md),
+        "the first summary was not kept:\n{again}"
+    );
+    assert!(
+        again[md.len()..].starts_with("### reconcile check: passed\n"),
+        "{again}"
+    );
 }

@@ -415,6 +415,7 @@ pub fn reconcile(args: &[&str]) -> Output {
         .env_remove("DATABASE_URL")
         .env_remove("PGHOST")
         .env_remove("PGDATABASE")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .expect("run reconcile")
 }

@@ -89,7 +89,7 @@ fn check_without_a_database_passes_and_says_it_cannot_verify_the_reference() {
     assert_eq!(r.code, 0, "{r}");
     assert!(
         r.stdout.contains("Notes (1):")
-            && r.stdout.contains("schema.toml:3:61: foreign key `profiles_id_fkey` of table `profiles` references table `auth.users`, which is not in the files: it cannot be verified without a database"),
+            && r.stdout.contains("schema.toml:3:61: foreign key `profiles_id_fkey` of table `profiles` references table `auth.users`, which is not in the files: the files alone cannot verify it"),
         "{r}"
     );
     let r = check_from(schema.path(), "json");
@@ -101,7 +101,7 @@ fn check_without_a_database_passes_and_says_it_cannot_verify_the_reference() {
     assert!(notes[0]["message"]
         .as_str()
         .unwrap()
-        .contains("cannot be verified without a database"));
+        .contains("the files alone cannot verify it"));
     assert_eq!(notes[0]["origin"]["line"], 3);
     let r = check_from(schema.path(), "github");
     assert_eq!(r.code, 0, "{r}");

@@ -28,7 +28,7 @@ pub struct Object {
     /// Where the version that has it defines it.
     pub origin: Option<Origin>,
     /// A table's or an enum's own name.
-    qual: Option<QualName>,
+    pub(crate) qual: Option<QualName>,
 }
 
 impl Object {
