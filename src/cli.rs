@@ -167,6 +167,9 @@ pub struct HistoryArgs {
     /// How to print the entries: text, or JSON with every statement
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
+    /// Text: print each statement whole (without it, its first line)
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -185,6 +185,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         expect_plan: args.expect_plan,
         online: args.online,
         lock_attempts: args.lock_attempts,
+        via: reconcile::history::via::CLI_APPLY.into(),
         ..ApplyOptions::default()
     };
     let mut opts = opts;
@@ -348,6 +349,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             .unwrap_or(ApplyOptions::default().lock_timeout),
         // What runs is what was shown (or the hash given).
         expect_plan: Some(args.expect_plan.unwrap_or(shown.plan_hash)),
+        via: reconcile::history::via::CLI_PRUNE.into(),
         ..ApplyOptions::default()
     };
     let mut printer = |e: Event<'_>| {
@@ -380,7 +382,9 @@ async fn history(args: cli::HistoryArgs) -> u8 {
                 cli::HistoryFormat::Json => {
                     outln!("{}", serde_json::to_string_pretty(&entries).expect("json"))
                 }
-                cli::HistoryFormat::Text => out!("{}", report::history(&entries)),
+                cli::HistoryFormat::Text => {
+                    out!("{}", report::history(&entries, args.verbose))
+                }
             }
             exit::OK
         }
