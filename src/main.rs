@@ -96,7 +96,8 @@ async fn serve(args: cli::ServeArgs) -> u8 {
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on {listen}: {e}");
+            let fields = serde_json::json!({ "listen": listen, "error": e.to_string() });
+            eprintln!("{}", admin::log_line("error", "cannot listen", fields));
             return exit::OPERATIONAL;
         }
     };
@@ -105,7 +106,8 @@ async fn serve(args: cli::ServeArgs) -> u8 {
     match admin::serve(listener, state, shutdown_signal()).await {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("error: {e}");
+            let fields = serde_json::json!({ "error": e.to_string() });
+            eprintln!("{}", admin::log_line("error", "serve failed", fields));
             exit::OPERATIONAL
         }
     }
