@@ -484,14 +484,24 @@ fn refuse_unauthorized(
     query: Option<&str>,
 ) -> Option<Response> {
     if configured_token(state).is_none() {
-        return Some(error(
+        let mut r = error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "Admin endpoints are disabled: ADMIN_TOKEN is unset or shorter than {MIN_TOKEN_LEN} characters. \
                  Set ADMIN_TOKEN to a random secret of at least {MIN_TOKEN_LEN} characters (for example: openssl rand -hex 32) and restart."
             ),
             json!({}),
-        ));
+        );
+        // The log says what is wrong; how to make a token is for the caller.
+        let why = format!(
+            "Admin endpoints are disabled: ADMIN_TOKEN is {}",
+            match log::token_status(state.0.config.token.as_deref()) {
+                "unset" => "unset".to_string(),
+                _ => format!("shorter than {MIN_TOKEN_LEN} characters"),
+            }
+        );
+        log::add_reason(&mut r, "error", json!({ "error": why }));
+        return Some(r);
     }
     if token_accepted(state, headers, query) {
         None
