@@ -206,6 +206,9 @@ pub struct HistoryArgs {
     /// How to print the entries: text, or JSON with every statement
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
+    /// Text: print each statement whole (without it, its first line)
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -187,6 +187,7 @@ fn url_given(url: Option<&str>) -> bool {
 
 async fn serve(args: cli::ServeArgs) -> u8 {
     use reconcile::admin;
+    let shutdown = shutdown_signal();
     let listen = args.listen.unwrap_or_else(|| {
         let port = std::env::var("PORT")
             .ok()
@@ -197,40 +198,51 @@ async fn serve(args: cli::ServeArgs) -> u8 {
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on {listen}: {e}");
+            let fields = serde_json::json!({ "listen": listen, "error": e.to_string() });
+            eprintln!("{}", admin::log_line("error", "cannot listen", fields));
             return exit::OPERATIONAL;
         }
     };
     let config = admin::AdminConfig::from_env(args.conn.schema, args.conn.database_url);
     let state = admin::AdminState::new(config, admin::stderr_log());
-    match admin::serve(listener, state, shutdown_signal()).await {
+    match admin::serve(listener, state, shutdown).await {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("error: {e}");
+            let fields = serde_json::json!({ "error": e.to_string() });
+            eprintln!("{}", admin::log_line("error", "serve failed", fields));
             exit::OPERATIONAL
         }
     }
 }
 
-/// SIGTERM (what platforms send on deploy) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM (what platforms send on deploy) or Ctrl-C. The handlers are
+/// installed when this is called, not when the future is first polled, so a
+/// signal that comes while the server starts (its boot apply) is kept and
+/// ends the server gracefully once it is up, instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -300,6 +312,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         expect_plan: args.expect_plan,
         online: args.online,
         lock_attempts: args.lock_attempts,
+        via: reconcile::history::via::CLI_APPLY.into(),
         ..ApplyOptions::default()
     };
     let mut opts = opts;
@@ -498,6 +511,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             .unwrap_or(ApplyOptions::default().lock_timeout),
         // What runs is what was shown (or the hash given).
         expect_plan: Some(args.expect_plan.unwrap_or(shown.plan_hash)),
+        via: reconcile::history::via::CLI_PRUNE.into(),
         ..ApplyOptions::default()
     };
     let mut printer = |e: Event<'_>| {
@@ -531,7 +545,9 @@ async fn history(args: cli::HistoryArgs) -> u8 {
                 cli::TextOrJson::Json => {
                     outln!("{}", serde_json::to_string_pretty(&entries).expect("json"))
                 }
-                cli::TextOrJson::Text => out!("{}", report::history(&entries)),
+                cli::TextOrJson::Text => {
+                    out!("{}", report::history(&entries, args.verbose))
+                }
             }
             exit::OK
         }

@@ -60,6 +60,9 @@ pub struct ApplyOptions {
     pub lock_attempts: u32,
     /// Online: the wait before the second attempt; it doubles each time (with jitter).
     pub retry_backoff: Duration,
+    /// Which surface applies, recorded in the history row's `via`
+    /// (`history::via`; default `library`).
+    pub via: String,
 }
 
 impl Default for ApplyOptions {
@@ -72,6 +75,7 @@ impl Default for ApplyOptions {
             online: false,
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(500),
+            via: history::via::LIBRARY.into(),
         }
     }
 }
@@ -560,6 +564,7 @@ async fn locked_transaction(
         if plan.files_changed() {
             history::record(
                 db,
+                &opts.via,
                 &plan.plan_hash,
                 "transaction",
                 None,
@@ -610,6 +615,7 @@ async fn locked_transaction(
     let total = before.map_or(started, |_| t).elapsed();
     history::record(
         db,
+        &opts.via,
         plan_hash,
         "transaction",
         (phase.number == 0).then_some(0),
@@ -810,7 +816,16 @@ async fn online_locked(
             }
             if !in_transaction {
                 let d = ran.iter().sum::<Duration>();
-                record_steps(db, &plan.plan_hash, phase.number, steps, d, files).await?;
+                record_steps(
+                    db,
+                    &opts.via,
+                    &plan.plan_hash,
+                    phase.number,
+                    steps,
+                    d,
+                    files,
+                )
+                .await?;
             }
         }
         done.push(PhaseDone {
@@ -892,7 +907,16 @@ async fn run_group(
         }
         if group.in_transaction {
             let (hash, phase) = group.record;
-            record_steps(db, hash, phase, steps, out.iter().sum(), group.files).await?;
+            record_steps(
+                db,
+                &opts.via,
+                hash,
+                phase,
+                steps,
+                out.iter().sum(),
+                group.files,
+            )
+            .await?;
         }
         Ok(out)
     }
@@ -915,6 +939,7 @@ async fn run_group(
 /// A history row for steps of an online phase, written as they commit.
 async fn record_steps(
     db: &Db,
+    via: &str,
     hash: &str,
     phase: u8,
     steps: &[Step],
@@ -923,6 +948,7 @@ async fn record_steps(
 ) -> Result<(), SqlError> {
     history::record(
         db,
+        via,
         hash,
         "online",
         Some(i32::from(phase)),

@@ -344,6 +344,7 @@ async fn prune_locked(
             let sql: Vec<String> = in_transaction.iter().map(|s| s.sql.clone()).collect();
             history::record(
                 db,
+                &opts.via,
                 &plan.plan_hash,
                 "prune",
                 None,
@@ -379,6 +380,7 @@ async fn prune_locked(
             let d = one.elapsed();
             history::record(
                 db,
+                &opts.via,
                 &plan.plan_hash,
                 "prune",
                 None,

@@ -10,7 +10,7 @@ use crate::model::{Catalog, Sources};
 pub const TABLE: &str = "_reconcile.history";
 
 /// Statements that create the history table when it is missing (run inside apply's transaction).
-/// (The history of an older reconcile gets its two new columns once, and
+/// (The history of an older reconcile gets its new columns once, and
 /// only then is it locked: `ALTER TABLE` takes ACCESS EXCLUSIVE, even with
 /// `IF NOT EXISTS`, and would wait for every transaction that read the history.)
 ///
@@ -29,7 +29,8 @@ pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
       duration_ms bigint NOT NULL, \
       tool_version text NOT NULL, \
       files_hash text, \
-      deprecated jsonb); \
+      deprecated jsonb, \
+      via text); \
     CREATE TABLE IF NOT EXISTS _reconcile.files ( \
       files_hash text PRIMARY KEY, \
       recorded_at timestamptz NOT NULL DEFAULT now(), \
@@ -37,12 +38,32 @@ pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
     DO $reconcile$ BEGIN \
       IF (SELECT count(*) FROM pg_catalog.pg_attribute \
           WHERE attrelid = '_reconcile.history'::regclass \
-            AND attname IN ('files_hash', 'deprecated') AND NOT attisdropped) < 2 THEN \
+            AND attname IN ('files_hash', 'deprecated', 'via') AND NOT attisdropped) < 3 THEN \
         ALTER TABLE _reconcile.history \
           ADD COLUMN IF NOT EXISTS files_hash text, \
-          ADD COLUMN IF NOT EXISTS deprecated jsonb; \
+          ADD COLUMN IF NOT EXISTS deprecated jsonb, \
+          ADD COLUMN IF NOT EXISTS via text; \
       END IF; \
     END $reconcile$";
+
+/// Which surface applied a plan: the `via` of a history row
+/// ([`crate::apply::ApplyOptions::via`]).
+pub mod via {
+    /// `reconcile apply`.
+    pub const CLI_APPLY: &str = "cli apply";
+    /// `reconcile prune`.
+    pub const CLI_PRUNE: &str = "cli prune";
+    /// `POST /__admin/migrate`.
+    pub const HTTP_MIGRATE: &str = "http migrate";
+    /// `POST /__admin/prune`.
+    pub const HTTP_PRUNE: &str = "http prune";
+    /// `reconcile serve` with `RUN_MIGRATIONS_ON_BOOT=true`.
+    pub const BOOT: &str = "boot";
+    /// An application calling the library (the default of `ApplyOptions`).
+    pub const LIBRARY: &str = "library";
+    /// A row written before reconcile recorded it.
+    pub const UNKNOWN: &str = "unknown";
+}
 
 /// The version of the files' record: `{"format": FILES_FORMAT, "files": [{"path", "text"}]}`.
 pub const FILES_FORMAT: i64 = 1;
@@ -54,7 +75,10 @@ pub struct Entry {
     pub id: i64,
     pub applied_at: String,
     pub applied_by: String,
+    /// The host it ran on (`$HOSTNAME`), when set.
     pub client: Option<String>,
+    /// Which surface applied it (see [`via`]); `unknown` for older rows.
+    pub via: String,
     pub plan_hash: String,
     pub mode: String,
     pub phase: Option<i32>,
@@ -128,9 +152,12 @@ pub fn deprecated_objects(files: &Catalog) -> Vec<DeprecatedObject> {
 /// Record an applied plan; call inside the transaction that applied it.
 /// `files` is the desired catalog it applied: its version (`Sources::hash`)
 /// goes on the row, its text the first time that version is recorded, and
-/// the objects it marks `deprecated`.
+/// the objects it marks `deprecated`; `via` names the surface that applied
+/// it (see [`via`]).
+#[allow(clippy::too_many_arguments)]
 pub async fn record(
     db: &Db,
+    via: &str,
     plan_hash: &str,
     mode: &str,
     phase: Option<i32>,
@@ -158,8 +185,8 @@ pub async fn record(
     }
     db.execute_text_params(
         "INSERT INTO _reconcile.history (client, plan_hash, mode, phase, statements, duration_ms, tool_version, \
-           files_hash, deprecated) \
-         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb)",
+           files_hash, deprecated, via) \
+         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb, $10)",
         &[
             client.as_deref(),
             Some(plan_hash),
@@ -170,6 +197,7 @@ pub async fn record(
             Some(env!("CARGO_PKG_VERSION")),
             files_hash.as_deref(),
             deprecated.as_deref(),
+            Some(via),
         ],
     )
     .await
@@ -315,7 +343,7 @@ pub async fn read(db: &Db, limit: i64) -> Result<Vec<Entry>, SqlError> {
                SELECT id, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS \"appliedAt\", \
                       applied_by AS \"appliedBy\", client, plan_hash AS \"planHash\", mode, phase, statements, \
                       duration_ms AS \"durationMs\", tool_version AS \"toolVersion\", \
-                      to_jsonb(h) ->> 'files_hash' AS \"filesHash\" \
+                      to_jsonb(h) ->> 'files_hash' AS \"filesHash\", to_jsonb(h) ->> 'via' AS via \
                FROM _reconcile.history h ORDER BY id DESC LIMIT {limit}) x"
         ))
         .await;
@@ -347,6 +375,7 @@ fn parse(rows: Vec<Vec<Option<String>>>) -> Result<Vec<Entry>, SqlError> {
         duration_ms: i64,
         tool_version: String,
         files_hash: Option<String>,
+        via: Option<String>,
     }
     let raw: Vec<Raw> = serde_json::from_str(json).map_err(|e| SqlError {
         message: format!("cannot read the history: {e}"),
@@ -362,6 +391,7 @@ fn parse(rows: Vec<Vec<Option<String>>>) -> Result<Vec<Entry>, SqlError> {
             applied_at: r.applied_at,
             applied_by: r.applied_by,
             client: r.client,
+            via: r.via.unwrap_or_else(|| via::UNKNOWN.into()),
             plan_hash: r.plan_hash,
             mode: r.mode,
             phase: r.phase,

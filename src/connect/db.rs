@@ -159,12 +159,21 @@ pub fn first_value(rows: &[Vec<Option<String>>]) -> Option<&str> {
 /// Connection settings: `--database-url`, else `DATABASE_URL`, else the libpq
 /// variables alone; each read as libpq reads it (see `conninfo`).
 pub fn config_from(url: Option<&str>) -> Result<Settings, DbError> {
+    config_from_warning(url, &mut |w| eprintln!("{w}"))
+}
+
+/// As [`config_from`], handing what libpq would print as a warning (a
+/// password file others can read) to `warn` instead of stderr.
+pub fn config_from_warning(
+    url: Option<&str>,
+    warn: &mut dyn FnMut(String),
+) -> Result<Settings, DbError> {
     let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
     let conninfo = url.map(str::to_string).or(from_env);
     let mut settings = conninfo::resolve(
         conninfo.as_deref(),
         &conninfo::Environment::process(),
-        &mut |w| eprintln!("{w}"),
+        warn,
     )
     .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))?;
     settings.nothing_given = conninfo.is_none()

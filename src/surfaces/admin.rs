@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -17,9 +17,14 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::apply::{ApplyError, ApplyOptions};
+use crate::catalog::history::via;
 use crate::pipeline::Target;
 use crate::surfaces::answer::{self, ms};
 use crate::Error;
+
+mod log;
+pub use log::log_line;
+use log::{now_rfc3339, Reason};
 
 /// The shortest accepted ADMIN_TOKEN.
 pub const MIN_TOKEN_LEN: usize = 32;
@@ -99,20 +104,33 @@ fn env_var(k: &str) -> Option<String> {
 impl Limits {
     /// The defaults, with `RECONCILE_HEADER_READ_TIMEOUT` (a duration such as
     /// `500ms` or `30s`) and `RECONCILE_MAX_CONNECTIONS` (a positive number) in
-    /// place of theirs when set; an unreadable value is reported on stderr and ignored.
+    /// place of theirs when set; an unreadable value is reported on stderr (a
+    /// `warn` log line) and ignored.
     pub fn from_env() -> Limits {
         let mut limits = Limits::default();
         if let Some(v) = env_var("RECONCILE_HEADER_READ_TIMEOUT") {
             match humantime::parse_duration(&v) {
                 Ok(d) if !d.is_zero() => limits.header_read_timeout = d,
-                _ => eprintln!("warning: ignoring RECONCILE_HEADER_READ_TIMEOUT={v:?}: not a duration such as 10s"),
+                _ => eprintln!(
+                    "{}",
+                    log_line(
+                        "warn",
+                        "ignoring RECONCILE_HEADER_READ_TIMEOUT: not a duration such as 10s",
+                        json!({ "value": v })
+                    )
+                ),
             }
         }
         if let Some(v) = env_var("RECONCILE_MAX_CONNECTIONS") {
             match v.parse::<usize>() {
                 Ok(n) if n > 0 => limits.max_connections = n,
                 _ => eprintln!(
-                    "warning: ignoring RECONCILE_MAX_CONNECTIONS={v:?}: not a positive number"
+                    "{}",
+                    log_line(
+                        "warn",
+                        "ignoring RECONCILE_MAX_CONNECTIONS: not a positive number",
+                        json!({ "value": v })
+                    )
                 ),
             }
         }
@@ -295,18 +313,6 @@ pub fn stderr_log() -> LogSink {
     Arc::new(|line: &str| eprintln!("{line}"))
 }
 
-fn log_line(level: &str, msg: &str, fields: Value) -> String {
-    let mut v = json!({ "ts": now_rfc3339(), "level": level, "msg": msg });
-    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), fields) {
-        obj.extend(extra);
-    }
-    v.to_string()
-}
-
-fn now_rfc3339() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
-}
-
 /// The admin routes for `state`, with request logging, the request timeouts
 /// and the body limit of its [`Limits`]; mountable in an axum application.
 pub fn router(state: AdminState) -> Router {
@@ -334,22 +340,31 @@ pub fn router(state: AdminState) -> Router {
         .with_state(state)
 }
 
-/// One structured line per admin call: method, path (never the query string), status, duration.
+/// One structured line per admin call: method, path (never the query string),
+/// status, duration; a failed call's line is `warn` or `error` and carries
+/// its reason (`error`, and the refusals, the SQL error, ... of [`Reason`]).
 async fn log_requests(State(state): State<AdminState>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
     let response = next.run(req).await;
-    state.log(&log_line(
-        "info",
-        "admin request",
-        json!({
-            "method": method.as_str(),
-            "path": path,
-            "status": response.status().as_u16(),
-            "durationMs": started.elapsed().as_millis() as u64,
-        }),
-    ));
+    let status = response.status();
+    let reason = response.extensions().get::<Reason>();
+    let mut fields = json!({
+        "method": method.as_str(),
+        "path": path,
+        "status": status.as_u16(),
+        "durationMs": started.elapsed().as_millis() as u64,
+    });
+    if let (Some(obj), Some(Value::Object(why))) =
+        (fields.as_object_mut(), reason.map(|r| &r.fields))
+    {
+        for (k, v) in why {
+            obj.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let level = reason.map_or(log::level_of(status), |r| r.level);
+    state.log(&log_line(level, "admin request", fields));
     response
 }
 
@@ -398,8 +413,22 @@ async fn limit_requests(State(state): State<AdminState>, req: Request, next: Nex
     }
 }
 
+/// A failure's answer: `{"success": false, "error": message, ...extra}`,
+/// carrying the message to the request's log line.
 fn error(status: StatusCode, message: impl Into<String>, extra: Value) -> Response {
-    (status, Json(answer::failure(message, extra))).into_response()
+    failed(status, answer::failure(message, extra))
+}
+
+/// A failure's response: `body` (an `answer`), and for its log line the
+/// level of `status` and the body's `error`.
+fn failed(status: StatusCode, body: Value) -> Response {
+    let reason = Reason {
+        level: log::level_of(status),
+        fields: json!({ "error": body["error"] }),
+    };
+    let mut r = (status, Json(body)).into_response();
+    r.extensions_mut().insert(reason);
+    r
 }
 
 /// 405 with the `Allow` header and a JSON body.
@@ -458,14 +487,24 @@ fn refuse_unauthorized(
     query: Option<&str>,
 ) -> Option<Response> {
     if configured_token(state).is_none() {
-        return Some(error(
+        let mut r = error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "Admin endpoints are disabled: ADMIN_TOKEN is unset or shorter than {MIN_TOKEN_LEN} characters. \
                  Set ADMIN_TOKEN to a random secret of at least {MIN_TOKEN_LEN} characters (for example: openssl rand -hex 32) and restart."
             ),
             json!({}),
-        ));
+        );
+        // The log says what is wrong; how to make a token is for the caller.
+        let why = format!(
+            "Admin endpoints are disabled: ADMIN_TOKEN is {}",
+            match log::token_status(state.0.config.token.as_deref()) {
+                "unset" => "unset".to_string(),
+                _ => format!("shorter than {MIN_TOKEN_LEN} characters"),
+            }
+        );
+        log::add_reason(&mut r, "error", json!({ "error": why }));
+        return Some(r);
     }
     if token_accepted(state, headers, query) {
         None
@@ -570,19 +609,32 @@ async fn database_status(state: &AdminState) -> Result<(), String> {
 }
 
 async fn database_ok(state: &AdminState) -> Result<(), Error> {
-    let config = crate::connect::db::config_from(state.0.config.database_url.as_deref())?;
+    let config = crate::connect::db::config_from_warning(
+        state.0.config.database_url.as_deref(),
+        &mut |w| {
+            state.log(&log_line(
+                "warn",
+                "connection settings",
+                json!({ "warning": w }),
+            ))
+        },
+    )?;
     let db = crate::connect::db::Db::connect(&config).await?;
     db.simple("SELECT 1").await?;
     Ok(())
 }
 
-/// The status and body of a library error (the body: `answer::error`).
+/// The status and body of a library error (the body: `answer::error`); its
+/// log line carries the SQL error or the files' diagnostics.
 fn error_response(e: &Error) -> Response {
     let status = match e {
         Error::Db(crate::connect::db::DbError::Connect { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    (status, Json(answer::error(e))).into_response()
+    let mut r = failed(status, answer::error(e));
+    let (level, fields) = log::error_failure(e);
+    log::add_reason(&mut r, level, fields);
+    r
 }
 
 /// A token endpoint's admission: the token checked, then a database permit.
@@ -646,6 +698,7 @@ async fn migrate(
         return r;
     }
     let mut opts = online_options(state.0.config.apply.clone(), online_requested(uri.query()));
+    opts.via = via::HTTP_MIGRATE.into();
     if let Some(hash) = expected_plan(uri.query()) {
         opts.expect_plan = Some(hash);
     }
@@ -733,6 +786,7 @@ async fn prune(
     };
     let opts = ApplyOptions {
         expect_plan: Some(expected),
+        via: via::HTTP_PRUNE.into(),
         ..state.0.config.apply.clone()
     };
     in_own_task(&state, "prune", move |state| async move {
@@ -767,14 +821,18 @@ async fn run_prune(state: &AdminState, opts: &ApplyOptions) -> Response {
                 .into_response()
         }
         Err(e) => {
-            state.log(&log_line(
-                "warn",
-                "prune failed",
-                json!({ "error": e.to_string() }),
-            ));
+            log_failure(state, "prune failed", &e);
             apply_error_response(&e)
         }
     }
+}
+
+/// The outcome line of a failed apply or prune (also when its request timed
+/// out): `error` the failure, and its reason's fields, at its level.
+fn log_failure(state: &AdminState, msg: &str, e: &ApplyError) {
+    let (level, mut fields) = log::apply_failure(e);
+    fields["error"] = json!(e.to_string());
+    state.log(&log_line(level, msg, fields));
 }
 
 fn shutting_down() -> Response {
@@ -802,17 +860,23 @@ async fn run_apply(state: &AdminState, opts: &ApplyOptions) -> Response {
             (StatusCode::OK, Json(body)).into_response()
         }
         Err(e) => {
-            state.log(&log_line(
-                "warn",
-                "migrate failed",
-                json!({ "error": e.to_string() }),
-            ));
+            log_failure(state, "migrate failed", &e);
             apply_error_response(&e)
         }
     }
 }
 
+/// The status and body of a failed apply or prune; its log line carries the
+/// refused rules and objects, or the step and its SQL error, ...
 fn apply_error_response(e: &ApplyError) -> Response {
+    let mut r = apply_error_body(e);
+    let (level, fields) = log::apply_failure(e);
+    log::add_reason(&mut r, level, fields);
+    r
+}
+
+/// The status of a failed apply or prune, and its body (`answer::apply_error`).
+fn apply_error_body(e: &ApplyError) -> Response {
     let status = match e {
         ApplyError::Refused { .. }
         | ApplyError::PlanChanged { .. }
@@ -826,46 +890,60 @@ fn apply_error_response(e: &ApplyError) -> Response {
         | ApplyError::Stopped { .. }
         | ApplyError::TransactionEnded { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    (status, Json(answer::apply_error(e))).into_response()
+    failed(status, answer::apply_error(e))
 }
 
 /// What happens at start: the two `[BOOT]` lines, or an apply whose outcome is logged.
 /// A failure is logged and kept for health; the server starts anyway.
 pub async fn boot(state: &AdminState) {
+    let info = |msg: &str| state.log(&log_line("info", msg, json!({})));
     if !state.0.config.migrations_on_boot {
-        state.log("[BOOT] Migrations skipped (RUN_MIGRATIONS_ON_BOOT=false)");
-        state.log("[BOOT] To run migrations, use: POST /__admin/migrate");
+        info("[BOOT] Migrations skipped (RUN_MIGRATIONS_ON_BOOT=false)");
+        info("[BOOT] To run migrations, use: POST /__admin/migrate");
         return;
     }
-    state.log("[BOOT] Running migrations (RUN_MIGRATIONS_ON_BOOT=true)");
+    info("[BOOT] Running migrations (RUN_MIGRATIONS_ON_BOOT=true)");
     *lock(&state.0.boot) = BootStatus::Running;
     let _guard = state.0.applying.read().await;
-    let status =
-        match crate::pipeline::apply_target(&state.target(), &state.0.config.apply, &mut |_| {})
-            .await
-        {
-            Ok(applied) => {
-                state.log(&format!(
+    let opts = ApplyOptions {
+        via: via::BOOT.into(),
+        ..state.0.config.apply.clone()
+    };
+    let status = match crate::pipeline::apply_target(&state.target(), &opts, &mut |_| {}).await {
+        Ok(applied) => {
+            state.log(&log_line(
+                "info",
+                &format!(
                     "[BOOT] Migrations applied: {} statement(s), plan hash {}",
                     applied.timings.len(),
                     applied.plan.plan_hash
-                ));
-                BootStatus::Applied {
-                    statements: applied.timings.len(),
-                    plan_hash: applied.plan.plan_hash,
-                }
+                ),
+                json!({ "statements": applied.timings.len(), "planHash": applied.plan.plan_hash }),
+            ));
+            BootStatus::Applied {
+                statements: applied.timings.len(),
+                plan_hash: applied.plan.plan_hash,
             }
-            Err(e) => {
-                let reason = e.to_string();
-                state.log(&format!("[BOOT] Migrations failed: {reason}"));
-                BootStatus::Failed(reason)
-            }
-        };
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            let (_, mut fields) = log::apply_failure(&e);
+            fields["error"] = json!(reason);
+            // The server starts anyway, degraded: an error whatever the cause.
+            state.log(&log_line(
+                "error",
+                &format!("[BOOT] Migrations failed: {reason}"),
+                fields,
+            ));
+            BootStatus::Failed(reason)
+        }
+    };
     *lock(&state.0.boot) = status;
 }
 
-/// Serve the admin routes on `listener` until `shutdown` resolves: run the boot
-/// migration first, then accept connections under `state`'s [`Limits`] (header
+/// Serve the admin routes on `listener` until `shutdown` resolves: log the
+/// start line (listen address, database, schema directory and its tables,
+/// whether the token is usable), run the boot migration, then accept connections under `state`'s [`Limits`] (header
 /// read timeout, keep-alive idle timeout, connection cap); at `shutdown`, stop
 /// accepting, let the requests in progress answer, and let an apply in
 /// progress commit or roll back. Errors: the listener's address cannot be read.
@@ -875,11 +953,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
-    state.log(&log_line(
-        "info",
-        "admin server listening",
-        json!({ "addr": addr.to_string() }),
-    ));
+    state.log(&log::start_line(&state.0.config, addr).await);
     boot(&state).await;
     let limits = state.0.config.limits.clone();
     let service = hyper_util::service::TowerToHyperService::new(router(state.clone()));

@@ -330,8 +330,10 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
     out
 }
 
-/// The history, newest first.
-pub fn history(entries: &[crate::catalog::history::Entry]) -> String {
+/// The history, newest first: one line per entry (who, which surface, the
+/// plan, the files), then its statements, each by its first line or, with
+/// `verbose`, whole.
+pub fn history(entries: &[crate::catalog::history::Entry], verbose: bool) -> String {
     let mut out = String::new();
     if entries.is_empty() {
         let _ = writeln!(out, "No applied plans recorded yet.");
@@ -339,7 +341,7 @@ pub fn history(entries: &[crate::catalog::history::Entry]) -> String {
     for e in entries {
         let _ = writeln!(
             out,
-            "#{} {} by {} · plan {} · {} statement(s) · {}ms · {}{} · reconcile {}{}",
+            "#{} {} by {} · plan {} · {} statement(s) · {}ms · {}{} · reconcile {}{} · via {}{}",
             e.id,
             e.applied_at,
             e.applied_by,
@@ -352,10 +354,24 @@ pub fn history(entries: &[crate::catalog::history::Entry]) -> String {
             e.files_hash
                 .as_ref()
                 .map(|h| format!(" · files {h}"))
+                .unwrap_or_default(),
+            e.via,
+            e.client
+                .as_ref()
+                .map(|c| format!(" on {c}"))
                 .unwrap_or_default()
         );
         for s in &e.statements {
-            let _ = writeln!(out, "    {}", s.lines().next().unwrap_or(""));
+            if verbose {
+                // Whole, each ended by `;`.
+                let whole = s.trim_end();
+                let end = if whole.ends_with(';') { "" } else { ";" };
+                for line in format!("{whole}{end}").lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            } else {
+                let _ = writeln!(out, "    {}", s.lines().next().unwrap_or(""));
+            }
         }
     }
     out

@@ -126,3 +126,121 @@ fn an_unreadable_history_is_an_error_not_an_empty_history() {
     assert!(r.stderr.contains("applied_at"), "{r}");
     assert!(!r.stdout.contains("No applied plans"), "{r}");
 }
+
+/// Each entry says which surface applied it (`via`): here `reconcile apply`
+/// and `POST /__admin/migrate`; text and JSON say it, and `--verbose`
+/// prints each statement whole where plain text shows its first line.
+#[test]
+fn history_shows_which_surface_applied_and_whole_statements_with_verbose() {
+    use crate::serve::{Server, TOKEN};
+    let db = TestDb::new("history_via");
+    let v1 = schema_of(V1);
+    let (_, plan1) = plan_json(v1.path(), &db);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    let v2 = schema_of(&format!("{V1}nick = {{ type = \"text\" }}\n"));
+    let s = Server::start_in(&db, v2.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+    let r = s.with_token("POST", "/__admin/migrate");
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.stop();
+
+    let r = history(&db, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r}");
+    let entries: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let vias: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["via"].as_str().unwrap())
+        .collect();
+    assert_eq!(vias, ["http migrate", "cli apply"], "{r}");
+
+    let r = history(&db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let heads: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('#')).collect();
+    assert_eq!(heads.len(), 2, "{r}");
+    assert!(heads[0].contains(" · via http migrate"), "{r}");
+    assert!(heads[1].contains(" · via cli apply"), "{r}");
+
+    // CREATE TABLE spans lines: plain text shows its first, --verbose all of it.
+    let create = plan1["statements"][0]["sql"].as_str().unwrap();
+    assert!(create.starts_with("CREATE TABLE"), "{create}");
+    let lines: Vec<&str> = create.trim_end().lines().collect();
+    assert!(
+        lines.len() > 2,
+        "a one-line statement proves nothing: {create}"
+    );
+    let r_verbose = history(&db, &["--verbose"]);
+    assert_eq!(r_verbose.code, 0, "{r_verbose}");
+    let last = lines.len() - 1;
+    for (i, line) in lines.iter().enumerate() {
+        let shown = format!("    {line}{}\n", if i == last { ";" } else { "" });
+        assert!(r_verbose.stdout.contains(&shown), "{shown:?}:\n{r_verbose}");
+        if i > 0 && !line.trim().is_empty() {
+            assert!(!r.stdout.contains(&shown), "{shown:?}:\n{r}");
+        }
+    }
+    // The same header lines, with or without --verbose.
+    let verbose_heads: Vec<&str> = r_verbose
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .collect();
+    assert_eq!(verbose_heads, heads);
+}
+
+/// A history table as the previous reconcile created it (without `via`)
+/// still reads, its rows `via unknown`; the next apply adds the column and
+/// records its own surface.
+#[test]
+fn an_old_history_table_still_reads_and_its_rows_show_unknown() {
+    let db = TestDb::new("history_old_shape");
+    db.sql(
+        "CREATE SCHEMA _reconcile; \
+         CREATE TABLE _reconcile.history ( \
+           id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+           applied_at timestamptz NOT NULL DEFAULT now(), \
+           applied_by text NOT NULL DEFAULT current_user, \
+           client text, \
+           plan_hash text NOT NULL, \
+           mode text NOT NULL DEFAULT 'transaction', \
+           phase integer, \
+           statements jsonb NOT NULL, \
+           duration_ms bigint NOT NULL, \
+           tool_version text NOT NULL, \
+           files_hash text, \
+           deprecated jsonb); \
+         CREATE TABLE _reconcile.files ( \
+           files_hash text PRIMARY KEY, \
+           recorded_at timestamptz NOT NULL DEFAULT now(), \
+           files jsonb NOT NULL); \
+         INSERT INTO _reconcile.history (client, plan_hash, statements, duration_ms, tool_version) \
+           VALUES ('old-host', 'oldhash', '[\"CREATE TABLE public.old ()\"]', 3, '0.0.1')",
+    );
+    let r = history(&db, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r}");
+    let entries: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{r}");
+    assert_eq!(entries[0]["via"], "unknown", "{r}");
+    assert_eq!(entries[0]["client"], "old-host", "{r}");
+    assert_eq!(entries[0]["planHash"], "oldhash", "{r}");
+    let r = history(&db, &[]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout.contains("plan oldhash · 1 statement(s) · 3ms · transaction · reconcile 0.0.1 · via unknown on old-host\n"),
+        "{r}"
+    );
+
+    let v1 = schema_of(V1);
+    let a = apply(v1.path(), &db, &[]);
+    assert_eq!(a.code, 0, "{a}");
+    let r = history(&db, &["--format", "json"]);
+    assert_eq!(r.code, 0, "{r}");
+    let entries: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let vias: Vec<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["via"].as_str().unwrap())
+        .collect();
+    assert_eq!(vias, ["cli apply", "unknown"], "{r}");
+}

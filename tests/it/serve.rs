@@ -200,8 +200,45 @@ impl Server {
                 "the token is in the logs: {l}"
             );
         }
+        json_lines(&logs);
         logs
     }
+}
+
+/// Every log line as JSON: each one object with a `ts`, a `level` of `info`,
+/// `warn` or `error`, and a `msg` (panics naming the line otherwise).
+pub(crate) fn json_lines(logs: &[String]) -> Vec<Value> {
+    logs.iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("a log line is not JSON ({e}): {l}"));
+            assert!(
+                v["ts"]
+                    .as_str()
+                    .is_some_and(|ts| humantime::parse_rfc3339(ts).is_ok())
+                    && matches!(v["level"].as_str(), Some("info" | "warn" | "error"))
+                    && v["msg"].is_string(),
+                "a log line without ts, level or msg: {l}"
+            );
+            v
+        })
+        .collect()
+}
+
+/// The log lines whose `msg` is `msg`.
+fn lines_of(logs: &[String], msg: &str) -> Vec<Value> {
+    json_lines(logs)
+        .into_iter()
+        .filter(|v| v["msg"] == msg)
+        .collect()
+}
+
+/// The request lines of `path` with `status`.
+fn request_lines(logs: &[String], path: &str, status: u16) -> Vec<Value> {
+    lines_of(logs, "admin request")
+        .into_iter()
+        .filter(|v| v["path"] == path && v["status"] == status)
+        .collect()
 }
 
 /// Read until the server closes the connection (or resets it) or the read
@@ -300,7 +337,13 @@ fn tokens_are_checked() {
         "the query string reached the log: {logs:?}"
     );
 
-    for token in [None, Some("too-short")] {
+    for (token, why) in [
+        (None, "ADMIN_TOKEN is unset"),
+        (
+            Some("too-short"),
+            "ADMIN_TOKEN is shorter than 32 characters",
+        ),
+    ] {
         let env: Vec<(&str, &str)> = token.map(|t| ("ADMIN_TOKEN", t)).into_iter().collect();
         let s = Server::start(&db, &env);
         let r = s.with_token("GET", dry);
@@ -310,7 +353,14 @@ fn tokens_are_checked() {
             "{}",
             r.body
         );
-        s.stop();
+        let logs = s.stop();
+        let lines = request_lines(&logs, dry, 503);
+        assert_eq!(lines.len(), 1, "{logs:?}");
+        assert_eq!(lines[0]["level"], "error", "{logs:?}");
+        assert!(
+            lines[0]["error"].as_str().unwrap().contains(why),
+            "{logs:?}"
+        );
     }
 }
 
@@ -377,7 +427,25 @@ fn a_refused_plan_answers_409_and_applies_nothing() {
     assert_eq!(r.body["success"], false);
     assert_eq!(r.body["refused"][0]["rule"], "R003");
     assert_eq!(db.schema_snapshot(), before);
-    s.stop();
+    let logs = s.stop();
+    // The request's line says why, at warn: the refused rules and objects.
+    let lines = request_lines(&logs, "/__admin/migrate", 409);
+    assert_eq!(lines.len(), 1, "{logs:?}");
+    let line = &lines[0];
+    assert_eq!(line["level"], "warn", "{line}");
+    assert_eq!(line["error"], r.body["error"], "{line}");
+    let refused = line["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), r.body["refused"].as_array().unwrap().len());
+    for (logged, answered) in refused.iter().zip(r.body["refused"].as_array().unwrap()) {
+        assert_eq!(logged["rule"], answered["rule"], "{line}");
+        assert_eq!(logged["object"], answered["object"], "{line}");
+        assert!(logged["object"].as_str().is_some_and(|o| !o.is_empty()));
+    }
+    // So does the apply's own outcome line.
+    let failed = lines_of(&logs, "migrate failed");
+    assert_eq!(failed.len(), 1, "{logs:?}");
+    assert_eq!(failed[0]["level"], "warn");
+    assert_eq!(failed[0]["refused"], line["refused"]);
 }
 
 #[test]
@@ -409,14 +477,15 @@ fn boot_with_and_without_migrations() {
     let db = TestDb::new("serve_boot");
     let s = Server::start(&db, &[("ADMIN_TOKEN", TOKEN)]);
     let logs = s.stop();
-    assert!(
-        logs.contains(&"[BOOT] Migrations skipped (RUN_MIGRATIONS_ON_BOOT=false)".to_string()),
-        "{logs:?}"
-    );
-    assert!(
-        logs.contains(&"[BOOT] To run migrations, use: POST /__admin/migrate".to_string()),
-        "{logs:?}"
-    );
+    // SPEC §5's two lines, each the `msg` of a JSON line.
+    for msg in [
+        "[BOOT] Migrations skipped (RUN_MIGRATIONS_ON_BOOT=false)",
+        "[BOOT] To run migrations, use: POST /__admin/migrate",
+    ] {
+        let lines = lines_of(&logs, msg);
+        assert_eq!(lines.len(), 1, "{msg}: {logs:?}");
+        assert_eq!(lines[0]["level"], "info", "{logs:?}");
+    }
     assert_eq!(
         db.query("SELECT to_regclass('public.appointments') IS NULL"),
         ["t"]
@@ -439,9 +508,17 @@ fn boot_with_and_without_migrations() {
     assert_eq!(r.body["migrationsEnabled"], true);
     let logs = s.stop();
     assert!(
-        logs.iter()
-            .any(|l| l.starts_with("[BOOT] Migrations applied:")),
+        json_lines(&logs).iter().any(|v| v["msg"]
+            .as_str()
+            .unwrap()
+            .starts_with("[BOOT] Migrations applied:")
+            && v["statements"].as_u64() > Some(0)),
         "{logs:?}"
+    );
+    // The history says the boot applied it.
+    assert_eq!(
+        db.query("SELECT DISTINCT via FROM _reconcile.history"),
+        ["boot"]
     );
 }
 
@@ -468,11 +545,18 @@ fn a_failed_boot_migration_is_logged_and_the_server_still_starts() {
         r.body
     );
     let logs = s.stop();
-    assert!(
-        logs.iter()
-            .any(|l| l.starts_with("[BOOT] Migrations failed:")),
-        "{logs:?}"
-    );
+    let failed: Vec<Value> = json_lines(&logs)
+        .into_iter()
+        .filter(|v| {
+            v["msg"]
+                .as_str()
+                .unwrap()
+                .starts_with("[BOOT] Migrations failed:")
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{logs:?}");
+    assert_eq!(failed[0]["level"], "error", "{logs:?}");
+    assert_eq!(failed[0]["refused"][0]["rule"], "R003", "{logs:?}");
 }
 
 #[test]
@@ -1022,7 +1106,96 @@ fn a_failing_migrate_statement_names_its_file_and_line() {
             && error.contains("schema.toml:6:1)"),
         "{error}"
     );
-    s.stop();
+    let logs = s.stop();
+    // The request's line carries the SQL error, at error.
+    let lines = request_lines(&logs, "/__admin/migrate", 500);
+    assert_eq!(lines.len(), 1, "{logs:?}");
+    let line = &lines[0];
+    assert_eq!(line["level"], "error", "{line}");
+    assert_eq!(line["error"], error, "{line}");
+    assert_eq!(line["step"], "add-constraint:t.t_email_key", "{line}");
+    assert_eq!(line["sql"]["code"], "23505", "{line}");
+    assert!(
+        line["sql"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("could not create unique index")),
+        "{line}"
+    );
+    assert_eq!(line["origin"]["line"], 6, "{line}");
+}
+
+/// The line at start names the listen address, the database (never its
+/// password), the schema directory and its number of tables, and whether
+/// the token is set and long enough.
+#[test]
+fn the_start_line_names_the_database_the_files_the_token_and_the_address() {
+    let db = TestDb::new("serve_start_line");
+    let schema = crate::harness::schema_of(
+        "[tables.a.columns]\nid = { type = \"bigint\", primary_key = true }\n\n\
+         [tables.b.columns]\nid = { type = \"bigint\", primary_key = true }\n",
+    );
+    // The same database, with a password in the URL (the server trusts us).
+    let (scheme, rest) = db.url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').expect("a URL with a user");
+    assert!(!user.contains(':'), "the test URL has a password already");
+    let with_password = format!("{scheme}://{user}:pw-hunter2@{host}");
+    for (token, status, level) in [
+        (Some(TOKEN), "set", "info"),
+        (Some("too-short"), "too short", "warn"),
+        (None, "unset", "warn"),
+    ] {
+        let mut env = vec![("DATABASE_URL", with_password.as_str())];
+        env.extend(token.map(|t| ("ADMIN_TOKEN", t)));
+        let s = Server::start_in(&db, schema.path(), &env, None);
+        let port = s.port;
+        // The password works: the server answers with the database up.
+        assert_eq!(s.get("/__admin/health").body["database"], "ok");
+        let logs = s.stop();
+        assert!(
+            !logs.iter().any(|l| l.contains("hunter2")),
+            "the password is in the logs: {logs:?}"
+        );
+        let starts = lines_of(&logs, "admin server listening");
+        assert_eq!(starts.len(), 1, "{logs:?}");
+        let line = &starts[0];
+        assert_eq!(line["level"], level, "{line}");
+        assert_eq!(line["token"], status, "{line}");
+        assert_eq!(line["listen"], format!("127.0.0.1:{port}"), "{line}");
+        assert_eq!(line["tables"], 2, "{line}");
+        assert_eq!(
+            line["schemaDir"],
+            schema.path().display().to_string(),
+            "{line}"
+        );
+        let database = line["database"].as_str().unwrap();
+        assert!(
+            database.contains(&format!("dbname={}", db.name)) && database.contains("user="),
+            "{line}"
+        );
+        // It comes first, before the [BOOT] lines.
+        assert_eq!(json_lines(&logs)[0]["msg"], "admin server listening");
+    }
+}
+
+/// Unreadable files are said at start (their diagnostics), at warn, and the
+/// server starts anyway.
+#[test]
+fn the_start_line_says_when_the_files_cannot_be_read() {
+    let db = TestDb::new("serve_start_bad_files");
+    let schema = crate::harness::schema_of("[tables.a.columns]\nid = { type = 5 }\n");
+    let s = Server::start_in(&db, schema.path(), &[("ADMIN_TOKEN", TOKEN)], None);
+    assert_eq!(s.get("/__admin/health").status, 200);
+    let logs = s.stop();
+    let starts = lines_of(&logs, "admin server listening");
+    assert_eq!(starts.len(), 1, "{logs:?}");
+    assert_eq!(starts[0]["level"], "warn", "{logs:?}");
+    assert_eq!(starts[0]["tables"], Value::Null, "{logs:?}");
+    assert!(
+        starts[0]["schemaError"]
+            .as_str()
+            .is_some_and(|e| e.contains("schema.toml:2")),
+        "{logs:?}"
+    );
 }
 
 /// The files' `exclude` key and references to tables outside the files hold
