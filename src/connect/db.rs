@@ -170,12 +170,9 @@ pub fn config_from_warning(
 ) -> Result<Settings, DbError> {
     let from_env = std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty());
     let conninfo = url.map(str::to_string).or(from_env);
-    let mut settings = conninfo::resolve(
-        conninfo.as_deref(),
-        &conninfo::Environment::process(),
-        warn,
-    )
-    .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))?;
+    let mut settings =
+        conninfo::resolve(conninfo.as_deref(), &conninfo::Environment::process(), warn)
+            .map_err(|e| DbError::Config(format!("invalid connection settings: {e}")))?;
     settings.nothing_given = conninfo.is_none()
         && ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGSERVICE"]
             .iter()
