@@ -272,8 +272,8 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
             }
             let _ = writeln!(
                 out,
-                "  advice: wait for that transaction to end (or end it: SELECT pg_terminate_backend(pid)), then run apply again; \
-                 a longer --lock-timeout makes every query on {table} queue behind this apply meanwhile."
+                "  advice: {}.",
+                crate::apply::watch::advice(table, blockers)
             );
         }
         ApplyError::Statement {
