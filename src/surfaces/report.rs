@@ -175,6 +175,7 @@ pub fn finding_text(f: &Finding) -> String {
         }
     }
     let _ = writeln!(out, "    safe path: {}", f.safe_path);
+    let _ = writeln!(out, "    see {}", f.rule.docs());
     out
 }
 
