@@ -439,6 +439,15 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 ))
             );
         }
+        Event::Waiting {
+            object,
+            blockers,
+            waited,
+            ..
+        } => outln!(
+            "  {}",
+            reconcile::apply::watch::waiting_line(object, blockers, waited)
+        ),
     };
     match reconcile::apply_target(&target, &opts, &mut printer).await {
         Ok(applied) => {
@@ -514,10 +523,20 @@ async fn prune(args: cli::PruneArgs) -> u8 {
         via: reconcile::history::via::CLI_PRUNE.into(),
         ..ApplyOptions::default()
     };
-    let mut printer = |e: Event<'_>| {
-        if let Event::Executed { id, duration, .. } = e {
-            outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0);
+    let mut printer = |e: Event<'_>| match e {
+        Event::Executed { id, duration, .. } => {
+            outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0)
         }
+        Event::Waiting {
+            object,
+            blockers,
+            waited,
+            ..
+        } => outln!(
+            "  {}",
+            reconcile::apply::watch::waiting_line(object, blockers, waited)
+        ),
+        _ => {}
     };
     match reconcile::pipeline::prune_target(&target, &opts, &mut printer).await {
         Ok(pruned) => {

@@ -4,6 +4,7 @@
 //! against the files before COMMIT, and a history row.
 
 pub mod prune;
+pub mod watch;
 
 use std::time::{Duration, Instant};
 
@@ -105,6 +106,15 @@ pub enum Event<'a> {
         wait: Duration,
         blockers: &'a [Blocker],
     },
+    /// Statement `id` has waited `waited` so far for a lock on `object`
+    /// (a table as plans print it, `t` or `auth.t`, or what else it waits for) that `blockers` hold; sent
+    /// after about a second, then every few seconds (see `watch`).
+    Waiting {
+        id: &'a str,
+        object: &'a str,
+        blockers: &'a [Blocker],
+        waited: Duration,
+    },
 }
 
 /// A session that holds a lock we waited for.
@@ -133,6 +143,25 @@ fn outcome(committed: &[String]) -> String {
     }
 }
 
+/// `, held by pid 29245 (app: web)`: who held the lock a statement timed out on.
+fn held_by(blockers: &[Blocker]) -> String {
+    if blockers.is_empty() {
+        return String::new();
+    }
+    let by: Vec<String> = blockers
+        .iter()
+        .map(|b| {
+            let app = if b.application_name.is_empty() {
+                "none"
+            } else {
+                &b.application_name
+            };
+            format!("pid {} (app: {app})", b.pid)
+        })
+        .collect();
+    format!(", held by {}", by.join(", "))
+}
+
 /// ` (schema/t.toml:12:1)`: where the files wrote a failed step's object.
 fn at(origin: &Option<crate::model::Origin>) -> String {
     origin
@@ -151,8 +180,8 @@ pub enum ApplyError {
         actual: String,
         plan: Box<Plan>,
     },
-    #[error("lock timeout: `{statement}` waited longer than {lock_timeout:?} for a lock on {table}{}; {}",
-        if *attempts > 1 { format!(" ({attempts} attempts)") } else { String::new() }, outcome(committed))]
+    #[error("lock timeout: `{statement}` waited longer than {lock_timeout:?} for a lock on {table}{}{}; {}",
+        if *attempts > 1 { format!(" ({attempts} attempts)") } else { String::new() }, held_by(blockers), outcome(committed))]
     LockTimeout {
         statement: String,
         table: String,
@@ -340,7 +369,7 @@ async fn in_transactions(
                     table, blockers, ..
                 } = &mut e
                 {
-                    *blockers = find_blockers(db, table).await.unwrap_or_default();
+                    *blockers = watch::blockers_after_timeout(db, blockers, table).await;
                 }
                 return Err(e);
             }
@@ -586,10 +615,15 @@ async fn locked_transaction(
     set_local_timeouts(db, opts).await?;
     let t = Instant::now();
     let mut timings = Vec::new();
+    let mut watch = watch::Watch::new(db, our_pid, opts.lock_timeout);
     for s in &phase.steps {
-        let (d, failure) = run_step(db, s).await;
+        let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
         if let Some(error) = failure {
-            return Err(step_error(s, error, opts, our_pid, 1, committed));
+            let mut e = step_error(s, error, opts, our_pid, 1, committed);
+            if let ApplyError::LockTimeout { blockers, .. } = &mut e {
+                *blockers = std::mem::take(&mut watch.last);
+            }
+            return Err(e);
         }
         on_event(Event::Executed {
             id: &s.id,
@@ -680,13 +714,6 @@ pub(crate) async fn set_local_timeouts(db: &Db, opts: &ApplyOptions) -> Result<(
 fn check_client(db: &Db, scope: &str) -> Option<String> {
     (db.server_version >= 140000)
         .then(|| format!("SET {scope}client_connection_check_interval = '1s'"))
-}
-
-/// Run one step; its duration, and its error if it failed.
-async fn run_step(db: &Db, s: &Step) -> (Duration, Option<SqlError>) {
-    let t = Instant::now();
-    let r = db.execute_one(&s.sql).await;
-    (t.elapsed(), r.err())
 }
 
 fn step_error(
@@ -783,6 +810,7 @@ async fn online_locked(
     }
     let mut timings = Vec::new();
     let mut done = Vec::new();
+    let mut watch = watch::Watch::new(db, our_pid, opts.lock_timeout);
     let phases = schedule(&plan, true);
     let last_phase = phases.len().saturating_sub(1);
     for (p, phase) in phases.into_iter().enumerate() {
@@ -804,7 +832,8 @@ async fn online_locked(
                 record: (&plan.plan_hash, phase.number),
                 files,
             };
-            let ran = with_retries(db, opts, on_event, our_pid, committed, &group).await?;
+            let ran =
+                with_retries(db, opts, on_event, our_pid, committed, &group, &mut watch).await?;
             for (s, d) in steps.iter().zip(&ran) {
                 on_event(Event::Executed {
                     id: &s.id,
@@ -889,6 +918,8 @@ async fn run_group(
     db: &Db,
     group: &Group<'_>,
     opts: &ApplyOptions,
+    watch: &mut watch::Watch<'_>,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<Vec<Duration>, GroupError> {
     let steps = group.steps;
     if group.in_transaction {
@@ -899,7 +930,7 @@ async fn run_group(
         db.execute(&timeouts_sql(steps, opts, scope)).await?;
         let mut out = Vec::new();
         for (i, s) in steps.iter().enumerate() {
-            let (d, failure) = run_step(db, s).await;
+            let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
             if let Some(e) = failure {
                 return Err(GroupError::Step(i, e));
             }
@@ -979,12 +1010,13 @@ async fn with_retries(
     our_pid: i32,
     committed: &[String],
     group: &Group<'_>,
+    watch: &mut watch::Watch<'_>,
 ) -> Result<Vec<Duration>, ApplyError> {
     let steps = group.steps;
     let mut n = 1;
     loop {
         let attempt = match same_session(db, our_pid).await {
-            Ok(()) => run_group(db, group, opts).await,
+            Ok(()) => run_group(db, group, opts, watch, on_event).await,
             Err(e) => Err(e),
         };
         let (i, error) = match attempt {
@@ -1015,15 +1047,17 @@ async fn with_retries(
         if !error.is_lock_timeout() || n >= opts.lock_attempts.max(1) {
             let mut e = step_error(s, error, opts, our_pid, n, committed.to_vec());
             if let ApplyError::LockTimeout { blockers, .. } = &mut e {
-                *blockers = find_blockers(db, s.table.as_deref().unwrap_or(""))
-                    .await
-                    .unwrap_or_default();
+                *blockers = watch::blockers_after_timeout(
+                    db,
+                    &watch.last,
+                    s.table.as_deref().unwrap_or(""),
+                )
+                .await;
             }
             return Err(e);
         }
-        let blockers = find_blockers(db, s.table.as_deref().unwrap_or(""))
-            .await
-            .unwrap_or_default();
+        let blockers =
+            watch::blockers_after_timeout(db, &watch.last, s.table.as_deref().unwrap_or("")).await;
         let wait = backoff(opts.retry_backoff, n);
         on_event(Event::Retry {
             id: &s.id,

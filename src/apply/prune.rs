@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use crate::apply::watch::{blockers_after_timeout, Watch};
 use crate::apply::{
     check_locked_plan, interval, set_local_timeouts, take_session_lock_alone, Applied, ApplyError,
     ApplyOptions, Event, PhaseDone,
@@ -284,7 +285,7 @@ pub async fn prune(
     db.pin_session().await?;
     let locked = take_session_lock_alone(db, opts).await;
     let result = match locked {
-        Ok(_) => prune_locked(db, files, opts, on_event).await,
+        Ok(pid) => prune_locked(db, files, opts, on_event, pid).await,
         Err(e) => Err(e),
     };
     let _ = db
@@ -303,6 +304,7 @@ async fn prune_locked(
     files: &Catalog,
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    our_pid: i32,
 ) -> Result<Applied, ApplyError> {
     let started = Instant::now();
     let plan = plan(db, files).await?;
@@ -314,13 +316,32 @@ async fn prune_locked(
         .partition(|s| s.sql.starts_with("DROP INDEX CONCURRENTLY"));
     let mut timings = Vec::new();
     let mut committed: Vec<String> = Vec::new();
-    let fail = |s: &crate::plan::render::Statement, error: SqlError, committed: &[String]| {
-        ApplyError::Statement {
-            id: s.id.clone(),
-            // What prune drops is no longer in the files.
-            origin: s.origin.clone(),
-            error,
-            committed: committed.to_vec(),
+    let mut watch = Watch::new(db, our_pid, opts.lock_timeout);
+    // A lock timeout names who held the lock (looked up once the
+    // transaction is over, when the watcher saw nobody).
+    let fail = |s: &crate::plan::render::Statement,
+                error: SqlError,
+                committed: &[String],
+                watched: &mut Vec<crate::apply::Blocker>| {
+        if error.is_lock_timeout() {
+            ApplyError::LockTimeout {
+                statement: s.sql.clone(),
+                table: s.table.clone().unwrap_or_default(),
+                lock_timeout: opts.lock_timeout,
+                attempts: 1,
+                our_pid,
+                blockers: std::mem::take(watched),
+                error,
+                committed: committed.to_vec(),
+            }
+        } else {
+            ApplyError::Statement {
+                id: s.id.clone(),
+                // What prune drops is no longer in the files.
+                origin: s.origin.clone(),
+                error,
+                committed: committed.to_vec(),
+            }
         }
     };
     if !in_transaction.is_empty() {
@@ -330,16 +351,16 @@ async fn prune_locked(
             let t = Instant::now();
             let mut ran = Vec::new();
             for s in &in_transaction {
-                let one = Instant::now();
-                if let Err(e) = db.execute_one(&s.sql).await {
-                    return Err(fail(s, e, &[]));
+                let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
+                if let Some(e) = failure {
+                    return Err(fail(s, e, &[], &mut watch.last));
                 }
                 on_event(Event::Executed {
                     id: &s.id,
                     sql: &s.sql,
-                    duration: one.elapsed(),
+                    duration: d,
                 });
-                ran.push((s.id.clone(), one.elapsed()));
+                ran.push((s.id.clone(), d));
             }
             let sql: Vec<String> = in_transaction.iter().map(|s| s.sql.clone()).collect();
             history::record(
@@ -362,8 +383,14 @@ async fn prune_locked(
                 committed.extend(ran.iter().map(|(id, _)| id.clone()));
                 timings.extend(ran);
             }
-            Err(e) => {
+            Err(mut e) => {
                 let _ = db.execute("ROLLBACK").await;
+                if let ApplyError::LockTimeout {
+                    table, blockers, ..
+                } = &mut e
+                {
+                    *blockers = blockers_after_timeout(db, blockers, table).await;
+                }
                 return Err(e);
             }
         }
@@ -375,9 +402,10 @@ async fn prune_locked(
                 interval(opts.lock_timeout)
             ))
             .await?;
-            let one = Instant::now();
-            db.execute_one(&s.sql).await?;
-            let d = one.elapsed();
+            let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
+            if let Some(e) = failure {
+                return Err(e);
+            }
             history::record(
                 db,
                 &opts.via,
@@ -402,7 +430,16 @@ async fn prune_locked(
                 committed.push(s.id.clone());
                 timings.push((s.id.clone(), d));
             }
-            Err(e) => return Err(fail(s, e, &committed)),
+            Err(e) => {
+                let mut e = fail(s, e, &committed, &mut watch.last);
+                if let ApplyError::LockTimeout {
+                    table, blockers, ..
+                } = &mut e
+                {
+                    *blockers = blockers_after_timeout(db, blockers, table).await;
+                }
+                return Err(e);
+            }
         }
     }
     Ok(Applied {

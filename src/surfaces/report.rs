@@ -184,6 +184,7 @@ fn finding_against(f: &Finding, old: &str) -> String {
         }
     }
     let _ = writeln!(out, "    safe path: {}", f.safe_path);
+    let _ = writeln!(out, "    see {}", f.rule.docs());
     out
 }
 
@@ -281,8 +282,8 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
             }
             let _ = writeln!(
                 out,
-                "  advice: wait for that transaction to end (or end it: SELECT pg_terminate_backend(pid)), then run apply again; \
-                 a longer --lock-timeout makes every query on {table} queue behind this apply meanwhile."
+                "  advice: {}.",
+                crate::apply::watch::advice(table, blockers)
             );
         }
         ApplyError::Statement {

@@ -15,6 +15,7 @@ mod harness;
 mod help;
 mod history;
 mod introspect;
+mod lockwait;
 mod online;
 mod oracle;
 mod outside;
