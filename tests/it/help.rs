@@ -5,8 +5,36 @@
 use crate::harness::reconcile;
 
 const SUBCOMMANDS: &[&str] = &[
-    "plan", "apply", "history", "check", "dump", "prune", "serve",
+    "plan",
+    "apply",
+    "history",
+    "check",
+    "dump",
+    "prune",
+    "serve",
+    "completions",
 ];
+
+/// The subcommands that connect where DATABASE_URL points when no
+/// --database-url is given, as their help says.
+const CONNECTING: &[&str] = &["plan", "apply", "history", "dump", "prune", "serve"];
+
+#[test]
+fn help_shows_the_variable_behind_database_url_never_its_value() {
+    for c in CONNECTING {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_reconcile"))
+            .args([c, "--help"])
+            .env("DATABASE_URL", "postgres://u:hunter2@db.example/app")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("[env: DATABASE_URL]"), "{c} --help: {text}");
+        assert!(
+            !text.contains("hunter2"),
+            "{c} --help shows the URL: {text}"
+        );
+    }
+}
 
 /// The help text of `args`, which must exit 0.
 fn help(args: &[&str]) -> String {

@@ -23,6 +23,7 @@ mod partition;
 mod plan;
 mod prompt;
 mod quoting;
+mod readme;
 mod security;
 mod serve;
 mod three_way;
