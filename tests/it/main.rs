@@ -14,6 +14,7 @@ mod harness;
 mod help;
 mod history;
 mod introspect;
+mod json_schema;
 mod online;
 mod oracle;
 mod outside;
