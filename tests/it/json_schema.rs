@@ -2,6 +2,7 @@
 //! "Editors") says what the loader says: every file the loader takes passes
 //! it, each table of the format has exactly the loader's keys, and what the
 //! loader refuses for a key or a word it refuses too. No database needed.
+//! `dump.rs` validates every file it dumps with [`assert_valid_tree`].
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +55,49 @@ fn toml_files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Every TOML file under `dir` (a dump) passes the JSON Schema, starts with
+/// the `#:schema` line, and the schema file it points to is there, the same as
+/// the repository's.
+pub fn assert_valid_tree(name: &str, dir: &Path) {
+    let v = validator();
+    let files = toml_files(dir);
+    assert!(
+        !files.is_empty(),
+        "{name}: no TOML file in {}",
+        dir.display()
+    );
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        let target = first
+            .strip_prefix("#:schema ")
+            .map(|p| f.parent().unwrap().join(p));
+        match target {
+            Some(t) if t.is_file() => {}
+            _ => bad.push(format!(
+                "{}: first line `{first}` is not a `#:schema` line to an existing file",
+                f.display()
+            )),
+        }
+        match problems(&v, &text) {
+            Some(p) if p.is_empty() => {}
+            Some(p) => bad.push(format!("{}:\n  {}", f.display(), p.join("\n  "))),
+            None => bad.push(format!("{}: not TOML", f.display())),
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{name}: dumped files the JSON Schema refuses:\n{}",
+        bad.join("\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("reconcile.schema.json")).ok(),
+        std::fs::read_to_string(repo().join("schema/reconcile.schema.json")).ok(),
+        "{name}: the dump's reconcile.schema.json is not the repository's"
+    );
 }
 
 /// Not narrower than the loader: every schema file of the repository (the
