@@ -331,6 +331,9 @@ fn what_the_loader_refuses_the_schema_refuses() {
         "[tables.t.columns]\nc = { type = \"int\" }\n[tables.t.triggers.tr]\ntiming = \"during\"\nevents = [\"insert\"]\nfunction = \"f\"",
         "[collations.c]\nprovider = \"ICU\"\nlocale = \"de\"",
         "[sequences.s]\nstart = \"one\"",
+        "[enums.e]\nvalues = []",
+        "[tables.t.columns]\nc = { type = \"int\" }\n[tables.t.grants]\nr = []",
+        "[tables.t.columns]\nc = { type = \"int\" }\n[tables.t.unique]\nu = []",
         "tables = 1",
     ];
     for text in cases {
