@@ -279,6 +279,52 @@ fn each_table_has_exactly_the_loaders_keys() {
     }
 }
 
+/// `TABLES` names every table of the format: as many as the loader has
+/// structs that refuse unknown keys, and every table of the schema's
+/// `definitions`. A table added to the loader fails here until the schema
+/// (and `TABLES`) have it.
+#[test]
+fn every_table_of_the_loader_is_checked() {
+    let structs: usize = rust_sources(&repo().join("src/desired"))
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .matches("#[serde(deny_unknown_fields)]")
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        structs,
+        TABLES.len(),
+        "the loader has {structs} tables that refuse unknown keys; TABLES checks {}",
+        TABLES.len()
+    );
+    let s = schema();
+    for name in s["definitions"].as_object().unwrap().keys() {
+        assert!(
+            TABLES
+                .iter()
+                .any(|(p, _)| p.starts_with(&format!("/definitions/{name}"))),
+            "definition `{name}` is not in TABLES"
+        );
+    }
+}
+
+/// Every `*.rs` under `dir`, recursively.
+fn rust_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(rust_sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Every key of every table in the schema says what it is, in one line.
 #[test]
 fn every_key_has_a_one_line_description() {
