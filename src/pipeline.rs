@@ -127,7 +127,8 @@ pub async fn dump_target(
     let mut live = live?;
     exclude::apply(exclude, &mut live);
     live.exclude = exclude.to_vec();
-    let files = dump::files(&live, schemas);
+    // Each file says where its JSON Schema is, for editors; the schema is written beside them.
+    let files = dump::editors::with_schema(dump::files(&live, schemas));
     dump::write(out, &files, force)?;
     let unmanaged = live
         .unmanaged

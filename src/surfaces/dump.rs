@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 mod code;
+pub mod editors;
 mod exclusion;
 mod grants;
 mod partition;

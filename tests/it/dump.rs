@@ -309,6 +309,7 @@ fn dump_into(name: &str, db: &TestDb, dir: &Path) {
     let first = dump(db, dir, &[]);
     assert_eq!(first.code, 0, "{name}: step 2 (dump) failed:\n{first}");
     eprintln!("{name}: dump reports on stderr:\n{}", first.stderr);
+    crate::json_schema::assert_valid_tree(name, dir);
     let files = read_tree(dir);
     assert!(
         files
@@ -736,7 +737,11 @@ fn db_schema_restricts_the_dump() {
         .collect();
     assert_eq!(
         files,
-        ["_schema.toml", "billing/invoices.toml"],
+        [
+            "_schema.toml",
+            "billing/invoices.toml",
+            "reconcile.schema.json"
+        ],
         "only the billing schema is written"
     );
     let (code, plan) = crate::harness::plan_json(out.path(), &db);

@@ -161,7 +161,11 @@ fn excluded_schemas_and_tables_never_appear_in_plan_apply_check_or_dump() {
         .filter(|f| !f.starts_with("evil/"))
         .collect();
     files.sort();
-    assert_eq!(files, ["_schema.toml", "users.toml"], "{r}");
+    assert_eq!(
+        files,
+        ["_schema.toml", "reconcile.schema.json", "users.toml"],
+        "{r}"
+    );
     // The patterns are written, so that the dumped files keep leaving them out.
     let head = std::fs::read_to_string(dumped.join("_schema.toml")).unwrap();
     // (The hostile flavor's own schema `evil` is dumped as an empty schema.)
@@ -172,7 +176,7 @@ fn excluded_schemas_and_tables_never_appear_in_plan_apply_check_or_dump() {
         .collect();
     assert_eq!(
         head,
-        "exclude = [\"drizzle.*\", \"public.schema_migrations\"]\n"
+        "#:schema ./reconcile.schema.json\nexclude = [\"drizzle.*\", \"public.schema_migrations\"]\n"
     );
     let shown = names_in_plan(&with_db("plan", &dumped, &db, &["--format", "json"]));
     assert!(!mentions_other_tools(&shown), "{shown}");

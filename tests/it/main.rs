@@ -15,6 +15,7 @@ mod harness;
 mod help;
 mod history;
 mod introspect;
+mod json_schema;
 mod lockwait;
 mod online;
 mod oracle;
