@@ -28,6 +28,8 @@ fn main() {
         watch(git(&["rev-parse", "--git-path", &branch]));
     }
     watch(git(&["rev-parse", "--git-path", "packed-refs"]));
+    // Appended on every commit and checkout, even of a branch whose ref is packed.
+    watch(git(&["rev-parse", "--git-path", "logs/HEAD"]));
     println!("cargo:rerun-if-env-changed=RECONCILE_COMMIT");
     let commit = std::env::var("RECONCILE_COMMIT")
         .ok()

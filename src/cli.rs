@@ -301,6 +301,34 @@ pub fn wants_json(args: &[String]) -> bool {
         || args.iter().any(|a| a == "--format=json")
 }
 
+/// Whether the command asks only for help, the version or a completion
+/// script: it runs even when `./.env` cannot be read.
+pub fn needs_no_database(args: &[String]) -> bool {
+    args.iter()
+        .skip(1)
+        .any(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version" | "help"))
+        || args.get(1).is_some_and(|a| a == "completions")
+}
+
+/// `--color WHEN` or `--color=WHEN` as given (before the whole command line
+/// is parsed, so that clap's own help and errors follow it too); `auto` when
+/// absent or not one of the words.
+pub fn color_flag(args: &[String]) -> ColorWhen {
+    let mut value = None;
+    for (i, a) in args.iter().enumerate() {
+        if a == "--color" {
+            value = args.get(i + 1).map(String::as_str);
+        } else if let Some(v) = a.strip_prefix("--color=") {
+            value = Some(v);
+        }
+    }
+    match value {
+        Some("always") => ColorWhen::Always,
+        Some("never") => ColorWhen::Never,
+        _ => ColorWhen::Auto,
+    }
+}
+
 /// `reconcile --plan ...` is `reconcile plan ...`.
 pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut args: Vec<String> = args.into_iter().collect();

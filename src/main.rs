@@ -4,7 +4,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, Format};
 use reconcile::apply::{ApplyOptions, Event};
 use reconcile::error::exit;
@@ -12,17 +12,34 @@ use reconcile::{paint, report, Target};
 
 /// `print!` to standard output, where a reader that went away (`| head`)
 /// ends the output quietly: no panic, and the exit code stays the command's.
-/// Colour codes (see `paint`) pass only when colour is on (`--color`,
-/// `NO_COLOR`, a terminal): anstream strips them otherwise.
+/// For what tools read (SQL, JSON, completions): written byte for byte.
 macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `println!` with the quiet end of `out!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `out!` for text painted by `paint`: its colour codes pass only when
+/// colour is on (`--color`, `NO_COLOR`, a terminal); anstream strips them
+/// otherwise (with any other control byte of the text).
+macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = write!(anstream::stdout().lock(), $($arg)*);
     }};
 }
 
-/// `println!` with the quiet end of `out!`.
-macro_rules! outln {
+/// `say!` with a newline.
+macro_rules! sayln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!(anstream::stdout().lock(), $($arg)*);
@@ -38,31 +55,37 @@ macro_rules! err {
 }
 
 fn main() -> ExitCode {
+    let args = cli::normalize_args(std::env::args());
+    let json = cli::wants_json(&args);
     // `.env` of the working directory, as sqlx-cli and drizzle-kit read it:
     // its variables fill what the environment does not set (before the
-    // arguments are parsed, so that `[env: DATABASE_URL]` sees it).
+    // arguments are parsed, so that `[env: DATABASE_URL]` sees it). A bad
+    // file stops every command but help, version and completions.
     let dotenv = match load_dotenv() {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::INVALID_INPUT);
-        }
+        Err(_) if cli::needs_no_database(&args) => false,
+        Err(e) => return ExitCode::from(usage_error(&e, json)),
     };
-    let args = cli::normalize_args(std::env::args());
-    let cli = match Cli::try_parse_from(&args) {
+    let choice = color_choice(cli::color_flag(&args));
+    choice.write_global();
+    let clap_color = match choice {
+        anstream::ColorChoice::Never => clap::ColorChoice::Never,
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => {
+            clap::ColorChoice::Always
+        }
+        anstream::ColorChoice::Auto => clap::ColorChoice::Auto,
+    };
+    let parsed = Cli::command()
+        .color(clap_color)
+        .try_get_matches_from(&args)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) if cli::wants_json(&args) && e.use_stderr() => {
-            let v = serde_json::json!({
-                "success": false,
-                "error": e.render().to_string().trim_end(),
-                "exitCode": exit::INVALID_INPUT,
-            });
-            outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
-            return ExitCode::from(exit::INVALID_INPUT);
+        Err(e) if json && e.use_stderr() => {
+            return ExitCode::from(usage_error(e.render().to_string().trim_end(), true))
         }
         Err(e) => e.exit(),
     };
-    color_choice(cli.color).write_global();
     DATABASE_URL_FROM_DOTENV.store(dotenv, std::sync::atomic::Ordering::Relaxed);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -82,9 +105,26 @@ fn main() -> ExitCode {
 static DATABASE_URL_FROM_DOTENV: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
+/// An input error (exit 2) before anything runs: on stderr, or with `json`
+/// as the JSON answer on stdout.
+fn usage_error(message: &str, json: bool) -> u8 {
+    if json {
+        let v = serde_json::json!({
+            "success": false,
+            "error": message,
+            "exitCode": exit::INVALID_INPUT,
+        });
+        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        eprintln!("error: {message}");
+    }
+    exit::INVALID_INPUT
+}
+
 /// Read `./.env` (only the working directory's, not its parents'): each
 /// variable it sets that the environment does not. `Ok(true)` when it gave
-/// `DATABASE_URL`. A file that cannot be parsed is an error naming its line.
+/// `DATABASE_URL`. A file that cannot be parsed is an error naming its line
+/// and the variable, never a value (a `.env` holds secrets).
 fn load_dotenv() -> Result<bool, String> {
     let path = std::path::Path::new(".env");
     if !path.is_file() {
@@ -93,10 +133,27 @@ fn load_dotenv() -> Result<bool, String> {
     let had = std::env::var_os("DATABASE_URL").is_some_and(|v| !v.is_empty());
     match dotenvy::from_path(path) {
         Ok(()) => Ok(!had && std::env::var_os("DATABASE_URL").is_some_and(|v| !v.is_empty())),
-        Err(dotenvy::Error::LineParse(line, at)) => Err(format!(
-            ".env: cannot read `{line}` (at character {at}): expected NAME=value lines"
-        )),
-        Err(e) => Err(format!(".env: {e}")),
+        Err(dotenvy::Error::LineParse(rest, _)) => {
+            // dotenvy gives the text from the bad line on: find where it starts.
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let line = text
+                .find(&rest)
+                .map(|at| text[..at].matches('\n').count() + 1);
+            let name = rest.split(['=', '\n']).next().unwrap_or("").trim();
+            let name = if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                format!(" (variable `{name}`)")
+            } else {
+                String::new()
+            };
+            Err(match line {
+                Some(n) => format!(
+                    ".env:{n}: cannot read this line{name}: expected NAME=value, a quoted value closed on its line or a later one"
+                ),
+                None => ".env: cannot read it: expected NAME=value lines".to_string(),
+            })
+        }
+        Err(dotenvy::Error::Io(e)) => Err(format!(".env: cannot read it: {e}")),
+        Err(_) => Err(".env: cannot read it: expected NAME=value lines".to_string()),
     }
 }
 
@@ -137,7 +194,7 @@ async fn run(cli: Cli) -> u8 {
                 Ok(outcome) => {
                     let plan = &outcome.plan;
                     match args.format {
-                        Format::Text => out!(
+                        Format::Text => say!(
                             "{}",
                             paint::text(&report::text(
                                 plan,
@@ -215,10 +272,11 @@ async fn serve(args: cli::ServeArgs) -> u8 {
     }
 }
 
-/// SIGTERM (what platforms send on deploy) or Ctrl-C. The handlers are
-/// installed when this is called, not when the future is first polled, so a
-/// signal that comes while the server starts (its boot apply) is kept and
-/// ends the server gracefully once it is up, instead of killing it.
+/// SIGTERM (what platforms send on deploy) or Ctrl-C. On unix the handlers
+/// are installed when this is called, not when the future is first polled,
+/// so a signal that comes while the server starts (its boot apply) is kept
+/// and ends the server gracefully once it is up, instead of killing it.
+/// Elsewhere Ctrl-C is listened for from the first poll on.
 fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
@@ -272,7 +330,7 @@ async fn check(args: cli::CheckArgs) -> u8 {
         }
         Ok(report) => {
             match args.format {
-                cli::CheckFormat::Text => out!("{}", paint::text(&report::check_text(&report))),
+                cli::CheckFormat::Text => say!("{}", paint::text(&report::check_text(&report))),
                 cli::CheckFormat::Json => outln!("{}", report::check_json(&report)),
                 cli::CheckFormat::Github => out!("{}", report::check_github(&report)),
             }
@@ -343,7 +401,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
         };
         let plan = &outcome.plan;
         let target_name = target_words(&outcome.target, url_given);
-        out!("{}", paint::text(&report::text(plan, &target_name)));
+        say!("{}", paint::text(&report::text(plan, &target_name)));
         if plan.refused.is_empty() && !plan.is_empty() {
             out!(
                 "\nApply {} statement(s) to {}? [y/N] ",
@@ -367,14 +425,14 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
     let mut printer = |e: Event<'_>| match e {
         Event::Planned(plan) => {
             if shown.as_ref() != Some(&plan.plan_hash) {
-                out!("{}", paint::text(&report::text(plan, &target_name)));
+                say!("{}", paint::text(&report::text(plan, &target_name)));
             }
             first_hash = plan.plan_hash.clone();
         }
         Event::Locked(plan) => {
             if plan.plan_hash != first_hash {
                 outln!("\nThe database changed before the lock was ours; the plan under the lock:");
-                out!(
+                say!(
                     "{}",
                     paint::text(&report::text(plan, "the database (under the lock)"))
                 );
@@ -407,7 +465,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             }
         }
         Event::Executed { id, duration, .. } => {
-            outln!(
+            sayln!(
                 "{}",
                 paint::text(&format!(
                     "  ok {:>7.1}ms  {id}",
@@ -425,7 +483,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
                 .iter()
                 .map(|b| format!("pid {} ({}, holds {})", b.pid, b.state, b.lock_mode))
                 .collect();
-            out!(
+            say!(
                 "{}",
                 paint::text(&format!(
                     "  lock timeout on {id} (attempt {attempt} of {}){}; trying again in {:.1}s\n",
@@ -444,9 +502,12 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             blockers,
             waited,
             ..
-        } => outln!(
-            "  {}",
-            reconcile::apply::watch::waiting_line(object, blockers, waited)
+        } => sayln!(
+            "{}",
+            paint::text(&format!(
+                "  {}",
+                reconcile::apply::watch::waiting_line(object, blockers, waited)
+            ))
         ),
     };
     match reconcile::apply_target(&target, &opts, &mut printer).await {
@@ -485,7 +546,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
     };
     let shown = match reconcile::pipeline::prune_plan_target(&target).await {
         Ok(outcome) => {
-            out!(
+            say!(
                 "{}",
                 paint::text(&report::prune_text(&outcome.plan, &outcome.target))
             );
@@ -532,9 +593,12 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             blockers,
             waited,
             ..
-        } => outln!(
-            "  {}",
-            reconcile::apply::watch::waiting_line(object, blockers, waited)
+        } => sayln!(
+            "{}",
+            paint::text(&format!(
+                "  {}",
+                reconcile::apply::watch::waiting_line(object, blockers, waited)
+            ))
         ),
         _ => {}
     };

@@ -16,6 +16,10 @@ use super::{Blocker, Event};
 /// The pause between two looks at a statement that still waits.
 pub const LOOK_EVERY: Duration = Duration::from_secs(5);
 
+/// The longest one look may take (opening the second session included);
+/// past it the look is given up, and tried again at the next.
+pub const LOOK_LIMIT: Duration = Duration::from_secs(3);
+
 /// The first look at a statement that has not finished: after 1 s, or half
 /// the lock timeout when that is shorter (so that it comes before the
 /// timeout); `lock_timeout` zero is no limit.
@@ -68,28 +72,39 @@ impl<'a> Watch<'a> {
     ) -> (Duration, Option<SqlError>) {
         self.last.clear();
         let started = Instant::now();
-        let statement = self.db.execute_one(sql);
+        let db = self.db;
+        let statement = db.execute_one(sql);
         tokio::pin!(statement);
         let mut next = self.first;
         loop {
             tokio::select! {
                 r = &mut statement => return (started.elapsed(), r.err()),
-                _ = tokio::time::sleep_until((started + next).into()) => {
-                    // The statement goes on meanwhile: its future only reads the answer.
-                    if let Some((object, blockers)) = self.look().await {
-                        if !blockers.is_empty() {
-                            on_event(Event::Waiting {
-                                id,
-                                object: &object,
-                                blockers: &blockers,
-                                waited: started.elapsed(),
-                            });
-                            self.last = blockers;
-                        }
-                    }
-                    next += LOOK_EVERY;
+                _ = tokio::time::sleep_until((started + next).into()) => {}
+            }
+            // The look runs beside the statement, never in its way: when the
+            // statement ends first, its answer is taken at once (the look is
+            // dropped), so the applying session never sits idle in its
+            // transaction, holding its locks, while a second session connects.
+            let found = {
+                let look = tokio::time::timeout(LOOK_LIMIT, self.look());
+                tokio::pin!(look);
+                tokio::select! {
+                    r = &mut statement => return (started.elapsed(), r.err()),
+                    found = &mut look => found.ok().flatten(),
+                }
+            };
+            if let Some((object, blockers)) = found {
+                if !blockers.is_empty() {
+                    on_event(Event::Waiting {
+                        id,
+                        object: &object,
+                        blockers: &blockers,
+                        waited: started.elapsed(),
+                    });
+                    self.last = blockers;
                 }
             }
+            next += LOOK_EVERY;
         }
     }
 
@@ -137,7 +152,7 @@ fn look_sql(pid: i32) -> String {
               SELECT a.pid, coalesce(a.application_name, '') AS \"applicationName\", coalesce(a.state, '') AS state, \
                      coalesce(extract(epoch FROM pg_catalog.now() - a.xact_start), 0)::float8 AS \"transactionSeconds\", \
                      coalesce((SELECT pg_catalog.string_agg(DISTINCT h.mode, ', ') FROM pg_catalog.pg_locks h, w \
-                               WHERE h.pid = a.pid AND h.locktype = w.locktype \
+                               WHERE h.pid = a.pid AND h.granted AND h.locktype = w.locktype \
                                  AND h.relation IS NOT DISTINCT FROM w.relation \
                                  AND h.transactionid IS NOT DISTINCT FROM w.transactionid \
                                  AND h.virtualxid IS NOT DISTINCT FROM w.virtualxid), '') AS \"lockMode\", \

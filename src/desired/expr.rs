@@ -156,6 +156,27 @@ pub fn parse_partition_key(sql: &str) -> Result<Expr, String> {
     })
 }
 
+/// The columns that a partition key names as whole elements (`RANGE (a,
+/// (lower(b)))` gives `a`): unquoted names folded to lower case, as
+/// PostgreSQL folds them; an expression element names none here (PostgreSQL
+/// judges it). Empty when the key does not parse (its own error).
+pub fn partition_key_columns(sql: &str) -> Vec<String> {
+    let t = sql.trim();
+    let (Some(open), Some(inner)) = (t.find('('), t.strip_suffix(')')) else {
+        return Vec::new();
+    };
+    let Ok(list) = parse_list(&inner[open + 1..]) else {
+        return Vec::new();
+    };
+    list.into_iter()
+        .filter_map(|a| match a {
+            Ast::Identifier(id) if id.quote_style.is_none() => Some(id.value.to_lowercase()),
+            Ast::Identifier(id) => Some(id.value),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A partition key as `pg_get_partkeydef` prints it (kept verbatim when sqlparser cannot read it).
 pub fn partition_key(sql: &str) -> Expr {
     parse_partition_key(sql).unwrap_or_else(|_| Expr {
@@ -348,6 +369,15 @@ mod tests {
 
     fn key(s: &str) -> String {
         from_files(s).unwrap().key
+    }
+
+    #[test]
+    fn partition_key_columns_are_its_bare_names() {
+        assert_eq!(
+            partition_key_columns("RANGE (Payment_Date, (lower(name)), \"Region\")"),
+            ["payment_date", "Region"]
+        );
+        assert!(partition_key_columns("LIST (").is_empty());
     }
 
     #[test]

@@ -462,11 +462,12 @@ pub fn load_dir(dir: &Path) -> Result<Catalog, LoadError> {
             line: 0,
             column: 0,
             message: match e.kind() {
-                std::io::ErrorKind::NotFound => "no such schema directory: `--schema DIR` names the directory \
-                     whose *.toml files hold the desired schema (default: ./schema, under the working directory)"
+std::io::ErrorKind::NotFound if !dir.exists() => "no such schema directory: the desired schema is \
+                     the *.toml files of a directory (on the command line `--schema DIR`, default: ./schema, \
+                     under the working directory)"
                     .to_string(),
-                std::io::ErrorKind::NotADirectory => "not a directory: `--schema DIR` names the directory \
-                     whose *.toml files hold the desired schema (default: ./schema)"
+                std::io::ErrorKind::NotADirectory if !dir.is_dir() => "not a directory: the desired schema is \
+                     the *.toml files of a directory (on the command line `--schema DIR`, default: ./schema)"
                     .to_string(),
                 _ => format!("cannot read the schema directory: {e}"),
             },
@@ -1975,6 +1976,11 @@ fn build_table(
         table.columns.push(col);
     }
 
+    // The partition key's columns (PostgreSQL would refuse the CREATE TABLE).
+    if let Some(p) = &raw.partition_by {
+        let key = expr::partition_key_columns(p.get_ref());
+        columns.check(&key, &src.origin(p.span()), "partition key", errors);
+    }
     // Primary key: on the table, or `primary_key = true` on one column.
     let mut pk: Option<Key> = None;
     if let Some(p) = &raw.primary_key {

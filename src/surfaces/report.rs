@@ -262,21 +262,20 @@ pub fn apply_error(e: &crate::apply::ApplyError) -> String {
         } => {
             let _ = writeln!(out, "  our session: pid {our_pid}");
             let _ = writeln!(out, "  PostgreSQL: {}", error.message);
-            if blockers.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  the session that held the lock on {table} has finished since."
-                );
-            }
+            // (With no blocker left, the advice says that the holder has finished.)
             for b in blockers {
+                let holds = if b.lock_mode.is_empty() {
+                    "waits ahead of us for a lock".to_string()
+                } else {
+                    format!("holds {}", b.lock_mode)
+                };
                 let _ = writeln!(
                     out,
-                    "  blocked by pid {} (application {:?}, {}, transaction open {:.1}s, holds {}): {}",
+                    "  blocked by pid {} (application {:?}, {}, transaction open {:.1}s, {holds}): {}",
                     b.pid,
                     b.application_name,
                     b.state,
                     b.transaction_seconds,
-                    b.lock_mode,
                     b.query.trim()
                 );
             }

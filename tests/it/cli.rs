@@ -136,11 +136,28 @@ fn dotenv_gives_database_url_and_says_so() {
     let out = run_in(dir.path(), &["plan"], &[("DATABASE_URL", &db.url)]);
     assert_eq!(out.code, 0, "{out}");
     assert!(!out.stdout.contains(".env"), "{out}");
-    // A line that is not NAME=value: exit 2, naming the file.
-    std::fs::write(dir.path().join(".env"), "DATABASE_URL='unclosed\n").unwrap();
+    // A line that is not NAME=value: exit 2, naming the file and the line,
+    // never a value (the rest of a .env holds secrets).
+    std::fs::write(
+        dir.path().join(".env"),
+        "PORT=3000\nDATABASE_URL='unclosed\nADMIN_TOKEN=hunter2hunter2\n",
+    )
+    .unwrap();
     let out = run_in(dir.path(), &["plan"], &[]);
     assert_eq!(out.code, 2, "{out}");
-    assert!(out.stderr.contains(".env"), "{out}");
+    assert!(out.stderr.contains(".env:2:"), "{out}");
+    assert!(out.stderr.contains("DATABASE_URL"), "{out}");
+    assert!(
+        !out.stderr.contains("hunter2") && !out.stderr.contains("unclosed"),
+        "{out}"
+    );
+    let out = run_in(dir.path(), &["plan", "--format", "json"], &[]);
+    assert_eq!(out.code, 2, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("a JSON error");
+    assert!(v["error"].as_str().unwrap().contains(".env:2:"), "{out}");
+    // Help, the version and completions do not need it.
+    assert_eq!(run_in(dir.path(), &["--version"], &[]).code, 0);
+    assert_eq!(run_in(dir.path(), &["completions", "fish"], &[]).code, 0);
 }
 
 #[test]

@@ -196,8 +196,13 @@ fn statements(r: &Run) -> usize {
 
 fn assert_fails(r: &Run, what: &str, words: &[&str]) {
     assert_eq!(r.code, 1, "{what}: expected exit 1\n{r}");
+    // On stderr, or under --format json the `error` of the JSON answer on stdout.
+    let message = match serde_json::from_str::<serde_json::Value>(&r.stdout) {
+        Ok(v) => v["error"].as_str().unwrap_or_default().to_string(),
+        Err(_) => r.stderr.clone(),
+    };
     for w in words {
-        assert!(r.stderr.contains(w), "{what}: the message lacks `{w}`\n{r}");
+        assert!(message.contains(w), "{what}: the message lacks `{w}`\n{r}");
     }
     for secret in [PASSWORD, PASSWORD_URL, "wrong-password"] {
         assert!(
@@ -586,8 +591,11 @@ fn unreachable_servers_and_missing_databases_fail_with_exit_1() {
         format!("postgresql://app:{PASSWORD_URL}@127.0.0.1:{port}/db?sslmode=verify-everything");
     let r = plan_with(Some(&bad), &[], home.path());
     assert_eq!(r.code, 2, "{r}");
+    // `plan_with` asks for JSON: the error is its answer on stdout.
     assert!(
-        r.stderr.contains("sslmode") && !r.stderr.contains(PASSWORD_URL),
+        r.stdout.contains("sslmode")
+            && !r.stdout.contains(PASSWORD_URL)
+            && !r.stderr.contains(PASSWORD_URL),
         "{r}"
     );
 }

@@ -67,9 +67,14 @@ fn a_reference_to_a_table_or_column_the_database_lacks_is_an_input_error_at_plan
         "json",
     ]);
     assert_eq!(r.code, 2, "{r}");
+    // Under --format json the error is the JSON answer on stdout.
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("a JSON error");
     assert!(
-        r.stderr.contains("schema.toml:3:61:")
-            && r.stderr.contains("has no column `id` (it has: uid)"),
+        v["error"].as_str().unwrap().contains("schema.toml:3:61:")
+            && v["diagnostics"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("has no column `id` (it has: uid)"),
         "{r}"
     );
     assert!(!db

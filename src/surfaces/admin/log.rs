@@ -156,7 +156,21 @@ pub(super) fn apply_failure(e: &ApplyError) -> (&'static str, Value) {
             ..
         } => (
             "warn",
-            json!({ "statement": statement, "table": table, "blockers": blockers, "sql": error, "committed": committed }),
+            json!({
+                "statement": statement,
+                "table": table,
+                // Who, not what: another session's query text may carry
+                // literals (personal data, secrets) that a log must not keep.
+                "blockers": blockers.iter().map(|b| json!({
+                    "pid": b.pid,
+                    "applicationName": b.application_name,
+                    "state": b.state,
+                    "lockMode": b.lock_mode,
+                    "transactionSeconds": b.transaction_seconds,
+                })).collect::<Vec<_>>(),
+                "sql": error,
+                "committed": committed,
+            }),
         ),
         ApplyError::Statement {
             id,
