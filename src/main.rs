@@ -502,13 +502,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             blockers,
             waited,
             ..
-        } => sayln!(
-            "{}",
-            paint::text(&format!(
-                "  {}",
-                reconcile::apply::watch::waiting_line(object, blockers, waited)
-            ))
-        ),
+        } => say_waiting(object, blockers, waited),
     };
     match reconcile::apply_target(&target, &opts, &mut printer).await {
         Ok(applied) => {
@@ -535,6 +529,17 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             e.exit_code()
         }
     }
+}
+
+/// The line of a statement that waits for a lock (apply and prune).
+fn say_waiting(object: &str, blockers: &[reconcile::apply::Blocker], waited: std::time::Duration) {
+    sayln!(
+        "{}",
+        paint::text(&format!(
+            "  {}",
+            reconcile::apply::watch::waiting_line(object, blockers, waited)
+        ))
+    );
 }
 
 async fn prune(args: cli::PruneArgs) -> u8 {
@@ -593,13 +598,7 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             blockers,
             waited,
             ..
-        } => sayln!(
-            "{}",
-            paint::text(&format!(
-                "  {}",
-                reconcile::apply::watch::waiting_line(object, blockers, waited)
-            ))
-        ),
+        } => say_waiting(object, blockers, waited),
         _ => {}
     };
     match reconcile::pipeline::prune_target(&target, &opts, &mut printer).await {

@@ -331,48 +331,16 @@ fn json_everywhere_camel_case_and_errors_as_json() {
         "{bad}"
     );
     let unreachable = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
-    for (what, args) in [
-        (
-            "history",
-            vec!["history", "--format", "json", "--database-url", unreachable],
-        ),
-        (
-            "apply",
-            vec![
-                "apply",
-                "--schema",
-                schema,
-                "--format",
-                "json",
-                "--database-url",
-                unreachable,
-            ],
-        ),
-        (
-            "dump",
-            vec![
-                "dump",
-                "--format",
-                "json",
-                "--out",
-                "x",
-                "--database-url",
-                unreachable,
-            ],
-        ),
-        (
-            "check",
-            vec![
-                "check",
-                "--schema",
-                schema,
-                "--format",
-                "json",
-                "--database-url",
-                unreachable,
-            ],
-        ),
+    for (what, head) in [
+        ("history", vec!["history"]),
+        ("apply", vec!["apply", "--schema", schema]),
+        ("dump", vec!["dump", "--out", "x"]),
+        ("check", vec!["check", "--schema", schema]),
     ] {
+        let args: Vec<&str> = head
+            .into_iter()
+            .chain(["--format", "json", "--database-url", unreachable])
+            .collect();
         let out = run(&args);
         assert_eq!(out.code, 1, "{what}: {out}");
         let v = camel_json(what, &out);

@@ -145,13 +145,7 @@ fn history_shows_which_surface_applied_and_whole_statements_with_verbose() {
 
     let r = history(&db, &["--format", "json"]);
     assert_eq!(r.code, 0, "{r}");
-    let entries: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let vias: Vec<&str> = entries
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["via"].as_str().unwrap())
-        .collect();
+    let vias = vias_of(&r.stdout);
     assert_eq!(vias, ["http migrate", "cli apply"], "{r}");
 
     let r = history(&db, &[]);
@@ -235,12 +229,17 @@ fn an_old_history_table_still_reads_and_its_rows_show_unknown() {
     assert_eq!(a.code, 0, "{a}");
     let r = history(&db, &["--format", "json"]);
     assert_eq!(r.code, 0, "{r}");
-    let entries: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let vias: Vec<&str> = entries
+    let vias = vias_of(&r.stdout);
+    assert_eq!(vias, ["cli apply", "unknown"], "{r}");
+}
+
+/// The `via` of each entry of `history --format json`, newest first.
+fn vias_of(json: &str) -> Vec<String> {
+    let entries: serde_json::Value = serde_json::from_str(json).unwrap();
+    entries
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["via"].as_str().unwrap())
-        .collect();
-    assert_eq!(vias, ["cli apply", "unknown"], "{r}");
+        .map(|e| e["via"].as_str().unwrap().to_string())
+        .collect()
 }
