@@ -114,9 +114,11 @@ impl<'a> Watch<'a> {
     /// its query failed (the statement runs on, unwatched).
     async fn look(&mut self) -> Option<(String, Vec<Blocker>)> {
         if self.other.is_none() && !self.unavailable {
+            // Its queries run outside a transaction: the settings they rely
+            // on (a search_path that cannot shadow `=`) are pinned for the session.
             match self.db.connect_again().await {
-                Ok(db) => self.other = Some(db),
-                Err(_) => self.unavailable = true,
+                Ok(db) if db.pin_session().await.is_ok() => self.other = Some(db),
+                _ => self.unavailable = true,
             }
         }
         let rows = self
