@@ -518,7 +518,7 @@ pub fn apply(schema: &Path, db: &TestDb, extra: &[&str]) -> Run {
 }
 
 /// The plan of `schema` against `db` runs nothing.
-pub fn assert_replan_empty(schema: &Path, db: &TestDb) {
+pub fn assert_replan_empty(schema: &Path, db: &TestDb) -> serde_json::Value {
     let (code, plan) = plan_json(schema, db);
     assert_eq!(code, 0, "{plan:#}");
     assert_eq!(
@@ -526,6 +526,8 @@ pub fn assert_replan_empty(schema: &Path, db: &TestDb) {
         Some(0),
         "the re-plan is not empty: {plan:#}"
     );
+    assert_eq!(plan["refused"], serde_json::json!([]), "{plan:#}");
+    plan
 }
 
 /// `reconcile` with these arguments, left running, its output piped.

@@ -3,7 +3,7 @@
 //! dictionaries, which stay unmanaged), and that describe the same
 //! configurations there (read from pg_ts_config and pg_ts_config_map).
 
-use crate::harness::{apply, assert_replan_empty, plan_json, run, TestDb};
+use crate::harness::{apply, assert_replan_empty, dump_dir, TestDb};
 
 /// Every text search configuration of the user's schemas, one line each:
 /// parser, comment, then each token type with its dictionaries in order.
@@ -47,16 +47,8 @@ fn text_search_configurations_round_trip_through_dump() {
     let a = TestDb::new("tsconfig_a");
     a.sql(DICTIONARY);
     a.sql(SETUP);
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let dumped = run(&[
-        "dump",
-        "--database-url",
-        &a.url,
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(dumped.code, 0, "{dumped}");
-    let head = std::fs::read_to_string(out.path().join("_schema.toml")).unwrap();
+    let (_out, dir) = dump_dir(&a);
+    let head = std::fs::read_to_string(dir.join("_schema.toml")).unwrap();
     for expected in [
         "[text_search_configurations.english_copy]\nparser = \"default\"\ncomment = \"english's mappings\"",
         "[text_search_configurations.english_copy.mappings]",
@@ -71,10 +63,7 @@ fn text_search_configurations_round_trip_through_dump() {
         );
     }
     // Against the database it came from: nothing to do, and no configuration unmanaged.
-    let (code, plan) = plan_json(out.path(), &a);
-    assert_eq!(code, 0, "{plan:#}");
-    assert_eq!(plan["statements"], serde_json::json!([]), "{plan:#}");
-    assert_eq!(plan["refused"], serde_json::json!([]), "{plan:#}");
+    let plan = assert_replan_empty(&dir, &a);
     let unmanaged = plan["unmanaged"].to_string();
     assert!(
         !unmanaged.contains("text search configuration"),
@@ -84,9 +73,9 @@ fn text_search_configurations_round_trip_through_dump() {
     // made before the table that names one, and nothing left to do.
     let b = TestDb::new("tsconfig_b");
     b.sql(DICTIONARY);
-    let applied = apply(out.path(), &b, &[]);
+    let applied = apply(&dir, &b, &[]);
     assert_eq!(applied.code, 0, "{applied}");
-    assert_replan_empty(out.path(), &b);
+    assert_replan_empty(&dir, &b);
     let (ca, cb) = (a.query(CONFIGS), b.query(CONFIGS));
     assert_eq!(ca.len(), 3, "{ca:#?}");
     assert_eq!(

@@ -2,7 +2,7 @@
 //! that plan empty against it, that rebuild them in an empty database, and
 //! that describe the same types there (read from pg_attribute and pg_range).
 
-use crate::harness::{apply, assert_replan_empty, plan_json, run, TestDb};
+use crate::harness::{apply, assert_replan_empty, dump_dir, TestDb};
 
 /// Every composite and range type of the database, one line each, as the
 /// catalog holds it (attributes with their types and collations in order; a
@@ -56,16 +56,8 @@ CREATE TABLE places (id bigint PRIMARY KEY, addr address, history address[], dur
 fn composite_range_types_and_collations_round_trip_through_dump() {
     let a = TestDb::new("user_types_a");
     a.sql(SETUP);
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let dumped = run(&[
-        "dump",
-        "--database-url",
-        &a.url,
-        "--out",
-        out.path().to_str().unwrap(),
-    ]);
-    assert_eq!(dumped.code, 0, "{dumped}");
-    let head = std::fs::read_to_string(out.path().join("_schema.toml")).unwrap();
+    let (_out, dir) = dump_dir(&a);
+    let head = std::fs::read_to_string(dir.join("_schema.toml")).unwrap();
     for expected in [
         "[composite_types.address]",
         "city = { type = \"text\", collation = \"C\" }",
@@ -87,10 +79,7 @@ fn composite_range_types_and_collations_round_trip_through_dump() {
         "the range constructors are PostgreSQL's, not functions of the files:\n{head}"
     );
     // Against the database it came from: nothing to do, nothing unmanaged.
-    let (code, plan) = plan_json(out.path(), &a);
-    assert_eq!(code, 0, "{plan:#}");
-    assert_eq!(plan["statements"], serde_json::json!([]), "{plan:#}");
-    assert_eq!(plan["refused"], serde_json::json!([]), "{plan:#}");
+    let plan = assert_replan_empty(&dir, &a);
     let unmanaged = plan["unmanaged"].to_string();
     assert!(
         !unmanaged.contains("type") && !unmanaged.contains("function"),
@@ -98,9 +87,9 @@ fn composite_range_types_and_collations_round_trip_through_dump() {
     );
     // Into an empty database: the same types, and nothing left to do.
     let b = TestDb::new("user_types_b");
-    let applied = apply(out.path(), &b, &[]);
+    let applied = apply(&dir, &b, &[]);
     assert_eq!(applied.code, 0, "{applied}");
-    assert_replan_empty(out.path(), &b);
+    assert_replan_empty(&dir, &b);
     let (ta, tb) = (a.query(TYPES), b.query(TYPES));
     assert_eq!(ta.len(), 9, "{ta:#?}");
     assert_eq!(
