@@ -137,6 +137,14 @@ fn nextval_key(sql: &str) -> Option<String> {
 /// A partition key, `RANGE (payment_date)`: the strategy, then a list of
 /// columns or expressions in parentheses, each parsed.
 pub fn parse_partition_key(sql: &str) -> Result<Expr, String> {
+    parse_partition_key_with_columns(sql).map(|(key, _)| key)
+}
+
+/// As [`parse_partition_key`], with the columns the key names as whole
+/// elements (`RANGE (a, (lower(b)))` gives `a`): unquoted names folded to
+/// lower case, as PostgreSQL folds them; an expression element names none
+/// here (PostgreSQL judges it).
+pub fn parse_partition_key_with_columns(sql: &str) -> Result<(Expr, Vec<String>), String> {
     let t = sql.trim();
     let bad = || {
         format!("bad partition key `{t}`: expected `RANGE (column, ...)`, `LIST (column)` or `HASH (column, ...)`")
@@ -148,33 +156,23 @@ pub fn parse_partition_key(sql: &str) -> Result<Expr, String> {
     }
     let inner = t[open + 1..].strip_suffix(')').ok_or_else(bad)?;
     let list = parse_list(inner).map_err(|m| format!("{}: {m}", bad()))?;
-    let sql: Vec<String> = list.iter().map(|a| a.to_string()).collect();
-    let key: Vec<String> = list.into_iter().map(normalize_ast).collect();
-    Ok(Expr {
-        sql: format!("{strategy} ({})", sql.join(", ")),
-        key: format!("{strategy} ({})", key.join(", ")),
-    })
-}
-
-/// The columns that a partition key names as whole elements (`RANGE (a,
-/// (lower(b)))` gives `a`): unquoted names folded to lower case, as
-/// PostgreSQL folds them; an expression element names none here (PostgreSQL
-/// judges it). Empty when the key does not parse (its own error).
-pub fn partition_key_columns(sql: &str) -> Vec<String> {
-    let t = sql.trim();
-    let (Some(open), Some(inner)) = (t.find('('), t.strip_suffix(')')) else {
-        return Vec::new();
-    };
-    let Ok(list) = parse_list(&inner[open + 1..]) else {
-        return Vec::new();
-    };
-    list.into_iter()
+    let columns = list
+        .iter()
         .filter_map(|a| match a {
             Ast::Identifier(id) if id.quote_style.is_none() => Some(id.value.to_lowercase()),
-            Ast::Identifier(id) => Some(id.value),
+            Ast::Identifier(id) => Some(id.value.clone()),
             _ => None,
         })
-        .collect()
+        .collect();
+    let sql: Vec<String> = list.iter().map(|a| a.to_string()).collect();
+    let key: Vec<String> = list.into_iter().map(normalize_ast).collect();
+    Ok((
+        Expr {
+            sql: format!("{strategy} ({})", sql.join(", ")),
+            key: format!("{strategy} ({})", key.join(", ")),
+        },
+        columns,
+    ))
 }
 
 /// A partition key as `pg_get_partkeydef` prints it (kept verbatim when sqlparser cannot read it).
@@ -373,11 +371,11 @@ mod tests {
 
     #[test]
     fn partition_key_columns_are_its_bare_names() {
-        assert_eq!(
-            partition_key_columns("RANGE (Payment_Date, (lower(name)), \"Region\")"),
-            ["payment_date", "Region"]
-        );
-        assert!(partition_key_columns("LIST (").is_empty());
+        let (_, columns) =
+            parse_partition_key_with_columns("RANGE (Payment_Date, (lower(name)), \"Region\")")
+                .unwrap();
+        assert_eq!(columns, ["payment_date", "Region"]);
+        assert!(parse_partition_key_with_columns("LIST (").is_err());
     }
 
     #[test]

@@ -1737,9 +1737,14 @@ fn build_table(
     table.row_level_security = raw.row_level_security;
     table.force_row_level_security = raw.force_row_level_security;
     table.unlogged = raw.unlogged;
+    // The columns the partition key names, checked once the columns are known.
+    let mut partition_key_columns = Vec::new();
     if let Some(p) = &raw.partition_by {
-        match expr::parse_partition_key(p.get_ref()) {
-            Ok(e) => table.partition_by = Some(e),
+        match expr::parse_partition_key_with_columns(p.get_ref()) {
+            Ok((e, columns)) => {
+                table.partition_by = Some(e);
+                partition_key_columns = columns;
+            }
             Err(m) => errors.at(&src.origin(p.span()), m),
         }
     }
@@ -1978,8 +1983,8 @@ fn build_table(
 
     // The partition key's columns (PostgreSQL would refuse the CREATE TABLE).
     if let Some(p) = &raw.partition_by {
-        let key = expr::partition_key_columns(p.get_ref());
-        columns.check(&key, &src.origin(p.span()), "partition key", errors);
+        let at = src.origin(p.span());
+        columns.check(&partition_key_columns, &at, "partition key", errors);
     }
     // Primary key: on the table, or `primary_key = true` on one column.
     let mut pk: Option<Key> = None;
