@@ -78,7 +78,17 @@ fn main() -> ExitCode {
     let parsed = Cli::command()
         .color(clap_color)
         .try_get_matches_from(&args)
-        .and_then(|m| Cli::from_arg_matches(&m));
+        .and_then(|m| {
+            // The URL came from DATABASE_URL (clap reads it when no
+            // --database-url is given) and DATABASE_URL from `./.env`.
+            let from_env = m.subcommand().is_some_and(|(_, sub)| {
+                sub.ids().any(|id| id == "database_url")
+                    && sub.value_source("database_url")
+                        == Some(clap::parser::ValueSource::EnvVariable)
+            });
+            URL_FROM_DOTENV.store(dotenv && from_env, std::sync::atomic::Ordering::Relaxed);
+            Cli::from_arg_matches(&m)
+        });
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if json && e.use_stderr() => {
@@ -86,7 +96,6 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    DATABASE_URL_FROM_DOTENV.store(dotenv, std::sync::atomic::Ordering::Relaxed);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -101,9 +110,9 @@ fn main() -> ExitCode {
     ExitCode::from(runtime.block_on(run(cli)))
 }
 
-/// Whether `DATABASE_URL` came from `./.env` (for the header's words).
-static DATABASE_URL_FROM_DOTENV: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+/// Whether the connection URL is `DATABASE_URL` as `./.env` gave it (for the
+/// header's words).
+static URL_FROM_DOTENV: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// An input error (exit 2) before anything runs: on stderr, or with `json`
 /// as the JSON answer on stdout.
@@ -171,8 +180,8 @@ fn color_choice(when: cli::ColorWhen) -> anstream::ColorChoice {
 }
 
 /// The target as the header names it, saying when `DATABASE_URL` came from `.env`.
-fn target_words(target: &str, url_given: bool) -> String {
-    if !url_given && DATABASE_URL_FROM_DOTENV.load(std::sync::atomic::Ordering::Relaxed) {
+fn target_words(target: &str) -> String {
+    if URL_FROM_DOTENV.load(std::sync::atomic::Ordering::Relaxed) {
         format!("{target} (DATABASE_URL from ./.env)")
     } else {
         target.to_string()
@@ -182,7 +191,6 @@ fn target_words(target: &str, url_given: bool) -> String {
 async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Plan(args) => {
-            let url_given = url_given(args.conn.database_url.as_deref());
             let target = Target {
                 schema_dir: args.conn.schema,
                 database_url: args.conn.database_url,
@@ -196,10 +204,7 @@ async fn run(cli: Cli) -> u8 {
                     match args.format {
                         Format::Text => say!(
                             "{}",
-                            paint::text(&report::text(
-                                plan,
-                                &target_words(&outcome.target, url_given)
-                            ))
+                            paint::text(&report::text(plan, &target_words(&outcome.target)))
                         ),
                         Format::Json => outln!("{}", report::json(plan)),
                         Format::Sql => {
@@ -234,12 +239,6 @@ async fn run(cli: Cli) -> u8 {
             exit::OK
         }
     }
-}
-
-/// Whether the URL was given on the command line (clap fills the field from
-/// `DATABASE_URL` too: then it equals the variable).
-fn url_given(url: Option<&str>) -> bool {
-    url.is_some() && url != std::env::var("DATABASE_URL").ok().as_deref()
 }
 
 async fn serve(args: cli::ServeArgs) -> u8 {
@@ -353,7 +352,6 @@ fn confirmed(yes: &[&str]) -> bool {
 
 async fn apply(args: cli::ApplyArgs) -> u8 {
     use std::io::IsTerminal;
-    let url_given = url_given(args.conn.database_url.as_deref());
     let json = args.format == cli::TextOrJson::Json;
     let target = Target {
         schema_dir: args.conn.schema,
@@ -400,7 +398,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             Err(e) => return fail(&e),
         };
         let plan = &outcome.plan;
-        let target_name = target_words(&outcome.target, url_given);
+        let target_name = target_words(&outcome.target);
         say!("{}", paint::text(&report::text(plan, &target_name)));
         if plan.refused.is_empty() && !plan.is_empty() {
             out!(
@@ -418,7 +416,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
     }
     let target_name = reconcile::db::config_from(target.database_url.as_deref()).map_or_else(
         |_| "the database".to_string(),
-        |c| target_words(&c.describe(), url_given),
+        |c| target_words(&c.describe()),
     );
     let mut first_hash = String::new();
     let mut in_parts = opts.online;
