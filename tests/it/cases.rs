@@ -74,9 +74,26 @@ fn apply_case(dir: &Path, name: &str, flavor: Flavor, exit: i32, extra: &[&str])
     problems
 }
 
+/// [`run_case`], with a panic inside it (a database that cannot be created,
+/// output that does not parse) turned into that case's failure, so the
+/// report names the case and the other cases still run.
+fn run_case(dir: &Path, flavor: Flavor) -> Result<String, String> {
+    std::panic::catch_unwind(|| run_case_inner(dir, flavor)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(format!(
+            "case {} ({flavor:?}) panicked: {message}",
+            dir.file_name().unwrap_or_default().to_string_lossy()
+        ))
+    })
+}
+
 /// Run one case; what `reconcile plan` printed (exit code, text without its
 /// first line, which names the server, and stderr), to compare across flavors.
-fn run_case(dir: &Path, flavor: Flavor) -> Result<String, String> {
+fn run_case_inner(dir: &Path, flavor: Flavor) -> Result<String, String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let case: Case =
         toml::from_str(&std::fs::read_to_string(dir.join("case.toml")).map_err(|e| e.to_string())?)
