@@ -122,16 +122,25 @@ at most 512 connections, 16 KiB of headers and a 16 KiB body. See \"Running `ser
 pub struct ServeArgs {
     #[command(flatten)]
     pub conn: Conn,
-    /// Address to listen on; default 0.0.0.0:$PORT, else 0.0.0.0:8080
+    /// Address to listen on (HOST:PORT or unix:PATH); default 0.0.0.0:$PORT, else 0.0.0.0:8080
     ///
     /// The default binds every interface: platforms such as Replit, Heroku or a
     /// container runtime give the port in PORT and route outside traffic to it
     /// on all interfaces, so a loopback-only server would be unreachable there.
     /// The endpoints are then open to whoever can reach the port: health needs
     /// no token (and shows no connection details), the others need ADMIN_TOKEN.
-    /// Give --listen 127.0.0.1:PORT to serve only this machine.
+    /// Give --listen 127.0.0.1:PORT to serve only this machine, or
+    /// --listen unix:PATH for a Unix socket (mode 0600) that an application in
+    /// front forwards to (the npm package's handler does).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Stop, as on SIGTERM, when standard input reaches its end
+    ///
+    /// For a parent process that runs serve as its child and holds its
+    /// standard input open (the npm package's handler): the server ends with
+    /// the parent, however the parent ends.
+    #[arg(long)]
+    pub until_stdin_closes: bool,
 }
 
 #[derive(clap::Args, Debug)]

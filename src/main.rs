@@ -243,7 +243,17 @@ async fn run(cli: Cli) -> u8 {
 
 async fn serve(args: cli::ServeArgs) -> u8 {
     use reconcile::admin;
-    let shutdown = shutdown_signal();
+    let signal = shutdown_signal();
+    let stdin_closed = args.until_stdin_closes.then(stdin_closed);
+    let shutdown = async move {
+        match stdin_closed {
+            Some(closed) => tokio::select! {
+                _ = signal => {},
+                _ = closed => {},
+            },
+            None => signal.await,
+        }
+    };
     let listen = args.listen.unwrap_or_else(|| {
         let port = std::env::var("PORT")
             .ok()
@@ -251,7 +261,7 @@ async fn serve(args: cli::ServeArgs) -> u8 {
             .unwrap_or_else(|| "8080".into());
         format!("0.0.0.0:{port}")
     });
-    let listener = match tokio::net::TcpListener::bind(&listen).await {
+    let listener = match admin::Listener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {
             let fields = serde_json::json!({ "listen": listen, "error": e.to_string() });
@@ -268,6 +278,20 @@ async fn serve(args: cli::ServeArgs) -> u8 {
             eprintln!("{}", admin::log_line("error", "serve failed", fields));
             exit::OPERATIONAL
         }
+    }
+}
+
+/// Resolves when standard input reaches its end (or fails). Read on a thread
+/// of its own, which never holds the process open: a blocking read of
+/// tokio's would keep the runtime from shutting down.
+fn stdin_closed() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    async move {
+        let _ = on_close.await;
     }
 }
 

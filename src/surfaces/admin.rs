@@ -22,7 +22,9 @@ use crate::pipeline::Target;
 use crate::surfaces::answer::{self, ms};
 use crate::Error;
 
+mod listen;
 mod log;
+pub use listen::{Listener, Stream};
 pub use log::log_line;
 use log::{now_rfc3339, Reason};
 
@@ -948,12 +950,12 @@ pub async fn boot(state: &AdminState) {
 /// accepting, let the requests in progress answer, and let an apply in
 /// progress commit or roll back. Errors: the listener's address cannot be read.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: Listener,
     state: AdminState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let addr = listener.local_addr()?;
-    state.log(&log::start_line(&state.0.config, addr).await);
+    let addr = listener.describe()?;
+    state.log(&log::start_line(&state.0.config, &addr).await);
     boot(&state).await;
     let limits = state.0.config.limits.clone();
     let service = hyper_util::service::TowerToHyperService::new(router(state.clone()));
@@ -971,7 +973,7 @@ pub async fn serve(
         let stream = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(stream) => stream,
                 Err(e) => {
                     // Out of file descriptors, or a connection gone before it was
                     // taken: pause briefly rather than spin, and go on.

@@ -17,6 +17,7 @@ mod history;
 mod introspect;
 mod json_schema;
 mod lockwait;
+mod node;
 mod online;
 mod oracle;
 mod outside;

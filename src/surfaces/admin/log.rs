@@ -2,7 +2,6 @@
 //! `{"ts", "level", "msg", ...fields}`; the line at start; and the reason of a
 //! failure (refused rules and objects, the SQL error) as fields of its line.
 
-use std::net::SocketAddr;
 use std::time::SystemTime;
 
 use axum::http::StatusCode;
@@ -49,11 +48,11 @@ pub(super) fn token_status(token: Option<&str>) -> &'static str {
 /// directory and its number of tables, and whether `ADMIN_TOKEN` is set and
 /// long enough. `warn` when the token is not usable or the settings or the
 /// files cannot be read (the reason then in `databaseError` / `schemaError`).
-pub(super) async fn start_line(config: &AdminConfig, listen: SocketAddr) -> String {
+pub(super) async fn start_line(config: &AdminConfig, listen: &str) -> String {
     let token = token_status(config.token.as_deref());
     let mut level = if token == "set" { "info" } else { "warn" };
     let mut fields = json!({
-        "listen": listen.to_string(),
+        "listen": listen,
         "schemaDir": config.schema_dir.display().to_string(),
         "token": token,
         "migrationsOnBoot": config.migrations_on_boot,
