@@ -128,3 +128,22 @@ fn npm_package_binary_api_and_express_admin_endpoints() {
         ],
     );
 }
+
+/// The README's Node.js blocks: its `npx` lines, its Express recipe and its
+/// JS API example (`tests/node/readme.test.mjs`).
+#[test]
+fn readme_node_blocks_run_in_an_app() {
+    let Some(app) = project() else { return };
+    let cli = TestDb::new("npm_readme_cli");
+    let server = TestDb::new("npm_readme_server");
+    let api = TestDb::new("npm_readme_api");
+    node_test(
+        app,
+        "readme.test.mjs",
+        &[
+            ("DATABASE_URL_README_CLI", cli.url.clone()),
+            ("DATABASE_URL_README_SERVER", server.url.clone()),
+            ("DATABASE_URL_README_API", api.url.clone()),
+        ],
+    );
+}

@@ -12,6 +12,10 @@
 //! - `text` (a synopsis of commands, an output): each `reconcile SUB ...`
 //!   line names only flags that `reconcile SUB --help` describes.
 //! - `yaml`, `json`: shown, not run (a workflow's lines; an answer).
+//! - `sh npm` and `js`: a Node.js app's commands and code, run by
+//!   `tests/node/readme.test.mjs` in the throwaway project of `node.rs`,
+//!   with the packed npm package installed: each `npx` line runs, a
+//!   `js server` block serves the admin endpoints, a `js api` block runs.
 //!
 //! A block without a language, or an indented code block, fails the test.
 
@@ -102,8 +106,8 @@ fn every_block_has_a_language_and_there_are_some_of_each() {
     let blocks = blocks();
     for b in &blocks {
         assert!(
-            ["toml", "sh", "text", "yaml", "json"].contains(&b.lang.as_str()),
-            "README.md:{}: a code block's language is {:?}; expected toml, sh, text, yaml or json",
+            ["toml", "sh", "text", "yaml", "json", "js"].contains(&b.lang.as_str()),
+            "README.md:{}: a code block's language is {:?}; expected toml, sh, text, yaml, json or js",
             b.line,
             b.lang
         );
@@ -210,6 +214,18 @@ fn every_sh_block_runs() {
     let mut failures = Vec::new();
     let mut ran = 0;
     for b in blocks().iter().filter(|b| b.lang == "sh") {
+        if b.tags.iter().any(|t| t == "npm") {
+            // Run by tests/node/readme.test.mjs, where the package is installed.
+            for line in b.text.lines().filter(|l| !l.trim().is_empty()) {
+                let command = line.trim_start();
+                assert!(
+                    command.starts_with("npm install reconcile-pg") || command.starts_with("npx reconcile "),
+                    "README.md:{}: a `npm` block holds `npm install reconcile-pg` and `npx reconcile ...` lines; not {command:?}",
+                    b.line
+                );
+            }
+            continue;
+        }
         if b.tags.iter().any(|t| t == "no-run") {
             for line in b.text.lines().filter(|l| !l.trim().is_empty()) {
                 let command = line.trim_start();
