@@ -147,3 +147,17 @@ fn readme_node_blocks_run_in_an_app() {
         ],
     );
 }
+
+/// `codegen drizzle` from `schema/`: the same bytes twice, `tsc --strict` over
+/// it and typed use of it, and a Drizzle insert and select on every table
+/// against the database `apply` built (`tests/node/drizzle.test.mjs`).
+#[test]
+fn generated_drizzle_schema_type_checks_and_round_trips_every_table() {
+    let Some(app) = project() else { return };
+    let db = TestDb::new("npm_drizzle");
+    node_test(
+        app,
+        "drizzle.test.mjs",
+        &[("DATABASE_URL_DRIZZLE", db.url.clone())],
+    );
+}
