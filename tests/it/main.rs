@@ -28,6 +28,7 @@ mod quoting;
 mod readme;
 mod security;
 mod serve;
+mod serve_socket;
 mod three_way;
 mod tsconfig;
 mod types;

@@ -161,3 +161,29 @@ fn generated_drizzle_schema_type_checks_and_round_trips_every_table() {
         &[("DATABASE_URL_DRIZZLE", db.url.clone())],
     );
 }
+
+/// The dry-run page in headless Chromium through the Express handler: the
+/// plan, a refusal and a hazard; Migrate applies and then nothing is left;
+/// a stale page's Migrate is refused (`tests/node/page.test.mjs`).
+#[test]
+fn dry_run_page_in_headless_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        missing(&format!(
+            "Chromium is needed for the dry-run page's browser test: looked for {chromium} (.ci/run installs Debian's chromium)"
+        ));
+        return;
+    }
+    let Some(app) = project() else { return };
+    let db = TestDb::new("npm_page");
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    let _ = std::fs::create_dir_all(&shots);
+    node_test(
+        app,
+        "page.test.mjs",
+        &[
+            ("DATABASE_URL_PAGE", db.url.clone()),
+            ("RECONCILE_SCREENSHOTS", shots.display().to_string()),
+        ],
+    );
+}
