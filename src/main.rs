@@ -254,6 +254,7 @@ async fn serve(args: cli::ServeArgs) -> u8 {
             None => signal.await,
         }
     };
+    let from_port = args.listen.is_none() && std::env::var_os("PORT").is_some();
     let listen = args.listen.unwrap_or_else(|| {
         let port = std::env::var("PORT")
             .ok()
@@ -264,7 +265,14 @@ async fn serve(args: cli::ServeArgs) -> u8 {
     let listener = match admin::Listener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {
-            let fields = serde_json::json!({ "listen": listen, "error": e.to_string() });
+            let mut fields = serde_json::json!({ "listen": listen, "error": e.to_string() });
+            if from_port && e.kind() == std::io::ErrorKind::AddrInUse {
+                fields["hint"] = serde_json::json!(
+                    "PORT is usually the app's own port: serve the endpoints inside the app \
+                     (npm package reconcile-pg: app.use(reconcileAdmin({ schemaDir }))), \
+                     or give serve a port of its own with --listen"
+                );
+            }
             eprintln!("{}", admin::log_line("error", "cannot listen", fields));
             return exit::OPERATIONAL;
         }

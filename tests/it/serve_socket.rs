@@ -107,3 +107,31 @@ fn serve_refuses_a_path_that_is_not_a_socket_or_a_socket_in_use() {
     assert!(stderr.contains("address in use"), "{stderr}");
     assert!(live.exists(), "a live server's socket was removed");
 }
+
+/// The app holds `PORT` already: serve says so and how to put the endpoints
+/// inside the app instead.
+#[test]
+fn serve_on_the_apps_port_says_how_to_share_it() {
+    let db = TestDb::new("serve_port_in_use");
+    let app = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = app.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .args(["serve", "--schema"])
+        .arg(repo().join("schema"))
+        .env("DATABASE_URL", &db.url)
+        .env("PORT", port.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(line["msg"], "cannot listen");
+    assert!(
+        line["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("reconcileAdmin"),
+        "{stderr}"
+    );
+}
