@@ -20,6 +20,7 @@ mod lockwait;
 mod online;
 mod oracle;
 mod outside;
+mod page;
 mod partition;
 mod plan;
 mod prompt;
