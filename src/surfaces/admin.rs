@@ -23,7 +23,7 @@ use crate::surfaces::answer::{self, ms};
 use crate::Error;
 
 mod log;
-pub mod page;
+mod page;
 pub use log::log_line;
 use log::{now_rfc3339, Reason};
 

@@ -149,6 +149,21 @@ fn a_browser_reviews_the_dry_run_page_and_migrates() {
     assert!(over_https
         .header("set-cookie")
         .is_some_and(|c| c.ends_with("; secure")));
+    // A link on another site: the cookie, and a page that continues from here.
+    let linked = ask(
+        &s,
+        "GET",
+        &format!("{DRY_RUN}?token={TOKEN}"),
+        &[("Accept", BROWSER), ("Sec-Fetch-Site", "cross-site")],
+    );
+    assert_eq!(linked.status, 200, "{}", linked.body);
+    linked.assert_page();
+    assert!(linked.header("set-cookie").is_some(), "{}", linked.head);
+    assert!(
+        linked.body.contains("<a id=\"continue\" href=\"dry-run\">"),
+        "{}",
+        linked.body
+    );
     let with_cookie = ask(&s, "GET", DRY_RUN, &[("Cookie", &cookie)]);
     assert_eq!(with_cookie.status, 200);
     assert_eq!(json(&with_cookie.body), plan);

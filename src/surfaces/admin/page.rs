@@ -137,11 +137,7 @@ pub fn cookie_value(token: &str) -> String {
 /// request that the browser marks cross-site (`Sec-Fetch-Site`) is not
 /// taken on its cookie.
 pub fn cookie_accepted(headers: &HeaderMap, token: &str) -> bool {
-    let cross_site = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| !matches!(v.trim(), "same-origin" | "none"));
-    if cross_site {
+    if from_another_site(headers) {
         return false;
     }
     let expected = cookie_value(token);
@@ -158,6 +154,31 @@ pub fn cookie_accepted(headers: &HeaderMap, token: &str) -> bool {
         }
     }
     accepted
+}
+
+/// Whether the browser says (`Sec-Fetch-Site`) that another site, or another
+/// origin of this site, started the request; a request without the header
+/// (not a browser, or an old one) is not.
+fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| !matches!(v.trim(), "same-origin" | "none"))
+}
+
+/// The page that continues to `location` (relative) from this origin: a
+/// refresh at once, and a link for a browser that does not follow it.
+fn continue_page(location: &str) -> Response {
+    let href = escape(location);
+    page_with_head(
+        StatusCode::OK,
+        "Signed in",
+        &format!("<meta http-equiv=\"refresh\" content=\"0;url={href}\">"),
+        &format!(
+            "<p>The token is kept as a cookie for this site. \
+             <a id=\"continue\" href=\"{href}\">Continue to the dry-run</a></p>"
+        ),
+    )
 }
 
 /// The query string without its `token` parameters (the others as they came).
@@ -198,7 +219,14 @@ pub fn leave_token_url(headers: &HeaderMap, uri: &Uri, token: &str) -> Option<Re
         cookie_value(token),
         if secure { "; Secure" } else { "" }
     );
-    let mut r = see_other(&location);
+    // A navigation that another site started (a link in a chat or a mail)
+    // would not send a SameSite=Strict cookie on the redirect that follows:
+    // such a request gets a page that continues from this origin instead.
+    let mut r = if from_another_site(headers) {
+        continue_page(&location)
+    } else {
+        see_other(&location)
+    };
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -286,10 +314,15 @@ button{font-size:1rem;padding:.5rem 1.2rem;background:#0b57d0;color:#fff;border:
 /// A whole page: `title`, then `body` (already HTML), with the headers every
 /// page carries (no caching, no referrer, no framing, no script).
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    page_with_head(status, title, "", body)
+}
+
+/// [`page`], with `head` (HTML) added to its head.
+fn page_with_head(status: StatusCode, title: &str, head: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"referrer\" content=\"no-referrer\">{head}\
          <title>{} · reconcile</title><style>{STYLE}</style></head>\n<body>\n<h1>{}</h1>\n{body}\n</body></html>\n",
         escape(title),
         escape(title)
@@ -624,8 +657,11 @@ fn failure_page(status: StatusCode, path: &str, method: &Method, answer: &Value)
             "<p class=\"error\" id=\"unauthorized\">{}.</p>\n<p>Open the dry-run with the admin token once: \
              <code>https://&lt;your-app&gt;{DRY_RUN_PATH}?token=&lt;ADMIN_TOKEN&gt;</code>. \
              The page then takes the token out of the address and keeps a cookie for this site instead \
-             (until the browser closes, or the token changes).</p>",
-            escape(message)
+             (until the browser closes, or the token changes).</p>\n\
+             <p>Opened it with the token from a link on another site? \
+             <a id=\"dry-run-link\" href=\"{}\">Continue to the dry-run</a>.</p>",
+            escape(message),
+            escape(&dry_run_link)
         );
     } else if status == StatusCode::METHOD_NOT_ALLOWED
         && path == MIGRATE_PATH
@@ -818,6 +854,13 @@ mod tests {
             .to_str()
             .unwrap()
             .ends_with("; Secure"));
+        // Started by another site: a page that continues from this origin.
+        let mut linked = HeaderMap::new();
+        linked.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        let r = leave_token_url(&linked, &uri, "secret-secret-secret-secret-secret").unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().contains_key(header::SET_COOKIE));
+        assert!(!r.headers().contains_key(header::LOCATION));
         let plain: Uri = "/__admin/migrate/dry-run?x=1".parse().unwrap();
         assert!(leave_token_url(&HeaderMap::new(), &plain, "t").is_none());
     }
