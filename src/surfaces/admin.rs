@@ -24,6 +24,7 @@ use crate::Error;
 
 mod listen;
 mod log;
+mod page;
 pub use listen::{Listener, Stream};
 pub use log::log_line;
 use log::{now_rfc3339, Reason};
@@ -338,6 +339,8 @@ pub fn router(state: AdminState) -> Router {
             state.clone(),
             limit_requests,
         ))
+        // Pages for a browser; inside the log layer, which logs their status.
+        .layer(middleware::from_fn(page::html_answers))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
@@ -529,10 +532,12 @@ fn configured_token(state: &AdminState) -> Option<&str> {
         .filter(|t| t.len() >= MIN_TOKEN_LEN)
 }
 
-/// Whether the request presents the configured token (compared in constant time).
+/// Whether the request presents the configured token (compared in constant
+/// time), or a browser's cookie that stands for it (`page::cookie_accepted`).
 fn token_accepted(state: &AdminState, headers: &HeaderMap, query: Option<&str>) -> bool {
     configured_token(state).is_some_and(|expected| {
         presented_token(headers, query).is_some_and(|t| constant_time_eq(&t, expected.as_bytes()))
+            || page::cookie_accepted(headers, expected)
     })
 }
 
@@ -665,8 +670,21 @@ async fn dry_run(
         Ok(p) => p,
         Err(refused) => return refused,
     };
+    let html = page::prefers_html(&headers);
+    if let Some(r) = configured_token(&state)
+        .filter(|_| html)
+        .and_then(|t| page::leave_token_url(&headers, &uri, t))
+    {
+        return r;
+    }
     match crate::pipeline::plan(&state.target()).await {
         Err(e) => error_response(&e),
+        Ok(outcome) if html => {
+            // The last apply, when the history can be read (else not shown).
+            let url = state.0.config.database_url.as_deref();
+            let last = crate::pipeline::history_target(url, 1).await.ok();
+            page::dry_run(&outcome, last.as_ref().and_then(|h| h.first()))
+        }
         Ok(outcome) => {
             let p = outcome.plan;
             // A refused change blocks the migrate: the dry-run says so.

@@ -21,6 +21,7 @@ mod node;
 mod online;
 mod oracle;
 mod outside;
+mod page;
 mod partition;
 mod plan;
 mod prompt;

@@ -116,6 +116,23 @@ impl Server {
     }
 
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let (status, headers, body) = self.request_text(method, path, headers);
+        let body = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: body is not JSON ({e}): {body}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// One request: the status, the head (lower case) and the body as text.
+    pub(crate) fn request_text(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String, String) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
@@ -129,13 +146,7 @@ impl Server {
         let mut raw = String::new();
         stream.read_to_string(&mut raw).unwrap();
         let (status, head, body) = split_answer(&raw);
-        let body = serde_json::from_str(body)
-            .unwrap_or_else(|e| panic!("{method} {path}: body is not JSON ({e}): {raw}"));
-        Reply {
-            status,
-            headers: head.to_lowercase(),
-            body,
-        }
+        (status, head.to_lowercase(), body.to_string())
     }
 
     /// Send `bytes` as they are, and read until the server closes the
