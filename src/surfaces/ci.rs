@@ -61,10 +61,11 @@ pub fn summary(result: &Result<CheckReport, Error>) -> String {
         }
         Ok(r) => r,
     };
-    let headline = if r.refused.is_empty() {
-        "passed".to_string()
-    } else {
-        format!("{} refused", r.refused.len())
+    let headline = match (r.refused.len(), r.out_of_date.len()) {
+        (0, 0) => "passed".to_string(),
+        (n, 0) => format!("{n} refused"),
+        (0, m) => format!("{m} generated file(s) out of date"),
+        (n, m) => format!("{n} refused, {m} generated file(s) out of date"),
     };
     let _ = writeln!(out, "### reconcile check: {headline}\n");
     let _ = writeln!(
@@ -102,6 +103,12 @@ pub fn summary(result: &Result<CheckReport, Error>) -> String {
                 cell(&f.safe_path)
             );
         }
+        out.push('\n');
+    }
+    for o in &r.out_of_date {
+        let _ = writeln!(out, "- {}", cell(&o.message));
+    }
+    if !r.out_of_date.is_empty() {
         out.push('\n');
     }
     if !r.notes.is_empty() {
