@@ -60,6 +60,9 @@ pub enum Command {
 
 /// `reconcile codegen <ORM>`.
 #[derive(Subcommand, Debug)]
+#[command(
+    after_help = "reconcile codegen drizzle [--schema DIR] --out FILE   (--out - writes standard output)"
+)]
 pub enum CodegenCommand {
     /// Write the Drizzle ORM schema (drizzle-orm/pg-core TypeScript) that matches the files, the same bytes for the same files
     #[command(
