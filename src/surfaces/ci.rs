@@ -181,6 +181,27 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_file_out_of_date_fails_the_summary() {
+        let mut r = CheckReport::files_only(std::path::Path::new("schema"));
+        assert!(summary(&Ok(r.clone())).starts_with("### reconcile check: passed\n"));
+        r.out_of_date.push(crate::surfaces::check::OutOfDate {
+            file: "shared/schema.ts".into(),
+            line: 4,
+            message: "shared/schema.ts is out of date (it differs from line 4 on): run x".into(),
+            command: "x".into(),
+        });
+        let md = summary(&Ok(r));
+        assert!(
+            md.starts_with("### reconcile check: 1 generated file(s) out of date\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- shared/schema.ts is out of date (it differs from line 4 on): run x\n"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn cells_stay_on_one_line() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
     }

@@ -537,10 +537,15 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
     }
     let _ = writeln!(
         out,
-        "reconcile check: {} refused, {} warning(s), {} allowed change(s) against {}",
+        "reconcile check: {} refused, {} warning(s), {} allowed change(s){} against {}",
         r.refused.len(),
         r.warnings.len(),
         r.allowed.len(),
+        if r.out_of_date.is_empty() {
+            String::new()
+        } else {
+            format!(", {} generated file(s) out of date", r.out_of_date.len())
+        },
         r.base
     );
     out

@@ -82,10 +82,16 @@ export const accounts = pgTable("accounts", {
   index("accounts_pattern").on(t.userName.op("text_pattern_ops")).where(sql`active`),
 ]);
 
+export const t2 = pgTable("t", {
+  id: integer("id").primaryKey(),
+});
+
 export const text2 = pgTable("text", {
   id: integer("id").primaryKey(),
   accountId: integer("account_id"),
+  tId: integer("t_id"),
   body: text("body"),
 }, (t): PgTableExtraConfigValue[] => [
   foreignKey({ name: "text_account_id_fkey", columns: [t.accountId], foreignColumns: [accounts.id] }),
+  foreignKey({ name: "text_t_id_fkey", columns: [t.tId], foreignColumns: [t2.id] }),
 ]);

@@ -92,6 +92,8 @@ fn every_supported_form_matches_the_golden_file() {
         "default2: text(\"default\").default(\"it's\"),",
         "userName2: varchar(\"userName\"),",
         "export const text2 = pgTable(\"text\", {",
+        "export const t2 = pgTable(\"t\", {",
+        "foreignKey({ name: \"text_t_id_fkey\", columns: [t.tId], foreignColumns: [t2.id] }),",
         // keys, checks, references (self, forward, another schema), indexes
         "primaryKey({ name: \"invoice_lines_pkey\", columns: [t.invoiceId, t.lineNo] }),",
         "unique(\"accounts_name_nnd\").on(t.userName, t.userName2).nullsNotDistinct(),",

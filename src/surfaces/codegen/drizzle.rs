@@ -132,6 +132,10 @@ const IMPORTABLE: &[&str] = &[
     "varchar",
 ];
 
+/// Bindings of the file itself: `t`, the third argument's table parameter,
+/// which a table of that name would be shadowed by.
+const OWN: &[&str] = &["t"];
+
 /// Property names a column cannot take: members of Drizzle's table object.
 const TABLE_MEMBERS: &[&str] = &["enableRLS", "getSQL", "constructor", "prototype"];
 
@@ -291,7 +295,7 @@ pub fn render(cat: &Catalog, source: &str) -> String {
         type_imports: BTreeSet::new(),
         uses_sql: false,
         customs: BTreeMap::new(),
-        scope: Scope::with(&[JS_RESERVED, IMPORTABLE]),
+        scope: Scope::with(&[JS_RESERVED, IMPORTABLE, OWN]),
         schemas: BTreeMap::new(),
         enums: HashMap::new(),
         tables: HashMap::new(),
@@ -1107,8 +1111,9 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_not_reserved() {
-        let mut s = Scope::with(&[JS_RESERVED, IMPORTABLE]);
+        let mut s = Scope::with(&[JS_RESERVED, IMPORTABLE, OWN]);
         assert_eq!(s.claim(camel_case("default")), "default2");
+        assert_eq!(s.claim(camel_case("t")), "t2");
         assert_eq!(s.claim(camel_case("text")), "text2");
         assert_eq!(s.claim(camel_case("a_b")), "aB");
         assert_eq!(s.claim(camel_case("aB")), "aB2");
