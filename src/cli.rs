@@ -332,13 +332,15 @@ pub fn wants_json(args: &[String]) -> bool {
         || args.iter().any(|a| a == "--format=json")
 }
 
-/// Whether the command asks only for help, the version or a completion
-/// script: it runs even when `./.env` cannot be read.
+/// Whether the command asks only for help, the version, a completion
+/// script or generated code: it runs even when `./.env` cannot be read.
 pub fn needs_no_database(args: &[String]) -> bool {
     args.iter()
         .skip(1)
         .any(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version" | "help"))
-        || args.get(1).is_some_and(|a| a == "completions")
+        || args
+            .get(1)
+            .is_some_and(|a| a == "completions" || a == "codegen")
 }
 
 /// `--color WHEN` or `--color=WHEN` as given (before the whole command line

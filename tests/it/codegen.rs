@@ -303,3 +303,25 @@ fn codegen_help_describes_every_flag() {
     let r = run(&["check", "--help"]);
     assert!(r.stdout.contains("--drizzle <FILE>"), "{r}");
 }
+
+#[test]
+fn codegen_runs_where_a_dot_env_cannot_be_read() {
+    // codegen needs no database, so a bad ./.env does not stop it.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "DATABASE_URL='unclosed\n").unwrap();
+    let schema = repo().join("schema");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .current_dir(dir.path())
+        .args(["codegen", "drizzle", "--schema", schema.to_str().unwrap()])
+        .args(["--out", "-"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let r = Run::from(out);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(
+        r.stdout
+            .contains("export const tenants = pgTable(\"tenants\", {"),
+        "{r}"
+    );
+}

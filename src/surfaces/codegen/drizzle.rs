@@ -491,7 +491,13 @@ impl Writer<'_> {
 
     /// The property of column `column` of table `table`.
     fn col(&self, table: &QualName, column: &str) -> String {
-        self.tables[table].columns[column].clone()
+        // Every column a key names is the table's (the loader checks it);
+        // were one not, its camelCase name still reads as what it meant.
+        self.tables
+            .get(table)
+            .and_then(|t| t.columns.get(column))
+            .cloned()
+            .unwrap_or_else(|| camel_case(column))
     }
 
     /// `t.prop` of a column of the table being written.
