@@ -53,6 +53,33 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print a shell completion script: `reconcile completions bash > /etc/bash_completion.d/reconcile`
     Completions(CompletionsArgs),
+    /// Generate an ORM's schema from the files (Drizzle): `reconcile codegen drizzle --out shared/schema.ts`
+    #[command(subcommand)]
+    Codegen(CodegenCommand),
+}
+
+/// `reconcile codegen <ORM>`.
+#[derive(Subcommand, Debug)]
+#[command(
+    after_help = "reconcile codegen drizzle [--schema DIR] --out FILE   (--out - writes standard output)"
+)]
+pub enum CodegenCommand {
+    /// Write the Drizzle ORM schema (drizzle-orm/pg-core TypeScript) that matches the files, the same bytes for the same files
+    #[command(
+        after_help = "What Drizzle has no form for (policies, triggers, functions, views, grants, ...) is left out and named \
+in a comment at the top of the file. `reconcile check --drizzle FILE` fails (exit 3) when FILE is not what the files generate now."
+    )]
+    Drizzle(DrizzleArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DrizzleArgs {
+    /// Schema directory: every *.toml under it is read (no database is needed)
+    #[arg(long, default_value = "schema", value_name = "DIR")]
+    pub schema: PathBuf,
+    /// The TypeScript file to write (e.g. shared/schema.ts), replaced atomically, its directories created; `-` for standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -144,7 +171,8 @@ pub struct ServeArgs {
 }
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("old_side").required(true).args(["base", "from", "database_url"])))]
+#[command(group(clap::ArgGroup::new("old_side").args(["base", "from", "database_url"])))]
+#[command(group(clap::ArgGroup::new("compared").required(true).multiple(true).args(["base", "from", "database_url", "drizzle"])))]
 pub struct CheckArgs {
     /// Schema directory: every *.toml under it is read
     #[arg(long, default_value = "schema", value_name = "DIR")]
@@ -161,6 +189,9 @@ pub struct CheckArgs {
     /// Compare with a live database, as plan would
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Also fail (exit 3) when this Drizzle schema file is not what `codegen drizzle` generates from the files now; alone, the only comparison
+    #[arg(long, value_name = "FILE")]
+    pub drizzle: Option<PathBuf>,
     /// How to print the result: text, JSON, or GitHub workflow annotations
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
@@ -310,13 +341,15 @@ pub fn wants_json(args: &[String]) -> bool {
         || args.iter().any(|a| a == "--format=json")
 }
 
-/// Whether the command asks only for help, the version or a completion
-/// script: it runs even when `./.env` cannot be read.
+/// Whether the command asks only for help, the version, a completion
+/// script or generated code: it runs even when `./.env` cannot be read.
 pub fn needs_no_database(args: &[String]) -> bool {
     args.iter()
         .skip(1)
         .any(|a| matches!(a.as_str(), "-h" | "--help" | "-V" | "--version" | "help"))
-        || args.get(1).is_some_and(|a| a == "completions")
+        || args
+            .get(1)
+            .is_some_and(|a| a == "completions" || a == "codegen")
 }
 
 /// `--color WHEN` or `--color=WHEN` as given (before the whole command line

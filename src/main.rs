@@ -230,6 +230,7 @@ async fn run(cli: Cli) -> u8 {
         Command::Dump(args) => dump(args).await,
         Command::Prune(args) => prune(args).await,
         Command::Serve(args) => serve(args).await,
+        Command::Codegen(cli::CodegenCommand::Drizzle(args)) => codegen_drizzle(args),
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -335,17 +336,42 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     }
 }
 
+/// `reconcile codegen drizzle`: the file written atomically, or standard output.
+fn codegen_drizzle(args: cli::DrizzleArgs) -> u8 {
+    use reconcile::surfaces::codegen;
+    let ts = match codegen::drizzle_schema(&args.schema) {
+        Ok(ts) => ts,
+        Err(e) => return fail(&e),
+    };
+    if args.out.as_os_str() == "-" {
+        out!("{ts}");
+        return exit::OK;
+    }
+    match codegen::write_atomically(&args.out, &ts) {
+        Ok(()) => exit::OK,
+        Err(e) => fail(&e),
+    }
+}
+
 async fn check(args: cli::CheckArgs) -> u8 {
     use reconcile::check::Base;
     let base = match (args.base, args.from, args.database_url) {
-        (Some(rev), _, _) => Base::Git {
+        (Some(rev), _, _) => Some(Base::Git {
             rev,
             schema: args.base_schema,
-        },
-        (_, Some(dir), _) => Base::Dir(dir),
-        (_, _, url) => Base::Database(url),
+        }),
+        (_, Some(dir), _) => Some(Base::Dir(dir)),
+        (_, _, Some(url)) => Some(Base::Database(Some(url))),
+        // Only --drizzle: the files alone.
+        (None, None, None) => None,
     };
-    let result = reconcile::check::check(&args.schema, &base, &args.exclude.patterns).await;
+    let result = reconcile::surfaces::codegen::check_with_generated(
+        &args.schema,
+        base.as_ref(),
+        &args.exclude.patterns,
+        args.drizzle.as_deref(),
+    )
+    .await;
     // In GitHub Actions, whatever the format: the result in the step's summary.
     if let Err(why) =
         reconcile::surfaces::ci::append_step_summary(&reconcile::surfaces::ci::summary(&result))
@@ -365,7 +391,7 @@ async fn check(args: cli::CheckArgs) -> u8 {
                 cli::CheckFormat::Json => outln!("{}", report::check_json(&report)),
                 cli::CheckFormat::Github => out!("{}", report::check_github(&report)),
             }
-            if report.refused.is_empty() {
+            if report.passed() {
                 exit::OK
             } else {
                 exit::REFUSED

@@ -64,9 +64,53 @@ pub struct CheckReport {
     /// Without a database: each reference to a table outside the files
     /// (`plan` checks those against the catalog).
     pub notes: Vec<Note>,
+    /// Generated files (`--drizzle`) that differ from what the files
+    /// generate now; each fails the check as a refused change does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub out_of_date: Vec<OutOfDate>,
     /// How the two sides are named in words (not in the JSON: `base` says it).
     #[serde(skip)]
     pub sides: Sides,
+}
+
+impl CheckReport {
+    /// Whether the check passes: nothing refused, no generated file out of date.
+    pub fn passed(&self) -> bool {
+        self.refused.is_empty() && self.out_of_date.is_empty()
+    }
+
+    /// A report that compares the files with nothing (`check --drizzle`
+    /// alone): only its generated files can fail it.
+    pub fn files_only(schema_dir: &Path) -> CheckReport {
+        CheckReport {
+            base: "nothing (generated files only)".into(),
+            refused: Vec::new(),
+            warnings: Vec::new(),
+            allowed: Vec::new(),
+            unmanaged: Vec::new(),
+            notes: Vec::new(),
+            out_of_date: Vec::new(),
+            sides: Sides {
+                new: schema_dir.display().to_string(),
+                ..Sides::default()
+            },
+        }
+    }
+}
+
+/// A generated file (the Drizzle schema) that is not what the schema files
+/// generate now: missing, or different from its first differing line on.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutOfDate {
+    /// The file as given (`shared/schema.ts`).
+    pub file: String,
+    /// The first line that differs (1-based); 0 when the file does not exist.
+    pub line: usize,
+    /// `shared/schema.ts is out of date (...): run reconcile codegen drizzle ...`
+    pub message: String,
+    /// The command that brings it up to date.
+    pub command: String,
 }
 
 /// The two sides the guard compares, as its words and locations name them.
@@ -152,6 +196,7 @@ pub async fn check(
                 allowed,
                 unmanaged: p.unmanaged,
                 notes: Vec::new(),
+                out_of_date: Vec::new(),
                 sides: Sides {
                     old: "database".into(),
                     new: schema_dir.display().to_string(),
@@ -329,6 +374,7 @@ pub fn compare_files(old: &Catalog, new: &Catalog, base: String, sides: Sides) -
         allowed,
         unmanaged: Vec::new(),
         notes: unverified_references(new),
+        out_of_date: Vec::new(),
         sides,
     }
 }

@@ -61,10 +61,11 @@ pub fn summary(result: &Result<CheckReport, Error>) -> String {
         }
         Ok(r) => r,
     };
-    let headline = if r.refused.is_empty() {
-        "passed".to_string()
-    } else {
-        format!("{} refused", r.refused.len())
+    let headline = match (r.refused.len(), r.out_of_date.len()) {
+        (0, 0) => "passed".to_string(),
+        (n, 0) => format!("{n} refused"),
+        (0, m) => format!("{m} generated file(s) out of date"),
+        (n, m) => format!("{n} refused, {m} generated file(s) out of date"),
     };
     let _ = writeln!(out, "### reconcile check: {headline}\n");
     let _ = writeln!(
@@ -102,6 +103,12 @@ pub fn summary(result: &Result<CheckReport, Error>) -> String {
                 cell(&f.safe_path)
             );
         }
+        out.push('\n');
+    }
+    for o in &r.out_of_date {
+        let _ = writeln!(out, "- {}", cell(&o.message));
+    }
+    if !r.out_of_date.is_empty() {
         out.push('\n');
     }
     if !r.notes.is_empty() {
@@ -170,6 +177,27 @@ mod tests {
         assert_eq!(
             error_annotations(&e),
             "::error title=reconcile check failed::git revision `x` does not exist\n"
+        );
+    }
+
+    #[test]
+    fn a_generated_file_out_of_date_fails_the_summary() {
+        let mut r = CheckReport::files_only(std::path::Path::new("schema"));
+        assert!(summary(&Ok(r.clone())).starts_with("### reconcile check: passed\n"));
+        r.out_of_date.push(crate::surfaces::check::OutOfDate {
+            file: "shared/schema.ts".into(),
+            line: 4,
+            message: "shared/schema.ts is out of date (it differs from line 4 on): run x".into(),
+            command: "x".into(),
+        });
+        let md = summary(&Ok(r));
+        assert!(
+            md.starts_with("### reconcile check: 1 generated file(s) out of date\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- shared/schema.ts is out of date (it differs from line 4 on): run x\n"),
+            "{md}"
         );
     }
 

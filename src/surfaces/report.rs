@@ -463,12 +463,23 @@ pub fn check_text(r: &crate::surfaces::check::CheckReport) -> String {
             let _ = writeln!(out, "  note: {at}{}", n.message);
         }
     }
+    if !r.out_of_date.is_empty() {
+        let _ = writeln!(out, "\nOut of date ({}):", r.out_of_date.len());
+        for o in &r.out_of_date {
+            let _ = writeln!(out, "  {}", o.message);
+        }
+    }
     let _ = writeln!(
         out,
-        "\nSummary: {} refused, {} warning(s), {} allowed change(s){}",
+        "\nSummary: {} refused, {} warning(s), {} allowed change(s){}{}",
         r.refused.len(),
         r.warnings.len(),
         r.allowed.len(),
+        if r.out_of_date.is_empty() {
+            String::new()
+        } else {
+            format!(", {} generated file(s) out of date", r.out_of_date.len())
+        },
         if r.refused.is_empty() {
             ""
         } else {
@@ -481,7 +492,7 @@ pub fn check_text(r: &crate::surfaces::check::CheckReport) -> String {
 /// The guard's findings for tools (stable field names).
 pub fn check_json(r: &crate::surfaces::check::CheckReport) -> String {
     let mut v = serde_json::to_value(r).expect("report serializes");
-    v["ok"] = serde_json::Value::Bool(r.refused.is_empty());
+    v["ok"] = serde_json::Value::Bool(r.passed());
     serde_json::to_string_pretty(&v).expect("json")
 }
 
@@ -516,12 +527,25 @@ pub fn check_github(r: &crate::surfaces::check::CheckReport) -> String {
         props.push("title=not verified".to_string());
         let _ = writeln!(out, "::notice {}::{}", props.join(","), gh_data(&n.message));
     }
+    for o in &r.out_of_date {
+        let mut props = vec![format!("file={}", gh_property(&o.file))];
+        if o.line > 0 {
+            props.push(format!("line={}", o.line));
+        }
+        props.push("title=generated file out of date".to_string());
+        let _ = writeln!(out, "::error {}::{}", props.join(","), gh_data(&o.message));
+    }
     let _ = writeln!(
         out,
-        "reconcile check: {} refused, {} warning(s), {} allowed change(s) against {}",
+        "reconcile check: {} refused, {} warning(s), {} allowed change(s){} against {}",
         r.refused.len(),
         r.warnings.len(),
         r.allowed.len(),
+        if r.out_of_date.is_empty() {
+            String::new()
+        } else {
+            format!(", {} generated file(s) out of date", r.out_of_date.len())
+        },
         r.base
     );
     out

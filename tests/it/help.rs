@@ -13,6 +13,7 @@ const SUBCOMMANDS: &[&str] = &[
     "prune",
     "serve",
     "completions",
+    "codegen",
 ];
 
 /// The subcommands that connect where DATABASE_URL points when no

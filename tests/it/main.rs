@@ -4,6 +4,7 @@ mod apply;
 mod cases;
 mod check;
 mod cli;
+mod codegen;
 mod connect;
 mod dump;
 mod empty;
