@@ -21,7 +21,7 @@ function run(cmd, args, cwd, env = {}) {
   }
 }
 
-test("the generated Drizzle schema type-checks strictly and inserts and selects on every table", async () => {
+test("the generated Drizzle schema and typed use of the package's API type-check strictly; Drizzle inserts and selects on every table", async () => {
   const dir = mkdtempSync(path.join(process.cwd(), "drizzle-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
   run("npx", ["--no-install", "reconcile", "codegen", "drizzle", "--schema", schemaDir, "--out", "shared/schema.ts"], dir);
@@ -31,6 +31,7 @@ test("the generated Drizzle schema type-checks strictly and inserts and selects 
   rmSync(path.join(dir, "shared", "again.ts"));
 
   copyFileSync(path.join(process.cwd(), "drizzle_use.ts"), path.join(dir, "drizzle_use.ts"));
+  copyFileSync(path.join(process.cwd(), "api_use.ts"), path.join(dir, "api_use.ts"));
   writeFileSync(
     path.join(dir, "tsconfig.json"),
     JSON.stringify({
@@ -43,7 +44,7 @@ test("the generated Drizzle schema type-checks strictly and inserts and selects 
         outDir: "dist",
         skipLibCheck: true,
       },
-      files: ["shared/schema.ts", "drizzle_use.ts"],
+      files: ["shared/schema.ts", "drizzle_use.ts", "api_use.ts"],
     }),
   );
   run("npx", ["--no-install", "tsc", "-p", "tsconfig.json"], dir);
