@@ -137,7 +137,7 @@ pub const EXTENSION_TYPES: &[(&str, &str)] = &[
 
 /// The fields an interval may be limited to (`interval day to second`), as
 /// PostgreSQL's grammar has them; a precision goes only after `second`.
-const INTERVAL_FIELDS: &[&str] = &[
+pub(crate) const INTERVAL_FIELDS: &[&str] = &[
     "year",
     "month",
     "day",

@@ -10,6 +10,8 @@
 //! triggers, functions, views, grants, ...) is left out and named in one
 //! comment line at the top.
 
+// The interval fields Drizzle's `interval` builder takes are PostgreSQL's own.
+use crate::desired::types::INTERVAL_FIELDS;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 
@@ -138,23 +140,6 @@ const OWN: &[&str] = &["t"];
 
 /// Property names a column cannot take: members of Drizzle's table object.
 const TABLE_MEMBERS: &[&str] = &["enableRLS", "getSQL", "constructor", "prototype"];
-
-/// The interval fields Drizzle's `interval` builder takes.
-const INTERVAL_FIELDS: &[&str] = &[
-    "year",
-    "month",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "year to month",
-    "day to hour",
-    "day to minute",
-    "day to second",
-    "hour to minute",
-    "hour to second",
-    "minute to second",
-];
 
 /// camelCase of a SQL name: the runs of ASCII letters and digits, the
 /// first with a lower-case first letter, the others with an upper-case
