@@ -393,3 +393,48 @@ fn history_over_targets_reads_each_database() {
     }
     assert_eq!(v["summary"]["read"], 2, "{v:#}");
 }
+
+#[test]
+fn on_a_terminal_a_fleet_apply_asks_once_and_applies_only_what_was_shown() {
+    use crate::harness::on_a_terminal;
+    let schema = schema_of(FILES);
+    let pending = TestDb::new("fleettty");
+    let also = TestDb::new("fleettty");
+    let port = free_port();
+    let targets = targets_file(&[
+        pending.url.clone(),
+        also.url.clone(),
+        format!("postgres://postgres@127.0.0.1:{port}/gone"),
+    ]);
+    let args = [
+        "apply",
+        "--schema",
+        schema.path().to_str().unwrap(),
+        "--targets",
+        targets.path().to_str().unwrap(),
+    ];
+    let out = on_a_terminal(&args, "n\n");
+    assert_eq!(
+        out.matches("[y/N]").count(),
+        1,
+        "one question for the fleet:\n{out}"
+    );
+    assert!(
+        out.contains("Apply the plans above to the 2 database(s) with changes? [y/N]"),
+        "{out}"
+    );
+    assert!(out.contains("Nothing was applied."), "{out}");
+    assert!(
+        !has_history_table(&pending) && !has_history_table(&also),
+        "{out}"
+    );
+    let out = on_a_terminal(&args, "y\n");
+    assert_eq!(out.matches("[y/N]").count(), 1, "{out}");
+    assert!(out.contains("Applying to 2 database(s)"), "{out}");
+    assert_eq!(pending.history_count(), 1, "{out}");
+    assert_eq!(also.history_count(), 1, "{out}");
+    // Planned again: nothing left to apply, and no question.
+    let out = on_a_terminal(&args, "");
+    assert!(out.contains("Nothing to apply."), "{out}");
+    assert!(!out.contains("[y/N]"), "{out}");
+}
