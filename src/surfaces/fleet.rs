@@ -447,10 +447,12 @@ async fn one(job: Job, op: &Operation, keep: bool) -> Outcome {
     o
 }
 
-/// Mark `o` failed with the first line of `message`.
+/// Mark `o` failed with the first line of `message` (without the target
+/// again: `cannot connect: ...`).
 fn failed(o: &mut Outcome, message: &str, code: u8, answer: Option<Value>) {
     let first = message.lines().next().unwrap_or("").trim();
-    o.status = Status::Failed(first.to_string());
+    let first = first.replace(&format!(" to {}:", o.target), ":");
+    o.status = Status::Failed(first);
     o.exit_code = code;
     o.answer = answer;
 }
@@ -484,7 +486,7 @@ pub fn line(o: &Outcome) -> String {
         _ => format!("{:>4} statement(s)", o.statements),
     };
     let why = match &o.status {
-        Status::Refused(rules) => format!("  refused by {}; nothing applied", rules.join(", ")),
+        Status::Refused(rules) => format!("  refused by {}", rules.join(", ")),
         Status::Failed(e) => format!("  {e}"),
         _ => o
             .detail
