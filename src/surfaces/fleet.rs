@@ -592,6 +592,75 @@ mod tests {
         assert_eq!(worst(0, 0), 0);
     }
 
+    fn outcome(status: Status, statements: usize) -> Outcome {
+        Outcome {
+            target: "host=h port=5432 user=u dbname=a".into(),
+            status,
+            exit_code: exit::OK,
+            statements,
+            duration: Duration::from_millis(12),
+            plan_hash: Some("abc".into()),
+            detail: None,
+            answer: None,
+        }
+    }
+
+    #[test]
+    fn a_line_says_result_statements_time_target_and_why() {
+        let l = line(&outcome(Status::Applied, 3));
+        assert!(l.starts_with("applied "), "{l}");
+        assert!(
+            l.contains(" 3 statement(s) ") && l.contains("12.0ms  host=h"),
+            "{l}"
+        );
+        let l = line(&outcome(
+            Status::Refused(vec!["R003".into(), "R005".into()]),
+            0,
+        ));
+        assert!(l.ends_with("dbname=a  refused by R003, R005"), "{l}");
+        let l = line(&outcome(
+            Status::Failed("cannot connect: refused".into()),
+            0,
+        ));
+        assert!(
+            l.starts_with("failed ") && l.ends_with("  cannot connect: refused"),
+            "{l}"
+        );
+        let v = target_json(&outcome(Status::UpToDate, 0));
+        assert_eq!(v["result"], "upToDate");
+        assert_eq!(v["durationMs"], 12);
+        assert_eq!(v["statements"], 0);
+        let v = target_json(&outcome(Status::Read, 2));
+        assert_eq!(v["entries"], 2);
+        assert!(v.get("statements").is_none());
+    }
+
+    #[test]
+    fn the_summary_counts_each_result_and_keeps_the_worst_code() {
+        let mut s = Summary::default();
+        for (status, code) in [
+            (Status::Applied, exit::OK),
+            (Status::Refused(vec![]), exit::REFUSED),
+            (Status::Failed(String::new()), exit::OPERATIONAL),
+            (Status::UpToDate, exit::OK),
+        ] {
+            let mut o = outcome(status, 1);
+            o.exit_code = code;
+            s.add(&o);
+        }
+        assert_eq!(
+            (
+                s.databases,
+                s.applied,
+                s.refused,
+                s.failed,
+                s.up_to_date,
+                s.exit_code
+            ),
+            (4, 1, 1, 1, 1, exit::OPERATIONAL)
+        );
+    }
+
     #[test]
     fn a_targets_file_skips_comments_and_blank_lines() {
         let t = parse_targets(

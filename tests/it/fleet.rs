@@ -438,3 +438,40 @@ fn on_a_terminal_a_fleet_apply_asks_once_and_applies_only_what_was_shown() {
     assert!(out.contains("Nothing to apply."), "{out}");
     assert!(!out.contains("[y/N]"), "{out}");
 }
+
+#[test]
+fn apply_online_over_targets_builds_each_index_concurrently() {
+    let schema = schema_of(FILES);
+    let dbs: Vec<TestDb> = (0..2).map(|_| TestDb::new("fleetonline")).collect();
+    for d in &dbs {
+        d.sql("CREATE TABLE calls (id bigint PRIMARY KEY, sid text); INSERT INTO calls SELECT g, g::text FROM generate_series(1, 100) g");
+    }
+    let targets = targets_file(&dbs.iter().map(|d| d.url.clone()).collect::<Vec<_>>());
+    let r = apply_fleet(
+        schema.path(),
+        targets.path(),
+        &["--online", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{r}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
+    assert_eq!(v["summary"]["applied"], 2, "{v:#}");
+    for t in v["targets"].as_array().unwrap() {
+        // The online answer has its phases, as `apply --online --format json`.
+        assert!(
+            t["answer"]["result"]["phases"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty()),
+            "{t:#}"
+        );
+    }
+    for d in &dbs {
+        assert_eq!(
+            d.query("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'calls_sid_key'"),
+            ["t"]
+        );
+        assert_eq!(
+            d.query("SELECT DISTINCT mode FROM _reconcile.history"),
+            ["online"]
+        );
+    }
+}
