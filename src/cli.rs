@@ -232,6 +232,8 @@ pub struct ApplyArgs {
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
     #[command(flatten)]
+    pub fleet: Fleet,
+    #[command(flatten)]
     pub exclude: Exclude,
 }
 
@@ -249,6 +251,8 @@ pub struct HistoryArgs {
     /// Text: print each statement whole (without it, its first line)
     #[arg(long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub fleet: Fleet,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -315,6 +319,8 @@ pub struct PlanArgs {
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
+    pub fleet: Fleet,
+    #[command(flatten)]
     pub exclude: Exclude,
 }
 
@@ -324,6 +330,40 @@ pub struct Exclude {
     /// Never consider what this pattern matches (repeatable): `drizzle.*` (a whole schema), `public.schema_migrations`, `tmp_*` (in public); `*` in a part is any characters, a name holding a dot goes in double quotes. Adds to the files' `exclude` key
     #[arg(long = "exclude", value_name = "PATTERN", value_parser = reconcile::exclude::Pattern::parse)]
     pub patterns: Vec<reconcile::exclude::Pattern>,
+}
+
+/// `--targets FILE` or `--targets-match PATTERN`, and `--jobs N` (plan, apply, history).
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("fleet_source").args(["targets", "targets_match"])))]
+pub struct Fleet {
+    /// Run on each database of this file instead: one connection string a line (as --database-url takes it), # starts a comment
+    ///
+    /// Not with --database-url (DATABASE_URL in the environment is ignored).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Run on each database of the --database-url server whose name matches this SQL LIKE pattern (e.g. 'tenant_%')
+    #[arg(long, value_name = "PATTERN")]
+    pub targets_match: Option<String>,
+    /// With --targets or --targets-match: how many databases run at once
+    #[arg(long, value_name = "N", default_value_t = reconcile::fleet::DEFAULT_JOBS, value_parser = parse_jobs, requires = "fleet_source")]
+    pub jobs: usize,
+}
+
+/// `--jobs`: a whole number from 1 to 1000.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "bad --jobs `{s}`: expected a whole number from 1 to 1000"
+        )),
+    }
+}
+
+impl Fleet {
+    /// Whether the command runs on a fleet (`--targets` or `--targets-match`).
+    pub fn given(&self) -> bool {
+        self.targets.is_some() || self.targets_match.is_some()
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -38,4 +38,4 @@ pub use model::{exclude, names};
 pub use pipeline::{apply_target, dump_target, history_target, plan, Dumped, PlanOutcome, Target};
 pub use plan::against::{plan_in_transaction, plan_with};
 pub use plan::{canon, diff, phases, render, rules, validate, Plan};
-pub use surfaces::{admin, answer, check, dump, paint, report};
+pub use surfaces::{admin, answer, check, dump, fleet, paint, report};

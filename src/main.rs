@@ -54,6 +54,8 @@ macro_rules! err {
     }};
 }
 
+mod fleet_cmd;
+
 fn main() -> ExitCode {
     let args = cli::normalize_args(std::env::args());
     let json = cli::wants_json(&args);
@@ -190,6 +192,9 @@ fn target_words(target: &str) -> String {
 
 async fn run(cli: Cli) -> u8 {
     match cli.command {
+        Command::Plan(args) if args.fleet.given() => fleet_cmd::plan(args).await,
+        Command::Apply(args) if args.fleet.given() => fleet_cmd::apply(args).await,
+        Command::History(args) if args.fleet.given() => fleet_cmd::history(args).await,
         Command::Plan(args) => {
             let target = Target {
                 schema_dir: args.conn.schema,

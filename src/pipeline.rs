@@ -187,3 +187,47 @@ pub async fn prune_plan_target(target: &Target) -> Result<PlanOutcome, Error> {
         statements_sent: db.statements_sent(),
     })
 }
+
+/// Plan `desired` (files loaded once, e.g. for a fleet) against the database
+/// that `settings` names, in a transaction of its own that is rolled back.
+/// Errors: connecting, a catalog query, or the files as this database judges them.
+pub async fn plan_loaded(
+    settings: &db::Settings,
+    desired: &model::Catalog,
+) -> Result<PlanOutcome, Error> {
+    let db = db::Db::connect(settings).await?;
+    let plan = crate::plan::against::plan_with(&db, desired).await?;
+    Ok(PlanOutcome {
+        plan,
+        target: settings.describe(),
+        statements_sent: db.statements_sent(),
+    })
+}
+
+/// Apply `desired` (files loaded once, e.g. for a fleet) to the database that
+/// `settings` names (see `apply::apply`: its own transaction and advisory lock).
+pub async fn apply_loaded(
+    settings: &db::Settings,
+    desired: model::Catalog,
+    opts: &apply::ApplyOptions,
+    on_event: &mut (dyn FnMut(apply::Event<'_>) + Send),
+) -> Result<apply::Applied, apply::ApplyError> {
+    let db = db::Db::connect(settings).await.map_err(Error::from)?;
+    apply::apply(&db, desired, opts, on_event).await
+}
+
+/// The history of applied plans of the database that `settings` names, newest first.
+pub async fn history_on(settings: &db::Settings, limit: i64) -> Result<Vec<history::Entry>, Error> {
+    let db = db::Db::connect(settings).await?;
+    Ok(history::read(&db, limit).await?)
+}
+
+/// The schema files of `dir` with the `exclude` patterns, loaded once (for a fleet).
+pub fn load_files(
+    dir: &std::path::Path,
+    exclude: &[exclude::Pattern],
+) -> Result<model::Catalog, Error> {
+    let mut files = load::load_dir(dir)?;
+    load::add_exclude(&mut files, exclude)?;
+    Ok(files)
+}

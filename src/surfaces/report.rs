@@ -210,6 +210,11 @@ pub fn sql(plan: &Plan) -> String {
 }
 
 pub fn json(plan: &Plan) -> String {
+    serde_json::to_string_pretty(&json_value(plan)).expect("json")
+}
+
+/// The plan as `plan --format json` prints it: the plan's fields and a `summary` of counts.
+pub fn json_value(plan: &Plan) -> serde_json::Value {
     let summary = serde_json::json!({
         "statements": plan.statements.len(),
         "refused": plan.refused.len(),
@@ -218,7 +223,7 @@ pub fn json(plan: &Plan) -> String {
     });
     let mut v = serde_json::to_value(plan).expect("plan serializes");
     v["summary"] = summary;
-    serde_json::to_string_pretty(&v).expect("json")
+    v
 }
 
 pub fn human_bytes(b: i64) -> String {

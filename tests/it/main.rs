@@ -11,6 +11,7 @@ mod empty;
 mod every_kind;
 mod exclude;
 mod exclusion;
+mod fleet;
 mod grants;
 mod harness;
 mod help;

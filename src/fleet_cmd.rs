@@ -1,0 +1,265 @@
+//! `plan`, `apply` and `history` with `--targets FILE` or `--targets-match
+//! PATTERN`: the arguments, the one question of a fleet apply, the printing.
+//! The runner is the library's (`reconcile::fleet`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reconcile::apply::ApplyOptions;
+use reconcile::error::exit;
+use reconcile::fleet::{self, Job, Operation, Outcome, Summary};
+
+use crate::cli;
+
+/// The targets of `--targets` or `--targets-match`, or the exit code of why not
+/// (printed, on stderr or as JSON).
+async fn targets(f: &cli::Fleet, database_url: Option<&str>, json: bool) -> Result<Vec<Job>, u8> {
+    // clap would count DATABASE_URL from the environment as given: only the
+    // flag itself conflicts with a targets file.
+    let flag_given =
+        std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
+    if f.targets.is_some() && flag_given {
+        let e = fleet::TargetsError::Input(
+            "--targets and --database-url cannot be used together: put every database in the targets file".into(),
+        );
+        return Err(report_targets_error(&e, json));
+    }
+    let listed = match (&f.targets, &f.targets_match) {
+        (Some(file), _) => fleet::read_targets_file(file),
+        (None, Some(pattern)) => fleet::match_databases(database_url, pattern).await,
+        (None, None) => Ok(Vec::new()),
+    };
+    match listed {
+        Ok(list) => Ok(list.into_iter().map(Job::new).collect()),
+        Err(e) => Err(report_targets_error(&e, json)),
+    }
+}
+
+/// Print why there are no targets (stderr, or the JSON answer); its exit code.
+fn report_targets_error(e: &fleet::TargetsError, json: bool) -> u8 {
+    let code = e.exit_code();
+    if json {
+        let mut v = reconcile::answer::failure(e.to_string(), serde_json::json!({}));
+        v["exitCode"] = code.into();
+        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    } else {
+        err!("{} {e}\n", reconcile::paint::error_label());
+    }
+    code
+}
+
+/// Prints a fleet's outcomes as they come: a text line each, or the elements
+/// of the JSON `targets` list (streamed, so nothing is held per database).
+struct Printer {
+    json: bool,
+    first: bool,
+}
+
+impl Printer {
+    fn new(json: bool) -> Printer {
+        if json {
+            out!("{{\n  \"targets\": [");
+        }
+        Printer { json, first: true }
+    }
+
+    fn print(&mut self, o: &Outcome) {
+        if self.json {
+            let v = serde_json::to_string_pretty(&fleet::target_json(o)).expect("json");
+            let indented = v.replace('\n', "\n    ");
+            out!("{}\n    {indented}", if self.first { "" } else { "," });
+        } else {
+            outln!("{}", fleet::line(o));
+        }
+        self.first = false;
+    }
+
+    /// The summary: the table, or the JSON object's end.
+    fn finish(&self, s: &Summary, total: Duration, jobs: usize, op: &Operation) {
+        if self.json {
+            let summary = serde_json::to_string_pretty(&fleet::summary_json(s, total, jobs))
+                .expect("json")
+                .replace('\n', "\n  ");
+            outln!(
+                "{}],\n  \"success\": {},\n  \"exitCode\": {},\n  \"summary\": {summary}\n}}",
+                if self.first { "" } else { "\n  " },
+                s.exit_code == exit::OK,
+                s.exit_code
+            );
+        } else {
+            out!("{}", fleet::summary_text(s, total, jobs, op));
+        }
+    }
+}
+
+/// Run `op` over `jobs`, printing as the databases finish; the summary.
+async fn run_printed(
+    list: Vec<Job>,
+    op: &Operation,
+    jobs: usize,
+    json: bool,
+    title: &str,
+) -> Summary {
+    let started = Instant::now();
+    let jobs = jobs.min(list.len()).max(1);
+    if !json {
+        outln!("{title} {} database(s), {jobs} at a time:", list.len());
+    }
+    let mut printer = Printer::new(json);
+    let summary = fleet::run(list, op, jobs, json, |o| printer.print(&o)).await;
+    printer.finish(&summary, started.elapsed(), jobs, op);
+    summary
+}
+
+/// The files, loaded once for every database; or the exit code of why not.
+fn files(
+    conn: &cli::Conn,
+    exclude: &cli::Exclude,
+    json: bool,
+) -> Result<Arc<reconcile::model::Catalog>, u8> {
+    reconcile::pipeline::load_files(&conn.schema, &exclude.patterns)
+        .map(Arc::new)
+        .map_err(|e| crate::fail_as(&e, json))
+}
+
+/// `plan --targets …`: each database's plan, a line each, the summary.
+pub async fn plan(args: cli::PlanArgs) -> u8 {
+    let json = args.format == cli::Format::Json;
+    if args.format == cli::Format::Sql {
+        eprintln!(
+            "error: --format sql prints one database's statements; with --targets or --targets-match use text or json"
+        );
+        return exit::INVALID_INPUT;
+    }
+    let files = match files(&args.conn, &args.exclude, json) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let list = match targets(&args.fleet, args.conn.database_url.as_deref(), json).await {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let op = Operation::Plan {
+        files,
+        detailed_exitcode: args.detailed_exitcode,
+    };
+    run_printed(list, &op, args.fleet.jobs, json, "Planning")
+        .await
+        .exit_code
+}
+
+/// `apply --targets …`: each database applied on its own, a line each, the
+/// summary. JSON and `--yes` never ask. On a terminal without `--yes`, the
+/// fleet is planned first and one question covers every database with
+/// changes; each then runs only if its plan is still the one shown
+/// (`--expect-plan` per database), and databases not shown (refused, failed)
+/// are not applied. Without a terminal it applies, as `apply` does.
+pub async fn apply(args: cli::ApplyArgs) -> u8 {
+    use std::io::IsTerminal;
+    let json = args.format == cli::TextOrJson::Json;
+    let files = match files(&args.conn, &args.exclude, json) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let list = match targets(&args.fleet, args.conn.database_url.as_deref(), json).await {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let opts = ApplyOptions {
+        lock_timeout: args.lock_timeout.unwrap_or(if args.online {
+            reconcile::apply::ONLINE_LOCK_TIMEOUT
+        } else {
+            ApplyOptions::default().lock_timeout
+        }),
+        statement_timeout: args.statement_timeout,
+        expect_plan: args.expect_plan,
+        online: args.online,
+        lock_attempts: args.lock_attempts,
+        via: reconcile::history::via::CLI_APPLY.into(),
+        ..ApplyOptions::default()
+    };
+    let jobs = args.fleet.jobs;
+    let apply_op = Operation::Apply {
+        files: files.clone(),
+        opts,
+    };
+    if json || args.yes || !std::io::stdin().is_terminal() {
+        return run_printed(list, &apply_op, jobs, json, "Applying to")
+            .await
+            .exit_code;
+    }
+    // On a terminal: the plans first, one question, then what was shown.
+    let plan_op = Operation::Plan {
+        files,
+        detailed_exitcode: false,
+    };
+    let started = Instant::now();
+    let shown_jobs = jobs.min(list.len()).max(1);
+    outln!(
+        "Planning {} database(s), {shown_jobs} at a time:",
+        list.len()
+    );
+    let mut shown: Vec<(usize, String)> = Vec::new();
+    let mut index_of = std::collections::HashMap::new();
+    for (i, j) in list.iter().enumerate() {
+        index_of.insert(j.settings.describe(), i);
+    }
+    let mut printer = Printer::new(false);
+    let planned = fleet::run(list.iter().cloned(), &plan_op, jobs, false, |o| {
+        printer.print(&o);
+        if o.status == fleet::Status::Pending {
+            if let (Some(i), Some(h)) = (index_of.get(&o.target), o.plan_hash.clone()) {
+                shown.push((*i, h));
+            }
+        }
+    })
+    .await;
+    printer.finish(&planned, started.elapsed(), shown_jobs, &plan_op);
+    drop(index_of);
+    if shown.is_empty() {
+        outln!("\nNothing to apply.");
+        return planned.exit_code;
+    }
+    out!(
+        "\nApply the plans above to the {} database(s) with changes? [y/N] ",
+        shown.len()
+    );
+    if !crate::confirmed(&["y", "yes"]) {
+        outln!("Nothing was applied.");
+        return worst_but_pending(&planned);
+    }
+    let chosen: Vec<Job> = shown
+        .into_iter()
+        .map(|(i, hash)| Job {
+            settings: list[i].settings.clone(),
+            expect_plan: Some(hash),
+        })
+        .collect();
+    drop(list);
+    outln!();
+    let applied = run_printed(chosen, &apply_op, jobs, false, "Applying to").await;
+    fleet::worst(worst_but_pending(&planned), applied.exit_code)
+}
+
+/// The exit code of a plan pass, pending changes aside (refused 3, failed 1).
+fn worst_but_pending(s: &Summary) -> u8 {
+    if s.exit_code == exit::CHANGES_PENDING {
+        exit::OK
+    } else {
+        s.exit_code
+    }
+}
+
+/// `history --targets …`: each database's newest entry, a line each; with
+/// `--format json`, each database's entries.
+pub async fn history(args: cli::HistoryArgs) -> u8 {
+    let json = args.format == cli::TextOrJson::Json;
+    let list = match targets(&args.fleet, args.database_url.as_deref(), json).await {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let op = Operation::History { limit: args.limit };
+    run_printed(list, &op, args.fleet.jobs, json, "Reading the history of")
+        .await
+        .exit_code
+}
