@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::catalog::history;
-use crate::connect::db::{first_value, Db, SqlError};
+use crate::connect::db::{first_value, Db, Pipeline, SqlError};
 use crate::model::Catalog;
 use crate::plan::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
@@ -392,15 +392,18 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
     let mut wait = LockWait::new();
     let mut online_seen = false;
     loop {
-        db.begin("").await?;
         // Behind a pooler in transaction mode, the server process is only ours
         // for this transaction: its pid is read here, not at connect time.
+        // BEGIN, the pinned settings and the try, in one round trip.
         let rows = db
-            .simple(&format!(
-                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({LOCK_KEY}), \
-                   EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE {} AND l.granted)",
-                advisory_key_condition("l", ONLINE_KEY)
-            ))
+            .begin_and(
+                "",
+                &format!(
+                    "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({LOCK_KEY}), \
+                       EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE {} AND l.granted)",
+                    advisory_key_condition("l", ONLINE_KEY)
+                ),
+            )
             .await;
         let row = match rows {
             Ok(rows) => rows.into_iter().next().unwrap_or_default(),
@@ -612,26 +615,35 @@ async fn locked_transaction(
         });
     };
     on_event(Event::Phase(phase));
-    set_local_timeouts(db, opts).await?;
     let t = Instant::now();
-    let mut timings = Vec::new();
     let mut watch = watch::Watch::new(db, our_pid, opts.lock_timeout);
-    for s in &phase.steps {
-        let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
-        if let Some(error) = failure {
-            let mut e = step_error(s, error, opts, our_pid, 1, committed);
+    // The timeouts and every statement, sent together (one round trip).
+    let mut pipeline = Pipeline::new();
+    pipeline.push(set_local_timeouts(db, opts));
+    let ran = run_pipelined(db, &phase.steps, pipeline, &mut watch, on_event, true).await;
+    let durations = match ran {
+        Ok(d) => d,
+        Err(GroupError::Step(i, error)) => {
+            let mut e = step_error(&phase.steps[i], error, opts, our_pid, 1, committed);
             if let ApplyError::LockTimeout { blockers, .. } = &mut e {
                 *blockers = std::mem::take(&mut watch.last);
             }
             return Err(e);
         }
-        on_event(Event::Executed {
-            id: &s.id,
-            sql: &s.sql,
-            duration: d,
-        });
-        timings.push((s.id.clone(), d));
-    }
+        Err(GroupError::Other(e)) => return Err(e.into()),
+        Err(GroupError::Pooled(evidence)) => {
+            return Err(ApplyError::Pooled {
+                evidence,
+                committed,
+            })
+        }
+    };
+    let timings: Vec<(String, Duration)> = phase
+        .steps
+        .iter()
+        .map(|s| s.id.clone())
+        .zip(durations)
+        .collect();
     // Verify before COMMIT: the database must now match the files (once the
     // enum values are in, only the rest is left).
     if phase.number != 0 {
@@ -925,17 +937,26 @@ async fn run_group(
     if group.in_transaction {
         db.begin("").await?;
     }
+    let scope = if group.in_transaction { "LOCAL " } else { "" };
+    let timeouts = timeouts_sql(steps, opts, scope);
     let result = async {
-        let scope = if group.in_transaction { "LOCAL " } else { "" };
-        db.execute(&timeouts_sql(steps, opts, scope)).await?;
-        let mut out = Vec::new();
-        for (i, s) in steps.iter().enumerate() {
-            let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
-            if let Some(e) = failure {
-                return Err(GroupError::Step(i, e));
+        let out = if group.in_transaction {
+            // In a transaction, the timeouts and the steps are sent together.
+            let mut pipeline = Pipeline::new();
+            pipeline.push(db.execute(&timeouts));
+            run_pipelined(db, steps, pipeline, watch, on_event, false).await?
+        } else {
+            db.execute(&timeouts).await?;
+            let mut out = Vec::new();
+            for (i, s) in steps.iter().enumerate() {
+                let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
+                if let Some(e) = failure {
+                    return Err(GroupError::Step(i, e));
+                }
+                out.push(d);
             }
-            out.push(d);
-        }
+            out
+        };
         if group.in_transaction {
             let (hash, phase) = group.record;
             record_steps(
@@ -965,6 +986,60 @@ async fn run_group(
             Err(e)
         }
     }
+}
+
+/// Run `steps` on the applying session, pipelined: the requests already in
+/// `pipeline` (settings), then every step, are sent at once, and the results
+/// are taken as they arrive, in order. A step's duration is the time from the
+/// result before it to its own (the server runs them one after the other);
+/// while one waits for a lock, `watch` reports who holds it (`Event::Waiting`).
+/// With `report_executed`, `Event::Executed` is sent as each result arrives.
+///
+/// The first failure is returned: a step's as `GroupError::Step` (its
+/// index), an earlier request's as `GroupError::Other`. In a transaction the
+/// server runs nothing after it (each later request fails with 25P02, and
+/// those results are awaited and dropped), so the caller rolls back.
+async fn run_pipelined<'a>(
+    db: &'a Db,
+    steps: &'a [Step],
+    mut pipeline: Pipeline<'a>,
+    watch: &mut watch::Watch<'_>,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    report_executed: bool,
+) -> Result<Vec<Duration>, GroupError> {
+    let before = pipeline.len();
+    for s in steps {
+        pipeline.push(db.execute_one(&s.sql));
+    }
+    pipeline.send().await;
+    for _ in 0..before {
+        if let Some(Err(e)) = pipeline.next().await {
+            let _ = pipeline.finish().await;
+            return Err(GroupError::Other(e));
+        }
+    }
+    let mut last = Instant::now();
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        let Some(result) = pipeline.take() else {
+            break;
+        };
+        let (d, failure) = watch.wait(&s.id, result, last, on_event).await;
+        last = Instant::now();
+        if let Some(e) = failure {
+            let _ = pipeline.finish().await;
+            return Err(GroupError::Step(i, e));
+        }
+        if report_executed {
+            on_event(Event::Executed {
+                id: &s.id,
+                sql: &s.sql,
+                duration: d,
+            });
+        }
+        out.push(d);
+    }
+    Ok(out)
 }
 
 /// A history row for steps of an online phase, written as they commit.

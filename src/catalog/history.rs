@@ -165,7 +165,6 @@ pub async fn record(
     duration_ms: i64,
     files: Option<&Catalog>,
 ) -> Result<(), SqlError> {
-    db.execute(ENSURE).await?;
     let statements = serde_json::to_string(statements).expect("strings serialize");
     let client = std::env::var("HOSTNAME").ok();
     let duration = duration_ms.to_string();
@@ -175,32 +174,40 @@ pub async fn record(
     let files_json = sources.map(files_record);
     let deprecated =
         files.map(|f| serde_json::to_string(&deprecated_objects(f)).expect("strings serialize"));
-    if let (Some(hash), Some(json)) = (&files_hash, &files_json) {
-        db.execute_text_params(
+    let files_params = files_hash
+        .as_deref()
+        .zip(files_json.as_deref())
+        .map(|(hash, json)| [Some(hash), Some(json)]);
+    let history_params = [
+        client.as_deref(),
+        Some(plan_hash),
+        Some(mode),
+        phase.as_deref(),
+        Some(&statements),
+        Some(&duration),
+        Some(env!("CARGO_PKG_VERSION")),
+        files_hash.as_deref(),
+        deprecated.as_deref(),
+        Some(via),
+    ];
+    // The table's creation and the inserts, sent together (one round trip):
+    // the server runs them in order (in a transaction, none after a failure).
+    let mut pipeline = crate::connect::db::Pipeline::new();
+    pipeline.push(db.execute(ENSURE));
+    if let Some(params) = &files_params {
+        pipeline.push(db.execute_text_params(
             "INSERT INTO _reconcile.files (files_hash, files) VALUES ($1, $2::jsonb) \
              ON CONFLICT (files_hash) DO NOTHING",
-            &[Some(hash), Some(json)],
-        )
-        .await?;
+            params,
+        ));
     }
-    db.execute_text_params(
+    pipeline.push(db.execute_text_params(
         "INSERT INTO _reconcile.history (client, plan_hash, mode, phase, statements, duration_ms, tool_version, \
            files_hash, deprecated, via) \
          VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb, $10)",
-        &[
-            client.as_deref(),
-            Some(plan_hash),
-            Some(mode),
-            phase.as_deref(),
-            Some(&statements),
-            Some(&duration),
-            Some(env!("CARGO_PKG_VERSION")),
-            files_hash.as_deref(),
-            deprecated.as_deref(),
-            Some(via),
-        ],
-    )
-    .await
+        &history_params,
+    ));
+    pipeline.finish().await
 }
 
 /// The recorded form of a version of the files (see `FILES_FORMAT`).

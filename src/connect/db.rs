@@ -2,6 +2,7 @@
 //! statements it sends. Everything goes through the simple query protocol (no
 //! named prepared statements), so a pooler in transaction mode is no problem.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use tokio_postgres::SimpleQueryRow;
@@ -345,6 +346,29 @@ impl Db {
         Ok(())
     }
 
+    /// As [`Db::begin`], with `sql` (one statement) sent in the same round
+    /// trip after the settings are pinned; its rows. Errors: as `begin`
+    /// (the transaction rolled back), or `sql` failing (the transaction left
+    /// open and failed, for the caller to roll back).
+    pub async fn begin_and(
+        &self,
+        how: &str,
+        sql: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, SqlError> {
+        let begin = format!("BEGIN {how}");
+        let pin = pin_settings_sql(true);
+        let mut rows = self.simple_many(&[&begin, &pin, sql]).await?;
+        if let Err(e) = check_pinned(rows.get(1).and_then(|rows| rows.first())) {
+            let _ = self.execute("ROLLBACK").await;
+            return Err(e);
+        }
+        Ok(if rows.len() > 2 {
+            rows.swap_remove(2)
+        } else {
+            Vec::new()
+        })
+    }
+
     /// Pin `PINNED_SETTINGS` for the whole session (read back and checked);
     /// `RESET` each to undo. For work outside a transaction (`apply --online`).
     pub async fn pin_session(&self) -> Result<(), SqlError> {
@@ -621,4 +645,101 @@ fn connect_message(
         );
     }
     msg
+}
+
+/// One request of a [`Pipeline`]: sent on its first poll, its result when it arrives.
+type Request<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), SqlError>> + Send + 'a>>;
+
+/// Requests sent together on one session, their results taken in order:
+/// tokio-postgres queues a request on the first poll of its future, so once
+/// [`Pipeline::send`] has polled each future once, in order, every request is
+/// on its way and the whole pipeline costs one round trip, plus the server's
+/// work. In a transaction, after a failed statement the server runs nothing
+/// more: each later request fails with 25P02 (`in_failed_sql_transaction`).
+pub struct Pipeline<'a> {
+    requests: std::collections::VecDeque<Slot<'a>>,
+}
+
+enum Slot<'a> {
+    Waiting(Request<'a>),
+    /// Finished during `send` (a request that could not be sent fails at once).
+    Done(Result<(), SqlError>),
+}
+
+impl<'a> Pipeline<'a> {
+    /// An empty pipeline; add requests with `push`, then `send`.
+    pub fn new() -> Pipeline<'a> {
+        Pipeline {
+            requests: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Add a request (a future of `Db`'s, e.g. `db.execute_one(sql)`); nothing
+    /// is sent until `send`.
+    pub fn push(&mut self, request: impl Future<Output = Result<(), SqlError>> + Send + 'a) {
+        self.requests.push_back(Slot::Waiting(Box::pin(request)));
+    }
+
+    /// Send every request not yet sent, in the order pushed, without waiting
+    /// for any result.
+    pub async fn send(&mut self) {
+        std::future::poll_fn(|cx| {
+            for slot in self.requests.iter_mut() {
+                if let Slot::Waiting(request) = slot {
+                    if let std::task::Poll::Ready(r) = request.as_mut().poll(cx) {
+                        *slot = Slot::Done(r);
+                    }
+                }
+            }
+            std::task::Poll::Ready(())
+        })
+        .await;
+    }
+
+    /// The result of the oldest request left (sent first if it was not);
+    /// `None` when none is left.
+    pub async fn next(&mut self) -> Option<Result<(), SqlError>> {
+        match self.take() {
+            Some(request) => Some(request.await),
+            None => None,
+        }
+    }
+
+    /// The oldest request left, out of the pipeline: a future of its result
+    /// (one that `send` already sent is not sent again); `None` when none is left.
+    pub fn take(&mut self) -> Option<impl Future<Output = Result<(), SqlError>> + Send + 'a> {
+        let request: Request<'a> = match self.requests.pop_front()? {
+            Slot::Done(r) => Box::pin(std::future::ready(r)),
+            Slot::Waiting(request) => request,
+        };
+        Some(request)
+    }
+
+    /// How many requests are left.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether no request is left.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// Wait for every result left, in order; the first error, if any.
+    pub async fn finish(&mut self) -> Result<(), SqlError> {
+        self.send().await;
+        let mut first = Ok(());
+        while let Some(r) = self.next().await {
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+}
+
+impl Default for Pipeline<'_> {
+    fn default() -> Self {
+        Pipeline::new()
+    }
 }
