@@ -16,10 +16,14 @@
 //!   another empty database.
 //!
 //! Each prints its wall time and the round trips it took beyond connecting:
-//! (wall time − connect) / (2 × delay), rounded. Process start is not
-//! subtracted (a few ms; the header prints it). Every connection goes
-//! through the proxy with `sslmode=disable`. Targets (issue 23): apply within
-//! 10 round trips of connect, a no-op plan within 3.
+//! (wall time − connect) / (2 × delay), rounded, as issue 23 counts them (the
+//! server's own work counts in); "latency only": the same run is also made
+//! straight to the server, on a database of its own, and (far − near) / (2 ×
+//! delay) − connect's round trips is what the distance alone cost; "turns":
+//! the proxy counts the requests a client sent after an answer reached it (a
+//! count of waits that no clock blurs). Connections use `sslmode=disable`.
+//! Targets (issue 23): apply within 10 round trips of connect, a no-op plan
+//! within 3.
 //!
 //! `RECONCILE_BIN` measures another build of reconcile (e.g. an older one)
 //! instead of this one.
@@ -77,10 +81,16 @@ fn main() {
     let proxy_port = listener.local_addr().expect("the proxy's port").port();
     runtime.spawn(proxy(listener, upstream.clone(), delay));
 
-    // Through the proxy, as libpq's keywords (reconcile and psql both read them).
-    let far = |db: &str| {
-        let mut s =
-            format!("host=127.0.0.1 port={proxy_port} user={user} dbname={db} sslmode=disable");
+    let (up_host, up_port) = upstream.rsplit_once(':').expect("host:port");
+    // As libpq's keywords (reconcile and psql both read them): through the
+    // proxy (`far`), or straight to the server.
+    let conninfo = |db: &str, far: bool| {
+        let (host, port) = if far {
+            ("127.0.0.1".to_string(), proxy_port.to_string())
+        } else {
+            (up_host.to_string(), up_port.to_string())
+        };
+        let mut s = format!("host={host} port={port} user={user} dbname={db} sslmode=disable");
         if let Some(p) = &password {
             s.push_str(&format!(
                 " password='{}'",
@@ -91,9 +101,11 @@ fn main() {
     };
 
     let pid = std::process::id();
-    let db_apply = format!("latency_apply_{pid}");
-    let db_psql = format!("latency_psql_{pid}");
-    for db in [&db_apply, &db_psql] {
+    let dbs: Vec<String> = ["apply", "psql", "apply_near", "psql_near"]
+        .iter()
+        .map(|d| format!("latency_{d}_{pid}"))
+        .collect();
+    for db in &dbs {
         psql(&admin_url, &format!("DROP DATABASE IF EXISTS {db}"));
         psql(&admin_url, &format!("CREATE DATABASE {db}"));
     }
@@ -105,7 +117,7 @@ fn main() {
     let out = Command::new(&bin)
         .args(["plan", "--format", "sql", "--schema"])
         .arg(&schema)
-        .args(["--database-url", &with_database(&admin_url, &db_psql)])
+        .args(["--database-url", &with_database(&admin_url, &dbs[1])])
         .output()
         .expect("run reconcile plan");
     assert!(
@@ -126,34 +138,39 @@ fn main() {
             .is_ok_and(|o| o.status.success());
         assert!(ok, "reconcile --version failed");
     });
-    TURNS.store(0, Ordering::SeqCst);
-    let mut connects: Vec<Duration> = (0..3)
-        .map(|_| {
-            runtime.block_on(async {
-                let t = Instant::now();
-                let (client, connection) =
-                    tokio_postgres::connect(&far(&db_apply), tokio_postgres::NoTls)
-                        .await
-                        .expect("connect through the proxy");
-                let d = t.elapsed();
-                drop(client);
-                let _ = connection.await;
-                d
+    let connect_median = |far: bool| {
+        let mut times: Vec<Duration> = (0..3)
+            .map(|_| {
+                runtime.block_on(async {
+                    let t = Instant::now();
+                    let (client, connection) =
+                        tokio_postgres::connect(&conninfo(&dbs[0], far), tokio_postgres::NoTls)
+                            .await
+                            .expect("connect");
+                    let d = t.elapsed();
+                    drop(client);
+                    let _ = connection.await;
+                    d
+                })
             })
-        })
-        .collect();
+            .collect();
+        times.sort();
+        times[1]
+    };
+    TURNS.store(0, Ordering::SeqCst);
+    let connect = connect_median(true);
     let connect_turns = TURNS.load(Ordering::SeqCst) / 3;
-    connects.sort();
-    let connect = connects[1];
+    let connect_near = connect_median(false);
 
-    let reconcile = |args: &[&str], db: &str| {
+    // One run: its wall time and the proxy's turns (none when not through it).
+    let reconcile = |args: &[&str], db: &str, far: bool| {
         TURNS.store(0, Ordering::SeqCst);
         let t = Instant::now();
         let out = Command::new(&bin)
             .args(args)
             .arg("--schema")
             .arg(&schema)
-            .args(["--database-url", &far(db)])
+            .args(["--database-url", &conninfo(db, far)])
             .stdin(Stdio::null())
             .output()
             .expect("run reconcile");
@@ -166,73 +183,101 @@ fn main() {
         );
         (d, TURNS.load(Ordering::SeqCst))
     };
-    let apply = reconcile(&["apply"], &db_apply);
-    let plan = reconcile(&["plan", "--format", "json"], &db_apply);
-    let noop_apply = reconcile(&["apply"], &db_apply);
-    TURNS.store(0, Ordering::SeqCst);
-    let psql_run = timed(|| {
-        let ok = Command::new("psql")
-            .args([
-                "-X",
-                "-q",
-                "-1",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-d",
-                &far(&db_psql),
-                "-f",
-            ])
-            .arg(&sql_file)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run psql")
-            .success();
-        assert!(ok, "psql -1 -f failed");
-    });
-    let psql_run = (psql_run, TURNS.load(Ordering::SeqCst));
+    let psql_file = |db: &str, far: bool| {
+        TURNS.store(0, Ordering::SeqCst);
+        let d = timed(|| {
+            let ok = Command::new("psql")
+                .args([
+                    "-X",
+                    "-q",
+                    "-1",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-d",
+                    &conninfo(db, far),
+                    "-f",
+                ])
+                .arg(&sql_file)
+                .stdout(Stdio::null())
+                .status()
+                .expect("run psql")
+                .success();
+            assert!(ok, "psql -1 -f failed");
+        });
+        (d, TURNS.load(Ordering::SeqCst))
+    };
+    // Each far, then the same near (the server's and the process's own time).
+    let apply = reconcile(&["apply"], &dbs[0], true);
+    let apply_near = reconcile(&["apply"], &dbs[2], false);
+    let plan = reconcile(&["plan", "--format", "json"], &dbs[0], true);
+    let plan_near = reconcile(&["plan", "--format", "json"], &dbs[2], false);
+    let noop_apply = reconcile(&["apply"], &dbs[0], true);
+    let noop_apply_near = reconcile(&["apply"], &dbs[2], false);
+    let psql_run = psql_file(&dbs[1], true);
+    let psql_near = psql_file(&dbs[3], false);
 
-    for db in [&db_apply, &db_psql] {
+    for db in &dbs {
         psql(&admin_url, &format!("DROP DATABASE IF EXISTS {db}"));
     }
 
-    let trips =
-        |d: Duration| (d.saturating_sub(connect).as_secs_f64() / rt.as_secs_f64()).round() as u64;
+    let per = |d: Duration| d.as_secs_f64() / rt.as_secs_f64();
     println!(
         "Round trips through a proxy that holds each chunk {} ms each way ({} ms a round trip); PostgreSQL {server}; \
-         the example schema: {statements} statement(s); reconcile: {}.",
+         the example schema's SQL: {statements} statement(s); reconcile: {}.",
         delay.as_millis(),
         rt.as_millis(),
         bin.display()
     );
     println!(
-        "Round trips = (wall time - connect) / {} ms, rounded; starting reconcile's process alone takes {} ms (not subtracted).",
+        "round trips = (wall time - connect) / {} ms, rounded (the server's own work and the process's counted in); \
+         latency only = (wall time - the same run straight to the server) / {} ms - connect's round trips \
+         ({:.1}: {} ms far, {} ms near); starting reconcile's process alone takes {} ms.",
         rt.as_millis(),
+        rt.as_millis(),
+        per(connect.saturating_sub(connect_near)),
+        connect.as_millis(),
+        connect_near.as_millis(),
         start.as_millis()
     );
     println!(
-        "Turns = requests the proxy saw sent after an answer arrived (connections included; \
-         a connection alone takes {connect_turns}): a count of waits, independent of the clock."
+        "turns = requests the proxy saw sent after an answer arrived, connecting included \
+         (a connection alone takes {connect_turns}): a count of waits, independent of the clock."
     );
     println!();
-    println!("| run | wall (ms) | round trips after connect | turns | target |");
-    println!("|---|---:|---:|---:|---|");
+    println!("| run | wall far (ms) | wall near (ms) | round trips after connect | latency only | turns | target |");
+    println!("|---|---:|---:|---:|---:|---:|---|");
     println!(
-        "| connect alone | {} | (0) | {connect_turns} | |",
-        connect.as_millis()
+        "| connect alone | {} | {} | (0) | | {connect_turns} | |",
+        connect.as_millis(),
+        connect_near.as_millis()
     );
-    let row = |name: &str, (d, turns): (Duration, usize), target: Option<u64>| {
-        let t = trips(d);
+    let connect_trips = per(connect.saturating_sub(connect_near));
+    let row = |name: &str,
+               (d, turns): (Duration, usize),
+               (near, _): (Duration, usize),
+               target: Option<u64>| {
+        let t = per(d.saturating_sub(connect)).round() as u64;
+        let latency = per(d.saturating_sub(near)) - connect_trips;
         let verdict = match target {
             Some(max) if t <= max => format!("<= {max}: met"),
             Some(max) => format!("<= {max}: NOT met"),
             None => String::new(),
         };
-        println!("| {name} | {} | {t} | {turns} | {verdict} |", d.as_millis());
+        println!(
+            "| {name} | {} | {} | {t} | {latency:.1} | {turns} | {verdict} |",
+            d.as_millis(),
+            near.as_millis()
+        );
     };
-    row("reconcile apply, empty database", apply, Some(10));
-    row("reconcile plan, no-op", plan, Some(3));
-    row("reconcile apply, no-op", noop_apply, None);
-    row("psql -1 -f, empty database", psql_run, None);
+    row(
+        "reconcile apply, empty database",
+        apply,
+        apply_near,
+        Some(10),
+    );
+    row("reconcile plan, no-op", plan, plan_near, Some(3));
+    row("reconcile apply, no-op", noop_apply, noop_apply_near, None);
+    row("psql -1 -f, empty database", psql_run, psql_near, None);
 }
 
 fn timed(f: impl FnOnce()) -> Duration {

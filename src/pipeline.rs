@@ -50,9 +50,9 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         Ok(c) => c,
         Err(e) => return Err(loading.await.err().unwrap_or(e)),
     };
-    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = async {
-        let live = read_catalog(&db).await?;
+        // BEGIN, the catalog and the files last applied: one round trip.
+        let live = read_catalog(&db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
         let mut desired = loading.await?;
         load::add_exclude(&mut desired, &target.exclude)?;
         trace("load (in parallel)", t);

@@ -253,7 +253,8 @@ fn tokio_config(settings: &Settings, endpoint: &Endpoint, attempt: Attempt) -> C
 pub struct Db {
     client: Client,
     statements: AtomicUsize,
-    /// The backend's pid, to tell our own session from others.
+    /// The backend's pid, to tell our own session from others; 0 when the
+    /// connection did not need to ask (see `Db::current_pid`).
     pub backend_pid: i32,
     /// `server_version_num`, e.g. 150004.
     pub server_version: i32,
@@ -268,7 +269,7 @@ impl Db {
         let mut failures = Vec::new();
         for endpoint in &settings.endpoints {
             match connect_endpoint(settings, endpoint).await {
-                Ok(client) => return Db::ready(client, settings.clone()).await,
+                Ok((client, version)) => return Db::ready(client, version, settings.clone()).await,
                 Err(message) => failures.push((endpoint.describe(), message)),
             }
         }
@@ -296,7 +297,14 @@ impl Db {
         Db::connect(&self.settings).await
     }
 
-    async fn ready(client: Client, settings: Settings) -> Result<Db, DbError> {
+    /// A connected client, and the server's version as its startup
+    /// reported it (`server_version`); asked for (one round trip) only when
+    /// it did not, as some poolers do not.
+    async fn ready(
+        client: Client,
+        version: Option<i32>,
+        settings: Settings,
+    ) -> Result<Db, DbError> {
         let mut db = Db {
             client,
             statements: AtomicUsize::new(0),
@@ -304,6 +312,10 @@ impl Db {
             server_version: 0,
             settings,
         };
+        if let Some(version) = version {
+            db.server_version = version;
+            return Ok(db);
+        }
         let rows = db
             .simple("SELECT pg_catalog.pg_backend_pid(), pg_catalog.current_setting('server_version_num')")
             .await?;
@@ -536,8 +548,32 @@ impl Db {
     }
 }
 
-/// One server: the attempts of its `sslmode`, in order; the client, or why not.
-async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Client, String> {
+/// `server_version_num` from `server_version` as the server reports it at
+/// startup (`15.18 (Debian 15.18-0+deb12u1)`, `16beta1`, `9.6.24`).
+fn version_num(version: &str) -> Option<i32> {
+    let number: String = version
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let parts: Vec<i32> = number
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<Vec<i32>>>()?;
+    match parts.as_slice() {
+        [major, ..] if *major >= 10 => Some(major * 10000 + parts.get(1).copied().unwrap_or(0)),
+        [major, minor, rest @ ..] => {
+            Some(major * 10000 + minor * 100 + rest.first().copied().unwrap_or(0))
+        }
+        _ => None,
+    }
+}
+
+/// One server: the attempts of its `sslmode`, in order; the client and the
+/// server version its startup reported, or why not.
+async fn connect_endpoint(
+    settings: &Settings,
+    endpoint: &Endpoint,
+) -> Result<(Client, Option<i32>), String> {
     let mut last = String::new();
     for attempt in attempts(settings, endpoint) {
         let config = tokio_config(settings, endpoint, *attempt);
@@ -581,14 +617,18 @@ async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Cl
     Err(last)
 }
 
-/// Drive the connection on its own task; the client is what callers use.
-fn in_background<S, T>((client, connection): (Client, tokio_postgres::Connection<S, T>)) -> Client
+/// Drive the connection on its own task; the client is what callers use,
+/// with the server's version from the startup (`server_version`).
+fn in_background<S, T>(
+    (client, connection): (Client, tokio_postgres::Connection<S, T>),
+) -> (Client, Option<i32>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
+    let version = connection.parameter("server_version").and_then(version_num);
     tokio::spawn(connection);
-    client
+    (client, version)
 }
 
 /// What failed, in words that name the setting involved (never the password).
@@ -741,5 +781,19 @@ impl<'a> Pipeline<'a> {
 impl Default for Pipeline<'_> {
     fn default() -> Self {
         Pipeline::new()
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::version_num;
+
+    #[test]
+    fn the_startup_version_reads_as_server_version_num() {
+        assert_eq!(version_num("15.18 (Debian 15.18-0+deb12u1)"), Some(150018));
+        assert_eq!(version_num("16beta1"), Some(160000));
+        assert_eq!(version_num("17.0"), Some(170000));
+        assert_eq!(version_num("9.6.24"), Some(90624));
+        assert_eq!(version_num("unknown"), None);
     }
 }
