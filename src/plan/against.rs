@@ -12,13 +12,17 @@ use crate::Error;
 
 /// Plan against an open connection, in a transaction of its own that is rolled back.
 pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
-    // BEGIN, the catalog and the files last applied in one round trip.
-    let result = match read_catalog(db, Some("ISOLATION LEVEL REPEATABLE READ")).await {
-        Ok(live) => plan_against(db, desired.clone(), live).await,
-        Err(e) => Err(e.into()),
-    };
+    let result = plan_open(db, desired).await;
     db.execute("ROLLBACK").await?;
     result
+}
+
+/// As [`plan_with`], leaving its transaction open (with the probes rolled
+/// back): the caller sends `ROLLBACK`, e.g. pipelined with what comes next.
+pub(crate) async fn plan_open(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
+    // BEGIN, the catalog and the files last applied in one round trip.
+    let live = read_catalog(db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
+    plan_against(db, desired.clone(), live).await
 }
 
 /// Read the catalog, let PostgreSQL print the files' expressions where needed,
