@@ -50,20 +50,23 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         Ok(c) => c,
         Err(e) => return Err(loading.await.err().unwrap_or(e)),
     };
-    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
     let result = async {
-        let live = read_catalog(&db).await?;
+        // BEGIN, the catalog and the files last applied: one round trip.
+        let live = read_catalog(&db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
         let mut desired = loading.await?;
         load::add_exclude(&mut desired, &target.exclude)?;
         trace("load (in parallel)", t);
         plan_against(&db, desired, live).await
     }
     .await;
-    db.execute("ROLLBACK").await?;
+    let statements_sent = db.statements_sent();
+    // Nothing to keep: ending the session rolls the transaction back
+    // without waiting for a ROLLBACK's answer.
+    db.close().await;
     Ok(PlanOutcome {
         plan: result?,
         target: config.describe(),
-        statements_sent: db.statements_sent(),
+        statements_sent,
     })
 }
 

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::catalog::history;
-use crate::connect::db::{first_value, Db, SqlError};
+use crate::connect::db::{first_value, Db, Pipeline, SqlError};
 use crate::model::Catalog;
+use crate::plan::against::{plan_against, read_catalog, Live};
 use crate::plan::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
 use crate::Error;
@@ -297,14 +298,23 @@ pub async fn apply(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<Applied, ApplyError> {
     // The plan a person reads first. Refusals stop here: nothing runs, not even the allowed part.
-    let first = crate::plan::against::plan_with(db, &desired).await?;
+    // Its transaction is rolled back with the first request of what follows.
+    let first = match crate::plan::against::plan_open(db, &desired).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            db.execute("ROLLBACK").await?;
+            return Err(e.into());
+        }
+    };
     on_event(Event::Planned(&first));
     if !first.refused.is_empty() {
+        db.execute("ROLLBACK").await?;
         return Err(ApplyError::Refused {
             plan: Box::new(first),
         });
     }
     if opts.online && !first.is_empty() {
+        db.execute("ROLLBACK").await?;
         online(db, &desired, opts, on_event).await
     } else {
         in_transactions(db, &desired, opts, on_event).await
@@ -323,8 +333,11 @@ async fn in_transactions(
     let started = Instant::now();
     let mut applied: Option<Applied> = None;
     let mut waited_for_online = false;
+    // The first plan's transaction is still open (see `apply`).
+    let mut open = true;
     loop {
-        let (our_pid, online_held) = take_transaction_lock(db, opts).await?;
+        let (our_pid, online_held, live) =
+            take_transaction_lock(db, opts, std::mem::take(&mut open)).await?;
         waited_for_online |= online_held;
         let before = applied.as_ref();
         let done = locked_transaction(
@@ -334,7 +347,7 @@ async fn in_transactions(
             on_event,
             before,
             started,
-            our_pid,
+            (our_pid, live),
             waited_for_online,
         )
         .await;
@@ -378,8 +391,11 @@ async fn in_transactions(
 }
 
 /// Open a transaction that holds the transaction-level advisory lock; the
-/// server process it runs on, and whether an online apply held the lock at
-/// some point while we waited.
+/// server process it runs on, whether an online apply held the lock at
+/// some point while we waited, and the catalog and files last applied as
+/// the transaction sees them (see `read_catalog`). With `rollback_first`,
+/// the transaction left open by the first plan is rolled back first, in the
+/// same round trip.
 ///
 /// The wait holds no snapshot: each try is a transaction of its own
 /// (`pg_try_advisory_xact_lock`), rolled back when the lock is taken, and
@@ -388,20 +404,47 @@ async fn in_transactions(
 /// snapshot, which `CREATE INDEX CONCURRENTLY` of an online apply holding the
 /// lock waits for: a deadlock (40P01). Gives up after
 /// `opts.wait_for_other_apply`, naming the holder.
-async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, bool), ApplyError> {
+async fn take_transaction_lock(
+    db: &Db,
+    opts: &ApplyOptions,
+    mut rollback_first: bool,
+) -> Result<(i32, bool, Live), ApplyError> {
     let mut wait = LockWait::new();
     let mut online_seen = false;
+    let mut first_try = true;
+    let try_lock = format!(
+        "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({LOCK_KEY}), \
+           EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE {} AND l.granted)",
+        advisory_key_condition("l", ONLINE_KEY)
+    );
     loop {
-        db.begin("").await?;
         // Behind a pooler in transaction mode, the server process is only ours
         // for this transaction: its pid is read here, not at connect time.
-        let rows = db
-            .simple(&format!(
-                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.pg_try_advisory_xact_lock({LOCK_KEY}), \
-                   EXISTS (SELECT FROM pg_catalog.pg_locks l WHERE {} AND l.granted)",
-                advisory_key_condition("l", ONLINE_KEY)
-            ))
-            .await;
+        // In one round trip: the ROLLBACK of an open transaction, BEGIN, the
+        // pinned settings, the try, and the catalog and the files last
+        // applied for the plan under the lock (on the first try only: read,
+        // and thrown away, when the lock is not ours; the try does not wait).
+        let rollback = std::mem::take(&mut rollback_first);
+        let first = std::mem::take(&mut first_try);
+        let (rolled_back, rows, live) = futures_util::future::join3(
+            async {
+                if rollback {
+                    db.execute("ROLLBACK").await
+                } else {
+                    Ok(())
+                }
+            },
+            db.begin_and("", &try_lock),
+            async {
+                if first {
+                    Some(read_catalog(db, None).await)
+                } else {
+                    None
+                }
+            },
+        )
+        .await;
+        let rows = rolled_back.and(rows);
         let row = match rows {
             Ok(rows) => rows.into_iter().next().unwrap_or_default(),
             Err(e) => {
@@ -414,7 +457,17 @@ async fn take_transaction_lock(db: &Db, opts: &ApplyOptions) -> Result<(i32, boo
             .and_then(|v| v.parse().ok())
             .unwrap_or(db.backend_pid);
         if field(1) == Some("t") {
-            return Ok((our_pid, online_seen));
+            let live = match live {
+                Some(live) => live,
+                None => read_catalog(db, None).await,
+            };
+            return match live {
+                Ok(live) => Ok((our_pid, online_seen, live)),
+                Err(e) => {
+                    let _ = db.execute("ROLLBACK").await;
+                    Err(e.into())
+                }
+            };
         }
         online_seen |= field(2) == Some("t");
         db.execute("ROLLBACK").await?;
@@ -540,14 +593,15 @@ async fn locked_transaction(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
     before: Option<&Applied>,
     started: Instant,
-    our_pid: i32,
+    (our_pid, live): (i32, Live),
     waited_for_online: bool,
 ) -> Result<Applied, ApplyError> {
     let committed: Vec<String> = before.map_or(Vec::new(), |a| {
         a.timings.iter().map(|(id, _)| id.clone()).collect()
     });
-    // Plan again: this is the state the statements will meet.
-    let plan = crate::plan::against::plan_in_transaction(db, desired).await?;
+    // Plan again (on the catalog read with the lock): this is the state the
+    // statements will meet.
+    let plan = plan_against(db, desired.clone(), live).await?;
     // An online apply held the lock and left work undone (it failed, or was
     // stopped): in one transaction, its indexes would be built without
     // CONCURRENTLY, blocking writes to busy tables. Leave it to --online.
@@ -612,30 +666,53 @@ async fn locked_transaction(
         });
     };
     on_event(Event::Phase(phase));
-    set_local_timeouts(db, opts).await?;
     let t = Instant::now();
-    let mut timings = Vec::new();
     let mut watch = watch::Watch::new(db, our_pid, opts.lock_timeout);
-    for s in &phase.steps {
-        let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
-        if let Some(error) = failure {
-            let mut e = step_error(s, error, opts, our_pid, 1, committed);
+    // The timeouts and every statement, sent together (one round trip).
+    let mut pipeline = Pipeline::new();
+    pipeline.push(set_local_timeouts(db, opts));
+    // The catalog for the verification is read in the same round trip, after
+    // the statements (once the enum values are in, only the rest is left; if
+    // a statement fails, the read fails too and is not used).
+    let verify = phase.number != 0;
+    let (ran, after) = futures_util::future::join(
+        run_pipelined(db, &phase.steps, pipeline, &mut watch, on_event, true),
+        async {
+            if verify {
+                Some(read_catalog(db, None).await)
+            } else {
+                None
+            }
+        },
+    )
+    .await;
+    let durations = match ran {
+        Ok(d) => d,
+        Err(GroupError::Step(i, error)) => {
+            let mut e = step_error(&phase.steps[i], error, opts, our_pid, 1, committed);
             if let ApplyError::LockTimeout { blockers, .. } = &mut e {
                 *blockers = std::mem::take(&mut watch.last);
             }
             return Err(e);
         }
-        on_event(Event::Executed {
-            id: &s.id,
-            sql: &s.sql,
-            duration: d,
-        });
-        timings.push((s.id.clone(), d));
-    }
+        Err(GroupError::Other(e)) => return Err(e.into()),
+        Err(GroupError::Pooled(evidence)) => {
+            return Err(ApplyError::Pooled {
+                evidence,
+                committed,
+            })
+        }
+    };
+    let timings: Vec<(String, Duration)> = phase
+        .steps
+        .iter()
+        .map(|s| s.id.clone())
+        .zip(durations)
+        .collect();
     // Verify before COMMIT: the database must now match the files (once the
     // enum values are in, only the rest is left).
-    if phase.number != 0 {
-        let check = crate::plan::against::plan_in_transaction(db, desired).await?;
+    if let Some(after) = after {
+        let check = plan_against(db, desired.clone(), after?).await?;
         if !check.statements.is_empty() || !check.refused.is_empty() {
             return Err(ApplyError::Verification {
                 remaining: check.statements.len(),
@@ -925,17 +1002,26 @@ async fn run_group(
     if group.in_transaction {
         db.begin("").await?;
     }
+    let scope = if group.in_transaction { "LOCAL " } else { "" };
+    let timeouts = timeouts_sql(steps, opts, scope);
     let result = async {
-        let scope = if group.in_transaction { "LOCAL " } else { "" };
-        db.execute(&timeouts_sql(steps, opts, scope)).await?;
-        let mut out = Vec::new();
-        for (i, s) in steps.iter().enumerate() {
-            let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
-            if let Some(e) = failure {
-                return Err(GroupError::Step(i, e));
+        let out = if group.in_transaction {
+            // In a transaction, the timeouts and the steps are sent together.
+            let mut pipeline = Pipeline::new();
+            pipeline.push(db.execute(&timeouts));
+            run_pipelined(db, steps, pipeline, watch, on_event, false).await?
+        } else {
+            db.execute(&timeouts).await?;
+            let mut out = Vec::new();
+            for (i, s) in steps.iter().enumerate() {
+                let (d, failure) = watch.run(&s.id, &s.sql, on_event).await;
+                if let Some(e) = failure {
+                    return Err(GroupError::Step(i, e));
+                }
+                out.push(d);
             }
-            out.push(d);
-        }
+            out
+        };
         if group.in_transaction {
             let (hash, phase) = group.record;
             record_steps(
@@ -965,6 +1051,60 @@ async fn run_group(
             Err(e)
         }
     }
+}
+
+/// Run `steps` on the applying session, pipelined: the requests already in
+/// `pipeline` (settings), then every step, are sent at once, and the results
+/// are taken as they arrive, in order. A step's duration is the time from the
+/// result before it to its own (the server runs them one after the other);
+/// while one waits for a lock, `watch` reports who holds it (`Event::Waiting`).
+/// With `report_executed`, `Event::Executed` is sent as each result arrives.
+///
+/// The first failure is returned: a step's as `GroupError::Step` (its
+/// index), an earlier request's as `GroupError::Other`. In a transaction the
+/// server runs nothing after it (each later request fails with 25P02, and
+/// those results are awaited and dropped), so the caller rolls back.
+async fn run_pipelined<'a>(
+    db: &'a Db,
+    steps: &'a [Step],
+    mut pipeline: Pipeline<'a>,
+    watch: &mut watch::Watch<'_>,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    report_executed: bool,
+) -> Result<Vec<Duration>, GroupError> {
+    let before = pipeline.len();
+    for s in steps {
+        pipeline.push(db.execute_one(&s.sql));
+    }
+    pipeline.send().await;
+    for _ in 0..before {
+        if let Some(Err(e)) = pipeline.next().await {
+            let _ = pipeline.finish().await;
+            return Err(GroupError::Other(e));
+        }
+    }
+    let mut last = Instant::now();
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, s) in steps.iter().enumerate() {
+        let Some(result) = pipeline.take() else {
+            break;
+        };
+        let (d, failure) = watch.wait(&s.id, result, last, on_event).await;
+        last = Instant::now();
+        if let Some(e) = failure {
+            let _ = pipeline.finish().await;
+            return Err(GroupError::Step(i, e));
+        }
+        if report_executed {
+            on_event(Event::Executed {
+                id: &s.id,
+                sql: &s.sql,
+                duration: d,
+            });
+        }
+        out.push(d);
+    }
+    Ok(out)
 }
 
 /// A history row for steps of an online phase, written as they commit.

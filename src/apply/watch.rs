@@ -70,10 +70,22 @@ impl<'a> Watch<'a> {
         sql: &str,
         on_event: &mut (dyn FnMut(Event<'_>) + Send),
     ) -> (Duration, Option<SqlError>) {
+        let statement = self.db.execute_one(sql);
+        self.wait(id, statement, Instant::now(), on_event).await
+    }
+
+    /// Wait for the result of statement `id`, which the server began at
+    /// `started` (for a statement of a pipeline: when the result before it
+    /// arrived); while it waits for a lock, send `Event::Waiting`. The time
+    /// from `started` to its result, and its error if it failed.
+    pub async fn wait(
+        &mut self,
+        id: &str,
+        statement: impl std::future::Future<Output = Result<(), SqlError>>,
+        started: Instant,
+        on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    ) -> (Duration, Option<SqlError>) {
         self.last.clear();
-        let started = Instant::now();
-        let db = self.db;
-        let statement = db.execute_one(sql);
         tokio::pin!(statement);
         let mut next = self.first;
         loop {

@@ -165,7 +165,6 @@ pub async fn record(
     duration_ms: i64,
     files: Option<&Catalog>,
 ) -> Result<(), SqlError> {
-    db.execute(ENSURE).await?;
     let statements = serde_json::to_string(statements).expect("strings serialize");
     let client = std::env::var("HOSTNAME").ok();
     let duration = duration_ms.to_string();
@@ -175,32 +174,40 @@ pub async fn record(
     let files_json = sources.map(files_record);
     let deprecated =
         files.map(|f| serde_json::to_string(&deprecated_objects(f)).expect("strings serialize"));
-    if let (Some(hash), Some(json)) = (&files_hash, &files_json) {
-        db.execute_text_params(
+    let files_params = files_hash
+        .as_deref()
+        .zip(files_json.as_deref())
+        .map(|(hash, json)| [Some(hash), Some(json)]);
+    let history_params = [
+        client.as_deref(),
+        Some(plan_hash),
+        Some(mode),
+        phase.as_deref(),
+        Some(&statements),
+        Some(&duration),
+        Some(env!("CARGO_PKG_VERSION")),
+        files_hash.as_deref(),
+        deprecated.as_deref(),
+        Some(via),
+    ];
+    // The table's creation and the inserts, sent together (one round trip):
+    // the server runs them in order (in a transaction, none after a failure).
+    let mut pipeline = crate::connect::db::Pipeline::new();
+    pipeline.push(db.execute(ENSURE));
+    if let Some(params) = &files_params {
+        pipeline.push(db.execute_text_params(
             "INSERT INTO _reconcile.files (files_hash, files) VALUES ($1, $2::jsonb) \
              ON CONFLICT (files_hash) DO NOTHING",
-            &[Some(hash), Some(json)],
-        )
-        .await?;
+            params,
+        ));
     }
-    db.execute_text_params(
+    pipeline.push(db.execute_text_params(
         "INSERT INTO _reconcile.history (client, plan_hash, mode, phase, statements, duration_ms, tool_version, \
            files_hash, deprecated, via) \
          VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb, $10)",
-        &[
-            client.as_deref(),
-            Some(plan_hash),
-            Some(mode),
-            phase.as_deref(),
-            Some(&statements),
-            Some(&duration),
-            Some(env!("CARGO_PKG_VERSION")),
-            files_hash.as_deref(),
-            deprecated.as_deref(),
-            Some(via),
-        ],
-    )
-    .await
+        &history_params,
+    ));
+    pipeline.finish().await
 }
 
 /// The recorded form of a version of the files (see `FILES_FORMAT`).
@@ -259,25 +266,44 @@ pub async fn last_applied(db: &Db) -> Result<Option<AppliedFiles>, SqlError> {
     Ok(recorded_versions(db, true).await?.into_iter().next())
 }
 
-/// Every version of the files an apply recorded, the last applied first
-/// (each once, at the last row that applied it); `last_only`: only that one.
-pub async fn recorded_versions(db: &Db, last_only: bool) -> Result<Vec<AppliedFiles>, SqlError> {
-    if !records_files(db).await? {
-        return Ok(Vec::new());
+/// As [`last_applied`], in one round trip whatever the database holds, so
+/// that it can be pipelined with other requests (see `plan::against`): the
+/// check that the history records files, and the read itself inside a
+/// savepoint (rolled back: without the tables, the read fails and its
+/// result is not used), are sent together. Inside a transaction only.
+pub async fn last_applied_pipelined(db: &Db) -> Result<Option<AppliedFiles>, SqlError> {
+    let read = versions_sql(true);
+    let (recorded, rows, undone) = futures_util::future::join3(
+        records_files(db),
+        db.simple_many(&["SAVEPOINT reconcile_history", &read]),
+        db.execute("ROLLBACK TO SAVEPOINT reconcile_history; RELEASE SAVEPOINT reconcile_history"),
+    )
+    .await;
+    undone?;
+    if !recorded? {
+        return Ok(None);
     }
-    let rows = db
-        .simple(&format!(
-            "SELECT v.id, v.files_hash, f.files::text \
-             FROM (SELECT files_hash, max(id) AS id FROM _reconcile.history \
-                   WHERE files_hash IS NOT NULL GROUP BY files_hash \
-                   ORDER BY max(id) DESC {}) v \
-             LEFT JOIN _reconcile.files f ON f.files_hash = v.files_hash \
-             ORDER BY v.id DESC",
-            if last_only { "LIMIT 1" } else { "" }
-        ))
-        .await?;
-    Ok(rows
-        .into_iter()
+    let rows = rows?.pop().unwrap_or_default();
+    Ok(versions_from(rows).into_iter().next())
+}
+
+/// The versions of the files recorded, the last applied first (`LIMIT 1`
+/// with `last_only`): id, files_hash, files.
+fn versions_sql(last_only: bool) -> String {
+    format!(
+        "SELECT v.id, v.files_hash, f.files::text \
+         FROM (SELECT files_hash, max(id) AS id FROM _reconcile.history \
+               WHERE files_hash IS NOT NULL GROUP BY files_hash \
+               ORDER BY max(id) DESC {}) v \
+         LEFT JOIN _reconcile.files f ON f.files_hash = v.files_hash \
+         ORDER BY v.id DESC",
+        if last_only { "LIMIT 1" } else { "" }
+    )
+}
+
+/// The rows of `versions_sql`, read.
+fn versions_from(rows: Vec<Vec<Option<String>>>) -> Vec<AppliedFiles> {
+    rows.into_iter()
         .filter_map(|r| match r.as_slice() {
             [id, Some(hash), files] => Some(AppliedFiles {
                 id: id.as_deref().and_then(|i| i.parse().ok()).unwrap_or(0),
@@ -286,7 +312,17 @@ pub async fn recorded_versions(db: &Db, last_only: bool) -> Result<Vec<AppliedFi
             }),
             _ => None,
         })
-        .collect())
+        .collect()
+}
+
+/// Every version of the files an apply recorded, the last applied first
+/// (each once, at the last row that applied it); `last_only`: only that one.
+pub async fn recorded_versions(db: &Db, last_only: bool) -> Result<Vec<AppliedFiles>, SqlError> {
+    if !records_files(db).await? {
+        return Ok(Vec::new());
+    }
+    let rows = db.simple(&versions_sql(last_only)).await?;
+    Ok(versions_from(rows))
 }
 
 /// A recorded version of the files, when its format is one this version reads.

@@ -2,6 +2,7 @@
 //! statements it sends. Everything goes through the simple query protocol (no
 //! named prepared statements), so a pooler in transaction mode is no problem.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use tokio_postgres::SimpleQueryRow;
@@ -252,12 +253,15 @@ fn tokio_config(settings: &Settings, endpoint: &Endpoint, attempt: Attempt) -> C
 pub struct Db {
     client: Client,
     statements: AtomicUsize,
-    /// The backend's pid, to tell our own session from others.
+    /// The backend's pid, to tell our own session from others; 0 when the
+    /// connection did not need to ask (see `Db::current_pid`).
     pub backend_pid: i32,
     /// `server_version_num`, e.g. 150004.
     pub server_version: i32,
     /// What it connected with, to open another session to the same server.
     settings: Settings,
+    /// The task that drives the connection (see `Db::close`).
+    connection: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Db {
@@ -267,7 +271,11 @@ impl Db {
         let mut failures = Vec::new();
         for endpoint in &settings.endpoints {
             match connect_endpoint(settings, endpoint).await {
-                Ok(client) => return Db::ready(client, settings.clone()).await,
+                Ok((client, version, connection)) => {
+                    let mut db = Db::ready(client, version, settings.clone()).await?;
+                    db.connection = Some(connection);
+                    return Ok(db);
+                }
                 Err(message) => failures.push((endpoint.describe(), message)),
             }
         }
@@ -295,14 +303,26 @@ impl Db {
         Db::connect(&self.settings).await
     }
 
-    async fn ready(client: Client, settings: Settings) -> Result<Db, DbError> {
+    /// A connected client, and the server's version as its startup
+    /// reported it (`server_version`); asked for (one round trip) only when
+    /// it did not, as some poolers do not.
+    async fn ready(
+        client: Client,
+        version: Option<i32>,
+        settings: Settings,
+    ) -> Result<Db, DbError> {
         let mut db = Db {
             client,
             statements: AtomicUsize::new(0),
             backend_pid: 0,
             server_version: 0,
             settings,
+            connection: None,
         };
+        if let Some(version) = version {
+            db.server_version = version;
+            return Ok(db);
+        }
         let rows = db
             .simple("SELECT pg_catalog.pg_backend_pid(), pg_catalog.current_setting('server_version_num')")
             .await?;
@@ -316,6 +336,20 @@ impl Db {
         db.backend_pid = field(0);
         db.server_version = field(1);
         Ok(db)
+    }
+
+    /// End the session without waiting for an answer: the client says
+    /// goodbye (Terminate, which has no answer) and the server rolls back a
+    /// transaction left open, as a `ROLLBACK` would, one round trip sooner.
+    /// Waits (at most a second) until the goodbye is written.
+    pub async fn close(self) {
+        let Db {
+            client, connection, ..
+        } = self;
+        drop(client);
+        if let Some(task) = connection {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), task).await;
+        }
     }
 
     /// Statements sent so far (a batch of n statements counts n).
@@ -343,6 +377,29 @@ impl Db {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// As [`Db::begin`], with `sql` (one statement) sent in the same round
+    /// trip after the settings are pinned; its rows. Errors: as `begin`
+    /// (the transaction rolled back), or `sql` failing (the transaction left
+    /// open and failed, for the caller to roll back).
+    pub async fn begin_and(
+        &self,
+        how: &str,
+        sql: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, SqlError> {
+        let begin = format!("BEGIN {how}");
+        let pin = pin_settings_sql(true);
+        let mut rows = self.simple_many(&[&begin, &pin, sql]).await?;
+        if let Err(e) = check_pinned(rows.get(1).and_then(|rows| rows.first())) {
+            let _ = self.execute("ROLLBACK").await;
+            return Err(e);
+        }
+        Ok(if rows.len() > 2 {
+            rows.swap_remove(2)
+        } else {
+            Vec::new()
+        })
     }
 
     /// Pin `PINNED_SETTINGS` for the whole session (read back and checked);
@@ -512,8 +569,29 @@ impl Db {
     }
 }
 
-/// One server: the attempts of its `sslmode`, in order; the client, or why not.
-async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Client, String> {
+/// `server_version_num` from `server_version` as the server reports it at
+/// startup (`15.18 (Debian 15.18-0+deb12u1)`, `16beta1`, `9.6.24`).
+fn version_num(version: &str) -> Option<i32> {
+    let number: String = version
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let parts: Vec<i32> = number
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<Vec<i32>>>()?;
+    match parts.as_slice() {
+        [major, ..] if *major >= 10 => Some(major * 10000 + parts.get(1).copied().unwrap_or(0)),
+        [major, minor, rest @ ..] => {
+            Some(major * 10000 + minor * 100 + rest.first().copied().unwrap_or(0))
+        }
+        _ => None,
+    }
+}
+
+/// One server: the attempts of its `sslmode`, in order; the client, the
+/// server version its startup reported and the connection's task, or why not.
+async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Connected, String> {
     let mut last = String::new();
     for attempt in attempts(settings, endpoint) {
         let config = tokio_config(settings, endpoint, *attempt);
@@ -557,14 +635,23 @@ async fn connect_endpoint(settings: &Settings, endpoint: &Endpoint) -> Result<Cl
     Err(last)
 }
 
-/// Drive the connection on its own task; the client is what callers use.
-fn in_background<S, T>((client, connection): (Client, tokio_postgres::Connection<S, T>)) -> Client
+/// A client, the server's version from the startup, the connection's task.
+type Connected = (Client, Option<i32>, tokio::task::JoinHandle<()>);
+
+/// Drive the connection on its own task; the client is what callers use,
+/// with the server's version from the startup (`server_version`).
+fn in_background<S, T>(
+    (client, connection): (Client, tokio_postgres::Connection<S, T>),
+) -> Connected
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    tokio::spawn(connection);
-    client
+    let version = connection.parameter("server_version").and_then(version_num);
+    let task = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    (client, version, task)
 }
 
 /// What failed, in words that name the setting involved (never the password).
@@ -621,4 +708,115 @@ fn connect_message(
         );
     }
     msg
+}
+
+/// One request of a [`Pipeline`]: sent on its first poll, its result when it arrives.
+type Request<'a> = std::pin::Pin<Box<dyn Future<Output = Result<(), SqlError>> + Send + 'a>>;
+
+/// Requests sent together on one session, their results taken in order:
+/// tokio-postgres queues a request on the first poll of its future, so once
+/// [`Pipeline::send`] has polled each future once, in order, every request is
+/// on its way and the whole pipeline costs one round trip, plus the server's
+/// work. In a transaction, after a failed statement the server runs nothing
+/// more: each later request fails with 25P02 (`in_failed_sql_transaction`).
+pub struct Pipeline<'a> {
+    requests: std::collections::VecDeque<Slot<'a>>,
+}
+
+enum Slot<'a> {
+    Waiting(Request<'a>),
+    /// Finished during `send` (a request that could not be sent fails at once).
+    Done(Result<(), SqlError>),
+}
+
+impl<'a> Pipeline<'a> {
+    /// An empty pipeline; add requests with `push`, then `send`.
+    pub fn new() -> Pipeline<'a> {
+        Pipeline {
+            requests: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Add a request (a future of `Db`'s, e.g. `db.execute_one(sql)`); nothing
+    /// is sent until `send`.
+    pub fn push(&mut self, request: impl Future<Output = Result<(), SqlError>> + Send + 'a) {
+        self.requests.push_back(Slot::Waiting(Box::pin(request)));
+    }
+
+    /// Send every request not yet sent, in the order pushed, without waiting
+    /// for any result.
+    pub async fn send(&mut self) {
+        std::future::poll_fn(|cx| {
+            for slot in self.requests.iter_mut() {
+                if let Slot::Waiting(request) = slot {
+                    if let std::task::Poll::Ready(r) = request.as_mut().poll(cx) {
+                        *slot = Slot::Done(r);
+                    }
+                }
+            }
+            std::task::Poll::Ready(())
+        })
+        .await;
+    }
+
+    /// The result of the oldest request left (sent first if it was not);
+    /// `None` when none is left.
+    pub async fn next(&mut self) -> Option<Result<(), SqlError>> {
+        match self.take() {
+            Some(request) => Some(request.await),
+            None => None,
+        }
+    }
+
+    /// The oldest request left, out of the pipeline: a future of its result
+    /// (one that `send` already sent is not sent again); `None` when none is left.
+    pub fn take(&mut self) -> Option<impl Future<Output = Result<(), SqlError>> + Send + 'a> {
+        let request: Request<'a> = match self.requests.pop_front()? {
+            Slot::Done(r) => Box::pin(std::future::ready(r)),
+            Slot::Waiting(request) => request,
+        };
+        Some(request)
+    }
+
+    /// How many requests are left.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether no request is left.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// Wait for every result left, in order; the first error, if any.
+    pub async fn finish(&mut self) -> Result<(), SqlError> {
+        self.send().await;
+        let mut first = Ok(());
+        while let Some(r) = self.next().await {
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
+}
+
+impl Default for Pipeline<'_> {
+    fn default() -> Self {
+        Pipeline::new()
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::version_num;
+
+    #[test]
+    fn the_startup_version_reads_as_server_version_num() {
+        assert_eq!(version_num("15.18 (Debian 15.18-0+deb12u1)"), Some(150018));
+        assert_eq!(version_num("16beta1"), Some(160000));
+        assert_eq!(version_num("17.0"), Some(170000));
+        assert_eq!(version_num("9.6.24"), Some(90624));
+        assert_eq!(version_num("unknown"), None);
+    }
 }

@@ -12,10 +12,17 @@ use crate::Error;
 
 /// Plan against an open connection, in a transaction of its own that is rolled back.
 pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
-    db.begin("ISOLATION LEVEL REPEATABLE READ").await?;
-    let result = plan_in_transaction(db, desired).await;
+    let result = plan_open(db, desired).await;
     db.execute("ROLLBACK").await?;
     result
+}
+
+/// As [`plan_with`], leaving its transaction open (with the probes rolled
+/// back): the caller sends `ROLLBACK`, e.g. pipelined with what comes next.
+pub(crate) async fn plan_open(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
+    // BEGIN, the catalog and the files last applied in one round trip.
+    let live = read_catalog(db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
+    plan_against(db, desired.clone(), live).await
 }
 
 /// Read the catalog, let PostgreSQL print the files' expressions where needed,
@@ -26,15 +33,44 @@ pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Er
 /// files to a table outside them names a table or column the database lacks;
 /// [`Error::Sql`] when a catalog query fails.
 pub async fn plan_in_transaction(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
-    let live = read_catalog(db).await?;
+    let live = read_catalog(db, None).await?;
     plan_against(db, desired.clone(), live).await
 }
 
-pub(crate) async fn read_catalog(db: &db::Db) -> Result<model::Catalog, db::SqlError> {
+/// What a plan reads from the database before it looks at the files: the
+/// catalog, and the files the last apply recorded.
+pub(crate) struct Live {
+    pub catalog: model::Catalog,
+    pub last_applied: Option<history::AppliedFiles>,
+}
+
+/// Read the catalog and the files last applied, in one round trip: with
+/// `begin` (e.g. `ISOLATION LEVEL REPEATABLE READ`), the transaction is
+/// opened (`Db::begin`) in the same round trip, before them; else they are
+/// read in the caller's transaction. Errors: the first failure, in the order
+/// sent; when `begin` is given the caller rolls back whatever happened.
+pub(crate) async fn read_catalog(db: &db::Db, begin: Option<&str>) -> Result<Live, db::SqlError> {
     let t = std::time::Instant::now();
-    let live = introspect::introspect(db).await?;
+    // Requests issued together are pipelined (`join3` issues them in order).
+    let (begun, catalog, last_applied) = futures_util::future::join3(
+        async {
+            match begin {
+                Some(how) => db.begin(how).await,
+                None => Ok(()),
+            }
+        },
+        introspect::introspect(db),
+        history::last_applied_pipelined(db),
+    )
+    .await;
+    begun?;
+    let catalog = catalog?;
+    let last_applied = last_applied?;
     trace("introspect", t);
-    Ok(live)
+    Ok(Live {
+        catalog,
+        last_applied,
+    })
 }
 
 /// The plan from `desired` to `live`, read in the caller's transaction.
@@ -43,14 +79,18 @@ pub(crate) async fn read_catalog(db: &db::Db) -> Result<model::Catalog, db::SqlE
 pub(crate) async fn plan_against(
     db: &db::Db,
     mut desired: model::Catalog,
-    mut live: model::Catalog,
+    live: Live,
 ) -> Result<Plan, Error> {
+    let Live {
+        catalog: mut live,
+        last_applied,
+    } = live;
     load::check_outside_references(&desired, &live)?;
     load::grants::check_named_roles(&desired, &live)?;
     // The third side: the files last applied (before canonicalizing, which
     // the recorded files are not).
     let t = std::time::Instant::now();
-    let (applied, removals) = three_way(db, &desired).await?;
+    let (applied, removals) = three_way(last_applied, &desired);
     trace("files last applied", t);
     // What the patterns exclude is never considered, on either side (a
     // removal from the files last applied is judged only where `live` has it).
@@ -84,12 +124,12 @@ pub(crate) async fn plan_against(
 /// The files the last apply recorded, and what the files now removed from
 /// them (`rules::removals`); nothing when no apply recorded files, or when
 /// they are the files now.
-async fn three_way(
-    db: &db::Db,
+fn three_way(
+    last: Option<history::AppliedFiles>,
     desired: &model::Catalog,
-) -> Result<(Option<plan::AppliedFiles>, Vec<rules::removals::Removal>), db::SqlError> {
-    let Some(last) = history::last_applied(db).await? else {
-        return Ok((None, Vec::new()));
+) -> (Option<plan::AppliedFiles>, Vec<rules::removals::Removal>) {
+    let Some(last) = last else {
+        return (None, Vec::new());
     };
     let mut applied = plan::AppliedFiles {
         history_id: last.id,
@@ -106,17 +146,17 @@ async fn three_way(
             applied.unreadable =
                 Some("their record is in a format this version does not read".into());
         }
-        return Ok((Some(applied), Vec::new()));
+        return (Some(applied), Vec::new());
     };
     match loaded {
         Ok(old) => {
             let changes = diff::diff(desired, &old);
             let removals = rules::removals::removals(&old, desired, &changes);
-            Ok((Some(applied), removals))
+            (Some(applied), removals)
         }
         Err(e) => {
             applied.unreadable = Some(format!("they no longer load: {e}"));
-            Ok((Some(applied), Vec::new()))
+            (Some(applied), Vec::new())
         }
     }
 }

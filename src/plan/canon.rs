@@ -87,17 +87,19 @@ pub(crate) async fn run_probes(
 ) -> Result<Option<String>, SqlError> {
     let script = format!("SAVEPOINT {savepoint};\n{}", probes_block(groups));
     let rollback = format!("ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}");
+    // One round trip: the probes, the read and the rollback are sent
+    // together (tokio-postgres pipelines requests issued at once, and
+    // `join3` issues them in order). When the probes could not be made, the
+    // read fails too (25P02) and the rollback to the savepoint undoes both.
     let t = std::time::Instant::now();
-    let made = db.execute(&script).await;
-    crate::trace::trace("  probes made", t);
+    let (made, rows, undone) =
+        futures_util::future::join3(db.execute(&script), db.simple(read), db.execute(&rollback))
+            .await;
+    crate::trace::trace("  probes made and read", t);
+    undone?;
     if made.is_err() {
-        db.execute(&rollback).await?;
         return Ok(None);
     }
-    let t = std::time::Instant::now();
-    let rows = db.simple(read).await;
-    crate::trace::trace("  probes read", t);
-    db.execute(&rollback).await?;
     Ok(crate::connect::db::first_value(&rows?).map(str::to_string))
 }
 
@@ -249,12 +251,6 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
     }
     let groups: Vec<Vec<String>> = probes.iter().map(|(_, _, sql)| vec![sql.clone()]).collect();
     script.push_str(&probes_block(&groups));
-    if db.execute(&script).await.is_err() {
-        // No temporary tables here (no TEMP privilege, a read-only replica...): compare as is.
-        db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")
-            .await?;
-        return Ok(());
-    }
     let rel_list: Vec<String> = rels.iter().map(|r| quote_literal(r)).collect();
     let filter = format!(
         "c.relnamespace = pg_my_temp_schema() AND c.relname = ANY (ARRAY[{}]::text[])",
@@ -281,9 +277,18 @@ pub async fn canonicalize(db: &Db, desired: &mut Catalog, live: &Catalog) -> Res
             db.server_version >= 150000
         )
     );
-    let rows = db.simple(&read).await;
-    db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon")
-        .await?;
+    // The script, the read and the rollback in one round trip (see `run_probes`).
+    let (made, rows, undone) = futures_util::future::join3(
+        db.execute(&script),
+        db.simple(&read),
+        db.execute("ROLLBACK TO SAVEPOINT reconcile_canon; RELEASE SAVEPOINT reconcile_canon"),
+    )
+    .await;
+    undone?;
+    if made.is_err() {
+        // No temporary tables here (no TEMP privilege, a read-only replica...): compare as is.
+        return Ok(());
+    }
     let rows = rows?;
     let Some(json) = crate::connect::db::first_value(&rows) else {
         return Ok(());

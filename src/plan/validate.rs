@@ -135,31 +135,24 @@ async fn judge(db: &Db, desired: &Catalog, live: &Catalog) -> Result<(), Error> 
         )
     );
     let rollback = "ROLLBACK TO SAVEPOINT reconcile_validate; RELEASE SAVEPOINT reconcile_validate";
-    if db.execute(&script).await.is_err() {
-        // No temporary tables here, or an object of the plan cannot be
-        // created in this session: apply judges.
-        db.execute(rollback).await?;
-        return Ok(());
-    }
     let read = format!(
         "SELECT (x.f ->> i)::int AS probe, x.f ->> (i + 1), x.f ->> (i + 2), x.f ->> (i + 3) \
          FROM (SELECT pg_catalog.current_setting('{FAILURES}', true)::json AS f) x, \
               pg_catalog.generate_series(0, pg_catalog.json_array_length(x.f) - 1, 4) AS i ORDER BY 1"
     );
-    let rows = match db
-        .simple_many(&[
-            &read,
-            "ROLLBACK TO SAVEPOINT reconcile_validate",
-            "RELEASE SAVEPOINT reconcile_validate",
-        ])
-        .await
-    {
-        Ok(mut r) => r.swap_remove(0),
-        Err(e) => {
-            db.execute(rollback).await?;
-            return Err(e.into());
-        }
-    };
+    // The probes, the read and the rollback in one round trip (requests
+    // issued together are pipelined); when the probes could not be made, the
+    // read fails too (25P02) and the rollback undoes both.
+    let (made, rows, undone) =
+        futures_util::future::join3(db.execute(&script), db.simple(&read), db.execute(rollback))
+            .await;
+    undone?;
+    if made.is_err() {
+        // No temporary tables here, or an object of the plan cannot be
+        // created in this session: apply judges.
+        return Ok(());
+    }
+    let rows = rows?;
     let mut diagnostics = Vec::new();
     for row in rows {
         let [Some(k), Some(code), Some(message), hint] = row.as_slice() else {

@@ -25,6 +25,7 @@ mod oracle;
 mod outside;
 mod page;
 mod partition;
+mod pipelined;
 mod plan;
 mod prompt;
 mod quoting;
