@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reconcile::apply::ApplyOptions;
 use reconcile::error::exit;
 use reconcile::fleet::{self, Job, Operation, Outcome, Summary};
 
@@ -165,19 +164,7 @@ pub async fn apply(args: cli::ApplyArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let opts = ApplyOptions {
-        lock_timeout: args.lock_timeout.unwrap_or(if args.online {
-            reconcile::apply::ONLINE_LOCK_TIMEOUT
-        } else {
-            ApplyOptions::default().lock_timeout
-        }),
-        statement_timeout: args.statement_timeout,
-        expect_plan: args.expect_plan,
-        online: args.online,
-        lock_attempts: args.lock_attempts,
-        via: reconcile::history::via::CLI_APPLY.into(),
-        ..ApplyOptions::default()
-    };
+    let opts = crate::apply_options(&args);
     let jobs = args.fleet.jobs;
     let apply_op = Operation::Apply {
         files: files.clone(),

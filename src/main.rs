@@ -413,28 +413,33 @@ fn confirmed(yes: &[&str]) -> bool {
     yes.iter().any(|y| *y == answer)
 }
 
-async fn apply(args: cli::ApplyArgs) -> u8 {
-    use std::io::IsTerminal;
-    let json = args.format == cli::TextOrJson::Json;
-    let target = Target {
-        schema_dir: args.conn.schema,
-        database_url: args.conn.database_url,
-        exclude: args.exclude.patterns,
-    };
-    let opts = ApplyOptions {
+/// What `apply`'s flags ask of an apply (one database or a fleet): the lock
+/// timeout defaults to the online one with `--online`.
+fn apply_options(args: &cli::ApplyArgs) -> ApplyOptions {
+    ApplyOptions {
         lock_timeout: args.lock_timeout.unwrap_or(if args.online {
             reconcile::apply::ONLINE_LOCK_TIMEOUT
         } else {
             ApplyOptions::default().lock_timeout
         }),
         statement_timeout: args.statement_timeout,
-        expect_plan: args.expect_plan,
+        expect_plan: args.expect_plan.clone(),
         online: args.online,
         lock_attempts: args.lock_attempts,
         via: reconcile::history::via::CLI_APPLY.into(),
         ..ApplyOptions::default()
+    }
+}
+
+async fn apply(args: cli::ApplyArgs) -> u8 {
+    use std::io::IsTerminal;
+    let json = args.format == cli::TextOrJson::Json;
+    let mut opts = apply_options(&args);
+    let target = Target {
+        schema_dir: args.conn.schema,
+        database_url: args.conn.database_url,
+        exclude: args.exclude.patterns,
     };
-    let mut opts = opts;
     if json {
         // What `POST /__admin/migrate` answers; JSON never asks.
         let started = std::time::Instant::now();
