@@ -110,15 +110,19 @@ async fn run_printed(
     summary
 }
 
-/// The files, loaded once for every database; or the exit code of why not.
-fn files(
+/// The files, loaded once for every database, and the databases of the
+/// fleet; or the exit code of why not (already reported).
+async fn files_and_targets(
     conn: &cli::Conn,
     exclude: &cli::Exclude,
+    fleet: &cli::Fleet,
     json: bool,
-) -> Result<Arc<reconcile::model::Catalog>, u8> {
-    reconcile::pipeline::load_files(&conn.schema, &exclude.patterns)
+) -> Result<(Arc<reconcile::model::Catalog>, Vec<Job>), u8> {
+    let files = reconcile::pipeline::load_files(&conn.schema, &exclude.patterns)
         .map(Arc::new)
-        .map_err(|e| crate::fail_as(&e, json))
+        .map_err(|e| crate::fail_as(&e, json))?;
+    let list = targets(fleet, conn.database_url.as_deref(), json).await?;
+    Ok((files, list))
 }
 
 /// `plan --targets …`: each database's plan, a line each, the summary.
@@ -130,12 +134,9 @@ pub async fn plan(args: cli::PlanArgs) -> u8 {
         );
         return exit::INVALID_INPUT;
     }
-    let files = match files(&args.conn, &args.exclude, json) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
-    let list = match targets(&args.fleet, args.conn.database_url.as_deref(), json).await {
-        Ok(l) => l,
+    let (files, list) = match files_and_targets(&args.conn, &args.exclude, &args.fleet, json).await
+    {
+        Ok(both) => both,
         Err(code) => return code,
     };
     let op = Operation::Plan {
@@ -156,12 +157,9 @@ pub async fn plan(args: cli::PlanArgs) -> u8 {
 pub async fn apply(args: cli::ApplyArgs) -> u8 {
     use std::io::IsTerminal;
     let json = args.format == cli::TextOrJson::Json;
-    let files = match files(&args.conn, &args.exclude, json) {
-        Ok(f) => f,
-        Err(code) => return code,
-    };
-    let list = match targets(&args.fleet, args.conn.database_url.as_deref(), json).await {
-        Ok(l) => l,
+    let (files, list) = match files_and_targets(&args.conn, &args.exclude, &args.fleet, json).await
+    {
+        Ok(both) => both,
         Err(code) => return code,
     };
     let opts = crate::apply_options(&args);
