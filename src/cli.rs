@@ -171,8 +171,8 @@ pub struct ServeArgs {
 }
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("old_side").args(["base", "from", "database_url"])))]
-#[command(group(clap::ArgGroup::new("compared").required(true).multiple(true).args(["base", "from", "database_url", "drizzle"])))]
+#[command(group(clap::ArgGroup::new("old_side").args(["base", "from", "database_url", "targets"])))]
+#[command(group(clap::ArgGroup::new("compared").required(true).multiple(true).args(["base", "from", "database_url", "drizzle", "targets", "targets_match"])))]
 pub struct CheckArgs {
     /// Schema directory: every *.toml under it is read
     #[arg(long, default_value = "schema", value_name = "DIR")]
@@ -186,7 +186,7 @@ pub struct CheckArgs {
     /// Compare with the files of another directory
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// Compare with a live database, as plan would
+    /// Compare with a live database, as plan would (with --targets-match: the server whose databases are listed)
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Also fail (exit 3) when this Drizzle schema file is not what `codegen drizzle` generates from the files now; alone, the only comparison
@@ -197,6 +197,8 @@ pub struct CheckArgs {
     pub format: CheckFormat,
     #[command(flatten)]
     pub exclude: Exclude,
+    #[command(flatten)]
+    pub fleet: Fleet,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -332,7 +334,8 @@ pub struct Exclude {
     pub patterns: Vec<reconcile::exclude::Pattern>,
 }
 
-/// `--targets FILE` or `--targets-match PATTERN`, and `--jobs N` (plan, apply, history).
+/// `--targets FILE` or `--targets-match PATTERN`, and `--jobs N` (plan, apply,
+/// history, and check against live databases).
 #[derive(clap::Args, Debug)]
 #[command(group(clap::ArgGroup::new("fleet_source").args(["targets", "targets_match"])))]
 pub struct Fleet {

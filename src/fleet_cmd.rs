@@ -248,3 +248,64 @@ pub async fn history(args: cli::HistoryArgs) -> u8 {
         .await
         .exit_code
 }
+
+/// `check --targets …` (or `--database-url URL --targets-match PATTERN`): the
+/// CI guard's live mode over a fleet. Each database is planned as `check
+/// --database-url` plans it: changes that would run pass, a refused change
+/// fails (3), an unreachable database fails (1). Text and JSON as a fleet
+/// `plan` prints them; `--format github` adds an `::error` annotation per
+/// database that did not pass, and in GitHub Actions the counts go to the
+/// step summary.
+pub async fn check(args: cli::CheckArgs) -> u8 {
+    let json = args.format == cli::CheckFormat::Json;
+    let github = args.format == cli::CheckFormat::Github;
+    let conflict = if args.base.is_some() || args.from.is_some() {
+        Some("--targets and --targets-match compare live databases: not with --base or --from")
+    } else if args.drizzle.is_some() {
+        Some("--drizzle checks one file, not a fleet: run `check --drizzle FILE` on its own")
+    } else if args.fleet.targets_match.is_some() && args.database_url.is_none() {
+        Some("--targets-match needs --database-url: the server whose databases are listed")
+    } else {
+        None
+    };
+    if let Some(why) = conflict {
+        let e = fleet::TargetsError::Input(why.into());
+        return report_targets_error(&e, json);
+    }
+    let conn = cli::Conn {
+        schema: args.schema.clone(),
+        database_url: args.database_url.clone(),
+    };
+    let (files, list) = match files_and_targets(&conn, &args.exclude, &args.fleet, json).await {
+        Ok(both) => both,
+        Err(code) => return code,
+    };
+    let op = Operation::Plan {
+        files,
+        detailed_exitcode: false,
+    };
+    let started = Instant::now();
+    let jobs = args.fleet.jobs.min(list.len()).max(1);
+    if !json {
+        outln!("Checking {} database(s), {jobs} at a time:", list.len());
+    }
+    let mut printer = Printer::new(json);
+    let mut not_passed = Vec::new();
+    let summary = fleet::run(list, &op, jobs, json, |o| {
+        printer.print(&o);
+        if github && o.exit_code != exit::OK {
+            not_passed.push(o);
+        }
+    })
+    .await;
+    printer.finish(&summary, started.elapsed(), jobs, &op);
+    for o in &not_passed {
+        outln!("{}", reconcile::surfaces::ci::fleet_annotation(o));
+    }
+    if let Err(why) = reconcile::surfaces::ci::append_step_summary(
+        &reconcile::surfaces::ci::fleet_summary(&summary, started.elapsed()),
+    ) {
+        eprintln!("warning: {why}");
+    }
+    summary.exit_code
+}

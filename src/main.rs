@@ -195,6 +195,7 @@ async fn run(cli: Cli) -> u8 {
         Command::Plan(args) if args.fleet.given() => fleet_cmd::plan(args).await,
         Command::Apply(args) if args.fleet.given() => fleet_cmd::apply(args).await,
         Command::History(args) if args.fleet.given() => fleet_cmd::history(args).await,
+        Command::Check(args) if args.fleet.given() => fleet_cmd::check(args).await,
         Command::Plan(args) => {
             let target = Target {
                 schema_dir: args.conn.schema,

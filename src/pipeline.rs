@@ -199,11 +199,15 @@ pub async fn plan_loaded(
     desired: &model::Catalog,
 ) -> Result<PlanOutcome, Error> {
     let db = db::Db::connect(settings).await?;
-    let plan = crate::plan::against::plan_with(&db, desired).await?;
+    // As `plan`: BEGIN and the catalog in one round trip, and the session
+    // ended instead of waiting for a ROLLBACK's answer.
+    let plan = crate::plan::against::plan_open(&db, desired).await;
+    let statements_sent = db.statements_sent();
+    db.close().await;
     Ok(PlanOutcome {
-        plan,
+        plan: plan?,
         target: settings.describe(),
-        statements_sent: db.statements_sent(),
+        statements_sent,
     })
 }
 

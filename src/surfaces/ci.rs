@@ -126,6 +126,55 @@ pub fn summary(result: &Result<CheckReport, Error>) -> String {
     out
 }
 
+/// A database of a fleet `check` that did not pass, as one `::error`
+/// workflow command (no file: the database is the place), titled by how it
+/// ended (`refused by R003` or `failed`), with the target and the reason.
+pub fn fleet_annotation(o: &crate::surfaces::fleet::Outcome) -> String {
+    use crate::surfaces::fleet::Status;
+    let (title, why) = match &o.status {
+        Status::Refused(rules) => (format!("refused by {}", rules.join(", ")), String::new()),
+        Status::Failed(e) => ("failed".to_string(), format!(": {e}")),
+        other => (other.word().to_string(), String::new()),
+    };
+    format!(
+        "::error title={}::{}{}",
+        gh_property(&format!("reconcile check: {title}")),
+        gh_data(&o.target),
+        gh_data(&why)
+    )
+}
+
+/// A fleet `check` in Markdown for the step summary: the headline (passed,
+/// or how many databases did not) and the counts.
+pub fn fleet_summary(s: &crate::surfaces::fleet::Summary, total: std::time::Duration) -> String {
+    let mut out = String::new();
+    let bad = s.refused + s.failed;
+    if bad == 0 {
+        let _ = writeln!(
+            out,
+            "### reconcile check: passed on {} database(s)\n",
+            s.databases
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "### reconcile check: {bad} of {} database(s) did not pass\n",
+            s.databases
+        );
+    }
+    let _ = writeln!(out, "| result | databases |\n|---|---|");
+    for (word, n) in [
+        ("changes to run", s.pending),
+        ("up to date", s.up_to_date),
+        ("refused", s.refused),
+        ("failed", s.failed),
+    ] {
+        let _ = writeln!(out, "| {word} | {n} |");
+    }
+    let _ = writeln!(out, "\nIn {:.1}s.\n", total.as_secs_f64());
+    out
+}
+
 /// A table cell's text: on one line, its `|` escaped.
 fn cell(s: &str) -> String {
     s.replace('\r', "").replace('\n', " ").replace('|', "\\|")

@@ -475,3 +475,157 @@ fn apply_online_over_targets_builds_each_index_concurrently() {
         );
     }
 }
+
+/// `check` over a fleet with `$GITHUB_STEP_SUMMARY` set: the binary as the
+/// harness runs it, plus that variable.
+fn check_fleet(args: &[&str], summary: &Path) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .current_dir(crate::harness::repo())
+        .arg("check")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("PGHOST")
+        .env_remove("PGDATABASE")
+        .env("GITHUB_STEP_SUMMARY", summary)
+        .output()
+        .expect("run reconcile");
+    Run::from(out)
+}
+
+#[test]
+fn check_over_targets_passes_pending_changes_and_fails_on_a_refused_or_unreachable_database() {
+    let schema = schema_of(FILES);
+    let s = schema.path().to_str().unwrap();
+    let dbs: Vec<TestDb> = (0..3).map(|_| TestDb::new("fleetcheck")).collect();
+    // dbs[0]: empty (changes to run, which pass); dbs[1]: up to date;
+    // dbs[2]: `sid` an integer, the files say text (refused).
+    let up = run(&["apply", "--schema", s, "--database-url", &dbs[1].url]);
+    assert_eq!(up.code, 0, "{up}");
+    dbs[2].sql("CREATE TABLE calls (id bigint PRIMARY KEY, sid integer)");
+    let before: Vec<_> = dbs.iter().map(|d| d.schema_snapshot()).collect();
+    let summary_dir = tempfile::tempdir().unwrap();
+    let summary = summary_dir.path().join("summary.md");
+
+    // Passing: the two databases without refusals (pending changes pass).
+    let good = targets_file(&[dbs[0].url.clone(), dbs[1].url.clone()]);
+    let r = check_fleet(
+        &["--schema", s, "--targets", good.path().to_str().unwrap()],
+        &summary,
+    );
+    assert_eq!(r.code, 0, "{r}");
+    assert!(line_of(&r, &dbs[0].name).starts_with("pending "), "{r}");
+    assert!(line_of(&r, &dbs[1].name).starts_with("up to date "), "{r}");
+    let md = std::fs::read_to_string(&summary).expect("a step summary");
+    assert!(md.contains("passed on 2 database(s)"), "{md}");
+
+    // With the refused one: exit 3, an annotation naming it and its rule.
+    let port = free_port();
+    let unreachable = format!("postgres://fleet:hunter2@127.0.0.1:{port}/gone");
+    let three = targets_file(&[dbs[0].url.clone(), dbs[1].url.clone(), dbs[2].url.clone()]);
+    let r = check_fleet(
+        &[
+            "--schema",
+            s,
+            "--targets",
+            three.path().to_str().unwrap(),
+            "--format",
+            "github",
+        ],
+        &summary,
+    );
+    assert_eq!(r.code, 3, "{r}");
+    let annotations: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    assert_eq!(annotations.len(), 1, "{r}");
+    assert!(annotations[0].contains("refused by R003"), "{r}");
+    assert!(
+        annotations[0].contains(&format!("dbname={}", dbs[2].name)),
+        "{r}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("1 of 3 database(s) did not pass"), "{md}");
+
+    // An unreachable one is worse (1); JSON gives each database.
+    let four = targets_file(&[
+        dbs[0].url.clone(),
+        unreachable,
+        dbs[1].url.clone(),
+        dbs[2].url.clone(),
+    ]);
+    let r = check_fleet(
+        &[
+            "--schema",
+            s,
+            "--targets",
+            four.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--jobs",
+            "2",
+        ],
+        &summary,
+    );
+    assert_eq!(r.code, 1, "{r}");
+    assert!(!r.stdout.contains("hunter2"), "{r}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stdout);
+    let mut results: Vec<String> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["result"].as_str().unwrap().to_string())
+        .collect();
+    results.sort();
+    assert_eq!(
+        results,
+        ["failed", "pending", "refused", "upToDate"],
+        "{v:#}"
+    );
+    assert_eq!(v["summary"]["refused"], 1, "{v:#}");
+    assert_eq!(v["summary"]["failed"], 1, "{v:#}");
+    assert_eq!(v["exitCode"], 1, "{v:#}");
+
+    // A check changes nothing.
+    for (d, b) in dbs.iter().zip(&before) {
+        assert_eq!(&d.schema_snapshot(), b, "{}", d.name);
+    }
+    assert!(!has_history_table(&dbs[0]), "a check applied");
+
+    // Through a pattern: --database-url names the server; without it, exit 2.
+    let prefix = dbs[0].name.rsplit_once('_').unwrap().0.replace('_', "\\_");
+    let pattern = format!("{prefix}\\_%");
+    let r = check_fleet(
+        &[
+            "--schema",
+            s,
+            "--targets-match",
+            &pattern,
+            "--database-url",
+            &cluster().admin_url,
+        ],
+        &summary,
+    );
+    assert_eq!(r.code, 3, "{r}");
+    assert!(r.stdout.contains("3 database(s)"), "{r}");
+    let r = check_fleet(&["--schema", s, "--targets-match", &pattern], &summary);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stderr.contains("--targets-match needs --database-url"),
+        "{r}"
+    );
+    // Not with the files' other comparisons.
+    let r = check_fleet(
+        &[
+            "--schema",
+            s,
+            "--targets",
+            good.path().to_str().unwrap(),
+            "--from",
+            s,
+        ],
+        &summary,
+    );
+    assert_eq!(r.code, 2, "{r}");
+}
