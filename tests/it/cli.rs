@@ -351,3 +351,238 @@ fn json_everywhere_camel_case_and_errors_as_json() {
         );
     }
 }
+
+/// A column marked `deprecated`, applied, then gone from the files: what
+/// `prune` drops.
+const LEADS: &str = r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true }
+columns.fax = { type = "text", deprecated = "nobody faxes" }
+"#;
+
+/// `prune --format json` never asks: without --yes it drops nothing (exit 2,
+/// the ids and the hash it would drop in the answer); with --yes it prints
+/// what `POST /__admin/prune` answers; an error is a JSON object on stdout
+/// with the exit code unchanged. Every key camelCase.
+#[test]
+fn prune_answers_json_and_never_asks() {
+    let db = TestDb::new("cli_prune_json");
+    let dir = schema_of(LEADS);
+    assert_eq!(crate::harness::apply(dir.path(), &db, &[]).code, 0);
+    std::fs::write(
+        dir.path().join("schema.toml"),
+        LEADS.replace(
+            "columns.fax = { type = \"text\", deprecated = \"nobody faxes\" }\n",
+            "",
+        ),
+    )
+    .unwrap();
+    assert_eq!(crate::harness::apply(dir.path(), &db, &[]).code, 0);
+    let schema = dir.path().to_str().unwrap();
+    let fax = || {
+        db.query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'fax'")
+    };
+    let args = ["prune", "--schema", schema, "--database-url", &db.url];
+    let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+
+    let asked = run(&json);
+    assert_eq!(asked.code, 2, "{asked}");
+    let v = camel_json("prune without --yes", &asked);
+    assert_eq!(v["success"], false, "{asked}");
+    assert_eq!(v["exitCode"], 2, "{asked}");
+    assert!(v["error"].as_str().unwrap().contains("--yes"), "{asked}");
+    assert_eq!(v["wouldExecute"][0], "drop-column:leads.fax", "{asked}");
+    let hash = v["planHash"].as_str().unwrap().to_string();
+    assert_eq!(fax(), ["1"], "{asked}");
+
+    let stale: Vec<&str> = json
+        .iter()
+        .copied()
+        .chain(["--yes", "--expect-plan", "0000000000000000"])
+        .collect();
+    let stale = run(&stale);
+    assert_eq!(stale.code, 3, "{stale}");
+    let v = camel_json("prune with a stale hash", &stale);
+    assert_eq!(
+        (v["success"].clone(), v["exitCode"].clone()),
+        (false.into(), 3.into()),
+        "{stale}"
+    );
+    assert_eq!(v["planHash"], hash.as_str(), "{stale}");
+    assert_eq!(fax(), ["1"], "{stale}");
+
+    let yes: Vec<&str> = json.iter().copied().chain(["--yes"]).collect();
+    let pruned = run(&yes);
+    assert_eq!(pruned.code, 0, "{pruned}");
+    let v = camel_json("prune", &pruned);
+    assert_eq!(v["success"], true, "{pruned}");
+    assert_eq!(
+        v["result"]["executed"][0], "drop-column:leads.fax",
+        "{pruned}"
+    );
+    assert_eq!(v["result"]["planHash"], hash.as_str(), "{pruned}");
+    assert!(v["result"]["totalTime"].is_string(), "{pruned}");
+    assert_eq!(fax(), ["0"], "{pruned}");
+    let history = run(&["history", "--format", "json", "--database-url", &db.url]);
+    assert_eq!(history.code, 0, "{history}");
+    let v = camel_json("history", &history);
+    assert_eq!(v[0]["via"], "cli prune", "{history}");
+
+    // Nothing left to drop: a success without --yes, nothing executed.
+    let again = run(&json);
+    assert_eq!(again.code, 0, "{again}");
+    let v = camel_json("prune of nothing", &again);
+    assert_eq!(v["result"]["executed"], serde_json::json!([]), "{again}");
+
+    let unreachable = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
+    let out = run(&[
+        "prune",
+        "--schema",
+        schema,
+        "--yes",
+        "--format",
+        "json",
+        "--database-url",
+        unreachable,
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    let v = camel_json("prune unreachable", &out);
+    assert!(
+        v["error"].as_str().unwrap().contains("unreachable"),
+        "{out}"
+    );
+    assert!(out.stderr.is_empty(), "{out}");
+}
+
+/// The JSON answers `json_everywhere_camel_case_and_errors_as_json` does not
+/// reach, each walked for a key that is not camelCase: a plan with unmanaged
+/// objects of many kinds, `check` with refusals (against a directory and a
+/// database), `apply --online`, `history --verbose`, the fleet's plan, apply
+/// and history, and `plan`'s own errors (files, connection).
+#[test]
+fn every_other_json_answer_is_camel_case() {
+    let db = db_with_a_refusal("cli_json_more");
+    db.sql(
+        "CREATE TYPE stray_range AS RANGE (subtype = float8, subtype_diff = float8mi); \
+         CREATE TYPE stray_pair AS (a int, b text); \
+         CREATE TYPE stray_mood AS ENUM ('ok'); \
+         CREATE SEQUENCE stray_seq; \
+         CREATE VIEW stray_view AS SELECT 1 AS one; \
+         CREATE FUNCTION stray_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; \
+         CREATE TABLE stray_table (id int PRIMARY KEY, note text CHECK (note <> ''))",
+    );
+    let dir = schema_of(FILES);
+    let schema = dir.path().to_str().unwrap();
+    let url = db.url.as_str();
+
+    let plan = run(&[
+        "plan",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan.code, 3, "{plan}");
+    let v = camel_json("plan with unmanaged objects", &plan);
+    assert!(
+        v["unmanaged"].as_array().is_some_and(|u| u.len() >= 7),
+        "{plan}"
+    );
+
+    let check = run(&[
+        "check",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(check.code, 3, "{check}");
+    camel_json("check against a database, refused", &check);
+    let old = schema_of(&FILES.replace("\"text\"", "\"integer\""));
+    let check = run(&[
+        "check",
+        "--schema",
+        schema,
+        "--from",
+        old.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(check.code, 3, "{check}");
+    camel_json("check against a directory, refused", &check);
+
+    db.sql("DROP TABLE visits");
+    let online = run(&[
+        "apply",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--online",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(online.code, 0, "{online}");
+    let v = camel_json("apply --online", &online);
+    assert!(v["result"]["phases"].is_array(), "{online}");
+    let history = run(&[
+        "history",
+        "--database-url",
+        url,
+        "--format",
+        "json",
+        "--verbose",
+    ]);
+    assert_eq!(history.code, 0, "{history}");
+    camel_json("history --verbose", &history);
+
+    let targets = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(targets.path(), format!("{url}\n")).unwrap();
+    let t = targets.path().to_str().unwrap();
+    for (what, args) in [
+        ("fleet plan", vec!["plan", "--schema", schema]),
+        ("fleet apply", vec!["apply", "--schema", schema, "--yes"]),
+        ("fleet history", vec!["history"]),
+    ] {
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(["--targets", t, "--format", "json"])
+            .collect();
+        let out = run(&args);
+        assert_eq!(out.code, 0, "{what}: {out}");
+        let v = camel_json(what, &out);
+        assert!(v["targets"].is_array(), "{what}: {out}");
+    }
+
+    let bad = schema_of("[tables.t]\ncolumns.id = { type = 5 }\n");
+    let out = run(&[
+        "plan",
+        "--schema",
+        bad.path().to_str().unwrap(),
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    let v = camel_json("plan of a bad file", &out);
+    assert!(v["diagnostics"][0]["line"].is_u64(), "{out}");
+    let unreachable = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
+    let out = run(&[
+        "plan",
+        "--schema",
+        schema,
+        "--database-url",
+        unreachable,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    let v = camel_json("plan unreachable", &out);
+    assert_eq!(v["exitCode"], 1, "{out}");
+    assert!(out.stderr.is_empty(), "{out}");
+}
