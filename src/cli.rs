@@ -189,7 +189,7 @@ pub struct CheckArgs {
     /// Compare with the files of another directory
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// Compare with a live database, as plan would
+    /// Compare with a live database, as plan would; only this flag chooses it (DATABASE_URL is not read here, so that a job's variable never picks what check compares with)
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Also fail (exit 3) when this Drizzle schema file is not what `codegen drizzle` generates from the files now; alone, the only comparison
