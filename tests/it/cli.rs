@@ -586,3 +586,60 @@ fn every_other_json_answer_is_camel_case() {
     assert_eq!(v["exitCode"], 1, "{out}");
     assert!(out.stderr.is_empty(), "{out}");
 }
+
+/// Every command that reads the files, given `--schema` of a directory that
+/// is missing or holds no `*.toml`: exit 2 with the words (no `:0:0`, the
+/// default named), never "No changes" nor a success; the same under
+/// `--format json` as a JSON object.
+#[test]
+fn a_missing_or_empty_schema_directory_is_exit_2_for_every_command() {
+    let db = TestDb::new("cli_no_files");
+    let url = db.url.as_str();
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("README.md"), "not a schema file\n").unwrap();
+    let missing = tmp.path().join("nonexistent");
+    let out_ts = tmp.path().join("schema.ts");
+    let out_ts = out_ts.to_str().unwrap();
+    for (dir, words) in [
+        (
+            missing.to_str().unwrap(),
+            "no such schema directory: the desired schema is the *.toml files of a directory (on the command line `--schema DIR`, default: ./schema",
+        ),
+        (empty.to_str().unwrap(), "no schema file (*.toml) here"),
+    ] {
+        let commands: [(&str, Vec<&str>); 6] = [
+            ("plan", vec!["plan", "--database-url", url]),
+            ("apply", vec!["apply", "--database-url", url, "--yes"]),
+            ("prune", vec!["prune", "--database-url", url, "--yes"]),
+            ("check", vec!["check", "--database-url", url]),
+            ("check --from", vec!["check", "--from", "."]),
+            ("codegen", vec!["codegen", "drizzle", "--out", out_ts]),
+        ];
+        for (what, args) in commands {
+            let args: Vec<&str> = args.into_iter().chain(["--schema", dir]).collect();
+            let out = run(&args);
+            assert_eq!(out.code, 2, "{what} {dir}: {out}");
+            assert!(out.stderr.contains(words), "{what} {dir}: {out}");
+            assert!(!out.stderr.contains(":0:0"), "{what} {dir}: {out}");
+            assert!(!out.stdout.contains("No changes"), "{what} {dir}: {out}");
+            if what == "codegen" {
+                continue;
+            }
+            let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+            let out = run(&json);
+            assert_eq!(out.code, 2, "{what} --format json {dir}: {out}");
+            let v = camel_json(what, &out);
+            assert_eq!(v["exitCode"], 2, "{what} {dir}: {out}");
+            let message = v["diagnostics"][0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(words), "{what} {dir}: {out}");
+            assert!(!v["error"].as_str().unwrap().contains(":0:0"), "{out}");
+        }
+    }
+    assert_eq!(
+        db.query("SELECT to_regclass('_reconcile.history') IS NULL"),
+        ["t"]
+    );
+    assert!(!std::path::Path::new(out_ts).exists());
+}
