@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{on_a_terminal_with, repo, run, schema_of, Run, TestDb};
+use crate::harness::{not_camel_case, on_a_terminal_with, repo, run, schema_of, Run, TestDb};
 
 const ESC: char = '\u{1b}';
 
@@ -193,39 +193,12 @@ fn a_missing_schema_directory_says_what_is_expected() {
     assert!(out.stderr.contains("no schema file (*.toml)"), "{out}");
 }
 
-/// Every key of `v`, at any depth, with its path.
-fn keys(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                out.push(format!("{path}.{k}"));
-                keys(v, &format!("{path}.{k}"), out);
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for v in a {
-                keys(v, &format!("{path}[]"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// `stdout` parsed as JSON, every key camelCase (no `_`, no space); keys of
 /// `timings` are step ids, not names of ours.
 fn camel_json(what: &str, run: &Run) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {run}"));
-    let mut all = Vec::new();
-    keys(&v, "", &mut all);
-    let bad: Vec<&String> = all
-        .iter()
-        .filter(|k| !k.contains(".timings."))
-        .filter(|k| {
-            let last = k.rsplit('.').next().unwrap();
-            last.contains('_') || last.contains(' ')
-        })
-        .collect();
+    let bad = not_camel_case(&v);
     assert!(bad.is_empty(), "{what}: keys not camelCase: {bad:?}\n{run}");
     v
 }
