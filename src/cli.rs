@@ -120,7 +120,7 @@ pub struct DumpArgs {
     after_help = "Drops only objects (tables, columns, indexes) that an applied version of the files marked `deprecated` \
 and that the files no longer have; nothing else is ever dropped. Tables and columns go in one transaction, \
 indexes with DROP INDEX CONCURRENTLY; all under the apply lock and the lock timeout, recorded in the history. \
-On a terminal it asks first; without one it needs --yes (else it exits 2 and drops nothing)."
+On a terminal it asks first; without one, or with --format json, it needs --yes (else it exits 2 and drops nothing)."
 )]
 pub struct PruneArgs {
     #[command(flatten)]
@@ -136,6 +136,9 @@ pub struct PruneArgs {
     /// Drop only if the prune plan's hash is still this one.
     #[arg(long, value_name = "HASH")]
     pub expect_plan: Option<String>,
+    /// How to print the result: text, or JSON (what `POST /__admin/prune` answers); JSON never asks, so it needs --yes
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(clap::Args, Debug)]
@@ -186,7 +189,7 @@ pub struct CheckArgs {
     /// Compare with the files of another directory
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// Compare with a live database, as plan would (with --targets-match: the server whose databases are listed)
+    /// Compare with a live database, as plan would (with --targets-match: the server whose databases are listed); only this flag chooses it (DATABASE_URL is not read here, so that a job's variable never picks what check compares with)
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Also fail (exit 3) when this Drizzle schema file is not what `codegen drizzle` generates from the files now; alone, the only comparison

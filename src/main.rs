@@ -609,13 +609,72 @@ fn say_waiting(object: &str, blockers: &[reconcile::apply::Blocker], waited: std
     );
 }
 
+/// The options of a prune that drops what was shown (or the hash given).
+fn prune_options(args: &cli::PruneArgs, shown: &reconcile::Plan) -> ApplyOptions {
+    ApplyOptions {
+        lock_timeout: args
+            .lock_timeout
+            .unwrap_or(ApplyOptions::default().lock_timeout),
+        expect_plan: Some(
+            args.expect_plan
+                .clone()
+                .unwrap_or_else(|| shown.plan_hash.clone()),
+        ),
+        via: reconcile::history::via::CLI_PRUNE.into(),
+        ..ApplyOptions::default()
+    }
+}
+
+/// `prune --format json`: what `POST /__admin/prune` answers, an error as
+/// its JSON object with `exitCode`. It never asks: a plan that drops
+/// something needs --yes (exit 2 without it, the plan's ids and hash in the
+/// answer, nothing dropped).
+async fn prune_json(args: cli::PruneArgs, target: Target) -> u8 {
+    let shown = match reconcile::pipeline::prune_plan_target(&target).await {
+        Ok(outcome) => outcome.plan,
+        Err(e) => return fail_as(&e, true),
+    };
+    let (v, code) = if !shown.is_empty() && !args.yes {
+        let v = reconcile::answer::failure(
+            format!(
+                "prune drops data and --format json never asks: pass --yes to drop the {} object(s) of wouldExecute (nothing was dropped)",
+                shown.statements.len()
+            ),
+            serde_json::json!({
+                "wouldExecute": shown.statements.iter().map(|s| &s.id).collect::<Vec<_>>(),
+                "planHash": shown.plan_hash,
+            }),
+        );
+        (v, exit::INVALID_INPUT)
+    } else {
+        let opts = prune_options(&args, &shown);
+        let started = std::time::Instant::now();
+        match reconcile::pipeline::prune_target(&target, &opts, &mut |_| {}).await {
+            Ok(pruned) => (
+                reconcile::answer::pruned(&pruned, started.elapsed()),
+                exit::OK,
+            ),
+            Err(e) => (reconcile::answer::apply_error(&e), e.exit_code()),
+        }
+    };
+    let mut v = v;
+    if code != exit::OK {
+        v["exitCode"] = code.into();
+    }
+    outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+    code
+}
+
 async fn prune(args: cli::PruneArgs) -> u8 {
     use std::io::IsTerminal;
     let target = Target {
-        schema_dir: args.conn.schema,
-        database_url: args.conn.database_url,
-        exclude: args.exclude.patterns,
+        schema_dir: args.conn.schema.clone(),
+        database_url: args.conn.database_url.clone(),
+        exclude: args.exclude.patterns.clone(),
     };
+    if args.format == cli::TextOrJson::Json {
+        return prune_json(args, target).await;
+    }
     let shown = match reconcile::pipeline::prune_plan_target(&target).await {
         Ok(outcome) => {
             say!(
@@ -647,15 +706,8 @@ async fn prune(args: cli::PruneArgs) -> u8 {
             return exit::OK;
         }
     }
-    let opts = ApplyOptions {
-        lock_timeout: args
-            .lock_timeout
-            .unwrap_or(ApplyOptions::default().lock_timeout),
-        // What runs is what was shown (or the hash given).
-        expect_plan: Some(args.expect_plan.unwrap_or(shown.plan_hash)),
-        via: reconcile::history::via::CLI_PRUNE.into(),
-        ..ApplyOptions::default()
-    };
+    // What runs is what was shown (or the hash given).
+    let opts = prune_options(&args, &shown);
     let mut printer = |e: Event<'_>| match e {
         Event::Executed { id, duration, .. } => {
             outln!("  ok {:>7.1}ms  {id}", duration.as_secs_f64() * 1000.0)

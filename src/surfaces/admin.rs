@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use crate::apply::{ApplyError, ApplyOptions};
 use crate::catalog::history::via;
 use crate::pipeline::Target;
-use crate::surfaces::answer::{self, ms};
+use crate::surfaces::answer;
 use crate::Error;
 
 mod listen;
@@ -827,18 +827,8 @@ async fn run_prune(state: &AdminState, opts: &ApplyOptions) -> Response {
                 "prune applied",
                 json!({ "statements": pruned.timings.len(), "planHash": pruned.plan.plan_hash }),
             ));
-            let timings: BTreeMap<&String, String> =
-                pruned.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
-            (
-                StatusCode::OK,
-                Json(json!({ "success": true, "result": {
-                    "executed": pruned.timings.iter().map(|(id, _)| id).collect::<Vec<_>>(),
-                    "timings": timings,
-                    "totalTime": ms(started.elapsed()),
-                    "planHash": pruned.plan.plan_hash,
-                }})),
-            )
-                .into_response()
+            let body = answer::pruned(&pruned, started.elapsed());
+            (StatusCode::OK, Json(body)).into_response()
         }
         Err(e) => {
             log_failure(state, "prune failed", &e);

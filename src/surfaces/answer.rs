@@ -131,6 +131,20 @@ pub fn applied(applied: &Applied, total: Duration, online: bool) -> Value {
     json!({ "success": true, "result": result })
 }
 
+/// A successful prune (`POST /__admin/prune`, `prune --format json`): the
+/// step ids dropped, each step's time, the total (measured by the caller)
+/// and the prune plan's hash.
+pub fn pruned(pruned: &Applied, total: Duration) -> Value {
+    let timings: BTreeMap<&String, String> =
+        pruned.timings.iter().map(|(id, d)| (id, ms(*d))).collect();
+    json!({ "success": true, "result": {
+        "executed": pruned.timings.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        "timings": timings,
+        "totalTime": ms(total),
+        "planHash": pruned.plan.plan_hash,
+    }})
+}
+
 /// A dump: the database (without its password), the directory, each file
 /// written (relative to `out`), the counts per kind and what the format does
 /// not express (kept in the database, not written).

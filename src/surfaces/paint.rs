@@ -175,4 +175,14 @@ mod tests {
         assert!(line_of("table old").starts_with(&yellow));
         assert!(!line_of("safe path").contains('\u{1b}'));
     }
+
+    #[test]
+    fn lock_waits_and_timeouts_yellow() {
+        let yellow = YELLOW.render().to_string();
+        let waiting = "  waiting for a lock on people held by pid 29245 (app: web, idle in transaction, 3.2 s)\n";
+        assert!(text(waiting).starts_with(&yellow), "{:?}", text(waiting));
+        let advice = "  advice: pid 29245 (app: web) holds it: end it with SELECT pg_terminate_backend(29245)\n";
+        assert!(text(advice).starts_with(&yellow), "{:?}", text(advice));
+        assert_eq!(plain(&text(waiting)), waiting);
+    }
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{on_a_terminal_with, repo, run, schema_of, Run, TestDb};
+use crate::harness::{not_camel_case, on_a_terminal_with, repo, run, schema_of, Run, TestDb};
 
 const ESC: char = '\u{1b}';
 
@@ -193,39 +193,12 @@ fn a_missing_schema_directory_says_what_is_expected() {
     assert!(out.stderr.contains("no schema file (*.toml)"), "{out}");
 }
 
-/// Every key of `v`, at any depth, with its path.
-fn keys(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                out.push(format!("{path}.{k}"));
-                keys(v, &format!("{path}.{k}"), out);
-            }
-        }
-        serde_json::Value::Array(a) => {
-            for v in a {
-                keys(v, &format!("{path}[]"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// `stdout` parsed as JSON, every key camelCase (no `_`, no space); keys of
 /// `timings` are step ids, not names of ours.
 fn camel_json(what: &str, run: &Run) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {run}"));
-    let mut all = Vec::new();
-    keys(&v, "", &mut all);
-    let bad: Vec<&String> = all
-        .iter()
-        .filter(|k| !k.contains(".timings."))
-        .filter(|k| {
-            let last = k.rsplit('.').next().unwrap();
-            last.contains('_') || last.contains(' ')
-        })
-        .collect();
+    let bad = not_camel_case(&v);
     assert!(bad.is_empty(), "{what}: keys not camelCase: {bad:?}\n{run}");
     v
 }
@@ -350,4 +323,296 @@ fn json_everywhere_camel_case_and_errors_as_json() {
             "{what}: {out}"
         );
     }
+}
+
+/// A column marked `deprecated`, applied, then gone from the files: what
+/// `prune` drops.
+const LEADS: &str = r#"
+[tables.leads]
+columns.id = { type = "bigint", primary_key = true }
+columns.fax = { type = "text", deprecated = "nobody faxes" }
+"#;
+
+/// `prune --format json` never asks: without --yes it drops nothing (exit 2,
+/// the ids and the hash it would drop in the answer); with --yes it prints
+/// what `POST /__admin/prune` answers; an error is a JSON object on stdout
+/// with the exit code unchanged. Every key camelCase.
+#[test]
+fn prune_answers_json_and_never_asks() {
+    let db = TestDb::new("cli_prune_json");
+    let dir = schema_of(LEADS);
+    assert_eq!(crate::harness::apply(dir.path(), &db, &[]).code, 0);
+    std::fs::write(
+        dir.path().join("schema.toml"),
+        LEADS.replace(
+            "columns.fax = { type = \"text\", deprecated = \"nobody faxes\" }\n",
+            "",
+        ),
+    )
+    .unwrap();
+    assert_eq!(crate::harness::apply(dir.path(), &db, &[]).code, 0);
+    let schema = dir.path().to_str().unwrap();
+    let fax = || {
+        db.query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attname = 'fax'")
+    };
+    let args = ["prune", "--schema", schema, "--database-url", &db.url];
+    let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+
+    let asked = run(&json);
+    assert_eq!(asked.code, 2, "{asked}");
+    let v = camel_json("prune without --yes", &asked);
+    assert_eq!(v["success"], false, "{asked}");
+    assert_eq!(v["exitCode"], 2, "{asked}");
+    assert!(v["error"].as_str().unwrap().contains("--yes"), "{asked}");
+    assert_eq!(v["wouldExecute"][0], "drop-column:leads.fax", "{asked}");
+    let hash = v["planHash"].as_str().unwrap().to_string();
+    assert_eq!(fax(), ["1"], "{asked}");
+
+    let stale: Vec<&str> = json
+        .iter()
+        .copied()
+        .chain(["--yes", "--expect-plan", "0000000000000000"])
+        .collect();
+    let stale = run(&stale);
+    assert_eq!(stale.code, 3, "{stale}");
+    let v = camel_json("prune with a stale hash", &stale);
+    assert_eq!(
+        (v["success"].clone(), v["exitCode"].clone()),
+        (false.into(), 3.into()),
+        "{stale}"
+    );
+    assert_eq!(v["planHash"], hash.as_str(), "{stale}");
+    assert_eq!(fax(), ["1"], "{stale}");
+
+    let yes: Vec<&str> = json.iter().copied().chain(["--yes"]).collect();
+    let pruned = run(&yes);
+    assert_eq!(pruned.code, 0, "{pruned}");
+    let v = camel_json("prune", &pruned);
+    assert_eq!(v["success"], true, "{pruned}");
+    assert_eq!(
+        v["result"]["executed"][0], "drop-column:leads.fax",
+        "{pruned}"
+    );
+    assert_eq!(v["result"]["planHash"], hash.as_str(), "{pruned}");
+    assert!(v["result"]["totalTime"].is_string(), "{pruned}");
+    assert_eq!(fax(), ["0"], "{pruned}");
+    let history = run(&["history", "--format", "json", "--database-url", &db.url]);
+    assert_eq!(history.code, 0, "{history}");
+    let v = camel_json("history", &history);
+    assert_eq!(v[0]["via"], "cli prune", "{history}");
+
+    // Nothing left to drop: a success without --yes, nothing executed.
+    let again = run(&json);
+    assert_eq!(again.code, 0, "{again}");
+    let v = camel_json("prune of nothing", &again);
+    assert_eq!(v["result"]["executed"], serde_json::json!([]), "{again}");
+
+    let unreachable = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
+    let out = run(&[
+        "prune",
+        "--schema",
+        schema,
+        "--yes",
+        "--format",
+        "json",
+        "--database-url",
+        unreachable,
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    let v = camel_json("prune unreachable", &out);
+    assert!(
+        v["error"].as_str().unwrap().contains("unreachable"),
+        "{out}"
+    );
+    assert!(out.stderr.is_empty(), "{out}");
+}
+
+/// The JSON answers `json_everywhere_camel_case_and_errors_as_json` does not
+/// reach, each walked for a key that is not camelCase: a plan with unmanaged
+/// objects of many kinds, `check` with refusals (against a directory and a
+/// database), `apply --online`, `history --verbose`, the fleet's plan, apply
+/// and history, and `plan`'s own errors (files, connection).
+#[test]
+fn every_other_json_answer_is_camel_case() {
+    let db = db_with_a_refusal("cli_json_more");
+    db.sql(
+        "CREATE TYPE stray_range AS RANGE (subtype = float8, subtype_diff = float8mi); \
+         CREATE TYPE stray_pair AS (a int, b text); \
+         CREATE TYPE stray_mood AS ENUM ('ok'); \
+         CREATE SEQUENCE stray_seq; \
+         CREATE VIEW stray_view AS SELECT 1 AS one; \
+         CREATE FUNCTION stray_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; \
+         CREATE TABLE stray_table (id int PRIMARY KEY, note text CHECK (note <> ''))",
+    );
+    let dir = schema_of(FILES);
+    let schema = dir.path().to_str().unwrap();
+    let url = db.url.as_str();
+
+    let plan = run(&[
+        "plan",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan.code, 3, "{plan}");
+    let v = camel_json("plan with unmanaged objects", &plan);
+    assert!(
+        v["unmanaged"].as_array().is_some_and(|u| u.len() >= 7),
+        "{plan}"
+    );
+
+    let check = run(&[
+        "check",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(check.code, 3, "{check}");
+    camel_json("check against a database, refused", &check);
+    let old = schema_of(&FILES.replace("\"text\"", "\"integer\""));
+    let check = run(&[
+        "check",
+        "--schema",
+        schema,
+        "--from",
+        old.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(check.code, 3, "{check}");
+    camel_json("check against a directory, refused", &check);
+
+    db.sql("DROP TABLE visits");
+    let online = run(&[
+        "apply",
+        "--schema",
+        schema,
+        "--database-url",
+        url,
+        "--online",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(online.code, 0, "{online}");
+    let v = camel_json("apply --online", &online);
+    assert!(v["result"]["phases"].is_array(), "{online}");
+    let history = run(&[
+        "history",
+        "--database-url",
+        url,
+        "--format",
+        "json",
+        "--verbose",
+    ]);
+    assert_eq!(history.code, 0, "{history}");
+    camel_json("history --verbose", &history);
+
+    let targets = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(targets.path(), format!("{url}\n")).unwrap();
+    let t = targets.path().to_str().unwrap();
+    for (what, args) in [
+        ("fleet plan", vec!["plan", "--schema", schema]),
+        ("fleet apply", vec!["apply", "--schema", schema, "--yes"]),
+        ("fleet history", vec!["history"]),
+    ] {
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(["--targets", t, "--format", "json"])
+            .collect();
+        let out = run(&args);
+        assert_eq!(out.code, 0, "{what}: {out}");
+        let v = camel_json(what, &out);
+        assert!(v["targets"].is_array(), "{what}: {out}");
+    }
+
+    let bad = schema_of("[tables.t]\ncolumns.id = { type = 5 }\n");
+    let out = run(&[
+        "plan",
+        "--schema",
+        bad.path().to_str().unwrap(),
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 2, "{out}");
+    let v = camel_json("plan of a bad file", &out);
+    assert!(v["diagnostics"][0]["line"].is_u64(), "{out}");
+    let unreachable = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
+    let out = run(&[
+        "plan",
+        "--schema",
+        schema,
+        "--database-url",
+        unreachable,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{out}");
+    let v = camel_json("plan unreachable", &out);
+    assert_eq!(v["exitCode"], 1, "{out}");
+    assert!(out.stderr.is_empty(), "{out}");
+}
+
+/// Every command that reads the files, given `--schema` of a directory that
+/// is missing or holds no `*.toml`: exit 2 with the words (no `:0:0`, the
+/// default named), never "No changes" nor a success; the same under
+/// `--format json` as a JSON object.
+#[test]
+fn a_missing_or_empty_schema_directory_is_exit_2_for_every_command() {
+    let db = TestDb::new("cli_no_files");
+    let url = db.url.as_str();
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("README.md"), "not a schema file\n").unwrap();
+    let missing = tmp.path().join("nonexistent");
+    let out_ts = tmp.path().join("schema.ts");
+    let out_ts = out_ts.to_str().unwrap();
+    for (dir, words) in [
+        (
+            missing.to_str().unwrap(),
+            "no such schema directory: the desired schema is the *.toml files of a directory (on the command line `--schema DIR`, default: ./schema",
+        ),
+        (empty.to_str().unwrap(), "no schema file (*.toml) here"),
+    ] {
+        let commands: [(&str, Vec<&str>); 6] = [
+            ("plan", vec!["plan", "--database-url", url]),
+            ("apply", vec!["apply", "--database-url", url, "--yes"]),
+            ("prune", vec!["prune", "--database-url", url, "--yes"]),
+            ("check", vec!["check", "--database-url", url]),
+            ("check --from", vec!["check", "--from", "."]),
+            ("codegen", vec!["codegen", "drizzle", "--out", out_ts]),
+        ];
+        for (what, args) in commands {
+            let args: Vec<&str> = args.into_iter().chain(["--schema", dir]).collect();
+            let out = run(&args);
+            assert_eq!(out.code, 2, "{what} {dir}: {out}");
+            assert!(out.stderr.contains(words), "{what} {dir}: {out}");
+            assert!(!out.stderr.contains(":0:0"), "{what} {dir}: {out}");
+            assert!(!out.stdout.contains("No changes"), "{what} {dir}: {out}");
+            if what == "codegen" {
+                continue;
+            }
+            let json: Vec<&str> = args.iter().copied().chain(["--format", "json"]).collect();
+            let out = run(&json);
+            assert_eq!(out.code, 2, "{what} --format json {dir}: {out}");
+            let v = camel_json(what, &out);
+            assert_eq!(v["exitCode"], 2, "{what} {dir}: {out}");
+            let message = v["diagnostics"][0]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(words), "{what} {dir}: {out}");
+            assert!(!v["error"].as_str().unwrap().contains(":0:0"), "{out}");
+        }
+    }
+    assert_eq!(
+        db.query("SELECT to_regclass('_reconcile.history') IS NULL"),
+        ["t"]
+    );
+    assert!(!std::path::Path::new(out_ts).exists());
 }

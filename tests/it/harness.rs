@@ -821,3 +821,31 @@ pub fn on_a_terminal_with(args: &[&str], answer: &str, vars: &[(&str, &str)]) ->
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The keys of `v`, at any depth and with their paths, that are not
+/// camelCase (a `_` or a space in them); the keys of a `timings` object are
+/// step ids, not names of ours.
+pub fn not_camel_case(v: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let at = format!("{path}.{k}");
+                    if !path.ends_with(".timings") && (k.contains('_') || k.contains(' ')) {
+                        out.push(at.clone());
+                    }
+                    walk(v, &at, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for v in a {
+                    walk(v, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "", &mut out);
+    out
+}

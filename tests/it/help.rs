@@ -4,37 +4,100 @@
 
 use crate::harness::reconcile;
 
-const SUBCOMMANDS: &[&str] = &[
-    "plan",
-    "apply",
-    "history",
-    "check",
-    "dump",
-    "prune",
-    "serve",
-    "completions",
-    "codegen",
-];
+/// The commands `help` lists under `Commands:` (clap's own `help` aside).
+fn commands_of(help: &str) -> Vec<(String, String)> {
+    help.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| {
+            let t = l.trim_start();
+            let (name, about) = t.split_once(' ').unwrap_or((t, ""));
+            (name != "help").then(|| (name.to_string(), about.trim().to_string()))
+        })
+        .collect()
+}
 
-/// The subcommands that connect where DATABASE_URL points when no
-/// --database-url is given, as their help says.
-const CONNECTING: &[&str] = &["plan", "apply", "history", "dump", "prune", "serve"];
+/// Every command path (`["plan"]`, `["codegen", "drizzle"]`, ...) with the
+/// description its parent's help gives it, found by walking `--help`.
+fn all_commands() -> Vec<(Vec<String>, String)> {
+    let mut out = Vec::new();
+    let mut pending: Vec<Vec<String>> = vec![vec![]];
+    while let Some(path) = pending.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        for (name, about) in commands_of(&help(&args)) {
+            let mut sub = path.clone();
+            sub.push(name);
+            pending.push(sub.clone());
+            out.push((sub, about));
+        }
+    }
+    out
+}
 
 #[test]
+fn the_walk_finds_every_command() {
+    let names: Vec<String> = all_commands().iter().map(|(p, _)| p.join(" ")).collect();
+    for c in [
+        "plan",
+        "apply",
+        "history",
+        "check",
+        "dump",
+        "prune",
+        "serve",
+        "completions",
+        "codegen",
+        "codegen drizzle",
+    ] {
+        assert!(names.iter().any(|n| n == c), "`{c}` not found: {names:?}");
+    }
+}
+
+/// Every help that has `--database-url` shows the variable behind it, and
+/// never its value; `check` reads no variable (only its flag chooses a
+/// database to compare with) and says so.
+#[test]
 fn help_shows_the_variable_behind_database_url_never_its_value() {
-    for c in CONNECTING {
+    let mut with_flag = 0;
+    for (path, _) in all_commands() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_reconcile"))
-            .args([c, "--help"])
+            .args(&args)
             .env("DATABASE_URL", "postgres://u:hunter2@db.example/app")
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("[env: DATABASE_URL]"), "{c} --help: {text}");
+        let c = path.join(" ");
         assert!(
             !text.contains("hunter2"),
             "{c} --help shows the URL: {text}"
         );
+        // The flag's line and the lines of its long help below it.
+        let Some(at) = text
+            .lines()
+            .position(|l| l.trim_start().starts_with("--database-url <URL>"))
+        else {
+            continue;
+        };
+        let flag: String = text
+            .lines()
+            .skip(at)
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || !l.trim_start().starts_with('-'))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        with_flag += 1;
+        if c == "check" {
+            assert!(flag.contains("DATABASE_URL is not read"), "{flag}");
+            assert!(!flag.contains("[env: "), "{flag}");
+        } else {
+            assert!(flag.contains("[env: DATABASE_URL]"), "{c} --help: {flag}");
+        }
     }
+    assert_eq!(with_flag, 7, "the commands with --database-url");
 }
 
 /// The help text of `args`, which must exit 0.
@@ -47,20 +110,29 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn every_command_and_every_flag_is_described() {
     let top = help(&["--help"]);
-    for c in SUBCOMMANDS {
-        let line = top
-            .lines()
-            .find(|l| l.trim_start().starts_with(&format!("{c} ")))
-            .unwrap_or_else(|| panic!("`{c}` is not listed:\n{top}"));
-        assert!(
-            line.trim_start()[c.len()..].trim().len() > 10,
-            "`{c}` has no description: {line:?}"
-        );
-    }
+    assert!(!top.contains("SPEC") && !top.contains('§'), "{top}");
+    let commands = all_commands();
     let mut bare = Vec::new();
-    for c in SUBCOMMANDS {
+    let mut abouts: Vec<&str> = Vec::new();
+    for (path, about) in &commands {
+        let c = path.join(" ");
+        assert!(about.len() > 10, "`{c}` has no description: {about:?}");
+        assert!(
+            !abouts.contains(&about.as_str()),
+            "`{c}` has another command's description: {about:?}"
+        );
+        abouts.push(about);
         // The long help puts each flag's text on the lines below it.
-        let text = help(&[c, "--help"]);
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let text = help(&args);
+        // It opens with the command's own description, as listed.
+        let first = text.lines().next().unwrap_or_default();
+        let listed = about.trim_end_matches('.');
+        assert!(
+            first.trim_end_matches('.') == listed,
+            "`{c} --help` opens with {first:?}, not its description {about:?}"
+        );
         let lines: Vec<&str> = text.lines().collect();
         for (i, l) in lines.iter().enumerate() {
             let t = l.trim_start();
@@ -79,7 +151,7 @@ fn every_command_and_every_flag_is_described() {
             }
         }
         assert!(
-            !text.contains("SPEC"),
+            !text.contains("SPEC") && !text.contains('§'),
             "`{c} --help` refers to SPEC:\n{text}"
         );
     }

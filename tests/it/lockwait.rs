@@ -102,6 +102,25 @@ fn a_lock_timeout_names_the_real_pid_that_held_the_lock() {
         "the advice does not name pid {pid}:\n{r}"
     );
     assert!(!r.stderr.contains("pg_terminate_backend(pid)"), "{r}");
+
+    // Under --format json: the error object on stdout, its blockers named,
+    // the exit code the same.
+    let (r, pid) = while_web_holds_people(&db, Duration::from_secs(20), |pid| {
+        (
+            apply(
+                v2.path(),
+                &db,
+                &["--lock-timeout", "1500ms", "--format", "json"],
+            ),
+            pid,
+        )
+    });
+    assert_eq!(r.code, 1, "{r}");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("a JSON error");
+    assert!(crate::harness::not_camel_case(&v).is_empty(), "{r}");
+    assert_eq!(v["exitCode"], 1, "{r}");
+    assert_eq!(v["blockers"][0]["pid"], pid, "{r}");
+    assert_eq!(v["blockers"][0]["applicationName"], "web", "{r}");
 }
 
 /// Prune waits and times out as apply does: a column marked, then gone

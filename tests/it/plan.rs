@@ -249,26 +249,31 @@ fn detailed_exitcode_says_whether_changes_are_pending() {
 
 /// `reconcile plan | head -c 1`: a reader that goes away ends the output
 /// quietly, and the exit code stays the plan's (4: changes pending), with a
-/// plan larger than a pipe's buffer, so every run writes into a closed pipe.
+/// plan larger than a pipe's buffer, so every run writes into a closed pipe;
+/// in each format.
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
     use std::io::Read;
     let (dir, _) = synthetic(300);
     let db = TestDb::new("closed_pipe");
-    let mut child = crate::harness::spawn(&[
-        "plan",
-        "--schema",
-        dir.path().to_str().unwrap(),
-        "--database-url",
-        &db.url,
-        "--detailed-exitcode",
-    ]);
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 1];
-    stdout.read_exact(&mut first).unwrap();
-    drop(stdout);
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    for format in ["text", "sql", "json"] {
+        let mut child = crate::harness::spawn(&[
+            "plan",
+            "--schema",
+            dir.path().to_str().unwrap(),
+            "--database-url",
+            &db.url,
+            "--detailed-exitcode",
+            "--format",
+            format,
+        ]);
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(4), "{format}: {stderr}");
+    }
 }

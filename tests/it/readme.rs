@@ -18,6 +18,8 @@
 //!   `js server` block serves the admin endpoints, a `js api` block runs.
 //!
 //! A block without a language, or an indented code block, fails the test.
+//!
+//! The links of README.md and `docs/` name files of the repository only.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -303,4 +305,62 @@ fn every_synopsis_line_names_flags_the_help_describes() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The user's documentation is in the repository (issue 21): every link of
+/// README.md and of `docs/` names a file inside the repository (or a web
+/// address), and none refers to SPEC or to `../shared`, which a clone lacks.
+#[test]
+fn the_documentation_links_only_to_files_of_the_repository() {
+    let root = repo().canonicalize().unwrap();
+    let mut pages = vec![root.join("README.md")];
+    let mut pending = vec![root.join("docs")];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).expect("docs/") {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                pending.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                pages.push(p);
+            }
+        }
+    }
+    assert!(pages.len() >= 9, "README.md and docs/rules: {pages:?}");
+    let mut bad = Vec::new();
+    let mut local = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let name = page.strip_prefix(&root).unwrap().display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            for word in ["SPEC", "§", "../shared/SPEC"] {
+                if line.contains(word) {
+                    bad.push(format!("{name}:{}: refers to {word}: {line}", n + 1));
+                }
+            }
+            // `[text](target)`: each target on the line.
+            for (_, rest) in line.match_indices("](").map(|(i, _)| line.split_at(i + 2)) {
+                let target = rest.split(')').next().unwrap_or_default();
+                let target = target.split('#').next().unwrap_or_default();
+                if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                local += 1;
+                let file = page.parent().unwrap().join(target);
+                match file.canonicalize() {
+                    Ok(f) if f.starts_with(&root) => {}
+                    Ok(f) => bad.push(format!(
+                        "{name}:{}: {target} is outside the repository ({})",
+                        n + 1,
+                        f.display()
+                    )),
+                    Err(_) => bad.push(format!("{name}:{}: {target} does not exist", n + 1)),
+                }
+            }
+        }
+    }
+    assert!(
+        local >= 8,
+        "only {local} links to files found: is the README read?"
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

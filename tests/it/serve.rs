@@ -117,8 +117,13 @@ impl Server {
 
     fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
         let (status, headers, body) = self.request_text(method, path, headers);
-        let body = serde_json::from_str(&body)
+        let body: Value = serde_json::from_str(&body)
             .unwrap_or_else(|e| panic!("{method} {path}: body is not JSON ({e}): {body}"));
+        let bad = crate::harness::not_camel_case(&body);
+        assert!(
+            bad.is_empty(),
+            "{method} {path}: keys not camelCase: {bad:?}\n{body}"
+        );
         Reply {
             status,
             headers,
@@ -217,7 +222,8 @@ impl Server {
 }
 
 /// Every log line as JSON: each one object with a `ts`, a `level` of `info`,
-/// `warn` or `error`, and a `msg` (panics naming the line otherwise).
+/// `warn` or `error`, and a `msg`, its keys camelCase (panics naming the
+/// line otherwise).
 pub(crate) fn json_lines(logs: &[String]) -> Vec<Value> {
     logs.iter()
         .map(|l| {
@@ -231,6 +237,8 @@ pub(crate) fn json_lines(logs: &[String]) -> Vec<Value> {
                     && v["msg"].is_string(),
                 "a log line without ts, level or msg: {l}"
             );
+            let bad = crate::harness::not_camel_case(&v);
+            assert!(bad.is_empty(), "log keys not camelCase: {bad:?}\n{l}");
             v
         })
         .collect()
