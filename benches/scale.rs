@@ -459,45 +459,21 @@ fn run(bin: &str, args: &[&str], schema: &Path, url: &str) -> (Duration, i64, St
     }
 }
 
-/// As `run`; a failure gives the last lines of stderr.
+/// As `run`; a failure gives the first error line of stderr.
 fn try_run(
     bin: &str,
     args: &[&str],
     schema: &Path,
     url: &str,
 ) -> Result<(Duration, i64, String), String> {
-    let out_file = tempfile::NamedTempFile::new().unwrap();
-    let err_file = tempfile::NamedTempFile::new().unwrap();
-    let t = Instant::now();
-    // Reaped by wait4 below, which also gives its peak memory.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(bin)
-        .args(args)
-        .arg("--schema")
-        .arg(schema)
-        .arg("--database-url")
-        .arg(url)
-        .stdout(out_file.reopen().unwrap())
-        .stderr(err_file.reopen().unwrap())
-        .spawn()
-        .expect("run reconcile");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own child, not waited for elsewhere.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let elapsed = t.elapsed();
-    assert!(pid > 0, "wait4 failed");
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        let err = std::fs::read_to_string(err_file.path()).unwrap_or_default();
-        let first = err
-            .lines()
-            .find(|l| l.starts_with("error"))
-            .unwrap_or("(no message)");
-        return Err(format!("reconcile {args:?} failed: {first}"));
-    }
-    let out = std::fs::read_to_string(out_file.path()).unwrap_or_default();
-    Ok((elapsed, usage.ru_maxrss, out))
+    common::measured(
+        Command::new(bin)
+            .args(args)
+            .arg("--schema")
+            .arg(schema)
+            .arg("--database-url")
+            .arg(url),
+    )
 }
 
 fn parse_toml_only(dir: &Path) {

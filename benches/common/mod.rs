@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// How many statements a JSON plan has.
 pub fn statements_in(json: &str) -> usize {
@@ -59,4 +60,40 @@ pub fn psql_value(url: &str, sql: &str) -> String {
         .expect("run psql");
     assert!(out.status.success(), "psql failed: {sql}");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Run `cmd` to its end with stdout and stderr in files: its wall time, its
+/// peak RSS in KiB (from `wait4`, for that child alone) and its stdout; a
+/// failure gives the exit status and the first `error` line of stderr.
+pub fn measured(cmd: &mut Command) -> Result<(Duration, i64, String), String> {
+    let out_file = tempfile::NamedTempFile::new().unwrap();
+    let err_file = tempfile::NamedTempFile::new().unwrap();
+    let t = Instant::now();
+    // Reaped by wait4 below, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd
+        .stdout(out_file.reopen().unwrap())
+        .stderr(err_file.reopen().unwrap())
+        .spawn()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own child, not waited for elsewhere.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let elapsed = t.elapsed();
+    assert!(pid > 0, "wait4 failed");
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let err = std::fs::read_to_string(err_file.path()).unwrap_or_default();
+        let first = err
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or("(no message)");
+        return Err(format!(
+            "{:?} failed (status {status:#x}): {first}",
+            cmd.get_args().collect::<Vec<_>>()
+        ));
+    }
+    let out = std::fs::read_to_string(out_file.path()).unwrap_or_default();
+    Ok((elapsed, usage.ru_maxrss, out))
 }

@@ -297,8 +297,16 @@ pub async fn apply(
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
 ) -> Result<Applied, ApplyError> {
-    // The plan a person reads first. Refusals stop here: nothing runs, not even the allowed part.
-    // Its transaction is rolled back with the first request of what follows.
+    if !opts.online {
+        // The plan a person reads first is the one under the lock when the
+        // lock is free at once (the catalog is read in the round trip that
+        // takes it); else the one read beside the first try (see
+        // `take_transaction_lock`). Refusals stop there: nothing runs.
+        return in_transactions(db, &desired, opts, on_event, Opened::Nothing).await;
+    }
+    // Online: the plan a person reads first, before any lock. Refusals stop
+    // here: nothing runs, not even the allowed part. Its transaction is
+    // rolled back with the first request of what follows.
     let first = match crate::plan::against::plan_open(db, &desired).await {
         Ok(plan) => plan,
         Err(e) => {
@@ -313,12 +321,21 @@ pub async fn apply(
             plan: Box::new(first),
         });
     }
-    if opts.online && !first.is_empty() {
+    if !first.is_empty() {
         db.execute("ROLLBACK").await?;
         online(db, &desired, opts, on_event).await
     } else {
-        in_transactions(db, &desired, opts, on_event).await
+        in_transactions(db, &desired, opts, on_event, Opened::PlanShown).await
     }
+}
+
+/// What `in_transactions` finds when it starts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opened {
+    /// No transaction, and no plan shown yet (`Event::Planned` is still to come).
+    Nothing,
+    /// The first plan was shown, and its transaction is still open.
+    PlanShown,
 }
 
 /// Without --online: the plan in one transaction, under a transaction-level
@@ -329,16 +346,21 @@ async fn in_transactions(
     desired: &Catalog,
     opts: &ApplyOptions,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
+    opened: Opened,
 ) -> Result<Applied, ApplyError> {
     let started = Instant::now();
     let mut applied: Option<Applied> = None;
     let mut waited_for_online = false;
-    // The first plan's transaction is still open (see `apply`).
-    let mut open = true;
+    let mut open = opened == Opened::PlanShown;
+    let mut shown = opened == Opened::PlanShown;
     loop {
-        let (our_pid, online_held, live) =
-            take_transaction_lock(db, opts, std::mem::take(&mut open)).await?;
+        let to_show = (!shown).then_some(desired);
+        let (our_pid, online_held, live, shown_while_waiting) =
+            take_transaction_lock(db, opts, std::mem::take(&mut open), to_show, on_event).await?;
         waited_for_online |= online_held;
+        // The lock was free at once: the plan under it is the one shown.
+        let announce = !shown && !shown_while_waiting;
+        shown = true;
         let before = applied.as_ref();
         let done = locked_transaction(
             db,
@@ -349,6 +371,7 @@ async fn in_transactions(
             started,
             (our_pid, live),
             waited_for_online,
+            announce,
         )
         .await;
         match done {
@@ -392,10 +415,15 @@ async fn in_transactions(
 
 /// Open a transaction that holds the transaction-level advisory lock; the
 /// server process it runs on, whether an online apply held the lock at
-/// some point while we waited, and the catalog and files last applied as
-/// the transaction sees them (see `read_catalog`). With `rollback_first`,
-/// the transaction left open by the first plan is rolled back first, in the
-/// same round trip.
+/// some point while we waited, the catalog and files last applied as
+/// the transaction sees them (see `read_catalog`), and whether the plan was
+/// shown while waiting. With `rollback_first`, the transaction left open by
+/// the first plan is rolled back first, in the same round trip.
+///
+/// With `to_show` (the files, when no plan was shown yet) and the lock held
+/// by another session at the first try, the plan of the catalog read beside
+/// that try is shown (`Event::Planned`) before waiting, and a refusal in it
+/// ends the apply there (`ApplyError::Refused`), as it did before any lock.
 ///
 /// The wait holds no snapshot: each try is a transaction of its own
 /// (`pg_try_advisory_xact_lock`), rolled back when the lock is taken, and
@@ -408,7 +436,10 @@ async fn take_transaction_lock(
     db: &Db,
     opts: &ApplyOptions,
     mut rollback_first: bool,
-) -> Result<(i32, bool, Live), ApplyError> {
+    mut to_show: Option<&Catalog>,
+    on_event: &mut (dyn FnMut(Event<'_>) + Send),
+) -> Result<(i32, bool, Live, bool), ApplyError> {
+    let mut shown = false;
     let mut wait = LockWait::new();
     let mut online_seen = false;
     let mut first_try = true;
@@ -462,7 +493,7 @@ async fn take_transaction_lock(
                 None => read_catalog(db, None).await,
             };
             return match live {
-                Ok(live) => Ok((our_pid, online_seen, live)),
+                Ok(live) => Ok((our_pid, online_seen, live, shown)),
                 Err(e) => {
                     let _ = db.execute("ROLLBACK").await;
                     Err(e.into())
@@ -470,6 +501,29 @@ async fn take_transaction_lock(
             };
         }
         online_seen |= field(2) == Some("t");
+        if let (Some(desired), Some(live)) = (to_show.take(), live) {
+            // Another apply holds the lock: show the plan as the database
+            // is now, before waiting (refused: nothing to wait for).
+            let planned = match live {
+                Ok(live) => plan_against(db, desired.clone(), live).await,
+                Err(e) => Err(e.into()),
+            };
+            let plan = match planned {
+                Ok(plan) => plan,
+                Err(e) => {
+                    let _ = db.execute("ROLLBACK").await;
+                    return Err(e.into());
+                }
+            };
+            on_event(Event::Planned(&plan));
+            shown = true;
+            if !plan.refused.is_empty() {
+                db.execute("ROLLBACK").await?;
+                return Err(ApplyError::Refused {
+                    plan: Box::new(plan),
+                });
+            }
+        }
         db.execute("ROLLBACK").await?;
         wait.pause(db, opts).await?;
     }
@@ -595,6 +649,7 @@ async fn locked_transaction(
     started: Instant,
     (our_pid, live): (i32, Live),
     waited_for_online: bool,
+    announce: bool,
 ) -> Result<Applied, ApplyError> {
     let committed: Vec<String> = before.map_or(Vec::new(), |a| {
         a.timings.iter().map(|(id, _)| id.clone()).collect()
@@ -612,6 +667,10 @@ async fn locked_transaction(
     }
     match before {
         None => {
+            if announce {
+                // No plan was shown before the lock: this one is the first.
+                on_event(Event::Planned(&plan));
+            }
             on_event(Event::Locked(&plan));
             check_locked_plan(&plan, opts)?;
         }

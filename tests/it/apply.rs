@@ -500,3 +500,123 @@ fn an_apply_that_waits_too_long_for_the_lock_gives_up_naming_the_holder() {
     assert!(waited >= Duration::from_secs(1), "gave up after {waited:?}");
     assert_eq!(db.schema_snapshot(), before);
 }
+
+/// The events of an apply through the library, as words: `planned HASH`,
+/// `locked HASH`, `executed ID`, each with the time it came.
+fn events_of(
+    target: &reconcile::Target,
+    opts: &reconcile::apply::ApplyOptions,
+) -> (
+    Result<reconcile::apply::Applied, reconcile::apply::ApplyError>,
+    Vec<(String, Instant)>,
+) {
+    use reconcile::apply::Event;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut seen = Vec::new();
+    let result = rt.block_on(reconcile::apply_target(target, opts, &mut |e| {
+        let word = match e {
+            Event::Planned(p) => format!("planned {}", p.plan_hash),
+            Event::Locked(p) => format!("locked {}", p.plan_hash),
+            Event::Executed { id, .. } => format!("executed {id}"),
+            _ => return,
+        };
+        seen.push((word, Instant::now()));
+    }));
+    (result, seen)
+}
+
+/// Without --online, the plan shown first is the plan under the lock when
+/// the lock is free (one plan, not two); when another apply holds it, the
+/// plan is shown before waiting, and a refused one ends the apply at once,
+/// without waiting.
+#[test]
+fn the_plan_is_shown_once_when_the_lock_is_free_and_before_waiting_when_it_is_not() {
+    let db = TestDb::new("shown");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    let target_of = |dir: &std::path::Path| reconcile::Target {
+        schema_dir: dir.to_path_buf(),
+        database_url: Some(db.url.clone()),
+        exclude: Vec::new(),
+    };
+    let opts = reconcile::apply::ApplyOptions {
+        wait_for_other_apply: Duration::from_secs(60),
+        ..Default::default()
+    };
+
+    // The lock is free: planned and locked with the same plan, then the statement.
+    let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n"));
+    let (result, seen) = events_of(&target_of(v2.path()), &opts);
+    let applied = result.expect("applied");
+    let words: Vec<&str> = seen.iter().map(|(w, _)| w.as_str()).collect();
+    let hash = &applied.plan.plan_hash;
+    assert_eq!(
+        words,
+        [
+            format!("planned {hash}").as_str(),
+            &format!("locked {hash}"),
+            "executed add-column:people.nickname"
+        ],
+        "{seen:?}"
+    );
+
+    // Another apply holds the lock: a refused plan (a column's type
+    // changed) is shown and ends the apply without waiting.
+    let holder = Session::open(&db.url);
+    holder.exec(&format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({})",
+        reconcile::apply::LOCK_KEY
+    ));
+    let before = db.schema_snapshot();
+    let refused = schema_of(
+        &format!("{BASE}nickname = {{ type = \"text\" }}\n").replace(
+            "name = { type = \"text\", not_null = true }",
+            "name = { type = \"integer\", not_null = true }",
+        ),
+    );
+    let t = Instant::now();
+    let (result, seen) = events_of(&target_of(refused.path()), &opts);
+    assert!(
+        matches!(result, Err(reconcile::apply::ApplyError::Refused { .. })),
+        "expected Refused, got {result:?}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "waited {:?} for a lock a refused plan does not need",
+        t.elapsed()
+    );
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].0.starts_with("planned "), "{seen:?}");
+    assert_eq!(db.schema_snapshot(), before);
+
+    // An allowed plan is shown before the wait, and applied once the lock is free.
+    let v3 = schema_of(&format!(
+        "{BASE}nickname = {{ type = \"text\" }}\nnote = {{ type = \"text\" }}\n"
+    ));
+    let (released_at, (result, seen)) = std::thread::scope(|s| {
+        let holder = &holder;
+        let release = s.spawn(move || {
+            std::thread::sleep(Duration::from_secs(2));
+            holder.exec("ROLLBACK");
+            Instant::now()
+        });
+        let events = events_of(&target_of(v3.path()), &opts);
+        (release.join().unwrap(), events)
+    });
+    let applied = result.expect("applied after the wait");
+    let words: Vec<&str> = seen.iter().map(|(w, _)| w.as_str()).collect();
+    let hash = &applied.plan.plan_hash;
+    assert_eq!(
+        words,
+        [
+            format!("planned {hash}").as_str(),
+            &format!("locked {hash}"),
+            "executed add-column:people.note"
+        ],
+        "{seen:?}"
+    );
+    assert!(
+        seen[0].1 < released_at && seen[1].1 > released_at,
+        "planned before the lock was released, locked after it: {seen:?}"
+    );
+}
