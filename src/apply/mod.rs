@@ -375,9 +375,13 @@ async fn in_transactions(
         )
         .await;
         match done {
-            // When nothing ran, COMMIT ends a transaction that changed nothing.
-            Ok(done) => {
-                db.execute("COMMIT").await?;
+            // The history row and COMMIT in one round trip; when nothing
+            // ran, COMMIT alone ends a transaction that changed nothing. A
+            // failed insert makes that COMMIT roll everything back.
+            Ok((done, row)) => {
+                let files = row.as_ref().and_then(|(_, files)| files.then_some(desired));
+                history::record_then_commit(db, &opts.via, row.as_ref().map(|(r, _)| r), files)
+                    .await?;
                 let first_part = done.phases.first().is_some_and(|p| p.phase == 0);
                 applied = Some(match applied {
                     None => done,
@@ -637,8 +641,11 @@ async fn lock_holders(db: &Db) -> String {
 }
 
 /// Inside a transaction that holds the advisory lock (see
-/// `take_transaction_lock`): re-plan, run, verify, record. `before`: what an
-/// earlier transaction of this apply committed (the enum values).
+/// `take_transaction_lock`): re-plan, run and verify; what ran, and the
+/// history row to write with the COMMIT (and whether it carries the files),
+/// which the caller sends. `before`: what an earlier transaction of this
+/// apply committed (the enum values). `announce`: no plan was shown yet, so
+/// this one is shown first (`Event::Planned`).
 #[allow(clippy::too_many_arguments)]
 async fn locked_transaction(
     db: &Db,
@@ -650,7 +657,7 @@ async fn locked_transaction(
     (our_pid, live): (i32, Live),
     waited_for_online: bool,
     announce: bool,
-) -> Result<Applied, ApplyError> {
+) -> Result<(Applied, Option<(history::Pending, bool)>), ApplyError> {
     let committed: Vec<String> = before.map_or(Vec::new(), |a| {
         a.timings.iter().map(|(id, _)| id.clone()).collect()
     });
@@ -703,26 +710,24 @@ async fn locked_transaction(
     let Some(phase) = phases.first() else {
         // Nothing to run, but the files changed (a new `deprecated` mark, a
         // comment in a file): record the version, for later three-way plans.
-        if plan.files_changed() {
-            history::record(
-                db,
-                &opts.via,
-                &plan.plan_hash,
-                "transaction",
-                None,
-                &[],
-                0,
-                Some(desired),
-            )
-            .await?;
-        }
-        return Ok(Applied {
+        let row = plan.files_changed().then(|| {
+            let row = history::Pending {
+                plan_hash: plan.plan_hash.clone(),
+                mode: "transaction".into(),
+                phase: None,
+                statements: Vec::new(),
+                duration_ms: 0,
+            };
+            (row, true)
+        });
+        let applied = Applied {
             plan,
             timings: Vec::new(),
             total: started.elapsed(),
             mode: "transaction",
             phases: Vec::new(),
-        });
+        };
+        return Ok((applied, row));
     };
     on_event(Event::Phase(phase));
     let t = Instant::now();
@@ -783,23 +788,14 @@ async fn locked_transaction(
     }
     let plan_hash = before.map_or(&plan.plan_hash, |a| &a.plan.plan_hash);
     let total = before.map_or(started, |_| t).elapsed();
-    history::record(
-        db,
-        &opts.via,
-        plan_hash,
-        "transaction",
-        (phase.number == 0).then_some(0),
-        &phase
-            .steps
-            .iter()
-            .map(|s| s.sql.clone())
-            .collect::<Vec<_>>(),
-        total.as_millis() as i64,
-        // The enum values alone are not the files applied.
-        (phase.number != 0).then_some(desired),
-    )
-    .await?;
-    Ok(Applied {
+    let row = history::Pending {
+        plan_hash: plan_hash.clone(),
+        mode: "transaction".into(),
+        phase: (phase.number == 0).then_some(0),
+        statements: phase.steps.iter().map(|s| s.sql.clone()).collect(),
+        duration_ms: total.as_millis() as i64,
+    };
+    let applied = Applied {
         phases: vec![PhaseDone {
             phase: phase.number,
             executed: timings.iter().map(|(id, _)| id.clone()).collect(),
@@ -809,7 +805,10 @@ async fn locked_transaction(
         timings,
         total: started.elapsed(),
         mode: "transaction",
-    })
+    };
+    // The enum values alone are not the files applied.
+    let with_files = phase.number != 0;
+    Ok((applied, Some((row, with_files))))
 }
 
 /// Refusals and `--expect-plan`, on the plan under the lock. (The error is as

@@ -165,6 +165,67 @@ pub async fn record(
     duration_ms: i64,
     files: Option<&Catalog>,
 ) -> Result<(), SqlError> {
+    let row = Pending {
+        plan_hash: plan_hash.into(),
+        mode: mode.into(),
+        phase,
+        statements: statements.to_vec(),
+        duration_ms,
+    };
+    write(db, via, Some(&row), files, false).await
+}
+
+/// An applied plan's history row, written with the COMMIT of the
+/// transaction that applied it (see [`record_then_commit`]).
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub plan_hash: String,
+    /// `transaction` or `online`.
+    pub mode: String,
+    pub phase: Option<i32>,
+    pub statements: Vec<String>,
+    pub duration_ms: i64,
+}
+
+/// Record `row` (as [`record`] does, with `files` when given), then COMMIT,
+/// in one round trip; with no row, only COMMIT. The server runs them in
+/// order: when an insert fails, the transaction is aborted and the COMMIT
+/// rolls it back (PostgreSQL answers COMMIT in a failed transaction with
+/// ROLLBACK), so nothing is committed and the insert's error is returned.
+/// Errors: the first failure, in the order sent.
+pub async fn record_then_commit(
+    db: &Db,
+    via: &str,
+    row: Option<&Pending>,
+    files: Option<&Catalog>,
+) -> Result<(), SqlError> {
+    write(db, via, row, files, true).await
+}
+
+/// The history row (when given) and the COMMIT (when asked), pipelined.
+async fn write(
+    db: &Db,
+    via: &str,
+    row: Option<&Pending>,
+    files: Option<&Catalog>,
+    commit: bool,
+) -> Result<(), SqlError> {
+    let Some(row) = row else {
+        return if commit {
+            db.execute("COMMIT").await
+        } else {
+            Ok(())
+        };
+    };
+    let Pending {
+        plan_hash,
+        mode,
+        phase,
+        statements,
+        duration_ms,
+    } = row;
+    let (plan_hash, mode, phase, duration_ms) =
+        (plan_hash.as_str(), mode.as_str(), *phase, *duration_ms);
     let statements = serde_json::to_string(statements).expect("strings serialize");
     let client = std::env::var("HOSTNAME").ok();
     let duration = duration_ms.to_string();
@@ -207,6 +268,9 @@ pub async fn record(
          VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb, $10)",
         &history_params,
     ));
+    if commit {
+        pipeline.push(db.execute("COMMIT"));
+    }
     pipeline.finish().await
 }
 

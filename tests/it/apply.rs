@@ -620,3 +620,30 @@ fn the_plan_is_shown_once_when_the_lock_is_free_and_before_waiting_when_it_is_no
         "planned before the lock was released, locked after it: {seen:?}"
     );
 }
+
+/// The history row goes with the COMMIT in one round trip: when the row is
+/// refused (here by a trigger), that COMMIT rolls everything back; the
+/// error is the insert's, and it says nothing may have been committed.
+#[test]
+fn a_refused_history_row_rolls_the_apply_back_with_its_own_error() {
+    let db = TestDb::new("history_refused");
+    let v1 = schema_of(BASE);
+    assert_eq!(apply(v1.path(), &db, &[]).code, 0);
+    db.sql(
+        "CREATE FUNCTION refuse_history() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'history refused here'; END $$; \
+         CREATE TRIGGER refuse_history BEFORE INSERT ON _reconcile.history \
+         FOR EACH ROW EXECUTE FUNCTION refuse_history()",
+    );
+    let before = db.schema_snapshot();
+    let v2 = schema_of(&format!("{BASE}nickname = {{ type = \"text\" }}\n"));
+    let r = apply(v2.path(), &db, &[]);
+    assert_eq!(r.code, 1, "{r}");
+    assert!(r.stderr.contains("history refused here"), "{r}");
+    assert!(
+        !r.stderr.contains("may have been committed"),
+        "the COMMIT rolled back, and the error says otherwise: {r}"
+    );
+    assert_eq!(db.schema_snapshot(), before, "the column was committed");
+    assert_eq!(db.history_count(), 1);
+}
