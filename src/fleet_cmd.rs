@@ -38,9 +38,10 @@ async fn targets(f: &cli::Fleet, database_url: Option<&str>, json: bool) -> Resu
 fn report_targets_error(e: &fleet::TargetsError, json: bool) -> u8 {
     let code = e.exit_code();
     if json {
-        let mut v = reconcile::answer::failure(e.to_string(), serde_json::json!({}));
-        v["exitCode"] = code.into();
-        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        crate::print_answer(
+            reconcile::answer::failure(e.to_string(), serde_json::json!({})),
+            code,
+        );
     } else {
         err!("{} {e}\n", reconcile::paint::error_label());
     }

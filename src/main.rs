@@ -451,12 +451,7 @@ async fn apply(args: cli::ApplyArgs) -> u8 {
             ),
             Err(e) => (reconcile::answer::apply_error(&e), e.exit_code()),
         };
-        let mut v = v;
-        if code != exit::OK {
-            v["exitCode"] = code.into();
-        }
-        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
-        return code;
+        return print_answer(v, code);
     }
     // On a terminal, the plan is shown and confirmed first; what runs is
     // what was confirmed (its hash).
@@ -657,12 +652,7 @@ async fn prune_json(args: cli::PruneArgs, target: Target) -> u8 {
             Err(e) => (reconcile::answer::apply_error(&e), e.exit_code()),
         }
     };
-    let mut v = v;
-    if code != exit::OK {
-        v["exitCode"] = code.into();
-    }
-    outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
-    code
+    print_answer(v, code)
 }
 
 async fn prune(args: cli::PruneArgs) -> u8 {
@@ -764,12 +754,19 @@ fn fail(e: &reconcile::Error) -> u8 {
 fn fail_as(e: &reconcile::Error, json: bool) -> u8 {
     let code = e.exit_code();
     if json {
-        let mut v = reconcile::answer::error(e);
-        v["exitCode"] = code.into();
-        outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
+        print_answer(reconcile::answer::error(e), code)
     } else {
         err!("{} {e}\n", paint::error_label());
+        code
     }
+}
+
+/// Print a JSON answer on stdout, with `exitCode` when `code` is not 0; `code`.
+fn print_answer(mut v: serde_json::Value, code: u8) -> u8 {
+    if code != exit::OK {
+        v["exitCode"] = code.into();
+    }
+    outln!("{}", serde_json::to_string_pretty(&v).expect("json"));
     code
 }
 
