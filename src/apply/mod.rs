@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::catalog::history;
 use crate::connect::db::{first_value, Db, Pipeline, SqlError};
 use crate::model::Catalog;
-use crate::plan::against::{plan_against, read_catalog, Live};
+use crate::plan::against::{plan_against, read_catalog, read_catalog_with, Live};
 use crate::plan::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
 use crate::Error;
@@ -737,13 +737,14 @@ async fn locked_transaction(
     pipeline.push(set_local_timeouts(db, opts));
     // The catalog for the verification is read in the same round trip, after
     // the statements (once the enum values are in, only the rest is left; if
-    // a statement fails, the read fails too and is not used).
+    // a statement fails, the read fails too and is not used). Only its
+    // statements and refusals matter: the unmanaged objects are not listed.
     let verify = phase.number != 0;
     let (ran, after) = futures_util::future::join(
         run_pipelined(db, &phase.steps, pipeline, &mut watch, on_event, true),
         async {
             if verify {
-                Some(read_catalog(db, None).await)
+                Some(read_catalog_with(db, None, false).await)
             } else {
                 None
             }

@@ -836,6 +836,9 @@ impl RawIndex {
 /// Statements sent by `introspect` (they go in one round trip).
 pub const STATEMENTS: usize = 19;
 
+/// The place of the unmanaged objects' statement among them.
+const UNMANAGED_STATEMENT: usize = 9;
+
 /// The catalog statements, in the order `introspect` sends them (for a server
 /// of `server_version_num`). Public so that a benchmark can send them alone.
 pub fn queries(server_version: i32) -> Vec<String> {
@@ -880,7 +883,19 @@ pub fn queries(server_version: i32) -> Vec<String> {
 /// Read the live schema. The caller owns the transaction; this sets
 /// `search_path` locally so types and expressions print the same way every time.
 pub async fn introspect(db: &Db) -> Result<Catalog, SqlError> {
-    let queries = queries(db.server_version);
+    introspect_with(db, true).await
+}
+
+/// As [`introspect`]; without `unmanaged`, the objects the format does not
+/// manage are not listed (`Catalog::unmanaged` holds only what the other
+/// statements find), which saves the costliest statement where only the
+/// statements and refusals of a plan matter (apply's verification). The
+/// same number of statements is sent either way.
+pub async fn introspect_with(db: &Db, unmanaged: bool) -> Result<Catalog, SqlError> {
+    let mut queries = queries(db.server_version);
+    if !unmanaged {
+        queries[UNMANAGED_STATEMENT] = "SELECT '[]'::pg_catalog.json".into();
+    }
     debug_assert_eq!(queries.len(), STATEMENTS);
     let refs: Vec<&str> = queries.iter().map(String::as_str).collect();
     // Each row is decoded as it arrives, while the server works on the next.
@@ -972,7 +987,7 @@ impl Reader {
             6 => RawColumn::from_row(row).map(|c| self.column(c)),
             7 => RawConstraint::from_row(row).map(|c| self.constraint(c)),
             8 => RawIndex::from_row(row).map(|i| self.index(i)),
-            9 => json(row).map(|v| self.unmanaged = Some(v)),
+            UNMANAGED_STATEMENT => json(row).map(|v| self.unmanaged = Some(v)),
             10 => json(row).map(|v| self.domains = Some(v)),
             11 => RawSequence::from_row(row).map(|s| self.sequences.push(s)),
             12 => json(row).map(|v| self.routines = Some(v)),
@@ -1257,7 +1272,7 @@ impl Reader {
         let schemas = got(schemas, 2)?;
         let extensions = got(extensions, 3)?;
         let enums = got(enums, 4)?;
-        let unmanaged = got(unmanaged, 9)?;
+        let unmanaged = got(unmanaged, UNMANAGED_STATEMENT)?;
         let domains = got(domains, 10)?;
         let routines = got(routines, 12)?;
         let views = got(views, 13)?;

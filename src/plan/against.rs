@@ -50,6 +50,17 @@ pub(crate) struct Live {
 /// read in the caller's transaction. Errors: the first failure, in the order
 /// sent; when `begin` is given the caller rolls back whatever happened.
 pub(crate) async fn read_catalog(db: &db::Db, begin: Option<&str>) -> Result<Live, db::SqlError> {
+    read_catalog_with(db, begin, true).await
+}
+
+/// As [`read_catalog`]; without `unmanaged`, the objects the format does not
+/// manage are left unlisted (`introspect::introspect_with`): for a plan whose
+/// statements and refusals alone matter (apply's verification).
+pub(crate) async fn read_catalog_with(
+    db: &db::Db,
+    begin: Option<&str>,
+    unmanaged: bool,
+) -> Result<Live, db::SqlError> {
     let t = std::time::Instant::now();
     // Requests issued together are pipelined (`join3` issues them in order).
     let (begun, catalog, last_applied) = futures_util::future::join3(
@@ -59,7 +70,7 @@ pub(crate) async fn read_catalog(db: &db::Db, begin: Option<&str>) -> Result<Liv
                 None => Ok(()),
             }
         },
-        introspect::introspect(db),
+        introspect::introspect_with(db, unmanaged),
         history::last_applied_pipelined(db),
     )
     .await;
