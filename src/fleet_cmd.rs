@@ -92,13 +92,15 @@ impl Printer {
     }
 }
 
-/// Run `op` over `jobs`, printing as the databases finish; the summary.
+/// Run `op` over `jobs`, printing as the databases finish (and handing each
+/// outcome to `also` after its line); the summary.
 async fn run_printed(
     list: Vec<Job>,
     op: &Operation,
     jobs: usize,
     json: bool,
     title: &str,
+    mut also: impl FnMut(&fleet::Outcome),
 ) -> Summary {
     let started = Instant::now();
     let jobs = jobs.min(list.len()).max(1);
@@ -106,7 +108,11 @@ async fn run_printed(
         outln!("{title} {} database(s), {jobs} at a time:", list.len());
     }
     let mut printer = Printer::new(json);
-    let summary = fleet::run(list, op, jobs, json, |o| printer.print(&o)).await;
+    let summary = fleet::run(list, op, jobs, json, |o| {
+        printer.print(&o);
+        also(&o);
+    })
+    .await;
     printer.finish(&summary, started.elapsed(), jobs, op);
     summary
 }
@@ -144,7 +150,7 @@ pub async fn plan(args: cli::PlanArgs) -> u8 {
         files,
         detailed_exitcode: args.detailed_exitcode,
     };
-    run_printed(list, &op, args.fleet.jobs, json, "Planning")
+    run_printed(list, &op, args.fleet.jobs, json, "Planning", |_| {})
         .await
         .exit_code
 }
@@ -170,7 +176,7 @@ pub async fn apply(args: cli::ApplyArgs) -> u8 {
         opts,
     };
     if json || args.yes || !std::io::stdin().is_terminal() {
-        return run_printed(list, &apply_op, jobs, json, "Applying to")
+        return run_printed(list, &apply_op, jobs, json, "Applying to", |_| {})
             .await
             .exit_code;
     }
@@ -179,20 +185,12 @@ pub async fn apply(args: cli::ApplyArgs) -> u8 {
         files,
         detailed_exitcode: false,
     };
-    let started = Instant::now();
-    let shown_jobs = jobs.min(list.len()).max(1);
-    outln!(
-        "Planning {} database(s), {shown_jobs} at a time:",
-        list.len()
-    );
     let mut shown: Vec<(usize, String)> = Vec::new();
     let mut index_of = std::collections::HashMap::new();
     for (i, j) in list.iter().enumerate() {
         index_of.insert(j.settings.describe(), i);
     }
-    let mut printer = Printer::new(false);
-    let planned = fleet::run(list.iter().cloned(), &plan_op, jobs, false, |o| {
-        printer.print(&o);
+    let planned = run_printed(list.clone(), &plan_op, jobs, false, "Planning", |o| {
         if o.status == fleet::Status::Pending {
             if let (Some(i), Some(h)) = (index_of.get(&o.target), o.plan_hash.clone()) {
                 shown.push((*i, h));
@@ -200,7 +198,6 @@ pub async fn apply(args: cli::ApplyArgs) -> u8 {
         }
     })
     .await;
-    printer.finish(&planned, started.elapsed(), shown_jobs, &plan_op);
     drop(index_of);
     if shown.is_empty() {
         outln!("\nNothing to apply.");
@@ -223,7 +220,7 @@ pub async fn apply(args: cli::ApplyArgs) -> u8 {
         .collect();
     drop(list);
     outln!();
-    let applied = run_printed(chosen, &apply_op, jobs, false, "Applying to").await;
+    let applied = run_printed(chosen, &apply_op, jobs, false, "Applying to", |_| {}).await;
     fleet::worst(worst_but_pending(&planned), applied.exit_code)
 }
 
@@ -245,9 +242,16 @@ pub async fn history(args: cli::HistoryArgs) -> u8 {
         Err(code) => return code,
     };
     let op = Operation::History { limit: args.limit };
-    run_printed(list, &op, args.fleet.jobs, json, "Reading the history of")
-        .await
-        .exit_code
+    run_printed(
+        list,
+        &op,
+        args.fleet.jobs,
+        json,
+        "Reading the history of",
+        |_| {},
+    )
+    .await
+    .exit_code
 }
 
 /// `check --targets …` (or `--database-url URL --targets-match PATTERN`): the
@@ -286,20 +290,13 @@ pub async fn check(args: cli::CheckArgs) -> u8 {
         detailed_exitcode: false,
     };
     let started = Instant::now();
-    let jobs = args.fleet.jobs.min(list.len()).max(1);
-    if !json {
-        outln!("Checking {} database(s), {jobs} at a time:", list.len());
-    }
-    let mut printer = Printer::new(json);
     let mut not_passed = Vec::new();
-    let summary = fleet::run(list, &op, jobs, json, |o| {
-        printer.print(&o);
+    let summary = run_printed(list, &op, args.fleet.jobs, json, "Checking", |o| {
         if github && o.exit_code != exit::OK {
-            not_passed.push(o);
+            not_passed.push(o.clone());
         }
     })
     .await;
-    printer.finish(&summary, started.elapsed(), jobs, &op);
     for o in &not_passed {
         outln!("{}", reconcile::surfaces::ci::fleet_annotation(o));
     }
