@@ -217,19 +217,10 @@ async fn write(
             Ok(())
         };
     };
-    let Pending {
-        plan_hash,
-        mode,
-        phase,
-        statements,
-        duration_ms,
-    } = row;
-    let (plan_hash, mode, phase, duration_ms) =
-        (plan_hash.as_str(), mode.as_str(), *phase, *duration_ms);
-    let statements = serde_json::to_string(statements).expect("strings serialize");
+    let statements = serde_json::to_string(&row.statements).expect("strings serialize");
     let client = std::env::var("HOSTNAME").ok();
-    let duration = duration_ms.to_string();
-    let phase = phase.map(|p| p.to_string());
+    let duration = row.duration_ms.to_string();
+    let phase = row.phase.map(|p| p.to_string());
     let sources = files.and_then(|f| f.sources.as_ref());
     let files_hash = sources.map(Sources::hash);
     let files_json = sources.map(files_record);
@@ -241,8 +232,8 @@ async fn write(
         .map(|(hash, json)| [Some(hash), Some(json)]);
     let history_params = [
         client.as_deref(),
-        Some(plan_hash),
-        Some(mode),
+        Some(row.plan_hash.as_str()),
+        Some(row.mode.as_str()),
         phase.as_deref(),
         Some(&statements),
         Some(&duration),
