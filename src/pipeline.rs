@@ -59,13 +59,22 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         plan_against(&db, desired, live).await
     }
     .await;
+    ended(db, result, config.describe()).await
+}
+
+/// End a plan's session, its transaction still open: nothing to keep, and
+/// ending the session rolls it back without waiting for a ROLLBACK's answer.
+/// The plan (or its error) with where it was made and what it sent.
+async fn ended(
+    db: db::Db,
+    plan: Result<Plan, Error>,
+    target: String,
+) -> Result<PlanOutcome, Error> {
     let statements_sent = db.statements_sent();
-    // Nothing to keep: ending the session rolls the transaction back
-    // without waiting for a ROLLBACK's answer.
     db.close().await;
     Ok(PlanOutcome {
-        plan: result?,
-        target: config.describe(),
+        plan: plan?,
+        target,
         statements_sent,
     })
 }
@@ -202,13 +211,7 @@ pub async fn plan_loaded(
     // As `plan`: BEGIN and the catalog in one round trip, and the session
     // ended instead of waiting for a ROLLBACK's answer.
     let plan = crate::plan::against::plan_open(&db, desired).await;
-    let statements_sent = db.statements_sent();
-    db.close().await;
-    Ok(PlanOutcome {
-        plan: plan?,
-        target: settings.describe(),
-        statements_sent,
-    })
+    ended(db, plan, settings.describe()).await
 }
 
 /// Apply `desired` (files loaded once, e.g. for a fleet) to the database that
