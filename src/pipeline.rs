@@ -8,7 +8,7 @@ use crate::catalog::{history, introspect};
 use crate::connect::db;
 use crate::desired::load;
 use crate::model::{self, exclude};
-use crate::plan::against::{plan_against, read_catalog};
+use crate::plan::against::{plan_against, read_catalog, settled_record};
 use crate::plan::Plan;
 use crate::surfaces::dump;
 use crate::trace::trace;
@@ -34,7 +34,8 @@ pub struct PlanOutcome {
 }
 
 /// Plan: load the files, read the catalog, diff, classify, render. Changes nothing.
-/// The files are read and parsed on other threads while the server reads its catalog.
+/// The files are read and parsed on another thread meanwhile; a database
+/// as the last apply verified it is not read again (`settled_record`).
 pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
     let t = std::time::Instant::now();
     let loading = load_in_background(&target.schema_dir);
@@ -51,11 +52,31 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         Err(e) => return Err(loading.await.err().unwrap_or(e)),
     };
     let result = async {
-        // BEGIN, the catalog and the files last applied: one round trip.
-        let live = read_catalog(&db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
-        let mut desired = loading.await?;
-        load::add_exclude(&mut desired, &target.exclude)?;
-        trace("load (in parallel)", t);
+        // BEGIN and the last apply's record, while the files load: when the
+        // database is as that apply verified it, for these files, its
+        // catalog is not read at all; else it is read next (REPEATABLE READ:
+        // the same snapshot), still while the files load.
+        let record = settled_record(&db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
+        let with_exclude = |loaded: Result<model::Catalog, Error>| {
+            let mut desired = loaded?;
+            load::add_exclude(&mut desired, &target.exclude)?;
+            trace("load (in parallel)", t);
+            Ok::<_, Error>(desired)
+        };
+        let (desired, live) = match record {
+            Some(record) => {
+                let desired = with_exclude(loading.await)?;
+                if let Some(plan) = record.plan(&desired) {
+                    return Ok(plan);
+                }
+                (desired, read_catalog(&db, None).await?)
+            }
+            None => {
+                let (live, loaded) =
+                    futures_util::future::join(read_catalog(&db, None), loading).await;
+                (with_exclude(loaded)?, live?)
+            }
+        };
         plan_against(&db, desired, live).await
     }
     .await;

@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::catalog::history;
+use crate::catalog::{history, settled};
 use crate::connect::db::{first_value, Db, Pipeline, SqlError};
 use crate::model::Catalog;
-use crate::plan::against::{plan_against, read_catalog, read_catalog_with, Live};
+use crate::plan::against::{
+    read_catalog, read_catalog_with, read_settled_or_catalog, settled_plan, Live, Read,
+};
 use crate::plan::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
 use crate::Error;
@@ -354,9 +356,16 @@ async fn in_transactions(
     let mut open = opened == Opened::PlanShown;
     let mut shown = opened == Opened::PlanShown;
     loop {
-        let to_show = (!shown).then_some(desired);
-        let (our_pid, online_held, live, shown_while_waiting) =
-            take_transaction_lock(db, opts, std::mem::take(&mut open), to_show, on_event).await?;
+        let to_show = !shown;
+        let (our_pid, online_held, read, shown_while_waiting) = take_transaction_lock(
+            db,
+            desired,
+            opts,
+            std::mem::take(&mut open),
+            to_show,
+            on_event,
+        )
+        .await?;
         waited_for_online |= online_held;
         // The lock was free at once: the plan under it is the one shown.
         let announce = !shown && !shown_while_waiting;
@@ -369,7 +378,7 @@ async fn in_transactions(
             on_event,
             before,
             started,
-            (our_pid, live),
+            (our_pid, read),
             waited_for_online,
             announce,
         )
@@ -438,11 +447,12 @@ async fn in_transactions(
 /// `opts.wait_for_other_apply`, naming the holder.
 async fn take_transaction_lock(
     db: &Db,
+    desired: &Catalog,
     opts: &ApplyOptions,
     mut rollback_first: bool,
-    mut to_show: Option<&Catalog>,
+    mut to_show: bool,
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
-) -> Result<(i32, bool, Live, bool), ApplyError> {
+) -> Result<(i32, bool, Read, bool), ApplyError> {
     let mut shown = false;
     let mut wait = LockWait::new();
     let mut online_seen = false;
@@ -461,7 +471,7 @@ async fn take_transaction_lock(
         // and thrown away, when the lock is not ours; the try does not wait).
         let rollback = std::mem::take(&mut rollback_first);
         let first = std::mem::take(&mut first_try);
-        let (rolled_back, rows, live) = futures_util::future::join3(
+        let (rolled_back, rows, settled) = futures_util::future::join3(
             async {
                 if rollback {
                     db.execute("ROLLBACK").await
@@ -472,7 +482,7 @@ async fn take_transaction_lock(
             db.begin_and("", &try_lock),
             async {
                 if first {
-                    Some(read_catalog(db, None).await)
+                    Some(settled_plan(db, None, desired).await)
                 } else {
                     None
                 }
@@ -491,42 +501,52 @@ async fn take_transaction_lock(
         let our_pid = field(0)
             .and_then(|v| v.parse().ok())
             .unwrap_or(db.backend_pid);
-        if field(1) == Some("t") {
-            let live = match live {
-                Some(live) => live,
-                None => read_catalog(db, None).await,
-            };
-            return match live {
-                Ok(live) => Ok((our_pid, online_seen, live, shown)),
-                Err(e) => {
-                    let _ = db.execute("ROLLBACK").await;
-                    Err(e.into())
-                }
-            };
-        }
-        online_seen |= field(2) == Some("t");
-        if let (Some(desired), Some(live)) = (to_show.take(), live) {
-            // Another apply holds the lock: show the plan as the database
-            // is now, before waiting (refused: nothing to wait for).
-            let planned = match live {
-                Ok(live) => plan_against(db, desired.clone(), live).await,
-                Err(e) => Err(e.into()),
-            };
-            let plan = match planned {
-                Ok(plan) => plan,
-                Err(e) => {
-                    let _ = db.execute("ROLLBACK").await;
-                    return Err(e.into());
-                }
-            };
-            on_event(Event::Planned(&plan));
-            shown = true;
-            if !plan.refused.is_empty() {
-                db.execute("ROLLBACK").await?;
-                return Err(ApplyError::Refused {
-                    plan: Box::new(plan),
-                });
+        let locked = field(1) == Some("t");
+        online_seen |= !locked && field(2) == Some("t");
+        // The database as the last apply verified it (read beside the
+        // first try), else its catalog, in the next round trip; when the
+        // lock is ours, or to show the plan before waiting.
+        let read = match settled {
+            Some(Ok(Some(plan))) => Some(Ok(Read::Settled(Box::new(plan)))),
+            Some(Err(e)) => Some(Err(e)),
+            Some(Ok(None)) if locked || to_show => Some(
+                read_catalog(db, None)
+                    .await
+                    .map(|live| Read::Catalog(Box::new(live))),
+            ),
+            None if locked => Some(read_settled_or_catalog(db, desired).await),
+            _ => None,
+        };
+        let read = match read.transpose() {
+            Ok(read) => read,
+            Err(e) => {
+                let _ = db.execute("ROLLBACK").await;
+                return Err(e.into());
             }
+        };
+        let show = std::mem::take(&mut to_show) && first;
+        match read {
+            Some(read) if locked => return Ok((our_pid, online_seen, read, shown)),
+            Some(read) if show => {
+                // Another apply holds the lock: show the plan as the database
+                // is now, before waiting (refused: nothing to wait for).
+                let plan = match read.plan(db, desired).await {
+                    Ok(plan) => plan,
+                    Err(e) => {
+                        let _ = db.execute("ROLLBACK").await;
+                        return Err(e.into());
+                    }
+                };
+                on_event(Event::Planned(&plan));
+                shown = true;
+                if !plan.refused.is_empty() {
+                    db.execute("ROLLBACK").await?;
+                    return Err(ApplyError::Refused {
+                        plan: Box::new(plan),
+                    });
+                }
+            }
+            _ => {}
         }
         db.execute("ROLLBACK").await?;
         wait.pause(db, opts).await?;
@@ -654,7 +674,7 @@ async fn locked_transaction(
     on_event: &mut (dyn FnMut(Event<'_>) + Send),
     before: Option<&Applied>,
     started: Instant,
-    (our_pid, live): (i32, Live),
+    (our_pid, read): (i32, Read),
     waited_for_online: bool,
     announce: bool,
 ) -> Result<(Applied, Option<(history::Pending, bool)>), ApplyError> {
@@ -663,7 +683,7 @@ async fn locked_transaction(
     });
     // Plan again (on the catalog read with the lock): this is the state the
     // statements will meet.
-    let plan = plan_against(db, desired.clone(), live).await?;
+    let plan = read.plan(db, desired).await?;
     // An online apply held the lock and left work undone (it failed, or was
     // stopped): in one transaction, its indexes would be built without
     // CONCURRENTLY, blocking writes to busy tables. Leave it to --online.
@@ -717,6 +737,7 @@ async fn locked_transaction(
                 phase: None,
                 statements: Vec::new(),
                 duration_ms: 0,
+                settled: None,
             };
             (row, true)
         });
@@ -737,14 +758,20 @@ async fn locked_transaction(
     pipeline.push(set_local_timeouts(db, opts));
     // The catalog for the verification is read in the same round trip, after
     // the statements (once the enum values are in, only the rest is left; if
-    // a statement fails, the read fails too and is not used). Only its
-    // statements and refusals matter: the unmanaged objects are not listed.
+    // a statement fails, the read fails too and is not used). Where the
+    // database can be recorded as settled (`catalog::settled`), the
+    // fingerprint is read just before it, with the history's tables made
+    // first (so that the fingerprint counts them), and the unmanaged objects
+    // are listed; else only its statements and refusals matter.
     let verify = phase.number != 0;
+    let record = settled::inputs_key(desired)
+        .zip(settled::fingerprint_sql(db.server_version))
+        .filter(|_| verify);
     let (ran, after) = futures_util::future::join(
         run_pipelined(db, &phase.steps, pipeline, &mut watch, on_event, true),
         async {
             if verify {
-                Some(read_catalog_with(db, None, false).await)
+                Some(verification_read(db, record.as_ref().map(|(_, sql)| sql.as_str())).await)
             } else {
                 None
             }
@@ -776,8 +803,10 @@ async fn locked_transaction(
         .collect();
     // Verify before COMMIT: the database must now match the files (once the
     // enum values are in, only the rest is left).
+    let mut settled = None;
     if let Some(after) = after {
-        let check = plan_against(db, desired.clone(), after?).await?;
+        let (fingerprint, after) = after?;
+        let check = Read::Catalog(Box::new(after)).plan(db, desired).await?;
         if !check.statements.is_empty() || !check.refused.is_empty() {
             return Err(ApplyError::Verification {
                 remaining: check.statements.len(),
@@ -786,6 +815,13 @@ async fn locked_transaction(
                 committed,
             });
         }
+        settled = fingerprint
+            .zip(record)
+            .map(|(fingerprint, (inputs, _))| settled::Settled {
+                fingerprint,
+                inputs,
+                unmanaged: check.unmanaged,
+            });
     }
     let plan_hash = before.map_or(&plan.plan_hash, |a| &a.plan.plan_hash);
     let total = before.map_or(started, |_| t).elapsed();
@@ -795,6 +831,7 @@ async fn locked_transaction(
         phase: (phase.number == 0).then_some(0),
         statements: phase.steps.iter().map(|s| s.sql.clone()).collect(),
         duration_ms: total.as_millis() as i64,
+        settled,
     };
     let applied = Applied {
         phases: vec![PhaseDone {
@@ -1110,6 +1147,29 @@ async fn run_group(
             Err(e)
         }
     }
+}
+
+/// The catalog for apply's verification (see `read_catalog_with`), in the
+/// caller's transaction. With `fingerprint` (`catalog::settled`), the
+/// history's tables are made first (`history::ENSURE`), then the fingerprint
+/// is read, then the catalog with its unmanaged objects: all sent at once,
+/// in that order. The fingerprint (`None` when it gave no row) and the catalog.
+async fn verification_read(
+    db: &Db,
+    fingerprint: Option<&str>,
+) -> Result<(Option<String>, Live), SqlError> {
+    let Some(fingerprint) = fingerprint else {
+        return Ok((None, read_catalog_with(db, None, false).await?));
+    };
+    let (ensured, rows, live) = futures_util::future::join3(
+        db.execute(history::ENSURE),
+        db.simple(fingerprint),
+        read_catalog_with(db, None, true),
+    )
+    .await;
+    ensured?;
+    let fingerprint = first_value(&rows?).map(str::to_string);
+    Ok((fingerprint, live?))
 }
 
 /// Run `steps` on the applying session, pipelined: the requests already in

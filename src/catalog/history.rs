@@ -30,7 +30,8 @@ pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
       tool_version text NOT NULL, \
       files_hash text, \
       deprecated jsonb, \
-      via text); \
+      via text, \
+      settled jsonb); \
     CREATE TABLE IF NOT EXISTS _reconcile.files ( \
       files_hash text PRIMARY KEY, \
       recorded_at timestamptz NOT NULL DEFAULT now(), \
@@ -38,11 +39,12 @@ pub const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS _reconcile; \
     DO $reconcile$ BEGIN \
       IF (SELECT count(*) FROM pg_catalog.pg_attribute \
           WHERE attrelid = '_reconcile.history'::regclass \
-            AND attname IN ('files_hash', 'deprecated', 'via') AND NOT attisdropped) < 3 THEN \
+            AND attname IN ('files_hash', 'deprecated', 'via', 'settled') AND NOT attisdropped) < 4 THEN \
         ALTER TABLE _reconcile.history \
           ADD COLUMN IF NOT EXISTS files_hash text, \
           ADD COLUMN IF NOT EXISTS deprecated jsonb, \
-          ADD COLUMN IF NOT EXISTS via text; \
+          ADD COLUMN IF NOT EXISTS via text, \
+          ADD COLUMN IF NOT EXISTS settled jsonb; \
       END IF; \
     END $reconcile$";
 
@@ -171,6 +173,7 @@ pub async fn record(
         phase,
         statements: statements.to_vec(),
         duration_ms,
+        settled: None,
     };
     write(db, via, Some(&row), files, false).await
 }
@@ -185,6 +188,8 @@ pub struct Pending {
     pub phase: Option<i32>,
     pub statements: Vec<String>,
     pub duration_ms: i64,
+    /// The verified state (`catalog::settled`), when the apply recorded one.
+    pub settled: Option<super::settled::Settled>,
 }
 
 /// Record `row` (as [`record`] does, with `files` when given), then COMMIT,
@@ -226,6 +231,10 @@ async fn write(
     let files_json = sources.map(files_record);
     let deprecated =
         files.map(|f| serde_json::to_string(&deprecated_objects(f)).expect("strings serialize"));
+    let settled = row
+        .settled
+        .as_ref()
+        .map(|s| serde_json::to_string(s).expect("strings serialize"));
     let files_params = files_hash
         .as_deref()
         .zip(files_json.as_deref())
@@ -241,6 +250,7 @@ async fn write(
         files_hash.as_deref(),
         deprecated.as_deref(),
         Some(via),
+        settled.as_deref(),
     ];
     // The table's creation and the inserts, sent together (one round trip):
     // the server runs them in order (in a transaction, none after a failure).
@@ -255,8 +265,8 @@ async fn write(
     }
     pipeline.push(db.execute_text_params(
         "INSERT INTO _reconcile.history (client, plan_hash, mode, phase, statements, duration_ms, tool_version, \
-           files_hash, deprecated, via) \
-         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb, $10)",
+           files_hash, deprecated, via, settled) \
+         VALUES ($1, $2, $3, $4::integer, $5::jsonb, $6::bigint, $7, $8, $9::jsonb, $10, $11::jsonb)",
         &history_params,
     ));
     if commit {

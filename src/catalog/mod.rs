@@ -7,6 +7,7 @@ pub mod history;
 pub mod introspect;
 mod partition;
 pub mod policy;
+pub mod settled;
 pub mod tsconfig;
 pub mod types;
 mod unmanaged;

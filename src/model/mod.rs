@@ -927,7 +927,7 @@ impl IndexKey {
 }
 
 /// An object of the live database outside the files: listed, never touched.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UnmanagedObject {
     /// `table`, `column`, `index`, `constraint`, `enum value`, `view`, `function`, ...
     pub kind: String,

@@ -2,7 +2,7 @@
 //! applied, let PostgreSQL print and judge the files' expressions, diff,
 //! classify and render, inside a transaction the caller owns or one of its own.
 
-use crate::catalog::{history, introspect};
+use crate::catalog::{history, introspect, settled};
 use crate::connect::db;
 use crate::desired::load;
 use crate::model::{self, exclude, names};
@@ -20,9 +20,163 @@ pub async fn plan_with(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Er
 /// As [`plan_with`], leaving its transaction open (with the probes rolled
 /// back): the caller sends `ROLLBACK`, e.g. pipelined with what comes next.
 pub(crate) async fn plan_open(db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
-    // BEGIN, the catalog and the files last applied in one round trip.
-    let live = read_catalog(db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
+    // BEGIN and whether the database is as the last apply verified it, in
+    // one round trip; if it is not, the catalog and the files last applied
+    // in the next (the same snapshot: REPEATABLE READ).
+    let begin = Some("ISOLATION LEVEL REPEATABLE READ");
+    if let Some(plan) = settled_plan(db, begin, desired).await? {
+        return Ok(plan);
+    }
+    let live = read_catalog(db, None).await?;
     plan_against(db, desired.clone(), live).await
+}
+
+/// Where a plan starts: the plan an apply verified, when the database is
+/// still as it left it (`settled_plan`), or the catalog and the files last
+/// applied, to plan from.
+pub(crate) enum Read {
+    Settled(Box<Plan>),
+    Catalog(Box<Live>),
+}
+
+impl Read {
+    /// The plan: the settled one, or the one from the catalog (see `plan_against`).
+    pub(crate) async fn plan(self, db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
+        match self {
+            Read::Settled(plan) => Ok(*plan),
+            Read::Catalog(live) => plan_against(db, desired.clone(), *live).await,
+        }
+    }
+}
+
+/// `settled_plan` in the caller's transaction, and when the database is not
+/// settled, the catalog (`read_catalog`) in the next round trip.
+pub(crate) async fn read_settled_or_catalog(
+    db: &db::Db,
+    desired: &model::Catalog,
+) -> Result<Read, db::SqlError> {
+    Ok(match settled_plan(db, None, desired).await? {
+        Some(plan) => Read::Settled(Box::new(plan)),
+        None => Read::Catalog(Box::new(read_catalog(db, None).await?)),
+    })
+}
+
+/// The plan of a database left as the last apply verified it
+/// (`catalog::settled`): when the last history row's record has the
+/// catalog's fingerprint now and the key of `desired`, the plan is the one
+/// that apply verified (nothing to run, nothing refused) with the unmanaged
+/// objects it listed; else `None`, and the catalog must be read. One round
+/// trip (see [`settled_record`]).
+pub(crate) async fn settled_plan(
+    db: &db::Db,
+    begin: Option<&str>,
+    desired: &model::Catalog,
+) -> Result<Option<Plan>, db::SqlError> {
+    if settled::inputs_key(desired).is_none() {
+        if let Some(how) = begin {
+            db.begin(how).await?;
+        }
+        return Ok(None);
+    }
+    Ok(settled_record(db, begin)
+        .await?
+        .and_then(|record| record.plan(desired)))
+}
+
+/// The record of the last history row (`catalog::settled::Settled`), when
+/// the catalog's fingerprint now is the one it recorded.
+pub(crate) struct SettledRecord {
+    /// The last history row that recorded files, and their hash.
+    history_id: i64,
+    files_hash: String,
+    settled: settled::Settled,
+}
+
+/// The last history row's record, when the catalog still has the
+/// fingerprint it recorded; `None` on PostgreSQL before 14, and for a
+/// database with no history, an older history or no record (the read runs in
+/// a savepoint, rolled back: not an error). One round trip, inside the
+/// caller's transaction; with `begin`, the transaction is opened
+/// (`Db::begin`) in the same round trip. Errors: `begin` failing, or the rollback.
+pub(crate) async fn settled_record(
+    db: &db::Db,
+    begin: Option<&str>,
+) -> Result<Option<SettledRecord>, db::SqlError> {
+    let t = std::time::Instant::now();
+    let begin_it = async {
+        match begin {
+            Some(how) => db.begin(how).await,
+            None => Ok(()),
+        }
+    };
+    let Some(fingerprint) = settled::fingerprint_sql(db.server_version) else {
+        begin_it.await?;
+        return Ok(None);
+    };
+    let read = settled::last_row_sql(&fingerprint);
+    // Requests issued together are pipelined (`join3` issues them in order).
+    let (begun, rows, undone) = futures_util::future::join3(
+        begin_it,
+        db.simple_many(&["SAVEPOINT reconcile_settled", &read]),
+        db.execute("ROLLBACK TO SAVEPOINT reconcile_settled; RELEASE SAVEPOINT reconcile_settled"),
+    )
+    .await;
+    begun?;
+    undone?;
+    trace("settled?", t);
+    let Ok(mut rows) = rows else {
+        return Ok(None);
+    };
+    let row = rows
+        .pop()
+        .and_then(|r| r.into_iter().next())
+        .unwrap_or_default();
+    let [Some(id), Some(files_hash), Some(record), Some(now)] = row.as_slice() else {
+        return Ok(None);
+    };
+    let (Ok(history_id), Ok(settled)) =
+        (id.parse(), serde_json::from_str::<settled::Settled>(record))
+    else {
+        return Ok(None);
+    };
+    Ok((settled.fingerprint == *now).then(|| SettledRecord {
+        history_id,
+        files_hash: files_hash.clone(),
+        settled,
+    }))
+}
+
+impl SettledRecord {
+    /// The verified plan, when it was made for `desired` (the same files,
+    /// `--exclude` patterns and build: `settled::inputs_key`); else `None`.
+    pub(crate) fn plan(self, desired: &model::Catalog) -> Option<Plan> {
+        let files_now = desired.sources.as_ref().map(model::Sources::hash)?;
+        if settled::inputs_key(desired)? != self.settled.inputs || files_now != self.files_hash {
+            return None;
+        }
+        // As `Plan::build` makes a plan with nothing to run: every table of
+        // the files (but what the patterns exclude) is in sync.
+        let in_sync = desired
+            .tables
+            .keys()
+            .filter(|n| !exclude::excluded(&desired.exclude, n))
+            .map(|n| n.to_string())
+            .collect();
+        Some(Plan {
+            statements: Vec::new(),
+            refused: Vec::new(),
+            unmanaged: self.settled.unmanaged,
+            in_sync,
+            busy_tables: Vec::new(),
+            plan_hash: plan::hash(&[]),
+            files_hash: Some(files_now),
+            applied_files: Some(plan::AppliedFiles {
+                history_id: self.history_id,
+                files_hash: self.files_hash,
+                unreadable: None,
+            }),
+        })
+    }
 }
 
 /// Read the catalog, let PostgreSQL print the files' expressions where needed,

@@ -33,6 +33,7 @@ mod readme;
 mod security;
 mod serve;
 mod serve_socket;
+mod settled;
 mod three_way;
 mod tsconfig;
 mod types;

@@ -1,0 +1,201 @@
+//! A settled database: the state that an apply verified, recorded with a
+//! fingerprint of the catalog, so that a later plan of the same files can
+//! know in one cheap statement that nothing changed since, instead of reading
+//! the whole catalog again (a fleet's no-op pass, a far database's no-op plan).
+//!
+//! **The fingerprint** ([`fingerprint_sql`]) is the count of the row versions
+//! visible in the catalogs that the catalog read consults, and the sum of a
+//! 64-bit hash of each one's `(ctid, xmin)` with its catalog's place in the
+//! list; with the role names, the subscriptions of this database, the default
+//! versions of the installed extensions, `current_user` and the server's
+//! version. PostgreSQL changes a catalog row by writing a new version of it,
+//! with the changing transaction's id as `xmin`, at a new `ctid`, and a
+//! `(ctid, xmin)` pair names one row version for good (a frozen row keeps its
+//! raw `xmin`, PostgreSQL 9.4 and later). Any DDL, GRANT, COMMENT or ALTER
+//! that commits therefore adds a pair or removes one, and the fingerprint
+//! changes, whoever ran it. What it does not see: the statistics that VACUUM
+//! and ANALYZE write in place (`relpages`, `reltuples`), which a plan with
+//! nothing to run never shows, and an exact undo by another session, while an
+//! apply verifies, of what that session did after the apply's fingerprint
+//! (see `apply`). Catalogs that nothing in the catalog read looks at (planner
+//! statistics, large objects, subscription states) are left out, so their
+//! churn costs no full read.
+//!
+//! **The record** ([`Settled`]) goes on the apply's history row (`settled`):
+//! the fingerprint read just before the verification, a key of what else a
+//! plan depends on ([`inputs_key`]: the files, the `--exclude` patterns, this
+//! build), and the unmanaged objects the verified plan listed. A plan whose
+//! fingerprint and key match the last history row's record is that verified
+//! plan: nothing to run, nothing refused (see `plan::against::settled_plan`).
+//! A prune, an online apply or any later row without a record ends the fast
+//! path until the next apply records again. PostgreSQL 14 and later
+//! (`hashtidextended`); older servers are always read in full.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Catalog, UnmanagedObject};
+
+/// What an apply records when its verification found nothing left to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settled {
+    /// The catalog's fingerprint ([`fingerprint_sql`]), read just before the verification.
+    pub fingerprint: String,
+    /// [`inputs_key`] of the files applied.
+    pub inputs: String,
+    /// The unmanaged objects of the verified plan, as it listed them.
+    pub unmanaged: Vec<UnmanagedObject>,
+}
+
+/// The catalogs of the database that the catalog read (`introspect`) and the
+/// functions it calls (`pg_get_expr`, `pg_get_viewdef`, `format_type`,
+/// `pg_describe_object`...) look at. Their place in this list seeds each
+/// row's hash: append, never reorder (a reordered list only costs one full
+/// read per database, as its records no longer match).
+const CATALOGS: &[&str] = &[
+    "pg_namespace",
+    "pg_class",
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_type",
+    "pg_proc",
+    "pg_aggregate",
+    "pg_depend",
+    "pg_constraint",
+    "pg_index",
+    "pg_inherits",
+    "pg_partitioned_table",
+    "pg_collation",
+    "pg_trigger",
+    "pg_rewrite",
+    "pg_description",
+    "pg_seclabel",
+    "pg_am",
+    "pg_opclass",
+    "pg_opfamily",
+    "pg_operator",
+    "pg_policy",
+    "pg_extension",
+    "pg_language",
+    "pg_transform",
+    "pg_cast",
+    "pg_conversion",
+    "pg_enum",
+    "pg_range",
+    "pg_sequence",
+    "pg_statistic_ext",
+    "pg_ts_config",
+    "pg_ts_config_map",
+    "pg_ts_dict",
+    "pg_ts_parser",
+    "pg_ts_template",
+    "pg_publication",
+    "pg_foreign_data_wrapper",
+    "pg_foreign_server",
+    "pg_event_trigger",
+    "pg_default_acl",
+    // Shared catalogs: the tablespaces, and this database's own row.
+    "pg_tablespace",
+    "pg_database",
+];
+
+/// The statement that reads the fingerprint (one row, one text value) on a
+/// server of `server_version` (`server_version_num`); `None` before
+/// PostgreSQL 14, which lacks `hashtidextended`. Read-only; every catalog it
+/// reads is readable by any role.
+pub fn fingerprint_sql(server_version: i32) -> Option<String> {
+    if server_version < 140000 {
+        return None;
+    }
+    let seed = |k: usize| (k as i64) << 32;
+    let mut branches: Vec<String> = CATALOGS
+        .iter()
+        .enumerate()
+        .map(|(k, catalog)| {
+            let only_ours = if *catalog == "pg_database" {
+                " WHERE datname = pg_catalog.current_database()"
+            } else {
+                ""
+            };
+            format!(
+                "SELECT pg_catalog.hashtidextended(ctid, xmin::text::int8 + {}) FROM pg_catalog.{catalog}{only_ours}",
+                seed(k)
+            )
+        })
+        .collect();
+    let k = CATALOGS.len();
+    // pg_authid and pg_subscription are not readable as a whole: their
+    // names, which the catalog read prints, are.
+    branches.push(format!(
+        "SELECT pg_catalog.hashtextextended(rolname::text, oid::int8 + {}) FROM pg_catalog.pg_roles",
+        seed(k)
+    ));
+    branches.push(format!(
+        "SELECT pg_catalog.hashtextextended(subname::text, oid::int8 + {}) FROM pg_catalog.pg_subscription \
+         WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
+        seed(k + 1)
+    ));
+    Some(format!(
+        "SELECT count(*) || ':' || coalesce(sum(h), 0) || ':' || current_user || ':' \
+           || pg_catalog.current_setting('server_version') || ':' \
+           || (SELECT coalesce(pg_catalog.string_agg(a.name || '=' || coalesce(a.default_version, ''), ',' ORDER BY a.name), '') \
+               FROM pg_catalog.pg_available_extensions a JOIN pg_catalog.pg_extension e ON e.extname = a.name) \
+         FROM ({}) f(h)",
+        branches.join(" UNION ALL ")
+    ))
+}
+
+/// What a plan depends on besides the catalog: the files (`Sources::hash`),
+/// the `--exclude` patterns added to them, and this build of reconcile (its
+/// version and commit). `None` when the files' text is unknown.
+pub fn inputs_key(desired: &Catalog) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let sources = desired.sources.as_ref()?;
+    let mut h = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    part(env!("CARGO_PKG_VERSION").as_bytes());
+    part(env!("RECONCILE_COMMIT").as_bytes());
+    part(sources.hash().as_bytes());
+    for pattern in &desired.exclude {
+        part(pattern.text.as_bytes());
+        part(if pattern.origin.is_some() { b"f" } else { b"c" });
+    }
+    Some(
+        h.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+/// The last history row's record and, when it has one, the fingerprint now
+/// (read only then); with the last row that recorded files (their id and
+/// hash: the files a plan compares with). Sent inside a savepoint by the
+/// caller: it fails where the history or its `settled` column does not exist.
+pub fn last_row_sql(fingerprint: &str) -> String {
+    format!(
+        "SELECT f.id, f.files_hash, h.settled::text, \
+           CASE WHEN h.settled IS NOT NULL THEN ({fingerprint}) END \
+         FROM (SELECT settled FROM _reconcile.history ORDER BY id DESC LIMIT 1) h \
+         LEFT JOIN LATERAL (SELECT id, files_hash FROM _reconcile.history \
+                            WHERE files_hash IS NOT NULL ORDER BY id DESC LIMIT 1) f ON true"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_fingerprint_before_postgresql_14() {
+        assert!(fingerprint_sql(130010).is_none());
+        let sql = fingerprint_sql(150004).expect("15 has one");
+        for catalog in CATALOGS {
+            assert!(sql.contains(&format!("pg_catalog.{catalog}")), "{catalog}");
+        }
+        assert!(sql.contains("pg_roles") && sql.contains("pg_subscription"));
+    }
+}

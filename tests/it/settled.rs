@@ -1,0 +1,196 @@
+//! A settled database (`catalog::settled`): an apply records the state it
+//! verified with a fingerprint of the catalog, and a later plan of the same
+//! files that finds the same fingerprint answers without reading the catalog.
+//! What these tests hold it to: the answer is the plan a full read gives,
+//! byte for byte; any change made outside reconcile since (a column, a
+//! default, a comment, an enum value, an index, a constraint, a policy, a
+//! setting, an unmanaged table), other files, other `--exclude` patterns
+//! each send the plan back to the catalog.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{apply, repo, schema_of, TestDb};
+
+/// `reconcile plan --format json` with `RECONCILE_TRACE` set: the plan, and
+/// whether the catalog was read (its trace line).
+fn plan_traced(schema: &Path, db: &TestDb, extra: &[&str]) -> (serde_json::Value, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_reconcile"))
+        .args(["plan", "--format", "json", "--schema"])
+        .arg(schema)
+        .args(["--database-url", &db.url])
+        .args(extra)
+        .env("RECONCILE_TRACE", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code().unwrap_or(-1);
+    assert!(
+        code == 0 || code == 3,
+        "plan failed ({code}):\n{stdout}\n{stderr}"
+    );
+    let plan = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("plan JSON does not parse ({e}):\n{stdout}\n{stderr}"));
+    (plan, stderr.contains("[trace] introspect"))
+}
+
+/// The plan as a full read of the catalog gives it: the history's records
+/// are set aside for the read, then put back (rows of the history are data,
+/// not catalog: the fingerprint does not change).
+fn full_plan(schema: &Path, db: &TestDb, extra: &[&str]) -> serde_json::Value {
+    let kept = db.query(
+        "SELECT id || ' ' || settled::text FROM _reconcile.history WHERE settled IS NOT NULL",
+    );
+    db.sql("UPDATE _reconcile.history SET settled = NULL");
+    let (plan, read) = plan_traced(schema, db, extra);
+    for row in &kept {
+        let (id, json) = row.split_once(' ').unwrap();
+        db.sql(&format!(
+            "UPDATE _reconcile.history SET settled = '{}'::jsonb WHERE id = {id}",
+            json.replace('\'', "''")
+        ));
+    }
+    assert!(read, "without a record, the catalog is read");
+    plan
+}
+
+fn example() -> std::path::PathBuf {
+    repo().join("schema")
+}
+
+fn settled_rows(db: &TestDb) -> usize {
+    db.query("SELECT count(*) FROM _reconcile.history WHERE settled IS NOT NULL")[0]
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn after_an_apply_a_plan_of_the_same_files_is_the_full_plan_without_reading_the_catalog() {
+    let db = TestDb::new("settled_same");
+    // Unmanaged objects before the apply: they are listed by the settled plan too.
+    db.sql(
+        "CREATE TABLE stray (x int); CREATE SEQUENCE stray_seq; \
+         CREATE FUNCTION stray_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    );
+    let schema = example();
+    assert_eq!(apply(&schema, &db, &["--yes"]).code, 0);
+    assert_eq!(
+        settled_rows(&db),
+        1,
+        "the apply recorded the state it verified"
+    );
+
+    let (fast, read) = plan_traced(&schema, &db, &[]);
+    assert!(!read, "a settled database is not read again: {fast:#}");
+    assert_eq!(fast["statements"], serde_json::json!([]), "{fast:#}");
+    assert!(
+        fast["unmanaged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "stray"),
+        "{fast:#}"
+    );
+    assert_eq!(fast, full_plan(&schema, &db, &[]));
+
+    // A no-op apply takes the same path: nothing to apply, nothing recorded.
+    let before = db.history_count();
+    let r = apply(&schema, &db, &["--yes"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("Nothing to apply"), "{r}");
+    assert_eq!(db.history_count(), before);
+
+    // Other files, or other patterns: the catalog is read again.
+    let other = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(&schema).unwrap() {
+        let f = f.unwrap().path();
+        let mut text = std::fs::read_to_string(&f).unwrap();
+        if f.file_name().unwrap() == "leads.toml" {
+            text.push_str("\n# a comment changes the files, not the plan\n");
+        }
+        std::fs::write(other.path().join(f.file_name().unwrap()), text).unwrap();
+    }
+    let (changed, read) = plan_traced(other.path(), &db, &[]);
+    assert!(read, "other files are planned from the catalog");
+    assert_eq!(changed["statements"], serde_json::json!([]), "{changed:#}");
+    assert_ne!(changed["filesHash"], fast["filesHash"]);
+    let (excluded, read) = plan_traced(&schema, &db, &["--exclude", "stray*"]);
+    assert!(
+        read,
+        "other --exclude patterns are planned from the catalog"
+    );
+    assert!(
+        !excluded["unmanaged"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"].as_str().unwrap().starts_with("stray")),
+        "{excluded:#}"
+    );
+}
+
+#[test]
+fn any_change_made_outside_reconcile_sends_the_plan_back_to_the_catalog() {
+    let schema = example();
+    let changes = [
+        "ALTER TABLE leads DROP COLUMN source",
+        "COMMENT ON COLUMN leads.source IS 'changed by hand'",
+        "COMMENT ON TABLE leads IS NULL",
+        "ALTER TABLE tenants ALTER COLUMN timezone SET DEFAULT 'Europe/Paris'",
+        "ALTER TABLE leads ALTER COLUMN name SET NOT NULL",
+        "ALTER TYPE lead_status ADD VALUE 'dormant'",
+        "DROP INDEX idx_phone_map_tenant",
+        "CREATE INDEX stray_idx ON leads (email)",
+        "ALTER TABLE phone_map DROP CONSTRAINT phone_map_twilio_number_check",
+        "ALTER POLICY appointments_tenant_isolation ON appointments RENAME TO renamed_by_hand",
+        "ALTER TABLE leads SET (fillfactor = 50)",
+        "ALTER TABLE tenants RENAME COLUMN slug TO handle",
+        "CREATE TABLE stray (x int)",
+        "CREATE SCHEMA stray",
+    ];
+    for (i, change) in changes.iter().enumerate() {
+        let db = TestDb::new(&format!("settled_change_{i}"));
+        let r = apply(&schema, &db, &["--yes"]);
+        assert_eq!(r.code, 0, "{r}");
+        let (settled, read) = plan_traced(&schema, &db, &[]);
+        assert!(!read, "settled after the apply");
+        db.sql(change);
+        let (now, read) = plan_traced(&schema, &db, &[]);
+        assert!(read, "{change}: the catalog must be read again");
+        assert_ne!(now, settled, "{change}: the plan must see it");
+        assert_eq!(now, full_plan(&schema, &db, &[]), "{change}");
+    }
+}
+
+#[test]
+fn an_apply_that_ran_nothing_or_a_prune_records_no_state_and_plans_read_the_catalog() {
+    let db = TestDb::new("settled_prune");
+    let v1 = schema_of(
+        r#"
+[tables.people.columns]
+id = { type = "bigint", primary_key = true }
+nick = { type = "text" }
+"#,
+    );
+    assert_eq!(apply(v1.path(), &db, &["--yes"]).code, 0);
+    let (_, read) = plan_traced(v1.path(), &db, &[]);
+    assert!(!read);
+    // The column is marked deprecated: the files change, nothing runs, and
+    // the apply's row carries no record (nothing was verified).
+    let v2 = schema_of(
+        r#"
+[tables.people.columns]
+id = { type = "bigint", primary_key = true }
+nick = { type = "text", deprecated = "no longer shown" }
+"#,
+    );
+    let r = apply(v2.path(), &db, &["--yes"]);
+    assert_eq!(r.code, 0, "{r}");
+    let (planned, read) = plan_traced(v2.path(), &db, &[]);
+    assert!(read, "the last row has no record: {planned:#}");
+    assert_eq!(planned, full_plan(v2.path(), &db, &[]));
+    let (old_files, read) = plan_traced(v1.path(), &db, &[]);
+    assert!(read, "the first apply's record is not the last row");
+    assert_eq!(old_files, full_plan(v1.path(), &db, &[]));
+}
