@@ -67,6 +67,14 @@ pub struct ApplyOptions {
     /// Which surface applies, recorded in the history row's `via`
     /// (`history::via`; default `library`).
     pub via: String,
+    /// Read the catalog in the round trip that takes the lock, beside the
+    /// question whether the database is as the last apply verified it
+    /// (`catalog::settled`), instead of after its answer: one round trip
+    /// less when something changed, the server's time for a catalog read
+    /// thrown away when nothing did. Default `true` (one database, far away:
+    /// round trips dominate); a fleet sets `false` (many databases at once:
+    /// the server's time dominates).
+    pub read_ahead: bool,
 }
 
 impl Default for ApplyOptions {
@@ -80,6 +88,7 @@ impl Default for ApplyOptions {
             lock_attempts: 5,
             retry_backoff: Duration::from_millis(500),
             via: history::via::LIBRARY.into(),
+            read_ahead: true,
         }
     }
 }
@@ -471,18 +480,27 @@ async fn take_transaction_lock(
         // and thrown away, when the lock is not ours; the try does not wait).
         let rollback = std::mem::take(&mut rollback_first);
         let first = std::mem::take(&mut first_try);
-        let (rolled_back, rows, settled) = futures_util::future::join3(
+        let ((rolled_back, rows, settled), ahead) = futures_util::future::join(
+            futures_util::future::join3(
+                async {
+                    if rollback {
+                        db.execute("ROLLBACK").await
+                    } else {
+                        Ok(())
+                    }
+                },
+                db.begin_and("", &try_lock),
+                async {
+                    if first {
+                        Some(settled_plan(db, None, desired).await)
+                    } else {
+                        None
+                    }
+                },
+            ),
             async {
-                if rollback {
-                    db.execute("ROLLBACK").await
-                } else {
-                    Ok(())
-                }
-            },
-            db.begin_and("", &try_lock),
-            async {
-                if first {
-                    Some(settled_plan(db, None, desired).await)
+                if first && opts.read_ahead {
+                    Some(read_catalog(db, None).await)
                 } else {
                     None
                 }
@@ -503,16 +521,19 @@ async fn take_transaction_lock(
             .unwrap_or(db.backend_pid);
         let locked = field(1) == Some("t");
         online_seen |= !locked && field(2) == Some("t");
-        // The database as the last apply verified it (read beside the
-        // first try), else its catalog, in the next round trip; when the
-        // lock is ours, or to show the plan before waiting.
+        // The database as the last apply verified it (asked beside the
+        // first try), else its catalog (read beside it too with
+        // `read_ahead`, else in the next round trip); when the lock is ours,
+        // or to show the plan before waiting.
         let read = match settled {
             Some(Ok(Some(plan))) => Some(Ok(Read::Settled(Box::new(plan)))),
             Some(Err(e)) => Some(Err(e)),
             Some(Ok(None)) if locked || to_show => Some(
-                read_catalog(db, None)
-                    .await
-                    .map(|live| Read::Catalog(Box::new(live))),
+                match ahead {
+                    Some(live) => live,
+                    None => read_catalog(db, None).await,
+                }
+                .map(|live| Read::Catalog(Box::new(live))),
             ),
             None if locked => Some(read_settled_or_catalog(db, desired).await),
             _ => None,
