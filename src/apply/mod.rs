@@ -437,15 +437,17 @@ async fn in_transactions(
 
 /// Open a transaction that holds the transaction-level advisory lock; the
 /// server process it runs on, whether an online apply held the lock at
-/// some point while we waited, the catalog and files last applied as
-/// the transaction sees them (see `read_catalog`), and whether the plan was
-/// shown while waiting. With `rollback_first`, the transaction left open by
-/// the first plan is rolled back first, in the same round trip.
+/// some point while we waited, what to plan `desired` from as the
+/// transaction sees the database (`Read`: the plan the last apply verified
+/// when nothing changed since, see `settled_plan`; else the catalog and files
+/// last applied, see `read_catalog`), and whether the plan was shown while
+/// waiting. With `rollback_first`, the transaction left open by the first
+/// plan is rolled back first, in the same round trip.
 ///
-/// With `to_show` (the files, when no plan was shown yet) and the lock held
-/// by another session at the first try, the plan of the catalog read beside
-/// that try is shown (`Event::Planned`) before waiting, and a refusal in it
-/// ends the apply there (`ApplyError::Refused`), as it did before any lock.
+/// With `to_show` (no plan was shown yet) and the lock held by another
+/// session at the first try, the plan of what was read beside that try is
+/// shown (`Event::Planned`) before waiting, and a refusal in it ends the
+/// apply there (`ApplyError::Refused`), as it did before any lock.
 ///
 /// The wait holds no snapshot: each try is a transaction of its own
 /// (`pg_try_advisory_xact_lock`), rolled back when the lock is taken, and
@@ -475,9 +477,10 @@ async fn take_transaction_lock(
         // Behind a pooler in transaction mode, the server process is only ours
         // for this transaction: its pid is read here, not at connect time.
         // In one round trip: the ROLLBACK of an open transaction, BEGIN, the
-        // pinned settings, the try, and the catalog and the files last
-        // applied for the plan under the lock (on the first try only: read,
-        // and thrown away, when the lock is not ours; the try does not wait).
+        // pinned settings, the try, whether the database is as the last
+        // apply verified it and, with `read_ahead`, the catalog and the files
+        // last applied (on the first try only: read, and thrown away, when
+        // the lock is not ours; the try does not wait).
         let rollback = std::mem::take(&mut rollback_first);
         let first = std::mem::take(&mut first_try);
         let ((rolled_back, rows, settled), ahead) = futures_util::future::join(

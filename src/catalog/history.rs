@@ -188,7 +188,8 @@ pub struct Pending {
     pub phase: Option<i32>,
     pub statements: Vec<String>,
     pub duration_ms: i64,
-    /// The verified state (`catalog::settled`), when the apply recorded one.
+    /// The verified state (`catalog::settled`), when the apply recorded
+    /// one; the history's tables were then made earlier in the transaction.
     pub settled: Option<super::settled::Settled>,
 }
 
@@ -255,7 +256,12 @@ async fn write(
     // The table's creation and the inserts, sent together (one round trip):
     // the server runs them in order (in a transaction, none after a failure).
     let mut pipeline = crate::connect::db::Pipeline::new();
-    pipeline.push(db.execute(ENSURE));
+    // A row that records a settled state comes from an apply whose
+    // verification made the tables already, in this transaction (before its
+    // fingerprint: see `apply::verification_read`).
+    if row.settled.is_none() {
+        pipeline.push(db.execute(ENSURE));
+    }
     if let Some(params) = &files_params {
         pipeline.push(db.execute_text_params(
             "INSERT INTO _reconcile.files (files_hash, files) VALUES ($1, $2::jsonb) \
