@@ -1178,6 +1178,12 @@ async fn run_group(
 /// history's tables are made first (`history::ENSURE`), then the fingerprint
 /// is read, then the catalog with its unmanaged objects: all sent at once,
 /// in that order. The fingerprint (`None` when it gave no row) and the catalog.
+///
+/// Each statement of the read takes its own snapshot (READ COMMITTED), after
+/// the fingerprint's: what another session commits in between is seen by the
+/// read and not counted in the fingerprint, so the recorded fingerprint never
+/// matches again, unless that session removes exactly what it added in
+/// between, before the next plan.
 async fn verification_read(
     db: &Db,
     fingerprint: Option<&str>,
