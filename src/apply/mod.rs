@@ -14,7 +14,8 @@ use crate::catalog::{history, settled};
 use crate::connect::db::{first_value, Db, Pipeline, SqlError};
 use crate::model::Catalog;
 use crate::plan::against::{
-    read_catalog, read_catalog_with, read_settled_or_catalog, settled_plan, Live, Read,
+    plan_against, read_catalog, read_catalog_with, read_settled_or_catalog, settled_plan, Live,
+    Read,
 };
 use crate::plan::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
@@ -830,7 +831,7 @@ async fn locked_transaction(
     let mut settled = None;
     if let Some(after) = after {
         let (fingerprint, after) = after?;
-        let check = Read::Catalog(Box::new(after)).plan(db, desired).await?;
+        let check = plan_against(db, desired.clone(), after).await?;
         if !check.statements.is_empty() || !check.refused.is_empty() {
             return Err(ApplyError::Verification {
                 remaining: check.statements.len(),

@@ -148,8 +148,14 @@ pub fn fingerprint_sql(server_version: i32) -> Option<String> {
 /// the `--exclude` patterns added to them, and this build of reconcile (its
 /// version and commit). `None` when the files' text is unknown.
 pub fn inputs_key(desired: &Catalog) -> Option<String> {
-    use sha2::{Digest, Sha256};
     let sources = desired.sources.as_ref()?;
+    Some(key_of(&sources.hash(), &desired.exclude))
+}
+
+/// [`inputs_key`] from the files' hash (`Sources::hash`) and the patterns,
+/// for a caller that has the hash already.
+pub fn key_of(files_hash: &str, exclude: &[crate::model::exclude::Pattern]) -> String {
+    use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     let mut part = |bytes: &[u8]| {
         h.update((bytes.len() as u64).to_le_bytes());
@@ -157,18 +163,16 @@ pub fn inputs_key(desired: &Catalog) -> Option<String> {
     };
     part(env!("CARGO_PKG_VERSION").as_bytes());
     part(env!("RECONCILE_COMMIT").as_bytes());
-    part(sources.hash().as_bytes());
-    for pattern in &desired.exclude {
+    part(files_hash.as_bytes());
+    for pattern in exclude {
         part(pattern.text.as_bytes());
         part(if pattern.origin.is_some() { b"f" } else { b"c" });
     }
-    Some(
-        h.finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The last history row's record and, when it has one, the fingerprint now

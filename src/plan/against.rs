@@ -72,10 +72,9 @@ pub(crate) async fn settled_plan(
     begin: Option<&str>,
     desired: &model::Catalog,
 ) -> Result<Option<Plan>, db::SqlError> {
-    if settled::inputs_key(desired).is_none() {
-        if let Some(how) = begin {
-            db.begin(how).await?;
-        }
+    if desired.sources.is_none() {
+        // Files without their text have no key (`settled::inputs_key`).
+        begin_if(db, begin).await?;
         return Ok(None);
     }
     Ok(settled_record(db, begin)
@@ -103,20 +102,14 @@ pub(crate) async fn settled_record(
     begin: Option<&str>,
 ) -> Result<Option<SettledRecord>, db::SqlError> {
     let t = std::time::Instant::now();
-    let begin_it = async {
-        match begin {
-            Some(how) => db.begin(how).await,
-            None => Ok(()),
-        }
-    };
     let Some(fingerprint) = settled::fingerprint_sql(db.server_version) else {
-        begin_it.await?;
+        begin_if(db, begin).await?;
         return Ok(None);
     };
     let read = settled::last_row_sql(&fingerprint);
     // Requests issued together are pipelined (`join3` issues them in order).
     let (begun, rows, undone) = futures_util::future::join3(
-        begin_it,
+        begin_if(db, begin),
         db.simple_many(&["SAVEPOINT reconcile_settled", &read]),
         db.execute("ROLLBACK TO SAVEPOINT reconcile_settled; RELEASE SAVEPOINT reconcile_settled"),
     )
@@ -151,7 +144,9 @@ impl SettledRecord {
     /// `--exclude` patterns and build: `settled::inputs_key`); else `None`.
     pub(crate) fn plan(self, desired: &model::Catalog) -> Option<Plan> {
         let files_now = desired.sources.as_ref().map(model::Sources::hash)?;
-        if settled::inputs_key(desired)? != self.settled.inputs || files_now != self.files_hash {
+        if settled::key_of(&files_now, &desired.exclude) != self.settled.inputs
+            || files_now != self.files_hash
+        {
             return None;
         }
         // As `Plan::build` makes a plan with nothing to run: every table of
@@ -191,6 +186,15 @@ pub async fn plan_in_transaction(db: &db::Db, desired: &model::Catalog) -> Resul
     plan_against(db, desired.clone(), live).await
 }
 
+/// `Db::begin` with `begin` (e.g. `ISOLATION LEVEL REPEATABLE READ`), or
+/// nothing without it (the caller's transaction is used).
+async fn begin_if(db: &db::Db, begin: Option<&str>) -> Result<(), db::SqlError> {
+    match begin {
+        Some(how) => db.begin(how).await,
+        None => Ok(()),
+    }
+}
+
 /// What a plan reads from the database before it looks at the files: the
 /// catalog, and the files the last apply recorded.
 pub(crate) struct Live {
@@ -218,12 +222,7 @@ pub(crate) async fn read_catalog_with(
     let t = std::time::Instant::now();
     // Requests issued together are pipelined (`join3` issues them in order).
     let (begun, catalog, last_applied) = futures_util::future::join3(
-        async {
-            match begin {
-                Some(how) => db.begin(how).await,
-                None => Ok(()),
-            }
-        },
+        begin_if(db, begin),
         introspect::introspect_with(db, unmanaged),
         history::last_applied_pipelined(db),
     )
