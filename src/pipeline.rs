@@ -56,7 +56,8 @@ pub async fn plan(target: &Target) -> Result<PlanOutcome, Error> {
         // database is as that apply verified it, for these files, its
         // catalog is not read at all; else it is read next (REPEATABLE READ:
         // the same snapshot), still while the files load.
-        let record = settled_record(&db, Some("ISOLATION LEVEL REPEATABLE READ")).await?;
+        let (record, _) =
+            settled_record(&db, Some("ISOLATION LEVEL REPEATABLE READ"), false).await?;
         let with_exclude = |loaded: Result<model::Catalog, Error>| {
             let mut desired = loaded?;
             load::add_exclude(&mut desired, &target.exclude)?;

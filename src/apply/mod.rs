@@ -14,8 +14,8 @@ use crate::catalog::{history, settled};
 use crate::connect::db::{first_value, Db, Pipeline, SqlError};
 use crate::model::Catalog;
 use crate::plan::against::{
-    plan_against, read_catalog, read_catalog_with, read_settled_or_catalog, settled_plan, Live,
-    Read,
+    plan_against, read_catalog, read_catalog_with, read_settled_or_catalog, settled_plan, Asked,
+    Live, Read,
 };
 use crate::plan::phases::{schedule, Phase, Run, Step};
 use crate::plan::{blocks_writes, Plan};
@@ -397,10 +397,15 @@ async fn in_transactions(
             // The history row and COMMIT in one round trip; when nothing
             // ran, COMMIT alone ends a transaction that changed nothing. A
             // failed insert makes that COMMIT roll everything back.
-            Ok((done, row)) => {
-                let files = row.as_ref().and_then(|(_, files)| files.then_some(desired));
-                history::record_then_commit(db, &opts.via, row.as_ref().map(|(r, _)| r), files)
-                    .await?;
+            Ok((done, record)) => {
+                match &record {
+                    Record::Nothing => history::record_then_commit(db, &opts.via, None, None).await,
+                    Record::Row(row, files) => {
+                        let files = files.then_some(desired);
+                        history::record_then_commit(db, &opts.via, Some(row), files).await
+                    }
+                    Record::Settle(settled) => history::settle_then_commit(db, settled).await,
+                }?;
                 let first_part = done.phases.first().is_some_and(|p| p.phase == 0);
                 applied = Some(match applied {
                     None => done,
@@ -496,7 +501,7 @@ async fn take_transaction_lock(
                 db.begin_and("", &try_lock),
                 async {
                     if first {
-                        Some(settled_plan(db, None, desired).await)
+                        Some(settled_plan(db, None, desired, true).await)
                     } else {
                         None
                     }
@@ -530,16 +535,24 @@ async fn take_transaction_lock(
         // `read_ahead`, else in the next round trip); when the lock is ours,
         // or to show the plan before waiting.
         let read = match settled {
-            Some(Ok(Some(plan))) => Some(Ok(Read::Settled(Box::new(plan)))),
+            Some(Ok(Asked {
+                plan: Some(plan), ..
+            })) => Some(Ok(Read::Settled(Box::new(plan)))),
             Some(Err(e)) => Some(Err(e)),
-            Some(Ok(None)) if locked || to_show => Some(
+            Some(Ok(Asked {
+                plan: None,
+                fingerprint,
+            })) if locked || to_show => Some(
                 match ahead {
                     Some(live) => live,
                     None => read_catalog(db, None).await,
                 }
-                .map(|live| Read::Catalog(Box::new(live))),
+                .map(|live| Read::Catalog {
+                    live: Box::new(live),
+                    fingerprint,
+                }),
             ),
-            None if locked => Some(read_settled_or_catalog(db, desired).await),
+            None if locked => Some(read_settled_or_catalog(db, desired, true).await),
             _ => None,
         };
         let read = match read.transpose() {
@@ -702,12 +715,16 @@ async fn locked_transaction(
     (our_pid, read): (i32, Read),
     waited_for_online: bool,
     announce: bool,
-) -> Result<(Applied, Option<(history::Pending, bool)>), ApplyError> {
+) -> Result<(Applied, Record), ApplyError> {
     let committed: Vec<String> = before.map_or(Vec::new(), |a| {
         a.timings.iter().map(|(id, _)| id.clone()).collect()
     });
     // Plan again (on the catalog read with the lock): this is the state the
     // statements will meet.
+    let fingerprint = match &read {
+        Read::Catalog { fingerprint, .. } => fingerprint.clone(),
+        Read::Settled(_) => None,
+    };
     let plan = read.plan(db, desired).await?;
     // An online apply held the lock and left work undone (it failed, or was
     // stopped): in one transaction, its indexes would be built without
@@ -753,19 +770,35 @@ async fn locked_transaction(
     }
     let phases = schedule(&plan, false);
     let Some(phase) = phases.first() else {
-        // Nothing to run, but the files changed (a new `deprecated` mark, a
-        // comment in a file): record the version, for later three-way plans.
-        let row = plan.files_changed().then(|| {
-            let row = history::Pending {
-                plan_hash: plan.plan_hash.clone(),
-                mode: "transaction".into(),
-                phase: None,
-                statements: Vec::new(),
-                duration_ms: 0,
-                settled: None,
-            };
-            (row, true)
-        });
+        // Nothing to run: the catalog read under the lock is the database as
+        // the files want it. When its fingerprint was read before it, that
+        // state is recorded (`catalog::settled`), so that the next plan need
+        // not read the catalog (after a new build of reconcile, files that
+        // changed by a comment, or a full read for any other reason).
+        let settled = fingerprint
+            .zip(settled::inputs_key(desired))
+            .map(|(fingerprint, inputs)| settled::Settled {
+                fingerprint,
+                inputs,
+                unmanaged: plan.unmanaged.clone(),
+            });
+        // The files changed (a new `deprecated` mark, a comment in a file):
+        // record the version, for later three-way plans, with that state.
+        let row = if plan.files_changed() {
+            Record::Row(
+                history::Pending {
+                    plan_hash: plan.plan_hash.clone(),
+                    mode: "transaction".into(),
+                    phase: None,
+                    statements: Vec::new(),
+                    duration_ms: 0,
+                    settled,
+                },
+                true,
+            )
+        } else {
+            settled.map_or(Record::Nothing, Record::Settle)
+        };
         let applied = Applied {
             plan,
             timings: Vec::new(),
@@ -871,7 +904,18 @@ async fn locked_transaction(
     };
     // The enum values alone are not the files applied.
     let with_files = phase.number != 0;
-    Ok((applied, Some((row, with_files))))
+    Ok((applied, Record::Row(row, with_files)))
+}
+
+/// What the COMMIT of a locked transaction writes in the history.
+enum Record {
+    /// Nothing: COMMIT alone.
+    Nothing,
+    /// A row, and whether it carries the files.
+    Row(history::Pending, bool),
+    /// No row: the last one's record of a settled state is replaced (nothing
+    /// ran, and the files are those it records).
+    Settle(settled::Settled),
 }
 
 /// Refusals and `--expect-plan`, on the plan under the lock. (The error is as

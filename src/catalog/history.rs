@@ -208,6 +208,27 @@ pub async fn record_then_commit(
     write(db, via, row, files, true).await
 }
 
+/// Record `settled` on the last history row, in place of what it recorded,
+/// then COMMIT, in one round trip (as [`record_then_commit`]): for an apply
+/// that ran nothing and found the database as the files of that row want it.
+/// The history must have a `settled` column (the caller read it). Errors:
+/// the first failure.
+pub async fn settle_then_commit(
+    db: &Db,
+    settled: &super::settled::Settled,
+) -> Result<(), SqlError> {
+    let settled = serde_json::to_string(settled).expect("strings serialize");
+    let params = [Some(settled.as_str())];
+    let mut pipeline = crate::connect::db::Pipeline::new();
+    pipeline.push(db.execute_text_params(
+        "UPDATE _reconcile.history SET settled = $1::jsonb \
+         WHERE id = (SELECT max(id) FROM _reconcile.history)",
+        &params,
+    ));
+    pipeline.push(db.execute("COMMIT"));
+    pipeline.finish().await
+}
+
 /// The history row (when given) and the COMMIT (when asked), pipelined.
 async fn write(
     db: &Db,

@@ -24,7 +24,7 @@ pub(crate) async fn plan_open(db: &db::Db, desired: &model::Catalog) -> Result<P
     // one round trip; if it is not, the catalog and the files last applied
     // in the next (the same snapshot: REPEATABLE READ).
     let begin = Some("ISOLATION LEVEL REPEATABLE READ");
-    if let Some(plan) = settled_plan(db, begin, desired).await? {
+    if let Some(plan) = settled_plan(db, begin, desired, false).await?.plan {
         return Ok(plan);
     }
     let live = read_catalog(db, None).await?;
@@ -36,7 +36,12 @@ pub(crate) async fn plan_open(db: &db::Db, desired: &model::Catalog) -> Result<P
 /// applied, to plan from.
 pub(crate) enum Read {
     Settled(Box<Plan>),
-    Catalog(Box<Live>),
+    Catalog {
+        live: Box<Live>,
+        /// The catalog's fingerprint (`catalog::settled`), read in the same
+        /// transaction before `live`, when it was (see `settled_record`).
+        fingerprint: Option<String>,
+    },
 }
 
 impl Read {
@@ -44,42 +49,65 @@ impl Read {
     pub(crate) async fn plan(self, db: &db::Db, desired: &model::Catalog) -> Result<Plan, Error> {
         match self {
             Read::Settled(plan) => Ok(*plan),
-            Read::Catalog(live) => plan_against(db, desired.clone(), *live).await,
+            Read::Catalog { live, .. } => plan_against(db, desired.clone(), *live).await,
         }
     }
 }
 
-/// `settled_plan` in the caller's transaction, and when the database is not
-/// settled, the catalog (`read_catalog`) in the next round trip.
+/// `settled_plan` in the caller's transaction (with `always`, see
+/// `settled_record`), and when the database is not settled, the catalog
+/// (`read_catalog`) in the next round trip.
 pub(crate) async fn read_settled_or_catalog(
     db: &db::Db,
     desired: &model::Catalog,
+    always: bool,
 ) -> Result<Read, db::SqlError> {
-    Ok(match settled_plan(db, None, desired).await? {
+    let asked = settled_plan(db, None, desired, always).await?;
+    Ok(match asked.plan {
         Some(plan) => Read::Settled(Box::new(plan)),
-        None => Read::Catalog(Box::new(read_catalog(db, None).await?)),
+        None => Read::Catalog {
+            live: Box::new(read_catalog(db, None).await?),
+            fingerprint: asked.fingerprint,
+        },
     })
+}
+
+/// What the question of `settled_plan` found.
+pub(crate) struct Asked {
+    /// The plan that the last apply verified, when the database is still as
+    /// it left it, for these files.
+    pub(crate) plan: Option<Plan>,
+    /// The catalog's fingerprint when asked, when it was read (see
+    /// `settled_record`): what an apply that finds nothing to do records.
+    pub(crate) fingerprint: Option<String>,
 }
 
 /// The plan of a database left as the last apply verified it
 /// (`catalog::settled`): when the last history row's record has the
 /// catalog's fingerprint now and the key of `desired`, the plan is the one
 /// that apply verified (nothing to run, nothing refused) with the unmanaged
-/// objects it listed; else `None`, and the catalog must be read. One round
-/// trip (see [`settled_record`]).
+/// objects it listed; else none, and the catalog must be read. With
+/// `always`, the fingerprint is read whenever the history has a row, for a
+/// caller that may record it. One round trip (see [`settled_record`]).
 pub(crate) async fn settled_plan(
     db: &db::Db,
     begin: Option<&str>,
     desired: &model::Catalog,
-) -> Result<Option<Plan>, db::SqlError> {
+    always: bool,
+) -> Result<Asked, db::SqlError> {
     if desired.sources.is_none() {
         // Files without their text have no key (`settled::inputs_key`).
         begin_if(db, begin).await?;
-        return Ok(None);
+        return Ok(Asked {
+            plan: None,
+            fingerprint: None,
+        });
     }
-    Ok(settled_record(db, begin)
-        .await?
-        .and_then(|record| record.plan(desired)))
+    let (record, fingerprint) = settled_record(db, begin, always).await?;
+    Ok(Asked {
+        plan: record.and_then(|record| record.plan(desired)),
+        fingerprint,
+    })
 }
 
 /// The record of the last history row (`catalog::settled::Settled`), when
@@ -94,19 +122,22 @@ pub(crate) struct SettledRecord {
 /// The last history row's record, when the catalog still has the
 /// fingerprint it recorded; `None` on PostgreSQL before 14, and for a
 /// database with no history, an older history or no record (the read runs in
-/// a savepoint, rolled back: not an error). One round trip, inside the
-/// caller's transaction; with `begin`, the transaction is opened
-/// (`Db::begin`) in the same round trip. Errors: `begin` failing, or the rollback.
+/// a savepoint, rolled back: not an error). Beside it, the fingerprint now,
+/// when it was read: when the last row has a record or, with `always`, a
+/// row at all. One round trip, inside the caller's transaction; with
+/// `begin`, the transaction is opened (`Db::begin`) in the same round trip.
+/// Errors: `begin` failing, or the rollback.
 pub(crate) async fn settled_record(
     db: &db::Db,
     begin: Option<&str>,
-) -> Result<Option<SettledRecord>, db::SqlError> {
+    always: bool,
+) -> Result<(Option<SettledRecord>, Option<String>), db::SqlError> {
     let t = std::time::Instant::now();
     let Some(fingerprint) = settled::fingerprint_sql(db.server_version) else {
         begin_if(db, begin).await?;
-        return Ok(None);
+        return Ok((None, None));
     };
-    let read = settled::last_row_sql(&fingerprint);
+    let read = settled::last_row_sql(&fingerprint, always);
     // Requests issued together are pipelined (`join3` issues them in order).
     let (begun, rows, undone) = futures_util::future::join3(
         begin_if(db, begin),
@@ -118,25 +149,27 @@ pub(crate) async fn settled_record(
     undone?;
     trace("settled?", t);
     let Ok(mut rows) = rows else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let row = rows
         .pop()
         .and_then(|r| r.into_iter().next())
         .unwrap_or_default();
+    let now = row.get(3).cloned().flatten();
     let [Some(id), Some(files_hash), Some(record), Some(now)] = row.as_slice() else {
-        return Ok(None);
+        return Ok((None, now));
     };
     let (Ok(history_id), Ok(settled)) =
         (id.parse(), serde_json::from_str::<settled::Settled>(record))
     else {
-        return Ok(None);
+        return Ok((None, Some(now.clone())));
     };
-    Ok((settled.fingerprint == *now).then(|| SettledRecord {
+    let record = (settled.fingerprint == *now).then(|| SettledRecord {
         history_id,
         files_hash: files_hash.clone(),
         settled,
-    }))
+    });
+    Ok((record, Some(now.clone())))
 }
 
 impl SettledRecord {

@@ -164,8 +164,8 @@ fn any_change_made_outside_reconcile_sends_the_plan_back_to_the_catalog() {
 }
 
 #[test]
-fn an_apply_that_ran_nothing_or_a_prune_records_no_state_and_plans_read_the_catalog() {
-    let db = TestDb::new("settled_prune");
+fn an_apply_that_runs_nothing_records_the_state_it_read_under_the_lock() {
+    let db = TestDb::new("settled_nothing");
     let v1 = schema_of(
         r#"
 [tables.people.columns]
@@ -177,7 +177,8 @@ nick = { type = "text" }
     let (_, read) = plan_traced(v1.path(), &db, &[]);
     assert!(!read);
     // The column is marked deprecated: the files change, nothing runs, and
-    // the apply's row carries no record (nothing was verified).
+    // the apply's row records the state it read (its fingerprint was read
+    // before the catalog, under the lock).
     let v2 = schema_of(
         r#"
 [tables.people.columns]
@@ -185,12 +186,39 @@ id = { type = "bigint", primary_key = true }
 nick = { type = "text", deprecated = "no longer shown" }
 "#,
     );
+    let rows = db.history_count();
     let r = apply(v2.path(), &db, &["--yes"]);
     assert_eq!(r.code, 0, "{r}");
+    assert_eq!(db.history_count(), rows + 1, "the new files are recorded");
     let (planned, read) = plan_traced(v2.path(), &db, &[]);
-    assert!(read, "the last row has no record: {planned:#}");
+    assert!(!read, "the row of the files records the state: {planned:#}");
     assert_eq!(planned, full_plan(v2.path(), &db, &[]));
     let (old_files, read) = plan_traced(v1.path(), &db, &[]);
-    assert!(read, "the first apply's record is not the last row");
+    assert!(read, "the first files are not the last ones applied");
     assert_eq!(old_files, full_plan(v1.path(), &db, &[]));
+    // The record is lost (as after a new build of reconcile, whose records
+    // do not match): plans read the catalog, until an apply, which finds
+    // nothing to run and writes no row, records the state on the last row.
+    db.sql("UPDATE _reconcile.history SET settled = NULL");
+    let (_, read) = plan_traced(v2.path(), &db, &[]);
+    assert!(read);
+    let r = apply(v2.path(), &db, &["--yes"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("Nothing to apply"), "{r}");
+    assert_eq!(
+        db.history_count(),
+        rows + 1,
+        "no row for an apply that ran nothing"
+    );
+    assert_eq!(settled_rows(&db), 1, "the last row records it");
+    let (fast, read) = plan_traced(v2.path(), &db, &[]);
+    assert!(!read, "settled again: {fast:#}");
+    assert_eq!(fast, full_plan(v2.path(), &db, &[]));
+    // A change by hand after it: the record no longer matches, and the
+    // plan shows the change.
+    db.sql("ALTER TABLE people ADD COLUMN note text");
+    let (changed, read) = plan_traced(v2.path(), &db, &[]);
+    assert!(read);
+    assert_ne!(changed, fast);
+    assert_eq!(changed, full_plan(v2.path(), &db, &[]));
 }
