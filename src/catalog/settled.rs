@@ -27,7 +27,10 @@
 //! **The record** ([`Settled`]) goes on the apply's history row (`settled`):
 //! the fingerprint read just before the verification, a key of what else a
 //! plan depends on ([`inputs_key`]: the files, the `--exclude` patterns, this
-//! build), and the unmanaged objects the verified plan listed. A plan whose
+//! build), and the unmanaged objects the verified plan listed. An apply that
+//! finds nothing to run records the fingerprint read before its catalog read
+//! under the lock, on its own row or, when it writes none, on the last one
+//! (`history::settle_then_commit`). A plan whose
 //! fingerprint and key match the last history row's record is that verified
 //! plan: nothing to run, nothing refused (see `plan::against::settled_plan`).
 //! A prune, an online apply or any later row without a record ends the fast
