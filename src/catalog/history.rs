@@ -209,24 +209,29 @@ pub async fn record_then_commit(
 }
 
 /// Record `settled` on the last history row, in place of what it recorded,
-/// then COMMIT, in one round trip (as [`record_then_commit`]): for an apply
-/// that ran nothing and found the database as the files of that row want it.
-/// The history must have a `settled` column (the caller read it). Errors:
-/// the first failure.
+/// then COMMIT, in one round trip: for an apply that ran nothing and found
+/// the database as the files of that row want it. The record only saves
+/// later plans a catalog read, so when the UPDATE fails (a role that may
+/// insert history rows but not update them), the COMMIT ends a transaction
+/// that changed nothing and the apply still succeeds. Errors: the COMMIT's.
 pub async fn settle_then_commit(
     db: &Db,
     settled: &super::settled::Settled,
 ) -> Result<(), SqlError> {
     let settled = serde_json::to_string(settled).expect("strings serialize");
     let params = [Some(settled.as_str())];
-    let mut pipeline = crate::connect::db::Pipeline::new();
-    pipeline.push(db.execute_text_params(
-        "UPDATE _reconcile.history SET settled = $1::jsonb \
-         WHERE id = (SELECT max(id) FROM _reconcile.history)",
-        &params,
-    ));
-    pipeline.push(db.execute("COMMIT"));
-    pipeline.finish().await
+    // Issued together, so pipelined: after a failed UPDATE, PostgreSQL
+    // answers COMMIT by rolling back, without an error.
+    let (_updated, committed) = futures_util::future::join(
+        db.execute_text_params(
+            "UPDATE _reconcile.history SET settled = $1::jsonb \
+             WHERE id = (SELECT max(id) FROM _reconcile.history)",
+            &params,
+        ),
+        db.execute("COMMIT"),
+    )
+    .await;
+    committed
 }
 
 /// The history row (when given) and the COMMIT (when asked), pipelined.

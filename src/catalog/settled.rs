@@ -6,9 +6,13 @@
 //! **The fingerprint** ([`fingerprint_sql`]) is the count of the row versions
 //! visible in the catalogs that the catalog read consults, and the sum of a
 //! 64-bit hash of each one's `(ctid, xmin)` with its catalog's place in the
-//! list; with the role names, the subscriptions of this database, the default
-//! versions of the installed extensions, `current_user` and the server's
-//! version. PostgreSQL changes a catalog row by writing a new version of it,
+//! list; with the names of the roles that this database's objects name
+//! (their owners, grantees and grantors, policies' roles, user mappings: the
+//! roles of its `pg_shdepend` rows, and the bootstrap superuser, who has
+//! none), the subscriptions of this database, the default versions of the
+//! installed extensions, `current_user` and the server's version. A role
+//! made or dropped elsewhere in the cluster (a new tenant's role) leaves the
+//! fingerprint of every other database as it was. PostgreSQL changes a catalog row by writing a new version of it,
 //! with the changing transaction's id as `xmin`, at a new `ctid`, and a
 //! `(ctid, xmin)` pair names one row version for good (a frozen row keeps its
 //! raw `xmin`, PostgreSQL 9.4 and later). Any DDL, GRANT, COMMENT or ALTER
@@ -156,9 +160,15 @@ pub fn fingerprint_sql(server_version: i32) -> Option<String> {
     }
     let k = CATALOGS.len();
     // pg_authid and pg_subscription are not readable as a whole: their
-    // names, which the catalog read prints, are.
+    // names, which the catalog read prints, are. The roles are those that
+    // objects of this database depend on (PostgreSQL records owners, every
+    // role of an ACL, policies' roles and user mappings in pg_shdepend; the
+    // bootstrap superuser, oid 10, is pinned and never recorded there).
     branches.push(format!(
-        "SELECT pg_catalog.hashtextextended(rolname::text, oid::int8 + {}) FROM pg_catalog.pg_roles",
+        "SELECT pg_catalog.hashtextextended(rolname::text, oid::int8 + {}) FROM pg_catalog.pg_roles \
+         WHERE oid = '10'::pg_catalog.oid OR oid IN (SELECT refobjid FROM pg_catalog.pg_shdepend \
+           WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) \
+             AND refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass)",
         seed(k)
     ));
     branches.push(format!(

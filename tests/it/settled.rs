@@ -222,3 +222,74 @@ nick = { type = "text", deprecated = "no longer shown" }
     assert_ne!(changed, fast);
     assert_eq!(changed, full_plan(v2.path(), &db, &[]));
 }
+
+#[test]
+fn a_role_that_may_not_update_the_history_still_applies_nothing_without_an_error() {
+    let db = TestDb::new("settled_role");
+    let schema = schema_of(
+        r#"
+[tables.people.columns]
+id = { type = "bigint", primary_key = true }
+"#,
+    );
+    assert_eq!(apply(schema.path(), &db, &["--yes"]).code, 0);
+    // A role that reads and inserts history rows but may not update them.
+    let role = format!("{}_inserter", db.name);
+    db.sql(&format!(
+        "CREATE ROLE {role}; GRANT USAGE ON SCHEMA _reconcile TO {role}; \
+         GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA _reconcile TO {role}; \
+         GRANT ALL ON TABLE people TO {role}; \
+         UPDATE _reconcile.history SET settled = NULL"
+    ));
+    let sep = if db.url.contains('?') { '&' } else { '?' };
+    let as_role = TestDb {
+        name: db.name.clone(),
+        url: format!("{}{sep}options=-c%20role%3D{role}", db.url),
+    };
+    let r = apply(schema.path(), &as_role, &["--yes"]);
+    db.sql(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("Nothing to apply"), "{r}");
+    assert_eq!(settled_rows(&db), 0, "the UPDATE was refused: no record");
+    // The owner's apply records it.
+    assert_eq!(apply(schema.path(), &db, &["--yes"]).code, 0);
+    assert_eq!(settled_rows(&db), 1);
+}
+
+#[test]
+fn a_role_counts_when_this_database_names_it_and_not_otherwise() {
+    let db = TestDb::new("settled_roles");
+    let owner = format!("{}_owner", db.name);
+    let renamed = format!("{}_renamed", db.name);
+    let elsewhere = format!("{}_elsewhere", db.name);
+    // An unmanaged table owned by another role: the plan names that role
+    // ("owner": `<role> owns 1 relation(s)`).
+    db.sql(&format!(
+        "CREATE ROLE {owner}; CREATE TABLE extra (id int); ALTER TABLE extra OWNER TO {owner}"
+    ));
+    let schema = schema_of(
+        r#"
+[tables.people.columns]
+id = { type = "bigint", primary_key = true }
+"#,
+    );
+    assert_eq!(apply(schema.path(), &db, &["--yes"]).code, 0);
+    let (settled, read) = plan_traced(schema.path(), &db, &[]);
+    assert!(!read);
+    assert!(settled.to_string().contains(&owner), "{settled:#}");
+    // A role made and dropped elsewhere in the cluster (a new tenant's):
+    // nothing of this database names it, and the record still holds.
+    db.sql(&format!("CREATE ROLE {elsewhere}; DROP ROLE {elsewhere}"));
+    let (same, read) = plan_traced(schema.path(), &db, &[]);
+    assert!(!read, "a role this database does not name: {same:#}");
+    assert_eq!(same, full_plan(schema.path(), &db, &[]));
+    // The owner renamed: no row of this database changes, and the plan
+    // must name the new role.
+    db.sql(&format!("ALTER ROLE {owner} RENAME TO {renamed}"));
+    let (now, read) = plan_traced(schema.path(), &db, &[]);
+    let full = full_plan(schema.path(), &db, &[]);
+    db.sql(&format!("DROP TABLE extra; DROP ROLE {renamed}"));
+    assert!(read, "a role this database names was renamed");
+    assert!(now.to_string().contains(&renamed), "{now:#}");
+    assert_eq!(now, full);
+}
