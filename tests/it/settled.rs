@@ -59,6 +59,16 @@ fn example() -> std::path::PathBuf {
     repo().join("schema")
 }
 
+/// Files of one table, `people (id bigint primary key)`.
+fn one_table() -> tempfile::TempDir {
+    schema_of(
+        r#"
+[tables.people.columns]
+id = { type = "bigint", primary_key = true }
+"#,
+    )
+}
+
 fn settled_rows(db: &TestDb) -> usize {
     db.query("SELECT count(*) FROM _reconcile.history WHERE settled IS NOT NULL")[0]
         .parse()
@@ -226,12 +236,7 @@ nick = { type = "text", deprecated = "no longer shown" }
 #[test]
 fn a_role_that_may_not_update_the_history_still_applies_nothing_without_an_error() {
     let db = TestDb::new("settled_role");
-    let schema = schema_of(
-        r#"
-[tables.people.columns]
-id = { type = "bigint", primary_key = true }
-"#,
-    );
+    let schema = one_table();
     assert_eq!(apply(schema.path(), &db, &["--yes"]).code, 0);
     // A role that reads and inserts history rows but may not update them.
     let role = format!("{}_inserter", db.name);
@@ -267,12 +272,7 @@ fn a_role_counts_when_this_database_names_it_and_not_otherwise() {
     db.sql(&format!(
         "CREATE ROLE {owner}; CREATE TABLE extra (id int); ALTER TABLE extra OWNER TO {owner}"
     ));
-    let schema = schema_of(
-        r#"
-[tables.people.columns]
-id = { type = "bigint", primary_key = true }
-"#,
-    );
+    let schema = one_table();
     assert_eq!(apply(schema.path(), &db, &["--yes"]).code, 0);
     let (settled, read) = plan_traced(schema.path(), &db, &[]);
     assert!(!read);
