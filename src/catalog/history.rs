@@ -284,7 +284,9 @@ async fn write(
     let mut pipeline = crate::connect::db::Pipeline::new();
     // A row that records a settled state comes from an apply whose
     // verification made the tables already, in this transaction (before its
-    // fingerprint: see `apply::verification_read`).
+    // fingerprint: see `apply::verification_read`), or from one that ran
+    // nothing and read its fingerprint from the history's last row (the
+    // tables exist, with the `settled` column: made and migrated by ENSURE).
     if row.settled.is_none() {
         pipeline.push(db.execute(ENSURE));
     }
