@@ -155,21 +155,25 @@ pub(crate) async fn settled_record(
         .pop()
         .and_then(|r| r.into_iter().next())
         .unwrap_or_default();
-    let now = row.get(3).cloned().flatten();
-    let [Some(id), Some(files_hash), Some(record), Some(now)] = row.as_slice() else {
-        return Ok((None, now));
+    Ok((record_of(&row), row.get(3).cloned().flatten()))
+}
+
+/// The record of the question's row (`settled::last_row_sql`: the last
+/// files row's id and hash, the record, the fingerprint now), when it holds
+/// one and the fingerprint now is the one it recorded.
+fn record_of(row: &[Option<String>]) -> Option<SettledRecord> {
+    let [Some(id), Some(files_hash), Some(record), Some(now)] = row else {
+        return None;
     };
-    let (Ok(history_id), Ok(settled)) =
-        (id.parse(), serde_json::from_str::<settled::Settled>(record))
-    else {
-        return Ok((None, Some(now.clone())));
-    };
-    let record = (settled.fingerprint == *now).then(|| SettledRecord {
-        history_id,
+    let settled = serde_json::from_str::<settled::Settled>(record).ok()?;
+    if settled.fingerprint != *now {
+        return None;
+    }
+    Some(SettledRecord {
+        history_id: id.parse().ok()?,
         files_hash: files_hash.clone(),
         settled,
-    });
-    Ok((record, Some(now.clone())))
+    })
 }
 
 impl SettledRecord {
