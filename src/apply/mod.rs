@@ -42,9 +42,10 @@ fn advisory_key_condition(row: &str, key: i64) -> String {
     let k = key as u64;
     format!(
         "{row}.locktype = 'advisory' AND {row}.classid = {} AND {row}.objid = {} AND {row}.objsubid = 1 \
-         AND {row}.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())",
+         AND {row}.database = {}",
         k >> 32,
-        k & 0xffff_ffff
+        k & 0xffff_ffff,
+        crate::catalog::THIS_DATABASE
     )
 }
 

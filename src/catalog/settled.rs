@@ -12,8 +12,9 @@
 //! none), the subscriptions of this database, the default versions of the
 //! installed extensions, `current_user` and the server's version. A role
 //! made or dropped elsewhere in the cluster (a new tenant's role) leaves the
-//! fingerprint of every other database as it was. PostgreSQL changes a catalog row by writing a new version of it,
-//! with the changing transaction's id as `xmin`, at a new `ctid`, and a
+//! fingerprint of every other database as it was. PostgreSQL changes a
+//! catalog row by writing a new version of it, with the changing
+//! transaction's id as `xmin`, at a new `ctid`, and a
 //! `(ctid, xmin)` pair names one row version for good (a frozen row keeps its
 //! raw `xmin`, PostgreSQL 9.4 and later). Any DDL, GRANT, COMMENT or ALTER
 //! that commits therefore adds a pair or removes one, and the fingerprint
@@ -34,15 +35,16 @@
 //! build), and the unmanaged objects the verified plan listed. An apply that
 //! finds nothing to run records the fingerprint read before its catalog read
 //! under the lock, on its own row or, when it writes none, on the last one
-//! (`history::settle_then_commit`). A plan whose
-//! fingerprint and key match the last history row's record is that verified
-//! plan: nothing to run, nothing refused (see `plan::against::settled_plan`).
+//! (`history::settle_then_commit`). A plan whose fingerprint and key match
+//! the last history row's record is that verified plan: nothing to run,
+//! nothing refused (see `plan::against::settled_plan`).
 //! A prune, an online apply or any later row without a record ends the fast
 //! path until the next apply records again. PostgreSQL 14 and later
 //! (`hashtidextended`); older servers are always read in full.
 
 use serde::{Deserialize, Serialize};
 
+use super::{FIRST_NORMAL_OBJECT_ID, THIS_DATABASE};
 use crate::model::{Catalog, UnmanagedObject};
 
 /// What an apply records when its verification found nothing left to do.
@@ -111,10 +113,6 @@ const CATALOGS: &[(&str, Option<&str>)] = &[
     ("pg_database", None),
 ];
 
-/// The first oid that PostgreSQL gives an object made after initdb
-/// (`FirstNormalObjectId`); the oid counter never goes below it again.
-const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
-
 /// The statement that reads the fingerprint (one row, one text value) on a
 /// server of `server_version` (`server_version_num`); `None` before
 /// PostgreSQL 14, which lacks `hashtidextended`. Read-only; every catalog it
@@ -167,13 +165,12 @@ pub fn fingerprint_sql(server_version: i32) -> Option<String> {
     branches.push(format!(
         "SELECT pg_catalog.hashtextextended(rolname::text, oid::int8 + {}) FROM pg_catalog.pg_roles \
          WHERE oid = '10'::pg_catalog.oid OR oid IN (SELECT refobjid FROM pg_catalog.pg_shdepend \
-           WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) \
-             AND refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass)",
+           WHERE dbid = {THIS_DATABASE} AND refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass)",
         seed(k)
     ));
     branches.push(format!(
         "SELECT pg_catalog.hashtextextended(subname::text, oid::int8 + {}) FROM pg_catalog.pg_subscription \
-         WHERE subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())",
+         WHERE subdbid = {THIS_DATABASE}",
         seed(k + 1)
     ));
     Some(format!(

@@ -31,7 +31,7 @@ fn qualified(name: &str) -> String {
 /// starting with `UNION ALL`. `schema_filter` keeps the schemas read (over `n`).
 pub(super) fn q_other_kinds(schema_filter: &str) -> String {
     let mut branches: Vec<String> = Vec::new();
-    let user = |alias: &str| format!("{alias}.oid >= 16384");
+    let user = |alias: &str| format!("{alias}.oid >= {}", super::FIRST_NORMAL_OBJECT_ID);
     // Objects of a schema: (kind, catalog, alias, name column, namespace column).
     for (kind, catalog, a, name, ns) in [
         (
@@ -127,11 +127,11 @@ pub(super) fn q_other_kinds(schema_filter: &str) -> String {
         ));
     }
     // Subscriptions of this database (these columns are readable by everyone).
-    branches.push(
+    branches.push(format!(
         "SELECT 'subscription', s.subname::text, NULL::json FROM pg_subscription s \
-         WHERE s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())"
-            .into(),
-    );
+         WHERE s.subdbid = {}",
+        super::THIS_DATABASE
+    ));
     branches.push(
         "SELECT 'user mapping', u.usename || ' for server ' || u.srvname, NULL::json FROM pg_user_mappings u"
             .into(),
