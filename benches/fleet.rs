@@ -5,7 +5,7 @@
 //!
 //! (`DATABASE_URL` set: that server; else a throwaway cluster). For each count
 //! of `FLEET_BENCH_COUNTS` (default `100,1000`) it creates that many empty
-//! databases twice over (the creation is timed apart and counts in nothing
+//! databases twice over (four times with `FLEET_BENCH_BOUNDS`) (the creation is timed apart and counts in nothing
 //! else), then measures, side by side in one run:
 //!
 //! - **floor**: `psql -X -q -1 -v ON_ERROR_STOP=1 -f` of the example schema's
@@ -16,6 +16,19 @@
 //!   second set (plan, lock, statements, verification, history, in each);
 //! - **no-op**: the same command again over the same databases, now up to
 //!   date (one plan each, nothing applied).
+//!
+//! With `FLEET_BENCH_BOUNDS=1`, two more sets of databases show where an
+//! apply's time beyond the floor goes, with psql doing the same per database:
+//!
+//! - **floor + reads**: the floor's statements between two catalog reads of
+//!   today's statements (`introspect::queries`), in one transaction: the plan
+//!   read and the verification read that every apply makes;
+//! - **floor + plain reads**: the same with `fixtures/bench/plain-catalog-read.sql`
+//!   in place of each read: the rows the reader needs, one catalog a
+//!   statement, no joins (an estimate of a reader that joins them itself).
+//!
+//! psql pays a round trip a statement where reconcile pipelines them, so
+//! these are upper bounds of the reads' share.
 //!
 //! Each run's wall time, the ratio apply / floor, and the peak RSS of the
 //! reconcile process (`wait4`) at each count, so that memory can be seen to
@@ -29,7 +42,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{measured, psql, with_database};
+use common::{measured, psql, psql_value, with_database};
 
 /// One count's figures.
 struct Row {
@@ -40,6 +53,8 @@ struct Row {
     apply_rss: i64,
     noop: Duration,
     noop_rss: i64,
+    /// With `FLEET_BENCH_BOUNDS`: floor + reads, floor + plain reads.
+    bounds: Option<(Duration, Duration)>,
 }
 
 fn main() {
@@ -62,6 +77,7 @@ fn main() {
         .ok()
         .and_then(|j| j.parse().ok())
         .unwrap_or(4);
+    let bounds = std::env::var_os("FLEET_BENCH_BOUNDS").is_some_and(|v| v != "0");
     let bin: PathBuf = std::env::var_os("RECONCILE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_reconcile")));
@@ -91,6 +107,25 @@ fn main() {
         .filter(|l| l.trim_end().ends_with(';'))
         .count();
 
+    // The floor's statements between two catalog reads (FLEET_BENCH_BOUNDS).
+    let read_files = bounds.then(|| {
+        let version: i32 = psql_value(&admin_url, "SHOW server_version_num")
+            .parse()
+            .expect("server_version_num");
+        let today = reconcile::introspect::queries(version).join(";\n") + ";\n";
+        let plain = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bench/plain-catalog-read.sql"),
+        )
+        .expect("fixtures/bench/plain-catalog-read.sql");
+        let schema_sql = String::from_utf8_lossy(&sql.stdout);
+        let write = |name: &str, read: &str| {
+            let file = work.path().join(name);
+            std::fs::write(&file, format!("{read}\n{schema_sql}\n{read}\n")).unwrap();
+            file
+        };
+        (write("reads.sql", &today), write("plain.sql", &plain))
+    });
+
     println!(
         "Fleet bench: the example schema ({statements} statements) into N empty databases, {jobs} at a time; reconcile {}",
         bin.display()
@@ -99,20 +134,39 @@ fn main() {
     for &n in &counts {
         let floor_dbs: Vec<String> = (0..n).map(|i| format!("{prefix}_f{i}")).collect();
         let apply_dbs: Vec<String> = (0..n).map(|i| format!("{prefix}_a{i}")).collect();
+        let bound_dbs: Vec<String> = (0..n)
+            .flat_map(|i| [format!("{prefix}_r{i}"), format!("{prefix}_p{i}")])
+            .filter(|_| bounds)
+            .collect();
+        let all = || floor_dbs.iter().chain(&apply_dbs).chain(&bound_dbs);
         let t = Instant::now();
-        create_all(&admin_url, floor_dbs.iter().chain(&apply_dbs), jobs);
+        create_all(&admin_url, all(), jobs);
         let create = t.elapsed();
 
-        let floor = parallel(&floor_dbs, jobs, |db| {
-            if let Err(e) = measured(
-                Command::new("psql")
-                    .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d"])
-                    .arg(with_database(&admin_url, db))
-                    .arg("-f")
-                    .arg(&sql_file),
-            ) {
-                panic!("the floor into {db}: {e}");
-            }
+        // `psql -1 -f file` into each of `dbs`, `jobs` at a time.
+        let psql_into = |dbs: &[String], file: &Path, what: &str| {
+            parallel(dbs, jobs, |db| {
+                if let Err(e) = measured(
+                    Command::new("psql")
+                        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d"])
+                        .arg(with_database(&admin_url, db))
+                        .arg("-f")
+                        .arg(file),
+                ) {
+                    panic!("{what} into {db}: {e}");
+                }
+            })
+        };
+        let floor = psql_into(&floor_dbs, &sql_file, "the floor");
+        let bound_times = read_files.as_ref().map(|(reads, plain)| {
+            let (r, p): (Vec<String>, Vec<String>) = bound_dbs
+                .chunks(2)
+                .map(|c| (c[0].clone(), c[1].clone()))
+                .unzip();
+            (
+                psql_into(&r, reads, "floor + reads"),
+                psql_into(&p, plain, "floor + plain reads"),
+            )
         });
 
         let targets = work.path().join(format!("targets-{n}.txt"));
@@ -139,7 +193,7 @@ fn main() {
         let (noop, noop_rss, v) = fleet("the no-op pass");
         assert_eq!(v["summary"]["upToDate"], n, "no-op: {}", v["summary"]);
 
-        drop_all(&admin_url, floor_dbs.iter().chain(&apply_dbs), jobs);
+        drop_all(&admin_url, all(), jobs);
         let row = Row {
             count: n,
             create,
@@ -148,15 +202,26 @@ fn main() {
             apply_rss,
             noop,
             noop_rss,
+            bounds: bound_times,
         };
         println!(
-            "  {n} databases: created (2 × {n}) in {:.1}s; floor {:.1}s, apply {:.1}s ({:.2}× floor), no-op {:.1}s",
+            "  {n} databases: created ({} × {n}) in {:.1}s; floor {:.1}s, apply {:.1}s ({:.2}× floor), no-op {:.1}s",
+            if row.bounds.is_some() { 4 } else { 2 },
             row.create.as_secs_f64(),
             row.floor.as_secs_f64(),
             row.apply.as_secs_f64(),
             row.apply.as_secs_f64() / row.floor.as_secs_f64(),
             row.noop.as_secs_f64()
         );
+        if let Some((reads, plain)) = row.bounds {
+            println!(
+                "  {n} databases, psql: floor + reads {:.1}s ({:.2}× floor), floor + plain reads {:.1}s ({:.2}× floor)",
+                reads.as_secs_f64(),
+                reads.as_secs_f64() / row.floor.as_secs_f64(),
+                plain.as_secs_f64(),
+                plain.as_secs_f64() / row.floor.as_secs_f64()
+            );
+        }
         rows.push(row);
     }
 
