@@ -753,3 +753,58 @@ fn db_schema_restricts_the_dump() {
         "the tables left out are reported as unmanaged: {unmanaged}"
     );
 }
+
+/// The settings that the format does not carry are listed, each by its table
+/// (or column, or domain) and value, when their tables are managed: a dump
+/// planned against the database it was dumped from runs nothing and names
+/// every one of them, in this order. A new catalog reader must list them the
+/// same way.
+#[test]
+fn settings_of_managed_tables_that_the_format_does_not_carry_are_listed() {
+    let db = TestDb::new("dump_settings");
+    db.sql(
+        "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler; \
+         CREATE TABLE t (id int PRIMARY KEY, body text, n int) WITH (fillfactor = 70); \
+         ALTER TABLE t ALTER COLUMN body SET STORAGE external, ALTER COLUMN body SET COMPRESSION pglz; \
+         ALTER TABLE t ALTER COLUMN n SET STATISTICS 500, ALTER COLUMN n SET (n_distinct = 10); \
+         ALTER TABLE t REPLICA IDENTITY FULL; \
+         ALTER TABLE t CLUSTER ON t_pkey; \
+         CREATE TABLE u (id int) USING heap2; \
+         CREATE DOMAIN small AS int; \
+         ALTER DOMAIN small ADD CONSTRAINT small_max CHECK (VALUE < 10) NOT VALID",
+    );
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let r = dump(&db, out.path(), &[]);
+    assert_eq!(r.code, 0, "{r}");
+    let (code, plan) = plan_json(out.path(), &db);
+    assert_eq!(code, 0, "{plan:#}");
+    assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
+    let listed: Vec<(String, String)> = plan["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let field = |k: &str| u[k].as_str().unwrap_or_default().to_string();
+            (field("kind"), field("name"))
+        })
+        .collect();
+    let expected = [
+        ("access method", "heap2"),
+        ("clustered on index", "t: t_pkey"),
+        ("column options", "t.n: n_distinct=10"),
+        (
+            "column setting",
+            "t.body: storage external, compression pglz",
+        ),
+        ("column setting", "t.n: statistics 500"),
+        ("domain constraint not valid", "small_max on small"),
+        ("replica identity", "t: full"),
+        ("storage parameters", "t: fillfactor=70"),
+        ("table access method", "u: heap2"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(listed, expected, "{plan:#}");
+}
