@@ -5,8 +5,9 @@
 //!
 //! (`DATABASE_URL` set: that server; else a throwaway cluster). For each count
 //! of `FLEET_BENCH_COUNTS` (default `100,1000`) it creates that many empty
-//! databases twice over (four times with `FLEET_BENCH_BOUNDS`) (the creation is timed apart and counts in nothing
-//! else), then measures, side by side in one run:
+//! databases twice over, four times with `FLEET_BENCH_BOUNDS` (the creation
+//! is timed apart and counts in nothing else), then measures, side by side in
+//! one run:
 //!
 //! - **floor**: `psql -X -q -1 -v ON_ERROR_STOP=1 -f` of the example schema's
 //!   SQL (`reconcile plan --format sql` on an empty database) into each
