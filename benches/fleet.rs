@@ -135,11 +135,21 @@ fn main() {
     for &n in &counts {
         let floor_dbs: Vec<String> = (0..n).map(|i| format!("{prefix}_f{i}")).collect();
         let apply_dbs: Vec<String> = (0..n).map(|i| format!("{prefix}_a{i}")).collect();
-        let bound_dbs: Vec<String> = (0..n)
-            .flat_map(|i| [format!("{prefix}_r{i}"), format!("{prefix}_p{i}")])
-            .filter(|_| bounds)
-            .collect();
-        let all = || floor_dbs.iter().chain(&apply_dbs).chain(&bound_dbs);
+        // With FLEET_BENCH_BOUNDS: floor + reads, floor + plain reads.
+        let bound = |set: &str| -> Vec<String> {
+            (0..n)
+                .filter(|_| bounds)
+                .map(|i| format!("{prefix}_{set}{i}"))
+                .collect()
+        };
+        let (reads_dbs, plain_dbs) = (bound("r"), bound("p"));
+        let all = || {
+            floor_dbs
+                .iter()
+                .chain(&apply_dbs)
+                .chain(&reads_dbs)
+                .chain(&plain_dbs)
+        };
         let t = Instant::now();
         create_all(&admin_url, all(), jobs);
         let create = t.elapsed();
@@ -160,13 +170,9 @@ fn main() {
         };
         let floor = psql_into(&floor_dbs, &sql_file, "the floor");
         let bound_times = read_files.as_ref().map(|(reads, plain)| {
-            let (r, p): (Vec<String>, Vec<String>) = bound_dbs
-                .chunks(2)
-                .map(|c| (c[0].clone(), c[1].clone()))
-                .unzip();
             (
-                psql_into(&r, reads, "floor + reads"),
-                psql_into(&p, plain, "floor + plain reads"),
+                psql_into(&reads_dbs, reads, "floor + reads"),
+                psql_into(&plain_dbs, plain, "floor + plain reads"),
             )
         });
 

@@ -779,12 +779,12 @@ fn settings_of_managed_tables_that_the_format_does_not_carry_are_listed() {
     let (code, plan) = plan_json(out.path(), &db);
     assert_eq!(code, 0, "{plan:#}");
     assert_eq!(plan["statements"].as_array().unwrap().len(), 0, "{plan:#}");
-    let listed: Vec<(String, String)> = plan["unmanaged"]
+    let listed: Vec<(&str, &str)> = plan["unmanaged"]
         .as_array()
         .unwrap()
         .iter()
         .map(|u| {
-            let field = |k: &str| u[k].as_str().unwrap_or_default().to_string();
+            let field = |k: &str| u[k].as_str().unwrap_or_default();
             (field("kind"), field("name"))
         })
         .collect();
@@ -802,9 +802,5 @@ fn settings_of_managed_tables_that_the_format_does_not_carry_are_listed() {
         ("storage parameters", "t: fillfactor=70"),
         ("table access method", "u: heap2"),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(k, n)| (k.to_string(), n.to_string()))
-        .collect();
     assert_eq!(listed, expected, "{plan:#}");
 }
